@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine (as root) needs before Quanta builds:
+# system packages, the pinned DuckDB, and a configured, built tree in build/.
+# Safe to run again: each step skips what is already done.
+#   scripts/setup.sh            packages + DuckDB + release build
+#   QUANTA_SANITIZE=1 ...       also the ASan+UBSan build in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readonly kPackages=(
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates npm nodejs
+  clang-14 libclang-rt-14-dev clang-format clang-tidy
+  libgtest-dev libgmock-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
+)
+
+missing=()
+for package in "${kPackages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+scripts/fetch_duckdb.sh
+
+export CCACHE_DIR="${CCACHE_DIR:-$PWD/.cache/ccache}"
+jobs="$(nproc)"
+configure_and_build() {  # build dir, extra cmake args...
+  local dir="$1"; shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER_LAUNCHER=ccache \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
+  fi
+  cmake --build "$dir" --parallel "$jobs"
+}
+configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [[ "${QUANTA_SANITIZE:-0}" == 1 ]]; then
+  configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DQUANTA_SANITIZE=ON
+fi

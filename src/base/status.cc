@@ -1,0 +1,34 @@
+#include "base/status.h"
+
+#include <array>
+
+namespace quanta {
+namespace {
+
+// One row per ErrorCode, in enum order. Exit codes follow compilers and linters:
+// 1 means "your input has problems", 2 means "the tool could not do its job as asked".
+constexpr std::array<ErrorCodeInfo, 10> kErrorTable = {{
+    {ErrorCode::kOk, "ok", "00000", 200, 0, false},
+    {ErrorCode::kUsage, "usage", "42601", 400, 2, true},
+    {ErrorCode::kInvalidDocument, "invalid_document", "22023", 422, 1, true},
+    {ErrorCode::kNotFound, "not_found", "42P01", 404, 2, true},
+    {ErrorCode::kIoError, "io_error", "58030", 500, 2, false},
+    {ErrorCode::kPermissionDenied, "permission_denied", "42501", 403, 1, true},
+    {ErrorCode::kNotSupported, "not_supported", "0A000", 501, 2, true},
+    {ErrorCode::kIncompatible, "incompatible", "2F000", 409, 1, true},
+    {ErrorCode::kQueryFailed, "query_failed", "XX000", 400, 1, true},
+    {ErrorCode::kInternal, "internal", "XX000", 500, 3, false},
+}};
+
+}  // namespace
+
+const ErrorCodeInfo& InfoFor(ErrorCode code) {
+  return kErrorTable[static_cast<std::size_t>(code)];
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  return fmt::format("{}: {}", InfoFor(code_).name, message_);
+}
+
+}  // namespace quanta

@@ -1,0 +1,36 @@
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace quanta::cli {
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{
+      "Quanta: declare, test and serve data products.\n"
+      "A product is a folder: product.yaml (ODPS), contracts/*.yaml (ODCS), pipeline.yaml,\n"
+      "transforms/*.sql and tests/. Run 'quanta <command> --help' for each command.",
+      "quanta"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "quanta 0.1.0 (DuckDB 1.4.4)");
+  int exit_code = 0;
+  RegisterInitCommand(app, &exit_code);
+  RegisterLintCommand(app, &exit_code);
+  RegisterTestCommand(app, &exit_code);
+  RegisterBreakingCommands(app, &exit_code);
+  RegisterExportCommand(app, &exit_code);
+  RegisterImportCommand(app, &exit_code);
+  RegisterSqlLogicTestCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    // CLI11 returns 0 for --help and --version; every other parse failure is a usage error.
+    return code == 0 ? 0 : 2;
+  } catch (const std::exception& error) {
+    std::cerr << "quanta: internal error: " << error.what() << "\n";
+    return 3;
+  }
+  return exit_code;
+}
+
+}  // namespace quanta::cli

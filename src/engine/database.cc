@@ -1,0 +1,217 @@
+#include "engine/database.h"
+
+#include <duckdb.h>
+
+namespace quanta::engine {
+namespace {
+
+// DuckDB prefixes messages with the error class ("Binder Error: ..."); that class decides
+// whether the fault is the user's SQL or something else.
+Status StatusFromDuckdbError(duckdb_error_type type, const char* message) {
+  std::string text = message ? message : "unknown DuckDB error";
+  switch (type) {
+    case DUCKDB_ERROR_PARSER:
+    case DUCKDB_ERROR_SYNTAX:
+    case DUCKDB_ERROR_BINDER:
+    case DUCKDB_ERROR_CATALOG:
+    case DUCKDB_ERROR_CONVERSION:
+    case DUCKDB_ERROR_MISMATCH_TYPE:
+    case DUCKDB_ERROR_INVALID_INPUT:
+    case DUCKDB_ERROR_INVALID_TYPE:
+    case DUCKDB_ERROR_CONSTRAINT:
+    case DUCKDB_ERROR_OUT_OF_RANGE:
+    case DUCKDB_ERROR_DIVIDE_BY_ZERO:
+    case DUCKDB_ERROR_NOT_IMPLEMENTED:
+    case DUCKDB_ERROR_PERMISSION:
+      return Status(ErrorCode::kQueryFailed, std::move(text));
+    case DUCKDB_ERROR_IO:
+      return Status(ErrorCode::kIoError, std::move(text));
+    case DUCKDB_ERROR_INTERNAL:
+    case DUCKDB_ERROR_FATAL:
+      return Status(ErrorCode::kInternal, std::move(text));
+    default:
+      return Status(ErrorCode::kQueryFailed, std::move(text));
+  }
+}
+
+// Names of the type ids; parameterised types (DECIMAL(p,s), lists, structs) are reported by
+// their family only. Describe() gives full type names.
+std::string TypeName(duckdb_type type) {
+  switch (type) {
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
+    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL: return "DECIMAL";
+    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIME: return "TIME";
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+    case DUCKDB_TYPE_UUID: return "UUID";
+    case DUCKDB_TYPE_LIST: return "LIST";
+    case DUCKDB_TYPE_STRUCT: return "STRUCT";
+    case DUCKDB_TYPE_MAP: return "MAP";
+    default: return "OTHER";
+  }
+}
+
+}  // namespace
+
+int QueryResult::ColumnIndex(std::string_view name) const {
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+struct Database::Handle {
+  duckdb_database database = nullptr;
+  ~Handle() {
+    if (database) duckdb_close(&database);
+  }
+};
+
+struct Connection::Handle {
+  duckdb_connection connection = nullptr;
+  ~Handle() {
+    if (connection) duckdb_disconnect(&connection);
+  }
+};
+
+Database::Database(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) != DuckDBSuccess) {
+    return Status::Internal("DuckDB could not allocate a configuration");
+  }
+  for (const auto& [name, value] : options.settings) {
+    if (duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
+      duckdb_destroy_config(&config);
+      return Status::Invalid("DuckDB rejected the setting {}={}", name, value);
+    }
+  }
+  auto handle = std::make_unique<Handle>();
+  char* error = nullptr;
+  const char* path = options.path.empty() ? nullptr : options.path.c_str();
+  duckdb_state state = duckdb_open_ext(path, &handle->database, config, &error);
+  duckdb_destroy_config(&config);
+  if (state != DuckDBSuccess) {
+    Status status = Status::IoError("cannot open database {}: {}",
+                                    options.path.empty() ? ":memory:" : options.path,
+                                    error ? error : "unknown error");
+    if (error) duckdb_free(error);
+    return status;
+  }
+  return std::unique_ptr<Database>(new Database(std::move(handle)));
+}
+
+Result<std::unique_ptr<Connection>> Database::Connect() {
+  auto handle = std::make_unique<Connection::Handle>();
+  if (duckdb_connect(handle_->database, &handle->connection) != DuckDBSuccess) {
+    return Status::Internal("DuckDB could not open a connection");
+  }
+  return std::unique_ptr<Connection>(new Connection(std::move(handle)));
+}
+
+Connection::Connection(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
+Connection::~Connection() = default;
+
+Status Connection::Execute(std::string_view sql) {
+  duckdb_result result;
+  std::string text(sql);
+  if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
+    Status status = StatusFromDuckdbError(duckdb_result_error_type(&result),
+                                          duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    return status;
+  }
+  duckdb_destroy_result(&result);
+  return Status::Ok();
+}
+
+Result<QueryResult> Connection::Query(std::string_view sql) {
+  duckdb_result result;
+  std::string text(sql);
+  if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
+    Status status = StatusFromDuckdbError(duckdb_result_error_type(&result),
+                                          duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    return status;
+  }
+  QueryResult output;
+  idx_t column_count = duckdb_column_count(&result);
+  for (idx_t c = 0; c < column_count; ++c) {
+    output.columns.push_back(
+        {duckdb_column_name(&result, c), TypeName(duckdb_column_type(&result, c))});
+  }
+  // The deprecated row accessors read every chunk of a materialized result; fine for the
+  // small results this class is meant for.
+  idx_t row_count = duckdb_row_count(&result);
+  output.rows.reserve(row_count);
+  for (idx_t r = 0; r < row_count; ++r) {
+    std::vector<std::optional<std::string>> row;
+    row.reserve(column_count);
+    for (idx_t c = 0; c < column_count; ++c) {
+      if (duckdb_value_is_null(&result, c, r)) {
+        row.emplace_back(std::nullopt);
+        continue;
+      }
+      char* value = duckdb_value_varchar(&result, c, r);
+      row.emplace_back(value ? std::string(value) : std::string());
+      if (value) duckdb_free(value);
+    }
+    output.rows.push_back(std::move(row));
+  }
+  duckdb_destroy_result(&result);
+  return output;
+}
+
+Result<std::vector<Column>> Connection::Describe(std::string_view select_sql) {
+  std::string body(select_sql);
+  // Trailing semicolons would end the DESCRIBE early.
+  while (!body.empty() && (body.back() == ';' || isspace(static_cast<unsigned char>(body.back())))) {
+    body.pop_back();
+  }
+  QUANTA_ASSIGN_OR_RETURN(QueryResult described, Query("DESCRIBE " + body));
+  int name = described.ColumnIndex("column_name");
+  int type = described.ColumnIndex("column_type");
+  if (name < 0 || type < 0) return Status::Internal("DESCRIBE returned unexpected columns");
+  std::vector<Column> columns;
+  for (const auto& row : described.rows) {
+    columns.push_back({row[name].value_or(""), row[type].value_or("")});
+  }
+  return columns;
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string QuoteLiteral(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') quoted += '\'';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+}  // namespace quanta::engine

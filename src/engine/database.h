@@ -1,0 +1,86 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace quanta::engine {
+
+/// A column of a query result or table: its name and DuckDB type as DuckDB spells it
+/// ("BIGINT", "DECIMAL(18,2)", "VARCHAR[]", "STRUCT(a INTEGER)").
+struct Column {
+  std::string name;
+  std::string type;
+};
+
+/// A fully read query result, every value rendered as DuckDB's text for it (NULL as nullopt).
+/// Meant for metadata, checks and small results; ports stream chunks instead.
+struct QueryResult {
+  std::vector<Column> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+
+  /// Index of the column called `name`, or -1.
+  int ColumnIndex(std::string_view name) const;
+};
+
+class Connection;
+
+/// Options for opening a database. Defaults suit embedded, short-lived use (lint, test).
+struct DatabaseOptions {
+  std::string path;  ///< empty: in memory
+  /// DuckDB configuration settings applied at open, e.g. {"threads", "2"}.
+  std::map<std::string, std::string> settings;
+};
+
+/// An open DuckDB database, in memory or in a file. The only owner of DuckDB handles in
+/// Quanta: nothing outside src/engine includes duckdb.h. Thread-safe; connections are not.
+class Database {
+ public:
+  /// Opens (creating when absent) the database. Fails with IoError when the file cannot be
+  /// opened, InvalidDocument when a setting is rejected.
+  static Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  /// A new connection. The connection must not outlive the database.
+  Result<std::unique_ptr<Connection>> Connect();
+
+ private:
+  struct Handle;
+  explicit Database(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
+/// One DuckDB connection. Use from one thread at a time.
+class Connection {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Runs one or more statements and discards their results.
+  Status Execute(std::string_view sql);
+  /// Runs a query and reads its whole result.
+  Result<QueryResult> Query(std::string_view sql);
+  /// Binds (does not run) a single SELECT and returns the columns it would produce.
+  Result<std::vector<Column>> Describe(std::string_view select_sql);
+
+ private:
+  friend class Database;
+  struct Handle;
+  explicit Connection(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
+/// `name` quoted as a SQL identifier: "my ""odd"" name".
+std::string QuoteIdentifier(std::string_view name);
+/// `text` quoted as a SQL string literal: 'it''s'.
+std::string QuoteLiteral(std::string_view text);
+
+}  // namespace quanta::engine
