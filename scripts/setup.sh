@@ -40,5 +40,7 @@ configure_and_build() {  # build dir, extra cmake args...
 }
 configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [[ "${QUANTA_SANITIZE:-0}" == 1 ]]; then
-  configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DQUANTA_SANITIZE=ON
+  # clang for libFuzzer; the sanitizer build also holds the fuzz targets.
+  configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DQUANTA_SANITIZE=ON -DQUANTA_FUZZ=ON \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
 fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine (as root): installs what is missing, builds,
+# then runs the unit tests, SQL logic tests and command-line tests (ctest), the unit tests
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, and a short fuzzing run.
+#   QUANTA_FUZZ_SECONDS=N   how long the document-loader fuzzer runs (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUANTA_SANITIZE=1 scripts/setup.sh
+
+echo "== unit, SQL logic and command-line tests"
+(cd build && ctest --output-on-failure --parallel "$(nproc)")
+
+echo "== unit tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  build-asan/quanta_unit_tests --gtest_brief=1
+
+echo "== fuzzing the document loader for ${QUANTA_FUZZ_SECONDS:-60}s"
+scripts/fuzz.sh "${QUANTA_FUZZ_SECONDS:-60}"
