@@ -1,0 +1,3 @@
+-- id: bad-severity
+-- severity: critical
+SELECT 'x' AS message

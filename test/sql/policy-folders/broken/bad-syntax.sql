@@ -1,0 +1,3 @@
+-- id: bad-syntax
+-- severity: blocking
+SELEC message FROM products

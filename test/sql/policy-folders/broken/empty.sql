@@ -1,0 +1,3 @@
+-- id: empty
+-- severity: warning
+-- description: a header and nothing else

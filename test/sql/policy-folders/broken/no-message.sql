@@ -1,0 +1,3 @@
+-- id: no-message
+-- severity: warning
+SELECT product_id, file FROM products

@@ -1,0 +1,2 @@
+-- id: no-severity
+SELECT 'x' AS message

@@ -1,0 +1,3 @@
+-- id: two-statements
+-- severity: blocking
+SELECT 'x' AS message; DROP TABLE products

@@ -1,0 +1,4 @@
+-- id: unknown-table
+-- severity: blocking
+SELECT 'x' AS message
+FROM product_owners

@@ -1,0 +1,3 @@
+-- id: writes
+-- severity: blocking
+DELETE FROM products
