@@ -415,7 +415,7 @@ defaultPolicies: true
 constexpr std::string_view kPolicyTemplate = R"sql(-- id: primary-key-required
 -- severity: blocking
 -- description: Every primary key column must be required, since a row without its key cannot be updated or joined.
--- hint: Add required true to the property in its contract.
+-- hint: add `required: true` to the property in its contract.
 
 -- A policy is one SELECT over the metadata tables that `quanta lint` fills from the product
 -- (products, ports, contracts, schema_objects, properties, quality_rules, sla_properties,

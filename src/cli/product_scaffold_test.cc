@@ -11,9 +11,11 @@
 
 #include "cli/commands.h"
 #include "engine/database.h"
+#include "model/meaning_check.h"
 #include "model/product_folder.h"
 #include "model/type_mapping.h"
 #include "pipeline/contract_tables.h"
+#include "pipeline/sql_check.h"
 #include "testing/matchers.h"
 
 namespace quanta::cli {
@@ -240,6 +242,25 @@ TEST_F(ProductScaffoldTest, BasicTestCaseMatchesWhatTheTransformComputes) {
   ASSERT_OK_AND_ASSIGN(engine::QueryResult negative,
                        connection->Query("SELECT COUNT(*) FROM orders WHERE amount < 0"));
   EXPECT_EQ(negative.rows[0][0], "0");
+}
+
+// What lint checks beyond the JSON Schemas (references, keys, quality rules, SQL that binds)
+// finds nothing in a fresh scaffold, whatever the product is called.
+TEST_F(ProductScaffoldTest, ScaffoldPassesTheMeaningAndSqlChecks) {
+  for (const std::string product : {"shop/orders", "shop/3d-models", "x/order"}) {
+    std::string dir = product.substr(product.find('/') + 1);
+    model::ProductFolder folder = Scaffold(product, dir);
+    std::vector<Diagnostic> diagnostics;
+    for (const model::ContractFile& contract : folder.contracts) {
+      model::CheckContractMeaning(contract, &diagnostics);
+      pipeline::CheckContractSql(contract, &diagnostics);
+    }
+    model::CheckFolderMeaning(folder, &diagnostics);
+    pipeline::CheckFolderSql(folder, &diagnostics);
+    for (const Diagnostic& diagnostic : diagnostics) {
+      ADD_FAILURE() << product << ": " << FormatDiagnostic(diagnostic);
+    }
+  }
 }
 
 // A generalist programmer reads the files cold: every top-level field says what it is.
