@@ -1,11 +1,11 @@
 #include "pipeline/sql_check.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "engine/database.h"
 #include "model/type_mapping.h"
@@ -21,9 +21,7 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
 }
 
 // DuckDB's messages carry "LINE n:" and a caret line; the first line is what matters.
-std::string FirstLine(const std::string& message) {
-  return message.substr(0, message.find('\n'));
-}
+std::string FirstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
 
 int LineInQuery(const std::string& message) {
   static const std::regex kLine("LINE (\\d+):");
@@ -111,8 +109,8 @@ void CheckContractSql(const model::ContractFile& file, std::vector<Diagnostic>* 
   std::unique_ptr<engine::Database> database;
   auto connection = OpenScratch(&database);
   if (!connection.ok()) {
-    diagnostics->push_back(Make(Severity::kError, "internal", {file.document.file()},
-                                connection.status().message()));
+    diagnostics->push_back(
+        Make(Severity::kError, "internal", {file.document.file()}, connection.status().message()));
     return;
   }
   Status created = CreateContractTables(**connection, file.contract);
@@ -180,41 +178,42 @@ void CheckFolderSql(const model::ProductFolder& folder, std::vector<Diagnostic>*
     if (!contract) continue;
     const model::SchemaObject* object = contract->contract.FindObject(*dataset.name);
     if (!object) continue;
-    SourceLocation where = pipeline.document.Locate(model::AppendPointer(dataset.pointer, "transform"));
+    SourceLocation where =
+        pipeline.document.Locate(model::AppendPointer(dataset.pointer, "transform"));
     std::set<std::string> produced;
     for (const engine::Column& column : *columns) {
       produced.insert(column.name);
       const model::Property* property = object->FindProperty(column.name);
       if (!property) {
-        diagnostics->push_back(Make(
-            Severity::kError, "sql/transform-columns", where,
-            fmt::format("{} produces column '{}', which is not a property of '{}' in {}",
-                        transform_path.string(), column.name, *dataset.name,
-                        contract->document.file()),
-            "add the property to the output contract, or drop the column from the SELECT"));
+        diagnostics->push_back(
+            Make(Severity::kError, "sql/transform-columns", where,
+                 fmt::format("{} produces column '{}', which is not a property of '{}' in {}",
+                             transform_path.string(), column.name, *dataset.name,
+                             contract->document.file()),
+                 "add the property to the output contract, or drop the column from the SELECT"));
         continue;
       }
       std::string expected = Normalize(model::DuckdbTypeFor(*property));
       std::string actual = Normalize(column.type);
       if (actual != expected && !model::IsSafeWidening(actual, expected) && actual != "\"NULL\"" &&
           actual != "NULL") {
-        diagnostics->push_back(Make(
-            Severity::kError, "sql/transform-types",
-            contract->document.Locate(model::AppendPointer(property->pointer, "name")),
-            fmt::format("{} produces '{}' as {}, but the contract types it {}",
-                        transform_path.string(), column.name, actual, expected),
-            fmt::format("cast it in the transform: CAST({} AS {})",
-                        engine::QuoteIdentifier(column.name), expected)));
+        diagnostics->push_back(
+            Make(Severity::kError, "sql/transform-types",
+                 contract->document.Locate(model::AppendPointer(property->pointer, "name")),
+                 fmt::format("{} produces '{}' as {}, but the contract types it {}",
+                             transform_path.string(), column.name, actual, expected),
+                 fmt::format("cast it in the transform: CAST({} AS {})",
+                             engine::QuoteIdentifier(column.name), expected)));
       }
     }
     for (const model::Property& property : object->properties) {
       if (property.name && !produced.count(*property.name)) {
-        diagnostics->push_back(Make(
-            Severity::kError, "sql/transform-columns", where,
-            fmt::format("{} does not produce '{}', a property of '{}' in {}",
-                        transform_path.string(), *property.name, *dataset.name,
-                        contract->document.file()),
-            "select it in the transform (NULL AS name if it is optional)"));
+        diagnostics->push_back(
+            Make(Severity::kError, "sql/transform-columns", where,
+                 fmt::format("{} does not produce '{}', a property of '{}' in {}",
+                             transform_path.string(), *property.name, *dataset.name,
+                             contract->document.file()),
+                 "select it in the transform (NULL AS name if it is optional)"));
       }
     }
   }

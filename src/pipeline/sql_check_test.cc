@@ -1,8 +1,8 @@
 #include "pipeline/sql_check.h"
 
-#include <fstream>
-
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "testing/matchers.h"
 
