@@ -186,12 +186,18 @@ TEST_F(FixtureRunnerTest, AValueThatDoesNotFitItsColumnNamesFileLineAndColumn) {
   Write("tests/bad_type.yaml", R"(input:
   order_events:
     - {order_id: o-1, status: created, amount: ten, event_time: "2026-01-01T10:00:00Z"}
+    - {order_id: o-2, event_time: yesterday}
 expected:
   orders: []
 )");
   CaseResult result = RunCase("bad_type");
   EXPECT_FALSE(result.Passed());
-  ASSERT_EQ(result.errors.size(), 1u);
+  ASSERT_EQ(result.errors.size(), 2u) << "every value that does not fit is reported";
+  EXPECT_EQ(result.errors[1].location.line, 4);
+  EXPECT_NE(result.errors[1].message.find("column event_time: \"yesterday\" does not fit type "
+                                          "TIMESTAMP WITH TIME ZONE"),
+            std::string::npos)
+      << result.errors[1].message;
   std::string text = FormatDiagnostic(result.errors[0]);
   EXPECT_EQ(text.find((root_ / "tests/bad_type.yaml").string() +
                       ":3:48: error[fixture-type]: "

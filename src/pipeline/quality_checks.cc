@@ -539,10 +539,10 @@ std::string FormatQualityCheck(const QualityCheck& check) {
   if (check.value) {
     text += " = " + FormatNumber(*check.value);
     if (check.unit == "percent") {
-      text += fmt::format("% ({} of {} rows)", FormatNumber(check.count.value_or(0)),
-                          FormatNumber(check.rows.value_or(0)));
+      text += fmt::format("% ({} of {} row{})", FormatNumber(check.count.value_or(0)),
+                          FormatNumber(check.rows.value_or(0)), check.rows == 1.0 ? "" : "s");
     } else if (check.unit == "rows") {
-      text += " rows";
+      text += *check.value == 1.0 ? " row" : " rows";
     }
   }
   if (!check.expectations.empty() && check.outcome != CheckOutcome::kSkipped) {
