@@ -384,7 +384,8 @@ input:
     # A late event: it arrives last but happened before e-3, so it must not win.
     - {event_id: e-4, record_id: r-1, status: new, amount: 11.0, occurred_at: "2026-01-01T10:30:00Z"}
 # Rows per output dataset (datasets[].name in pipeline.yaml). For an upsert dataset, the final
-# state after the whole input: one row per key.
+# state after the whole input: one row per key. Every column of the dataset must appear in at
+# least one row (write null for an empty value); a field left out of a row is null.
 expected:
   {{output}}:
     - {record_id: r-1, status: active, amount: 12.0, updated_at: "2026-01-01T11:00:00Z"}
