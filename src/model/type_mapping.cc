@@ -206,4 +206,193 @@ bool IsSafeWidening(std::string_view from_text, std::string_view to_text) {
   return false;
 }
 
+bool IsNestedDuckdbType(std::string_view duckdb_type) {
+  std::string type = Upper(Trim(duckdb_type));
+  return (type.size() > 2 && type.substr(type.size() - 2) == "[]") ||
+         type.rfind("STRUCT", 0) == 0 || type.rfind("MAP", 0) == 0 ||
+         type.rfind("UNION", 0) == 0;
+}
+
+namespace {
+
+struct ScalarMapping {
+  const char* duckdb;
+  const char* postgres;
+  const char* avro;            // an Avro primitive name
+  const char* avro_logical;    // Avro logicalType on top of it, or ""
+  const char* json_type;       // JSON Schema type, or "" for any value
+  const char* json_format;     // JSON Schema format, or ""
+};
+
+// One row per DuckDB scalar type; docs/type-mapping.md shows the same table.
+constexpr ScalarMapping kScalars[] = {
+    {"BOOLEAN", "BOOLEAN", "boolean", "", "boolean", ""},
+    {"TINYINT", "SMALLINT", "int", "", "integer", "int8"},
+    {"SMALLINT", "SMALLINT", "int", "", "integer", "int16"},
+    {"INTEGER", "INTEGER", "int", "", "integer", "int32"},
+    {"BIGINT", "BIGINT", "long", "", "integer", "int64"},
+    {"UTINYINT", "SMALLINT", "int", "", "integer", "uint8"},
+    {"USMALLINT", "INTEGER", "int", "", "integer", "uint16"},
+    {"UINTEGER", "BIGINT", "long", "", "integer", "uint32"},
+    {"FLOAT", "REAL", "float", "", "number", "float"},
+    {"DOUBLE", "DOUBLE PRECISION", "double", "", "number", "double"},
+    {"VARCHAR", "TEXT", "string", "", "string", ""},
+    {"UUID", "UUID", "string", "uuid", "string", "uuid"},
+    {"DATE", "DATE", "int", "date", "string", "date"},
+    {"TIME", "TIME", "long", "time-micros", "string", "time"},
+    {"TIMESTAMP", "TIMESTAMP", "long", "local-timestamp-micros", "string", "date-time"},
+    {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE", "long", "timestamp-micros",
+     "string", "date-time"},
+    {"INTERVAL", "INTERVAL", "string", "", "string", "duration"},
+    {"BLOB", "BYTEA", "bytes", "", "string", ""},
+    {"JSON", "JSONB", "string", "json", "", ""},
+};
+
+const ScalarMapping* FindScalar(const std::string& duckdb_type) {
+  for (const ScalarMapping& row : kScalars) {
+    if (duckdb_type == row.duckdb) return &row;
+  }
+  return nullptr;
+}
+
+// The mapping rows for the integer types wider than any Avro or PostgreSQL integer.
+std::optional<int> WideIntegerDigits(const std::string& type) {
+  if (type == "HUGEINT" || type == "UHUGEINT") return 38;
+  if (type == "UBIGINT") return 20;
+  return std::nullopt;
+}
+
+Json AvroDecimal(int precision, int scale) {
+  return Json{{"type", "bytes"}, {"logicalType", "decimal"}, {"precision", precision},
+              {"scale", scale}};
+}
+
+}  // namespace
+
+std::string PostgresTypeForDuckdb(std::string_view duckdb_type) {
+  std::string type = Upper(Trim(duckdb_type));
+  if (type.size() > 2 && type.substr(type.size() - 2) == "[]") {
+    std::string inner = type.substr(0, type.size() - 2);
+    if (IsNestedDuckdbType(inner) || inner == "JSON") return "JSONB";
+    return PostgresTypeForDuckdb(inner) + "[]";
+  }
+  if (IsNestedDuckdbType(type)) return "JSONB";
+  int precision, scale;
+  if (ParseDecimal(type, &precision, &scale)) return fmt::format("NUMERIC({},{})", precision, scale);
+  if (auto digits = WideIntegerDigits(type)) return fmt::format("NUMERIC({},0)", *digits);
+  if (const ScalarMapping* row = FindScalar(type)) return row->postgres;
+  return "TEXT";
+}
+
+std::optional<Json> AvroTypeForDuckdb(std::string_view duckdb_type) {
+  std::string type = Upper(Trim(duckdb_type));
+  if (IsNestedDuckdbType(type)) return std::nullopt;
+  int precision, scale;
+  if (ParseDecimal(type, &precision, &scale)) return AvroDecimal(precision, scale);
+  if (auto digits = WideIntegerDigits(type)) return AvroDecimal(*digits, 0);
+  const ScalarMapping* row = FindScalar(type);
+  if (row == nullptr) return Json("string");
+  if (*row->avro_logical == '\0') return Json(row->avro);
+  return Json{{"type", row->avro}, {"logicalType", row->avro_logical}};
+}
+
+std::optional<std::string> DuckdbTypeForAvro(const Json& avro_type) {
+  if (avro_type.is_string()) {
+    const std::string& name = avro_type.get_ref<const std::string&>();
+    if (name == "null") return std::nullopt;
+    if (name == "boolean") return "BOOLEAN";
+    if (name == "int") return "INTEGER";
+    if (name == "long") return "BIGINT";
+    if (name == "float") return "FLOAT";
+    if (name == "double") return "DOUBLE";
+    if (name == "bytes") return "BLOB";
+    if (name == "string") return "VARCHAR";
+    return std::nullopt;  // a named type defined elsewhere in the schema
+  }
+  if (!avro_type.is_object()) return std::nullopt;
+  auto type_it = avro_type.find("type");
+  if (type_it == avro_type.end() || !type_it->is_string()) return std::nullopt;
+  const std::string& base = type_it->get_ref<const std::string&>();
+  std::string logical;
+  auto logical_it = avro_type.find("logicalType");
+  if (logical_it != avro_type.end() && logical_it->is_string()) {
+    logical = logical_it->get<std::string>();
+  }
+  if (logical == "decimal" && (base == "bytes" || base == "fixed")) {
+    auto precision_it = avro_type.find("precision");
+    if (precision_it == avro_type.end() || !precision_it->is_number_integer()) return std::nullopt;
+    int precision = precision_it->get<int>();
+    int scale = 0;
+    auto scale_it = avro_type.find("scale");
+    if (scale_it != avro_type.end()) {
+      if (!scale_it->is_number_integer()) return std::nullopt;
+      scale = scale_it->get<int>();
+    }
+    if (precision < 1 || precision > 38 || scale < 0 || scale > precision) return std::nullopt;
+    return fmt::format("DECIMAL({},{})", precision, scale);
+  }
+  if (logical == "uuid" && (base == "string" || base == "fixed")) return "UUID";
+  if (logical == "date" && base == "int") return "DATE";
+  if ((logical == "time-millis" && base == "int") || (logical == "time-micros" && base == "long")) {
+    return "TIME";
+  }
+  if (base == "long" && (logical == "timestamp-millis" || logical == "timestamp-micros" ||
+                         logical == "timestamp-nanos")) {
+    return "TIMESTAMP WITH TIME ZONE";
+  }
+  if (base == "long" && (logical == "local-timestamp-millis" ||
+                         logical == "local-timestamp-micros" ||
+                         logical == "local-timestamp-nanos")) {
+    return "TIMESTAMP";
+  }
+  if (logical == "duration" && base == "fixed") return "INTERVAL";
+  if (logical == "json" && base == "string") return "JSON";
+  if (base == "fixed") return "BLOB";
+  // An unknown logical type is ignored, as the Avro specification says readers must do.
+  return DuckdbTypeForAvro(Json(base));
+}
+
+std::optional<Json> JsonSchemaForDuckdb(std::string_view duckdb_type) {
+  std::string type = Upper(Trim(duckdb_type));
+  if (IsNestedDuckdbType(type)) return std::nullopt;
+  int precision, scale;
+  if (ParseDecimal(type, &precision, &scale)) return Json{{"type", "number"}};
+  if (WideIntegerDigits(type)) {
+    return Json{{"type", "integer"}, {"format", type == "UBIGINT" ? "uint64" : "int128"}};
+  }
+  const ScalarMapping* row = FindScalar(type);
+  if (row == nullptr) return Json{{"type", "string"}};
+  Json schema = Json::object();
+  if (*row->json_type != '\0') schema["type"] = row->json_type;
+  if (*row->json_format != '\0') schema["format"] = row->json_format;
+  if (type == "BLOB") schema["contentEncoding"] = "base64";
+  return schema;
+}
+
+std::optional<std::string> DuckdbTypeForJsonSchema(std::string_view type, std::string_view format,
+                                                   std::string_view content_encoding) {
+  if (type == "boolean") return "BOOLEAN";
+  if (type == "integer") {
+    if (format == "int128") return "HUGEINT";
+    if (format == "uint64") return "UBIGINT";
+    for (const ScalarMapping& row : kScalars) {
+      if (std::string_view(row.json_type) == "integer" && format == row.json_format) {
+        return std::string(row.duckdb);
+      }
+    }
+    return "BIGINT";
+  }
+  if (type == "number") return format == "float" ? "FLOAT" : "DOUBLE";
+  if (type == "string") {
+    if (content_encoding == "base64") return "BLOB";
+    if (format == "uuid") return "UUID";
+    if (format == "date") return "DATE";
+    if (format == "time") return "TIME";
+    if (format == "date-time") return "TIMESTAMP WITH TIME ZONE";
+    if (format == "duration") return "INTERVAL";
+    return "VARCHAR";
+  }
+  return std::nullopt;
+}
+
 }  // namespace quanta::model

@@ -30,4 +30,39 @@ std::string LogicalTypeForDuckdb(std::string_view duckdb_type);
 /// FLOAT -> DOUBLE, VARCHAR(10) -> VARCHAR, DECIMAL(10,2) -> DECIMAL(12,2)).
 bool IsSafeWidening(std::string_view from, std::string_view to);
 
+// The other formats of docs/type-mapping.md. DuckDB's type is the hub: exporters go from a
+// property to its DuckDB type (DuckdbTypeFor) and from there to the target format; importers
+// go from the source format to a DuckDB type and from there to logicalType and physicalType.
+// Nested types (STRUCT, LIST, MAP) are built by the callers from nested properties; these
+// functions handle the scalar types.
+
+/// True for DuckDB types that hold other types: "STRUCT(...)", "MAP(...)", "T[]", "UNION(...)".
+bool IsNestedDuckdbType(std::string_view duckdb_type);
+
+/// The PostgreSQL spelling of a DuckDB type: "VARCHAR" -> "TEXT", "DOUBLE" -> "DOUBLE
+/// PRECISION", "HUGEINT" -> "NUMERIC(38,0)", "INTEGER[]" -> "INTEGER[]"; nested types that
+/// PostgreSQL cannot declare inline (STRUCT, MAP, lists of them) become "JSONB".
+std::string PostgresTypeForDuckdb(std::string_view duckdb_type);
+
+/// The Avro schema of a scalar DuckDB type: "INTEGER" -> "int", "DATE" -> {"type": "int",
+/// "logicalType": "date"}, "DECIMAL(10,2)" -> bytes with logicalType decimal. Types Avro has no
+/// name for (INTERVAL, TIME WITH TIME ZONE, ...) become "string". Nested types: nullopt.
+std::optional<Json> AvroTypeForDuckdb(std::string_view duckdb_type);
+
+/// The DuckDB type of an Avro primitive or logical type (a name such as "long", or an object
+/// such as {"type": "long", "logicalType": "timestamp-micros"}); nullopt for records, enums,
+/// arrays, maps, unions, named references and decimals beyond DuckDB's 38 digits.
+std::optional<std::string> DuckdbTypeForAvro(const Json& avro_type);
+
+/// The JSON Schema (draft 2020-12) of a scalar DuckDB type: "BIGINT" -> {"type": "integer",
+/// "format": "int64"}, "DATE" -> {"type": "string", "format": "date"}, "JSON" -> {} (any value).
+/// Nested types: nullopt.
+std::optional<Json> JsonSchemaForDuckdb(std::string_view duckdb_type);
+
+/// The DuckDB type of a JSON Schema scalar: `type` is "string", "integer", "number" or
+/// "boolean"; `format` and `content_encoding` may be empty. Unknown formats keep the base type
+/// ("email" -> VARCHAR). nullopt for other types.
+std::optional<std::string> DuckdbTypeForJsonSchema(std::string_view type, std::string_view format,
+                                                   std::string_view content_encoding);
+
 }  // namespace quanta::model
