@@ -271,6 +271,13 @@ Result<std::string> ValueSql(const Json& value, const std::string& type) {
   } else if (value.is_number()) {
     literal = value.dump();
   } else {
+    // Mappings and lists fill nested columns: STRUCT, MAP and lists (JSON was handled above).
+    bool nested = type.rfind("STRUCT", 0) == 0 || type.rfind("MAP", 0) == 0 ||
+                  (type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0);
+    if (!nested) {
+      return Status::Invalid("a {} does not fit this column",
+                             value.is_object() ? "mapping" : "list");
+    }
     literal = engine::QuoteLiteral(value.dump()) + "::JSON";
   }
   return "CAST(" + literal + " AS " + type + ")";
@@ -324,10 +331,10 @@ std::optional<std::set<std::string>> LoadRows(
       auto found = row.find(columns[c]);
       Result<std::string> sql = ValueSql(found == row.end() ? Json() : *found, types[c]);
       if (!sql.ok()) {
-        errors->push_back(MakeError(
-            document.Locate(model::AppendPointer(row_pointer, columns[c])), "fixture-type",
-            fmt::format("row {} of {}, column {}: {} for type {}", r + 1, what, columns[c],
-                        sql.status().message(), types[c])));
+        errors->push_back(MakeError(document.Locate(model::AppendPointer(row_pointer, columns[c])),
+                                    "fixture-type",
+                                    fmt::format("row {} of {}, column {} ({}): {}", r + 1, what,
+                                                columns[c], types[c], sql.status().message())));
         continue;
       }
       values[r].push_back(std::move(*sql));

@@ -220,9 +220,79 @@ expected:
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].location.line, 4);
   EXPECT_EQ(result.errors[0].location.column, 17);
-  EXPECT_NE(result.errors[0].message.find("column quantity: 1.5 is not an integer"),
+  EXPECT_NE(result.errors[0].message.find("column quantity (BIGINT): 1.5 is not an integer"),
             std::string::npos)
       << result.errors[0].message;
+}
+
+TEST_F(FixtureRunnerTest, AMappingOrListInAPlainColumnIsATypeError) {
+  Write("tests/nested.yaml", R"(input:
+  order_events:
+    - {order_id: [o, 1], status: {name: paid}}
+expected:
+  orders: []
+)");
+  CaseResult result = RunCase("nested");
+  ASSERT_EQ(result.errors.size(), 2u) << Errors(result);
+  EXPECT_NE(result.errors[0].message.find("column order_id (VARCHAR): a list does not fit"),
+            std::string::npos)
+      << result.errors[0].message;
+  EXPECT_NE(result.errors[1].message.find("column status (VARCHAR): a mapping does not fit"),
+            std::string::npos)
+      << result.errors[1].message;
+}
+
+TEST_F(FixtureRunnerTest, NestedObjectsLoadCompareAndCarryFieldRules) {
+  const std::string customer = R"(
+      - name: customer
+        logicalType: object
+        properties:
+          - name: name
+            logicalType: string
+          - name: email
+            logicalType: string
+)";
+  Write("contracts/order_events.yaml", R"(apiVersion: v3.1.0
+kind: DataContract
+id: order-events-v1
+version: 1.0.0
+status: active
+schema:
+  - name: order_events
+    properties:
+      - name: order_id
+      - name: event_time
+        logicalType: timestamp)" + customer);
+  Write("contracts/orders.yaml", R"(apiVersion: v3.1.0
+kind: DataContract
+id: orders-v1
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    properties:
+      - name: order_id
+        primaryKey: true)" + customer +
+                                     R"(            quality:
+              - metric: nullValues
+                mustBe: 1
+)");
+  Write("transforms/orders.sql", "SELECT order_id, customer FROM order_events\n");
+  Write("tests/nested.yaml", R"(input:
+  order_events:
+    - {order_id: o-1, customer: {name: Ann, email: null}}
+    - {order_id: o-2, customer: {name: Bo, email: bo@example.com}}
+expected:
+  orders:
+    - {order_id: o-2, customer: {name: Bo, email: bo@example.com}}
+    - {order_id: o-1, customer: {name: Ann, email: null}}
+)");
+  CaseResult result = RunCase("nested");
+  EXPECT_TRUE(result.Passed()) << Errors(result) << FormatDatasetDiff(result.datasets.at(0));
+  ASSERT_EQ(result.checks.size(), 1u);
+  EXPECT_EQ(result.checks[0].property, "customer.email");
+  EXPECT_EQ(result.checks[0].value, 1.0) << result.checks[0].message;
+  EXPECT_EQ(result.checks[0].outcome, CheckOutcome::kPassed);
 }
 
 TEST_F(FixtureRunnerTest, ATransformErrorNamesTheTransformFileAndLine) {
