@@ -101,12 +101,15 @@ std::optional<std::string> ReadOnlyProblem(engine::Connection& connection, const
     std::string type = tree.value("error_type", "");
     std::string message = tree.value("error_message", "unknown error");
     if (type == "parser") return "its SQL does not parse: " + message;
-    return "it must be one read-only SELECT query, and DuckDB says: " + message;
+    if (message.find("Only SELECT") != std::string::npos) {
+      return std::string("it holds a statement other than SELECT; a policy may only read");
+    }
+    return "its SQL was refused: " + message;
   }
   auto statements = tree.find("statements");
   std::size_t count = statements != tree.end() && statements->is_array() ? statements->size() : 0;
   if (count != 1) {
-    return fmt::format("it must be exactly one SELECT query, but it holds {} statements", count);
+    return fmt::format("a policy is exactly one SELECT query, but it holds {} statements", count);
   }
   return std::nullopt;
 }
