@@ -1,13 +1,18 @@
 #include "model/yaml_document.h"
 
+#include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <system_error>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 namespace quanta::model {
 namespace {
@@ -15,20 +20,65 @@ namespace {
 // Bounds that keep hostile input (alias bombs, deep nesting) from exhausting the process.
 constexpr int kMaxDepth = 200;
 constexpr std::size_t kMaxNodes = 2'000'000;
+// Without aliases a document holds fewer values than it has bytes; more than this many values
+// per byte means aliases are multiplying each other (a "billion laughs" document).
+constexpr std::size_t kMaxNodesPerByte = 1;
+constexpr std::size_t kNodeAllowance = 1024;
 
 enum class ScalarKind { kNull, kBool, kInteger, kFloat, kString };
 
-// Resolves a plain (unquoted, untagged) scalar by the YAML 1.2 core schema.
-ScalarKind ResolvePlain(const std::string& text) {
-  static const std::regex kNull("^(null|Null|NULL|~|)$");
-  static const std::regex kBool("^(true|True|TRUE|false|False|FALSE)$");
-  static const std::regex kInteger("^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$");
-  static const std::regex kFloat(
-      "^([-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$");
-  if (std::regex_match(text, kNull)) return ScalarKind::kNull;
-  if (std::regex_match(text, kBool)) return ScalarKind::kBool;
-  if (std::regex_match(text, kInteger)) return ScalarKind::kInteger;
-  if (std::regex_match(text, kFloat)) return ScalarKind::kFloat;
+bool AllOf(std::string_view text, bool (*accept)(char)) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), accept);
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsOctalDigit(char c) { return c >= '0' && c <= '7'; }
+bool IsHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool IsDecimalFloat(std::string_view text) {
+  std::size_t i = 0;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  std::size_t integer_digits = 0, fraction_digits = 0;
+  while (i < text.size() && IsDigit(text[i])) ++i, ++integer_digits;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && IsDigit(text[i])) ++i, ++fraction_digits;
+  }
+  if (integer_digits == 0 && fraction_digits == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    std::size_t exponent_digits = 0;
+    while (i < text.size() && IsDigit(text[i])) ++i, ++exponent_digits;
+    if (exponent_digits == 0) return false;
+  }
+  return i == text.size();
+}
+
+// Resolves a plain (unquoted, untagged) scalar by the YAML 1.2 core schema. Written by hand
+// rather than with std::regex, whose recursion depth grows with the length of the text.
+ScalarKind ResolvePlain(std::string_view text) {
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+    return ScalarKind::kNull;
+  }
+  if (text == "true" || text == "True" || text == "TRUE" || text == "false" || text == "False" ||
+      text == "FALSE") {
+    return ScalarKind::kBool;
+  }
+  std::string_view unsigned_part = text;
+  if (text[0] == '-' || text[0] == '+') unsigned_part.remove_prefix(1);
+  if (AllOf(unsigned_part, IsDigit)) return ScalarKind::kInteger;
+  if (text.size() > 2 && text.substr(0, 2) == "0o" && AllOf(text.substr(2), IsOctalDigit)) {
+    return ScalarKind::kInteger;
+  }
+  if (text.size() > 2 && text.substr(0, 2) == "0x" && AllOf(text.substr(2), IsHexDigit)) {
+    return ScalarKind::kInteger;
+  }
+  if (IsDecimalFloat(text)) return ScalarKind::kFloat;
+  if (unsigned_part == ".inf" || unsigned_part == ".Inf" || unsigned_part == ".INF" ||
+      text == ".nan" || text == ".NaN" || text == ".NAN") {
+    return ScalarKind::kFloat;
+  }
   return ScalarKind::kString;
 }
 
@@ -41,10 +91,16 @@ Json PlainScalarToJson(const std::string& text) {
     case ScalarKind::kInteger: {
       errno = 0;
       char* end = nullptr;
-      if (text.rfind("0o", 0) == 0) return std::strtoll(text.c_str() + 2, &end, 8);
-      if (text.rfind("0x", 0) == 0) return std::strtoll(text.c_str() + 2, &end, 16);
-      long long value = std::strtoll(text.c_str(), &end, 10);
-      if (errno == ERANGE) return std::strtod(text.c_str(), nullptr);  // too big: keep magnitude
+      bool octal = text.rfind("0o", 0) == 0, hex = text.rfind("0x", 0) == 0;
+      long long value = octal ? std::strtoll(text.c_str() + 2, &end, 8)
+                        : hex ? std::strtoll(text.c_str() + 2, &end, 16)
+                              : std::strtoll(text.c_str(), &end, 10);
+      if (errno == ERANGE) {
+        // Too big for 64 bits: keep the magnitude of a decimal, the text of anything else.
+        double magnitude = octal || hex ? HUGE_VAL : std::strtod(text.c_str(), nullptr);
+        if (!std::isfinite(magnitude)) return text;
+        return magnitude;
+      }
       return value;
     }
     case ScalarKind::kFloat: {
@@ -61,30 +117,38 @@ Json PlainScalarToJson(const std::string& text) {
 
 class Converter {
  public:
-  Converter(Document* document, std::vector<Diagnostic>* diagnostics)
-      : document_(document), diagnostics_(diagnostics) {}
+  /// `text_size` bounds how many values the document may expand to (see kMaxNodesPerByte).
+  Converter(Document* document, std::vector<Diagnostic>* diagnostics, std::size_t text_size)
+      : document_(document),
+        diagnostics_(diagnostics),
+        max_nodes_(std::min(kMaxNodes, text_size * kMaxNodesPerByte + kNodeAllowance)) {}
+
+  /// True when the document could not be converted whole (too deep, too large, recursive):
+  /// what was converted is not the document the user wrote.
+  bool failed() const { return failed_; }
 
   Json Convert(const YAML::Node& node, const std::string& pointer, int depth) {
-    if (++nodes_ > kMaxNodes) {
-      if (!budget_reported_) {
-        budget_reported_ = true;
-        Report(node, pointer, "yaml-too-large",
-               fmt::format("the document expands to more than {} values (aliases that repeat "
-                           "each other?)",
-                           kMaxNodes));
-      }
+    if (failed_) return nullptr;
+    if (++nodes_ > max_nodes_) {
+      Fail(node, pointer, "yaml-too-large",
+           fmt::format("aliases (*name) expand the document to more than {} values, far more "
+                       "than the file holds",
+                       max_nodes_),
+           "an alias seems to repeat other aliases over and over; write the values out");
       return nullptr;
     }
     if (depth > kMaxDepth) {
-      Report(node, pointer, "yaml-too-deep",
-             fmt::format("values are nested more than {} levels deep", kMaxDepth));
+      Fail(node, pointer, "yaml-too-deep",
+           fmt::format("values are nested more than {} levels deep", kMaxDepth),
+           "a contract or product nests a few levels; is this file generated by mistake?");
       return nullptr;
     }
     document_->SetValueMark(pointer, node.Mark().line + 1, node.Mark().column + 1);
     for (const YAML::Node& open : open_nodes_) {
       if (open.is(node)) {
-        Report(node, pointer, "yaml-recursive-alias",
-               "an alias refers to a value that contains it, so the document never ends");
+        Fail(node, pointer, "yaml-recursive-alias",
+             "an alias refers to a value that contains it, so the document never ends",
+             "an alias (*name) may only refer to an anchor (&name) outside of itself");
         return nullptr;
       }
     }
@@ -117,12 +181,11 @@ class Converter {
           std::string key = key_node.Scalar();
           std::string child = AppendPointer(pointer, key);
           if (object.contains(key)) {
-            Diagnostic diagnostic = MakeDiagnostic(key_node, child, "yaml-duplicate-key",
-                                                   fmt::format("duplicate key '{}'", key));
             SourceLocation first = document_->LocateKey(child);
-            diagnostic.hint = fmt::format(
-                "'{}' is already set at line {}; YAML keeps only one, so remove one of them",
-                key, first.line);
+            Diagnostic diagnostic = MakeDiagnostic(
+                key_node, child, "yaml-duplicate-key",
+                fmt::format("duplicate key '{}': it is already set at line {}", key, first.line));
+            diagnostic.hint = "a key may appear once per map; remove or rename one of them";
             diagnostics_->push_back(std::move(diagnostic));
             continue;
           }
@@ -162,32 +225,54 @@ class Converter {
               std::string message) {
     diagnostics_->push_back(MakeDiagnostic(node, pointer, std::move(rule), std::move(message)));
   }
+  void Fail(const YAML::Node& node, const std::string& pointer, std::string rule,
+            std::string message, std::string hint) {
+    failed_ = true;
+    Report(node, pointer, std::move(rule), std::move(message));
+    diagnostics_->back().hint = std::move(hint);
+  }
 
   Document* document_;
   std::vector<Diagnostic>* diagnostics_;
   std::vector<YAML::Node> open_nodes_;
+  std::size_t max_nodes_;
   std::size_t nodes_ = 0;
-  bool budget_reported_ = false;
+  bool failed_ = false;
 };
 
-// Returns the 0-based offset of the first byte that is not valid UTF-8, or npos.
+// Returns the 0-based offset of the first byte that is not valid UTF-8, or npos. Refuses
+// overlong forms, UTF-16 surrogates and code points beyond U+10FFFF, as RFC 3629 does.
 std::size_t FindInvalidUtf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3
-                                     : (byte >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return i;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    if (byte < 0x80) {
+      ++i;
+      continue;
     }
-    if (length == 2 && byte < 0xC2) return i;  // overlong
+    std::size_t length = (byte >> 5) == 0x6    ? 2
+                         : (byte >> 4) == 0xE  ? 3
+                         : (byte >> 3) == 0x1E ? 4
+                                               : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    std::uint32_t code_point = byte & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    static constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kSmallest[length] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return i;
+    }
     i += length;
   }
   return std::string_view::npos;
 }
 
-SourceLocation LocationOfOffset(std::string_view text, std::size_t offset, const std::string& file) {
+SourceLocation LocationOfOffset(std::string_view text, std::size_t offset,
+                                const std::string& file) {
   int line = 1;
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -196,7 +281,12 @@ SourceLocation LocationOfOffset(std::string_view text, std::size_t offset, const
       line_start = i + 1;
     }
   }
-  return {file, line, static_cast<int>(offset - line_start) + 1, ""};
+  // Columns count characters, not bytes: continuation bytes of UTF-8 do not move the column.
+  int column = 1;
+  for (std::size_t i = line_start; i < offset && i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  }
+  return {file, line, column, ""};
 }
 
 Diagnostic FileDiagnostic(SourceLocation location, std::string rule, std::string message,
@@ -209,20 +299,48 @@ Diagnostic FileDiagnostic(SourceLocation location, std::string rule, std::string
   return diagnostic;
 }
 
+// True when the line (without its newline) ends with a block scalar header such as `key: |`,
+// `- >-` or `text: |2 # comment`: the lines after it that are more indented are text.
+bool OpensBlockScalar(std::string_view line) {
+  std::size_t comment = line.find(" #");
+  if (comment != std::string_view::npos) line = line.substr(0, comment);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  for (int indicator = 0; indicator < 2 && !line.empty(); ++indicator) {
+    char c = line.back();
+    if ((c >= '1' && c <= '9') || c == '+' || c == '-') line.remove_suffix(1);
+  }
+  if (line.empty() || (line.back() != '|' && line.back() != '>')) return false;
+  line.remove_suffix(1);
+  return line.empty() || line.back() == ' ' || line.back() == '\t';
+}
+
 // YAML forbids tabs in indentation; yaml-cpp's own message for them ("illegal map value") does
-// not say so. Returns the first line whose indentation holds a tab.
-std::optional<SourceLocation> FindTabIndentation(std::string_view text, const std::string& file) {
+// not say so. Returns the first line, at or before `error_line`, whose indentation holds a tab;
+// tabs inside block scalars (`|`, `>`) are text and do not count.
+std::optional<SourceLocation> FindTabIndentation(std::string_view text, const std::string& file,
+                                                 int error_line) {
   std::size_t line_start = 0;
   int line = 1;
-  while (line_start < text.size()) {
-    std::size_t i = line_start;
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
-      if (text[i] == '\t') {
-        return SourceLocation{file, line, static_cast<int>(i - line_start) + 1, ""};
-      }
-      ++i;
-    }
+  int block_parent_indent = -1;  // >= 0 while inside a block scalar
+  while (line_start < text.size() && line <= error_line) {
     std::size_t end = text.find('\n', line_start);
+    std::string_view content = text.substr(
+        line_start, end == std::string_view::npos ? std::string_view::npos : end - line_start);
+    std::size_t indent = content.find_first_not_of(' ');
+    bool blank = content.find_first_not_of(" \t\r") == std::string_view::npos;
+    if (!blank) {
+      if (block_parent_indent >= 0 && static_cast<int>(indent) <= block_parent_indent) {
+        block_parent_indent = -1;
+      }
+      if (block_parent_indent < 0) {
+        if (content[indent] == '\t') {
+          return SourceLocation{file, line, static_cast<int>(indent) + 1, ""};
+        }
+        if (OpensBlockScalar(content)) block_parent_indent = static_cast<int>(indent);
+      }
+    }
     if (end == std::string_view::npos) break;
     line_start = end + 1;
     ++line;
@@ -241,7 +359,8 @@ SourceLocation Document::Find(std::string_view pointer,
       return {file_, it->second.line, it->second.column, PointerToFieldPath(pointer)};
     }
     if (path.empty()) break;
-    path.erase(path.rfind('/'));
+    std::size_t slash = path.rfind('/');
+    path.erase(slash == std::string::npos ? 0 : slash);
   }
   return {file_, 0, 0, PointerToFieldPath(pointer)};
 }
@@ -276,8 +395,9 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
   }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    parsed.diagnostics.push_back(FileDiagnostic(LocationOfOffset(text, nul, file), "binary-file",
-                                                "the file holds NUL bytes: it is binary, not YAML"));
+    parsed.diagnostics.push_back(
+        FileDiagnostic(LocationOfOffset(text, nul, file), "binary-file",
+                       "the file holds NUL bytes: it is binary, not YAML"));
     return parsed;
   }
   if (std::size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
@@ -291,10 +411,15 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
   std::vector<YAML::Node> roots;
   try {
     roots = YAML::LoadAll(std::string(text));
+  } catch (const YAML::DeepRecursion& error) {
+    parsed.diagnostics.push_back(FileDiagnostic(
+        {file, error.mark.line + 1, error.mark.column + 1, ""}, "yaml-too-deep",
+        fmt::format("values are nested more than {} levels deep", kMaxDepth),
+        "a contract or product nests a few levels; is this file generated by mistake?"));
+    return parsed;
   } catch (const YAML::Exception& error) {
-    if (auto tab = FindTabIndentation(text, file)) {
-      parsed.diagnostics.push_back(FileDiagnostic(*tab, "yaml-tab",
-                                                  "a tab is used for indentation",
+    if (auto tab = FindTabIndentation(text, file, error.mark.line + 1)) {
+      parsed.diagnostics.push_back(FileDiagnostic(*tab, "yaml-tab", "a tab is used for indentation",
                                                   "YAML allows only spaces for indentation"));
     } else {
       parsed.diagnostics.push_back(FileDiagnostic(
@@ -319,13 +444,14 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
   }
 
   Document document(file, nullptr);
-  Converter converter(&document, &parsed.diagnostics);
+  Converter converter(&document, &parsed.diagnostics, text.size());
   try {
     document.SetRoot(converter.Convert(roots[0], "", 0));
   } catch (const std::exception& error) {
     parsed.diagnostics.push_back(FileDiagnostic(start, "yaml-syntax", error.what()));
     return parsed;
   }
+  if (converter.failed()) return parsed;
   parsed.document.emplace(std::move(document));
   return parsed;
 }
@@ -363,8 +489,10 @@ std::string PointerToFieldPath(std::string_view pointer) {
   while (i < pointer.size()) {
     std::size_t next = pointer.find('/', i + 1);
     std::string token(pointer.substr(i + 1, next == std::string_view::npos ? next : next - i - 1));
-    for (std::size_t p = 0; (p = token.find("~1", p)) != std::string::npos;) token.replace(p, 2, "/");
-    for (std::size_t p = 0; (p = token.find("~0", p)) != std::string::npos;) token.replace(p, 2, "~");
+    for (std::size_t p = 0; (p = token.find("~1", p)) != std::string::npos;)
+      token.replace(p, 2, "/");
+    for (std::size_t p = 0; (p = token.find("~0", p)) != std::string::npos;)
+      token.replace(p, 2, "~");
     bool is_index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
     if (is_index) {
       path += "[" + token + "]";
@@ -399,16 +527,69 @@ std::string AppendPointer(std::string_view pointer, std::size_t index) {
 
 namespace {
 
+// True when `text` can be written as a plain (unquoted) scalar that every YAML reader, 1.1 or
+// 1.2, reads back as this same string. Anything doubtful is quoted: quoting is always correct.
+bool IsSafePlain(const std::string& text) {
+  if (text.empty() || ResolvePlain(text) != ScalarKind::kString) return false;
+  auto first = static_cast<unsigned char>(text[0]);
+  if (!(std::isalnum(first) || first == '_' || first == '/' || first == '(' || first >= 0x80)) {
+    return false;
+  }
+  if (text.back() == ' ' || text.back() == ':') return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) return false;
+    if (c == ':' && i + 1 < text.size() && text[i + 1] == ' ') return false;
+    if (c == '#' && text[i - 1] == ' ') return false;
+  }
+  // YAML 1.1 readers turn these into booleans, dates, times and numbers. Long text is judged
+  // by its start alone (std::regex recursion grows with the length of the text).
+  if (text.size() > 64) {
+    bool date_like =
+        text.size() > 5 && AllOf(std::string_view(text).substr(0, 4), IsDigit) && text[4] == '-';
+    bool number_like = text.find_first_not_of("0123456789_:.+-eE") == std::string::npos;
+    return !date_like && !number_like;
+  }
+  static const std::regex kYaml11Special(
+      "^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?"
+      "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?|[-+]?[0-9][0-9_]*_[0-9_]*(\\.[0-9_]*)?"
+      "|[-+]?0b[01_]+)$");
+  return !std::regex_match(text, kYaml11Special);
+}
+
+// True when a literal block (`|`) reads back exactly as `text`: one final newline (the block
+// keeps exactly one), no leading space on the first line (it would set the indentation), and
+// only printable characters.
+bool FitsLiteralBlock(const std::string& text) {
+  if (text.size() < 2 || text.back() != '\n' || text[text.size() - 2] == '\n') return false;
+  if (text[0] == ' ' || text[0] == '\t' || text[0] == '\n') return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7F;
+  });
+}
+
+void EmitString(YAML::Emitter& out, const std::string& text) {
+  if (text.find('\n') != std::string::npos && FitsLiteralBlock(text)) {
+    // The block's own final line break stands for the text's single trailing newline.
+    out << YAML::Literal << text.substr(0, text.size() - 1);
+  } else if (IsSafePlain(text)) {
+    out << text;
+  } else {
+    out << YAML::DoubleQuoted << text;
+  }
+}
+
 void EmitValue(YAML::Emitter& out, const Json& value) {
   switch (value.type()) {
     case Json::value_t::object:
       out << YAML::BeginMap;
       for (const auto& [key, item] : value.items()) {
         out << YAML::Key;
-        if (ResolvePlain(key) != ScalarKind::kString) {
-          out << YAML::DoubleQuoted << key;
-        } else {
+        if (IsSafePlain(key)) {
           out << key;
+        } else {
+          out << YAML::DoubleQuoted << key;
         }
         out << YAML::Value;
         EmitValue(out, item);
@@ -420,19 +601,9 @@ void EmitValue(YAML::Emitter& out, const Json& value) {
       for (const Json& item : value) EmitValue(out, item);
       out << YAML::EndSeq;
       break;
-    case Json::value_t::string: {
-      const auto& text = value.get_ref<const std::string&>();
-      // A string that would read back as another type, or that has special characters,
-      // is quoted; a multi-line one is written as a literal block.
-      if (text.find('\n') != std::string::npos) {
-        out << YAML::Literal << text;
-      } else if (ResolvePlain(text) != ScalarKind::kString) {
-        out << YAML::DoubleQuoted << text;
-      } else {
-        out << text;
-      }
+    case Json::value_t::string:
+      EmitString(out, value.get_ref<const std::string&>());
       break;
-    }
     case Json::value_t::boolean:
       out << (value.get<bool>() ? "true" : "false");
       break;
