@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly kPackages=(
-  build-essential cmake ninja-build ccache pkg-config git ca-certificates npm nodejs
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
@@ -20,6 +20,8 @@ for package in "${kPackages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
+# npm fetches DuckDB; a machine may have Node.js from elsewhere, so look for the command.
+command -v npm >/dev/null || missing+=(npm nodejs)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
