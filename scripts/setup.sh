@@ -31,7 +31,7 @@ fi
 
 scripts/fetch_duckdb.sh
 
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/.cache/ccache}"
+# ccache keeps its default folder (~/.cache/ccache) so that fresh clones on one machine share it.
 jobs="$(nproc)"
 configure_and_build() {  # build dir, extra cmake args...
   local dir="$1"; shift
