@@ -125,7 +125,7 @@ void PrintJson(const std::filesystem::path& root, const std::vector<Diagnostic>&
         {"warnings", tally.checks_warned},
         {"skipped", tally.checks_skipped}}},
   };
-  std::cout << output.dump(2) << "\n";
+  std::cout << output.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 int RunTest(const TestArguments& arguments) {

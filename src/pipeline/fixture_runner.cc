@@ -368,7 +368,7 @@ std::optional<std::set<std::string>> LoadRows(
       errors->push_back(
           MakeError(document.Locate(value_pointer), "fixture-type",
                     fmt::format("row {} of {}, column {}: {} does not fit type {}: {}", r + 1, what,
-                                columns[c], rows[r][columns[c]].dump(), types[c],
+                                columns[c], rows[r].value(columns[c], Json()).dump(), types[c],
                                 DuckdbMessage(probe.message()))));
     }
   }
