@@ -32,6 +32,11 @@ std::optional<std::int64_t> FieldReader::Integer(const char* key) {
   if (!rest_.is_object()) return std::nullopt;
   auto it = rest_.find(key);
   if (it == rest_.end() || !it->is_number_integer()) return std::nullopt;
+  // A number beyond 64-bit signed range (only JSON input has those) stays as it was, in rest.
+  if (it->is_number_unsigned() &&
+      it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    return std::nullopt;
+  }
   std::int64_t value = it->get<std::int64_t>();
   rest_.erase(it);
   return value;
@@ -68,8 +73,8 @@ void FieldWriter::Set(const char* key, const Json& value) {
 Json FieldWriter::Finish(const Json& rest, const std::vector<std::string>& key_order) {
   if (rest.is_object()) {
     for (const auto& item : rest.items()) object_[item.key()] = item.value();
-  } else if (!rest.is_null() && object_.empty()) {
-    return rest;  // the source was not an object at all: give it back as it was
+  } else if (object_.empty()) {
+    return rest;  // the source was not an object at all (null included): give it back as it was
   }
   Json ordered = Json::object();
   for (const std::string& key : key_order) {

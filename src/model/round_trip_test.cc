@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "model/contract.h"
+#include "model/pipeline.h"
 #include "model/product.h"
 #include "model/product_folder.h"
 #include "model/structure_check.h"
@@ -40,8 +43,10 @@ std::vector<std::string> StandardExamples() {
   return files;
 }
 
-// Compared as data: key order does not matter, values and their types do.
-nlohmann::json AsData(const Json& value) { return nlohmann::json::parse(value.dump()); }
+// Compared as data: key order does not matter, values and their types do. The canonical text
+// (keys sorted, one value per line) is compared rather than nlohmann's operator==, which holds
+// -1 and 18446744073709551615 equal; failures then show a line diff.
+std::string AsData(const Json& value) { return nlohmann::json::parse(value.dump()).dump(1); }
 
 std::string Describe(const std::vector<Diagnostic>& diagnostics) {
   std::string text;
@@ -185,6 +190,128 @@ TEST_P(StandardExampleTest, StructureCheckMatchesTheSchema) {
   } else {
     EXPECT_EQ(errors, known->second) << Describe(diagnostics);
   }
+}
+
+// Documents with mistakes must survive too: `lint --fix`-style tools and `export --format odcs`
+// write back what the user wrote, and the schema check reports what is wrong with it.
+// Every field of a document is replaced in turn by values of each JSON type; the model must
+// write back exactly the mutated document.
+// The document with every list cut to its first element: the same field patterns, less work.
+Json FirstElementsOnly(const Json& value) {
+  if (value.is_array()) {
+    Json shortened = Json::array();
+    if (!value.empty()) shortened.push_back(FirstElementsOnly(value[0]));
+    return shortened;
+  }
+  if (!value.is_object()) return value;
+  Json shortened = Json::object();
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    shortened[it.key()] = FirstElementsOnly(*it);
+  }
+  return shortened;
+}
+
+void ExpectMutationsRoundTrip(const Json& full_document, Json (*write_back)(const Json&)) {
+  Json document = FirstElementsOnly(full_document);
+  // One pointer per field pattern (list indexes folded to the first element), so that large
+  // documents stay quick.
+  std::vector<std::string> pointers;
+  std::set<std::string> patterns;
+  std::vector<std::pair<const Json*, std::string>> stack{{&document, ""}};
+  while (!stack.empty()) {
+    auto [value, pointer] = stack.back();
+    stack.pop_back();
+    if (value->is_object()) {
+      for (auto it = value->begin(); it != value->end(); ++it) {
+        std::string child = AppendPointer(pointer, it.key());
+        std::string pattern;
+        for (char c : child) pattern += std::isdigit(static_cast<unsigned char>(c)) ? '#' : c;
+        if (patterns.insert(pattern).second) pointers.push_back(child);
+        stack.emplace_back(&*it, child);
+      }
+    } else if (value->is_array() && !value->empty()) {
+      stack.emplace_back(&(*value)[0], AppendPointer(pointer, std::size_t{0}));
+    }
+  }
+  const Json replacements[] = {nullptr,
+                               42,
+                               "text",
+                               Json::array(),
+                               Json::array({1, "a", nullptr}),
+                               Json{{"unknown", 1}},
+                               Json(std::numeric_limits<std::uint64_t>::max())};
+  for (const std::string& pointer : pointers) {
+    for (const Json& replacement : replacements) {
+      Json mutated = document;
+      mutated[Json::json_pointer(pointer)] = replacement;
+      Json written = write_back(mutated);
+      if (written.dump() == mutated.dump()) continue;  // same data in the same order: quick
+      ASSERT_EQ(AsData(written), AsData(mutated)) << pointer << " = " << replacement.dump();
+    }
+  }
+  // And the document itself in place of a field list, an object, or nothing.
+  for (const Json& replacement : replacements) {
+    EXPECT_EQ(AsData(write_back(replacement)), AsData(replacement)) << replacement.dump();
+  }
+}
+
+Json ContractRoundTrip(const Json& json) { return ContractToJson(ContractFromJson(json)); }
+Json ProductRoundTrip(const Json& json) { return ProductToJson(ProductFromJson(json)); }
+Json PipelineRoundTrip(const Json& json) { return PipelineToJson(PipelineFromJson(json)); }
+
+TEST(MutatedDocumentTest, ContractFieldsOfAnyTypeAreWrittenBack) {
+  ExpectMutationsRoundTrip(Load("odcs/examples/all--full-example.odcs.yaml").root(),
+                           ContractRoundTrip);
+  // ODCS v3.0 wrote the team as a bare list of members.
+  ParsedDocument v30 = ParseYaml(R"(apiVersion: v3.0.2
+kind: DataContract
+id: t
+version: 1.0.0
+status: active
+team:
+  - username: ceastwood
+    name: Clint
+    role: dpo
+    dateIn: "2014-08-02"
+    dateOut: "2014-10-01"
+    replacedByUsername: jwayne
+    comment: extra
+)",
+                                 "v30.yaml");
+  ASSERT_TRUE(v30.document.has_value());
+  ExpectMutationsRoundTrip(v30.document->root(), ContractRoundTrip);
+}
+
+TEST(MutatedDocumentTest, ProductFieldsOfAnyTypeAreWrittenBack) {
+  ExpectMutationsRoundTrip(Load("odps/examples/customer-data-product.odps.yaml").root(),
+                           ProductRoundTrip);
+}
+
+TEST(MutatedDocumentTest, PipelineFieldsOfAnyTypeAreWrittenBack) {
+  ParsedDocument parsed = ParseYaml(R"(apiVersion: quanta/v1
+kind: Pipeline
+inputs:
+  - port: order_events
+    source: kafka
+    topic: orders
+    format: json
+  - port: customers
+    source: product
+    product: customers/demographics
+datasets:
+  - name: orders
+    outputPort: orders
+    transform: transforms/orders.sql
+    mode: upsert
+    key: [order_id, region]
+  - name: events
+    outputPort: events
+    transform: transforms/events.sql
+    key: event_id
+)",
+                                    "pipeline.yaml");
+  ASSERT_TRUE(parsed.document.has_value());
+  ExpectMutationsRoundTrip(parsed.document->root(), PipelineRoundTrip);
 }
 
 INSTANTIATE_TEST_SUITE_P(Standards, StandardExampleTest, ::testing::ValuesIn(StandardExamples()),
