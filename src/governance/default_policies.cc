@@ -22,37 +22,38 @@ WITH owners AS (
          OR TRY_CAST(date_out AS DATE) > current_date)
 ),
 contract_owned AS (
-  SELECT c.contract_id, c.file,
-         EXISTS (SELECT 1 FROM owners o WHERE o.owner_kind = 'contract' AND o.file = c.file)
-           AS has_owner
+  SELECT c.contract_id, c.file, o.file IS NOT NULL AS has_owner
   FROM contracts c
+  LEFT JOIN owners o ON o.owner_kind = 'contract' AND o.file = c.file
 ),
--- A product without an owner of its own is still owned when every port's contract is.
-product_owned AS (
-  SELECT p.product_id, p.name, p.file, p.pointer,
-         EXISTS (SELECT 1 FROM owners o WHERE o.owner_kind = 'product' AND o.file = p.file)
-           OR (EXISTS (SELECT 1 FROM ports pt WHERE pt.file = p.file)
-               AND NOT EXISTS (
-                 SELECT 1 FROM ports pt
-                 WHERE pt.file = p.file
-                   AND NOT EXISTS (SELECT 1 FROM contract_owned co
-                                   WHERE co.contract_id = pt.contract_id AND co.has_owner)))
-           AS has_owner
-  FROM products p
+-- A product without an owner of its own is still owned when every port's contract is (a
+-- port whose contract is not loaded counts as unowned).
+ports_owned AS (
+  SELECT pt.file, bool_and(coalesce(co.has_owner, false)) AS all_owned
+  FROM ports pt
+  LEFT JOIN (SELECT contract_id, bool_or(has_owner) AS has_owner
+             FROM contract_owned GROUP BY contract_id) co ON co.contract_id = pt.contract_id
+  GROUP BY pt.file
+),
+published AS (
+  SELECT DISTINCT pt.contract_id
+  FROM ports pt JOIN products p ON p.file = pt.file
+  WHERE pt.contract_id IS NOT NULL
 )
 SELECT format('data product ''{}'' has no owner: no member of its team has the role owner',
-              coalesce(product_id, name, file)) AS message,
-       file, '/team' AS pointer
-FROM product_owned
-WHERE NOT has_owner
+              coalesce(p.product_id, p.name, p.file)) AS message,
+       p.file, '/team' AS pointer
+FROM products p
+LEFT JOIN owners o ON o.owner_kind = 'product' AND o.file = p.file
+LEFT JOIN ports_owned po ON po.file = p.file
+WHERE o.file IS NULL AND NOT coalesce(po.all_owned, false)
 UNION ALL
 SELECT format('contract ''{}'' has no owner: no member of its team has the role owner',
               coalesce(co.contract_id, co.file)) AS message,
        co.file, '/team' AS pointer
 FROM contract_owned co
-WHERE NOT co.has_owner
-  AND NOT EXISTS (SELECT 1 FROM ports pt JOIN products p ON p.file = pt.file
-                  WHERE pt.contract_id = co.contract_id)
+LEFT JOIN published pb ON pb.contract_id = co.contract_id
+WHERE NOT co.has_owner AND pb.contract_id IS NULL
 )sql";
 
 constexpr std::string_view kSemanticVersion = R"sql(-- id: semantic-version
@@ -142,15 +143,17 @@ WITH output_contracts AS (
   WHERE pt.direction = 'output'
   GROUP BY c.contract_id, c.file
 ),
-required_sla(sla) AS (VALUES ('latency'), ('retention'))
+required_sla(sla) AS (VALUES ('latency'), ('retention')),
+declared AS (
+  SELECT DISTINCT file, lower(trim(property)) AS sla FROM sla_properties WHERE value IS NOT NULL
+)
 SELECT format('contract ''{}'' of output port ''{}'' declares no {} SLA', oc.contract_id,
               oc.ports, r.sla) AS message,
        oc.file, '/slaProperties' AS pointer
 FROM output_contracts oc
 CROSS JOIN required_sla r
-WHERE NOT EXISTS (SELECT 1 FROM sla_properties s
-                  WHERE s.file = oc.file AND lower(trim(s.property)) = r.sla
-                    AND s.value IS NOT NULL)
+LEFT JOIN declared d ON d.file = oc.file AND d.sla = r.sla
+WHERE d.file IS NULL
 ORDER BY oc.contract_id, r.sla
 )sql";
 
