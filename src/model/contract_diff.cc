@@ -397,8 +397,9 @@ class Differ {
                                      new_type, old_type);
       }
       Add(ChangeKind::kTypeChanged, path, Json(old_type), Json(new_type),
-          fmt::format("type changed from {} to {}", old_type, new_type), breaks,
-          old_property.pointer, new_property.pointer);
+          fmt::format("type changed from {} to {}{}", old_type, new_type,
+                      IsSafeWidening(old_type, new_type) ? ", a safe widening" : ""),
+          breaks, old_property.pointer, new_property.pointer);
       return;
     }
     if (old_property.logical_type != new_property.logical_type) {

@@ -1,8 +1,8 @@
 #include "model/contract_diff.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "testing/matchers.h"
 
@@ -31,8 +31,7 @@ const std::string kAmount = "      - {name: amount, logicalType: number, physica
 std::vector<std::string> Kinds(const std::vector<ContractChange>& changes) {
   std::vector<std::string> kinds;
   for (const ContractChange& change : changes) {
-    kinds.push_back(std::string(ChangeKindName(change.kind)) +
-                    (change.breaking ? "!" : ""));
+    kinds.push_back(std::string(ChangeKindName(change.kind)) + (change.breaking ? "!" : ""));
   }
   return kinds;
 }
@@ -59,15 +58,15 @@ TEST(ContractDiffTest, RemovedPropertyBreaksConsumersAndLooksLikeARename) {
 }
 
 TEST(ContractDiffTest, AddedPropertyOfAnotherTypeIsNotCalledARename) {
-  auto changes = DiffContracts(
-      Orders(kOrderId + kAmount),
-      Orders(kOrderId + "      - {name: note, logicalType: string}\n"));
+  auto changes = DiffContracts(Orders(kOrderId + kAmount),
+                               Orders(kOrderId + "      - {name: note, logicalType: string}\n"));
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].explanation.find("renamed"), std::string::npos);
 }
 
 TEST(ContractDiffTest, SafeWideningIsCompatibleAndNarrowingIsBreaking) {
-  Contract narrow = Orders(kOrderId + "      - {name: qty, logicalType: integer, physicalType: int}\n");
+  Contract narrow =
+      Orders(kOrderId + "      - {name: qty, logicalType: integer, physicalType: int}\n");
   Contract wide =
       Orders(kOrderId + "      - {name: qty, logicalType: integer, physicalType: bigint}\n");
   auto widened = DiffContracts(narrow, wide);
@@ -99,7 +98,8 @@ TEST(ContractDiffTest, SamePhysicalStorageSpelledDifferentlyIsInformation) {
 }
 
 TEST(ContractDiffTest, RequiredBecomingOptionalBreaksConsumers) {
-  Contract required = Orders(kOrderId + "      - {name: amount, logicalType: number, required: true}\n");
+  Contract required =
+      Orders(kOrderId + "      - {name: amount, logicalType: number, required: true}\n");
   Contract optional = Orders(kOrderId + "      - {name: amount, logicalType: number}\n");
   EXPECT_EQ(Kinds(DiffContracts(required, optional)), (KindList{"required-removed!"}));
   EXPECT_EQ(Kinds(DiffContracts(optional, required)), (KindList{"required-added"}));
@@ -125,18 +125,20 @@ TEST(ContractDiffTest, EnumValuesFromQualityRules) {
   EXPECT_EQ(removed[0].path, "schema[orders].properties[status].validValues");
   EXPECT_EQ(Kinds(DiffContracts(status("created"), status("created, paid"))),
             (KindList{"enum-values-added"}));
-  EXPECT_EQ(Kinds(DiffContracts(status("created"), status("created, paid"),
-                                CompatibilityMode::kForward)),
-            (KindList{"enum-values-added!"}));
-  EXPECT_EQ(Kinds(DiffContracts(status("created, paid"), status("created"),
-                                CompatibilityMode::kForward)),
-            (KindList{"enum-values-removed"}));
+  EXPECT_EQ(
+      Kinds(DiffContracts(status("created"), status("created, paid"), CompatibilityMode::kForward)),
+      (KindList{"enum-values-added!"}));
+  EXPECT_EQ(
+      Kinds(DiffContracts(status("created, paid"), status("created"), CompatibilityMode::kForward)),
+      (KindList{"enum-values-removed"}));
 }
 
 TEST(ContractDiffTest, EnumValuesFromLogicalTypeOptions) {
   auto changes = DiffContracts(
-      Orders(kOrderId + "      - {name: s, logicalType: string, logicalTypeOptions: {enum: [a, b]}}\n"),
-      Orders(kOrderId + "      - {name: s, logicalType: string, logicalTypeOptions: {enum: [a]}}\n"));
+      Orders(kOrderId +
+             "      - {name: s, logicalType: string, logicalTypeOptions: {enum: [a, b]}}\n"),
+      Orders(kOrderId +
+             "      - {name: s, logicalType: string, logicalTypeOptions: {enum: [a]}}\n"));
   EXPECT_EQ(Kinds(changes), (KindList{"enum-values-removed!"}));
 }
 
@@ -186,15 +188,15 @@ TEST(ContractDiffTest, NestedFieldsAreComparedWhereTheyAre) {
                   "      - name: address\n        logicalType: object\n        properties:\n" +
                   fields);
   };
-  auto changes = DiffContracts(
-      address("          - {name: city, logicalType: string}\n"
-              "          - {name: zip, logicalType: string}\n"),
-      address("          - {name: city, logicalType: string}\n"));
+  auto changes = DiffContracts(address("          - {name: city, logicalType: string}\n"
+                                       "          - {name: zip, logicalType: string}\n"),
+                               address("          - {name: city, logicalType: string}\n"));
   ASSERT_EQ(Kinds(changes), (KindList{"property-removed!"}));
   EXPECT_EQ(changes[0].path, "schema[orders].properties[address].properties[zip]");
 
   auto tags = [](const std::string& type) {
-    return Orders(kOrderId + "      - name: tags\n        logicalType: array\n        items: {logicalType: " +
+    return Orders(kOrderId +
+                  "      - name: tags\n        logicalType: array\n        items: {logicalType: " +
                   type + "}\n");
   };
   auto items = DiffContracts(tags("string"), tags("integer"));
@@ -216,15 +218,15 @@ TEST(ContractDiffTest, ObjectsRemovedAndAdded) {
 
 TEST(ContractDiffTest, DocumentationIsNeverBreaking) {
   Contract old_contract = Orders(kOrderId + kAmount);
-  Contract new_contract = Orders(
-      kOrderId +
-      "      - {name: amount, logicalType: number, physicalType: double, description: Gross "
-      "amount, tags: [money]}\n");
+  Contract new_contract =
+      Orders(kOrderId +
+             "      - {name: amount, logicalType: number, physicalType: double, description: Gross "
+             "amount, tags: [money]}\n");
   new_contract.version = "1.0.1";
   new_contract.description = Json{{"purpose", "orders as they are"}};
   auto changes = DiffContracts(old_contract, new_contract);
   EXPECT_EQ(Kinds(changes), (KindList{"version-changed", "description-changed",
-                                    "description-changed", "metadata-changed"}));
+                                      "description-changed", "metadata-changed"}));
   EXPECT_EQ(changes.back().path, "schema[orders].properties[amount].tags");
 }
 
@@ -249,20 +251,21 @@ TEST(ContractDiffTest, RetentionComparedAcrossUnits) {
   EXPECT_EQ(Kinds(DiffContracts(three_years,
                                 WithSla("  - {property: retention, value: 1200, unit: days}\n"))),
             (KindList{"retention-lengthened"}));
-  EXPECT_EQ(Kinds(DiffContracts(three_years, WithSla("  - {property: latency, value: 1, unit: h}\n"))),
-            (KindList{"sla-removed!", "sla-added"}));
+  EXPECT_EQ(
+      Kinds(DiffContracts(three_years, WithSla("  - {property: latency, value: 1, unit: h}\n"))),
+      (KindList{"sla-removed!", "sla-added"}));
   // Stream compatibility is about schemas only.
-  EXPECT_EQ(CountBreaking(DiffContracts(
-                three_years, WithSla("  - {property: retention, value: 1, unit: y}\n"),
-                CompatibilityMode::kFull)),
+  EXPECT_EQ(CountBreaking(DiffContracts(three_years,
+                                        WithSla("  - {property: retention, value: 1, unit: y}\n"),
+                                        CompatibilityMode::kFull)),
             0u);
 }
 
 TEST(ContractDiffTest, LatencyRaisedIsBreaking) {
   Contract thirty_minutes = WithSla("  - {property: latency, value: 30, unit: m}\n");
-  EXPECT_EQ(Kinds(DiffContracts(thirty_minutes,
-                                WithSla("  - {property: latency, value: 1, unit: h}\n"))),
-            (KindList{"latency-raised!"}));
+  EXPECT_EQ(
+      Kinds(DiffContracts(thirty_minutes, WithSla("  - {property: latency, value: 1, unit: h}\n"))),
+      (KindList{"latency-raised!"}));
   EXPECT_EQ(Kinds(DiffContracts(thirty_minutes,
                                 WithSla("  - {property: latency, value: 10, unit: min}\n"))),
             (KindList{"latency-lowered"}));

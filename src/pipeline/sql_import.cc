@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/diagnostic.h"
@@ -89,6 +90,17 @@ Result<std::vector<Statement>> Tokenize(std::string_view sql, const std::string&
         return SqlError(file, token_line, token_column, "comment is never closed with */");
       }
       advance_to(end + 2);
+      continue;
+    }
+    if (c == '\\' && current.tokens.empty()) {
+      // A psql meta-command (pg_dump writes \restrict): the rest of the line, a statement alone.
+      std::size_t end = sql.find('\n', i);
+      advance_to(end == std::string_view::npos ? sql.size() : end);
+      Statement meta;
+      meta.tokens.push_back(Token{TokenKind::kPunctuation,
+                                  std::string(sql.substr(start, i - start)), start, i, token_line,
+                                  token_column});
+      statements.push_back(std::move(meta));
       continue;
     }
     TokenKind kind;
@@ -223,10 +235,30 @@ Result<std::vector<std::pair<std::size_t, std::string>>> CheckCreateTable(
   return replacements;
 }
 
-// Checks that a statement is one import reads; returns its text with PostgreSQL-only types
-// replaced.
-Result<std::string> AcceptedStatement(std::string_view sql, const Statement& statement,
-                                      const std::string& file) {
+// Checks that a statement is one import reads and returns its text with PostgreSQL-only types
+// replaced (empty when there is nothing to run: `unique_marks` took it); nullopt for a
+// statement that is not a table definition.
+// A UNIQUE constraint added by ALTER TABLE: table and column names as DuckDB stores them.
+struct UniqueMark {
+  std::string table;
+  std::vector<std::string> columns;
+};
+
+// The name an identifier token stands for, without quotes (a doubled quote is one quote).
+std::string Unquoted(const Token& token) {
+  if (token.kind != TokenKind::kQuotedIdentifier) return token.text;
+  std::string name;
+  for (std::size_t i = 1; i + 1 < token.text.size(); ++i) {
+    name += token.text[i];
+    if (token.text[i] == '"') ++i;
+  }
+  return name;
+}
+
+Result<std::optional<std::string>> AcceptedStatement(std::string_view sql,
+                                                     const Statement& statement,
+                                                     const std::string& file,
+                                                     std::vector<UniqueMark>* unique_marks) {
   const std::vector<Token>& tokens = statement.tokens;
   const Token& first = tokens.front();
   std::vector<std::pair<std::size_t, std::string>> replacements;
@@ -261,6 +293,7 @@ Result<std::string> AcceptedStatement(std::string_view sql, const Statement& sta
         ++index;
       }
       index = SkipName(tokens, index);
+      std::size_t table_end = index;
       if (index < tokens.size() && tokens[index].Is("ADD")) {
         ++index;
         if (index < tokens.size() && tokens[index].Is("CONSTRAINT")) {
@@ -268,20 +301,22 @@ Result<std::string> AcceptedStatement(std::string_view sql, const Statement& sta
         }
         accepted =
             index + 1 < tokens.size() && tokens[index].Is("PRIMARY") && tokens[index + 1].Is("KEY");
+        if (index + 1 < tokens.size() && tokens[index].Is("UNIQUE") &&
+            tokens[index + 1].IsPunctuation('(')) {
+          // DuckDB cannot add a UNIQUE constraint to a table; pg_dump writes them this way, so
+          // they are read here and applied to the imported properties.
+          UniqueMark mark;
+          mark.table = Unquoted(tokens[table_end - 1]);
+          for (std::size_t i = index + 2; i < tokens.size() && !tokens[i].IsPunctuation(')'); ++i) {
+            if (!tokens[i].IsPunctuation(',')) mark.columns.push_back(Unquoted(tokens[i]));
+          }
+          unique_marks->push_back(std::move(mark));
+          return std::optional<std::string>("");
+        }
       }
     }
   }
-  if (!accepted) {
-    std::string words;
-    for (std::size_t i = 0; i < tokens.size() && i < 3; ++i)
-      words += (i ? " " : "") + tokens[i].text;
-    return SqlError(file, first.line, first.column,
-                    fmt::format("'{} ...' is not a table definition; import reads only CREATE "
-                                "TABLE, CREATE SCHEMA, CREATE TYPE ... AS ENUM, COMMENT ON and "
-                                "ALTER TABLE ... ADD PRIMARY KEY",
-                                words),
-                    "remove the statement (data, settings and grants are not part of a contract)");
-  }
+  if (!accepted) return std::optional<std::string>();
   std::size_t begin = first.offset;
   std::string text;
   std::size_t cursor = begin;
@@ -290,8 +325,24 @@ Result<std::string> AcceptedStatement(std::string_view sql, const Statement& sta
     cursor = tokens[index].end;
   }
   text += std::string(sql.substr(cursor, tokens.back().end - cursor));
+  return std::optional<std::string>(std::move(text));
+}
+
+// The start of a statement as written, for messages: its first line, shortened.
+std::string Opening(std::string_view sql, const Statement& statement) {
+  std::size_t begin = statement.tokens.front().offset;
+  std::string text;
+  for (char c : sql.substr(begin, statement.tokens.back().end - begin)) {
+    bool space = std::isspace(static_cast<unsigned char>(c));
+    if (space && (text.empty() || text.back() == ' ')) continue;
+    text += space ? ' ' : c;
+  }
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
 }
+
+// DuckDB matches identifiers without regard to case.
+bool EqualNames(const std::string& a, const std::string& b) { return Upper(a) == Upper(b); }
 
 std::string Value(const engine::QueryResult& result, std::size_t row, const char* column) {
   int index = result.ColumnIndex(column);
@@ -308,12 +359,37 @@ bool IsNull(const engine::QueryResult& result, std::size_t row, const char* colu
 }  // namespace
 
 Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
-                                  const model::ImportOptions& options) {
+                                  const model::ImportOptions& options,
+                                  std::vector<Diagnostic>* skipped) {
   QUANTA_ASSIGN_OR_RETURN(std::vector<Statement> statements, Tokenize(sql, file));
   std::vector<std::pair<const Statement*, std::string>> accepted;
+  std::vector<UniqueMark> unique_marks;
   for (const Statement& statement : statements) {
-    QUANTA_ASSIGN_OR_RETURN(std::string text, AcceptedStatement(sql, statement, file));
-    accepted.push_back({&statement, std::move(text)});
+    QUANTA_ASSIGN_OR_RETURN(std::optional<std::string> text,
+                            AcceptedStatement(sql, statement, file, &unique_marks));
+    if (text) {
+      if (!text->empty()) accepted.push_back({&statement, std::move(*text)});
+      continue;
+    }
+    const Token& first = statement.tokens.front();
+    if (skipped == nullptr) {
+      return SqlError(file, first.line, first.column,
+                      fmt::format("'{}' is not a table definition; import reads only CREATE "
+                                  "TABLE, CREATE SCHEMA, CREATE TYPE ... AS ENUM, COMMENT ON and "
+                                  "ALTER TABLE ... ADD PRIMARY KEY",
+                                  Opening(sql, statement)),
+                      "remove it, or let import skip such statements (they are never run): "
+                      "quanta import --from sql --skip-other-statements");
+    }
+    Diagnostic diagnostic;
+    diagnostic.severity = Severity::kWarning;
+    diagnostic.rule = "import-sql";
+    diagnostic.location.file = file;
+    diagnostic.location.line = first.line;
+    diagnostic.location.column = first.column;
+    diagnostic.message =
+        fmt::format("skipped '{}': not a table definition", Opening(sql, statement));
+    skipped->push_back(std::move(diagnostic));
   }
 
   engine::DatabaseOptions database_options;
@@ -416,6 +492,12 @@ Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
             property.primary_key_position = std::stoll(Value(keys, k, "position"));
           }
         } else if (Value(keys, k, "size") == "1") {
+          property.unique = true;
+        }
+      }
+      for (const UniqueMark& mark : unique_marks) {
+        if (mark.columns.size() == 1 && EqualNames(mark.columns[0], column_name) &&
+            EqualNames(mark.table, Value(tables, row, "table_name"))) {
           property.unique = true;
         }
       }

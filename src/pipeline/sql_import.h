@@ -2,7 +2,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "base/diagnostic.h"
 #include "base/result.h"
 #include "model/contract.h"
 #include "model/contract_import.h"
@@ -18,9 +20,12 @@ namespace quanta::pipeline {
 /// Accepted statements: CREATE TABLE with a column list, CREATE SCHEMA, CREATE TYPE ... AS
 /// ENUM, COMMENT ON, and ALTER TABLE ... ADD [CONSTRAINT name] PRIMARY KEY (the form pg_dump
 /// writes). PostgreSQL's jsonb and serial types are read as JSON and integers. Anything else
-/// (INSERT, SET, CREATE TABLE ... AS SELECT, ...) is refused. Errors are InvalidDocument and
-/// name `file`, the statement's line and the reason.
+/// (INSERT, SET, GRANT, psql commands, ...) is refused, or, when `skipped` is given, left out
+/// without being run and reported there as a warning each (so that pg_dump output can be read
+/// as it is). CREATE TABLE ... AS is always refused. Errors are InvalidDocument and name
+/// `file`, the statement's line and the reason.
 Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
-                                  const model::ImportOptions& options);
+                                  const model::ImportOptions& options,
+                                  std::vector<Diagnostic>* skipped = nullptr);
 
 }  // namespace quanta::pipeline
