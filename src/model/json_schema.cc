@@ -415,6 +415,7 @@ class Compiler {
       pending_.pop_front();
       QUANTA_RETURN_IF_ERROR(Fill(id, pointer));
     }
+    QUANTA_RETURN_IF_ERROR(CheckNoEndlessLoop());
     return std::move(nodes_);
   }
 
@@ -605,6 +606,53 @@ class Compiler {
     return Subschema(target, *resolved);
   }
 
+  // The keywords that apply a schema to the same value ($ref, allOf, anyOf, oneOf, not, if,
+  // then, else) must not lead back to where they started: such a schema would apply itself to
+  // the same value forever, whatever the document. Found by depth-first search, without
+  // recursion.
+  Status CheckNoEndlessLoop() const {
+    auto same_value_children = [this](int id) {
+      const SchemaNode& node = nodes_[id];
+      std::vector<int> children(node.all_of);
+      children.insert(children.end(), node.any_of.begin(), node.any_of.end());
+      children.insert(children.end(), node.one_of.begin(), node.one_of.end());
+      for (int child :
+           {node.ref, node.not_schema, node.if_schema, node.then_schema, node.else_schema}) {
+        if (child >= 0) children.push_back(child);
+      }
+      return children;
+    };
+    enum class Mark { kNew, kOnPath, kDone };
+    std::vector<Mark> marks(nodes_.size(), Mark::kNew);
+    for (int start = 0; start < static_cast<int>(nodes_.size()); ++start) {
+      if (marks[start] != Mark::kNew) continue;
+      // Each frame: a node and the index of its next child to visit.
+      std::vector<std::pair<int, std::size_t>> path{{start, 0}};
+      marks[start] = Mark::kOnPath;
+      while (!path.empty()) {
+        auto& [id, next] = path.back();
+        std::vector<int> children = same_value_children(id);
+        if (next == children.size()) {
+          marks[id] = Mark::kDone;
+          path.pop_back();
+          continue;
+        }
+        int child = children[next++];
+        if (marks[child] == Mark::kOnPath) {
+          return Status::Invalid(
+              "{}: refers back to itself (through $ref, allOf, anyOf, oneOf, not or if) without "
+              "looking inside the value, so checking any document would never end",
+              Where(nodes_[child].location));
+        }
+        if (marks[child] == Mark::kNew) {
+          marks[child] = Mark::kOnPath;
+          path.emplace_back(child, 0);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
   const Json& root_;
   std::vector<SchemaNode> nodes_;
   std::unordered_map<std::string, int> ids_;
@@ -709,14 +757,15 @@ class Evaluator {
     return true;
   }
 
-  void Abort(std::string message) {
+  [[gnu::noinline]] void Abort(std::string message) {
     if (aborted_) return;
     aborted_ = true;
     abort_violation_ = Limit(std::move(message));
   }
 
-  static void Report(Outcome& out, std::string pointer, std::string keyword, std::string message,
-                     std::vector<std::string> choices = {}, std::string found = "") {
+  [[gnu::noinline]] static void Report(Outcome& out, std::string pointer, std::string keyword,
+                                       std::string message, std::vector<std::string> choices = {},
+                                       std::string found = "") {
     Finding finding;
     finding.violation.pointer = std::move(pointer);
     finding.violation.keyword = std::move(keyword);
@@ -736,22 +785,14 @@ class Evaluator {
     const SchemaNode& node = nodes_[id];
     if (value.is_object()) out.evaluated.assign(value.size(), 0);
     if (node.always_false) {
-      Report(out, pointer, "false", fmt::format("{} is not allowed here", Subject(pointer)));
-      out.findings.back().violation.names_field = true;
+      ReportFalse(pointer, out);
       return out;
     }
     if (node.types != 0 && !TypeMatches(node.types, value)) {
       ReportType(node, value, pointer, out);
       return out;  // the other keywords would only repeat the same mistake
     }
-    if (node.has_const && !JsonEqual(node.constant, value)) {
-      Report(out, pointer, "const",
-             fmt::format("{} must be {} (found {})", Subject(pointer),
-                         node.constant.is_string() ? Quote(node.constant.get<std::string>())
-                                                   : node.constant.dump(),
-                         ValueText(value)),
-             {ChoiceText(node.constant)}, value.is_string() ? value.get<std::string>() : "");
-    }
+    if (node.has_const && !JsonEqual(node.constant, value)) ReportConst(node, value, pointer, out);
     if (node.has_enum) CheckEnum(node, value, pointer, out);
     if (value.is_number()) {
       CheckNumber(node, value.get<double>(), pointer, out);
@@ -767,6 +808,25 @@ class Evaluator {
       CheckUnevaluated(id, value, pointer, depth, out);
     }
     return out;
+  }
+
+  // Helpers that only word findings are kept out of line: the functions that recurse (Eval,
+  // CheckArray, CheckObject, CheckUnevaluated, Apply*) must keep small stack frames, since a
+  // deeply nested document recurses through them hundreds of times.
+
+  [[gnu::noinline]] static void ReportFalse(const std::string& pointer, Outcome& out) {
+    Report(out, pointer, "false", fmt::format("{} is not allowed here", Subject(pointer)));
+    out.findings.back().violation.names_field = true;
+  }
+
+  [[gnu::noinline]] static void ReportConst(const SchemaNode& node, const Json& value,
+                                            const std::string& pointer, Outcome& out) {
+    Report(out, pointer, "const",
+           fmt::format("{} must be {} (found {})", Subject(pointer),
+                       node.constant.is_string() ? Quote(node.constant.get<std::string>())
+                                                 : node.constant.dump(),
+                       ValueText(value)),
+           {ChoiceText(node.constant)}, value.is_string() ? value.get<std::string>() : "");
   }
 
   static bool TypeMatches(unsigned types, const Json& value) {
@@ -794,8 +854,8 @@ class Evaluator {
     }
   }
 
-  void ReportType(const SchemaNode& node, const Json& value, const std::string& pointer,
-                  Outcome& out) {
+  [[gnu::noinline]] void ReportType(const SchemaNode& node, const Json& value,
+                                    const std::string& pointer, Outcome& out) {
     std::string expected = JoinAlternatives(TypeNames(node.types));
     if (node.types == kArrayType && node.items >= 0) {
       std::string size = ArraySizeText(node, nodes_[node.items].types);
@@ -806,8 +866,8 @@ class Evaluator {
     out.findings.back().expected_types = node.types;
   }
 
-  void CheckEnum(const SchemaNode& node, const Json& value, const std::string& pointer,
-                 Outcome& out) {
+  [[gnu::noinline]] void CheckEnum(const SchemaNode& node, const Json& value,
+                                   const std::string& pointer, Outcome& out) {
     for (const Json& allowed : node.enumeration) {
       if (JsonEqual(allowed, value)) return;
     }
@@ -826,8 +886,8 @@ class Evaluator {
     return fmt::format("{}", number);
   }
 
-  static void CheckNumber(const SchemaNode& node, double number, const std::string& pointer,
-                          Outcome& out) {
+  [[gnu::noinline]] static void CheckNumber(const SchemaNode& node, double number,
+                                            const std::string& pointer, Outcome& out) {
     std::string subject = Subject(pointer);
     if (node.minimum && number < *node.minimum) {
       Report(out, pointer, "minimum",
@@ -851,8 +911,8 @@ class Evaluator {
     }
   }
 
-  static void CheckString(const SchemaNode& node, const std::string& text,
-                          const std::string& pointer, Outcome& out) {
+  [[gnu::noinline]] static void CheckString(const SchemaNode& node, const std::string& text,
+                                            const std::string& pointer, Outcome& out) {
     std::string subject = Subject(pointer);
     if (node.min_length || node.max_length) {
       std::size_t length = CodePoints(text);
@@ -917,23 +977,12 @@ class Evaluator {
     }
   }
 
-  void CheckArray(const SchemaNode& node, const Json& value, const std::string& pointer, int depth,
-                  Outcome& out) {
+  [[gnu::noinline]] void CheckArray(const SchemaNode& node, const Json& value,
+                                    const std::string& pointer, int depth, Outcome& out) {
     std::size_t size = value.size();
     bool too_few = node.min_items && size < *node.min_items;
     bool too_many = node.max_items && size > *node.max_items;
-    if (too_few || too_many) {
-      unsigned item_types = node.items >= 0 ? nodes_[node.items].types : 0;
-      std::string rule = too_few ? fmt::format("at least {} {}", *node.min_items,
-                                               PluralNoun(item_types, *node.min_items))
-                                 : fmt::format("at most {} {}", *node.max_items,
-                                               PluralNoun(item_types, *node.max_items));
-      if (node.min_items && node.max_items && *node.min_items == *node.max_items) {
-        rule = ArraySizeText(node, item_types);
-      }
-      Report(out, pointer, too_few ? "minItems" : "maxItems",
-             fmt::format("{} must hold {} (it holds {})", Subject(pointer), rule, size));
-    }
+    if (too_few || too_many) ReportArraySize(node, size, too_few, pointer, out);
     if (node.unique_items && size > 1) CheckUnique(value, pointer, out);
     if (node.items >= 0) {
       for (std::size_t i = 0; i < size && !aborted_; ++i) {
@@ -943,7 +992,21 @@ class Evaluator {
     }
   }
 
-  void CheckUnique(const Json& value, const std::string& pointer, Outcome& out) {
+  [[gnu::noinline]] void ReportArraySize(const SchemaNode& node, std::size_t size, bool too_few,
+                                         const std::string& pointer, Outcome& out) {
+    unsigned item_types = node.items >= 0 ? nodes_[node.items].types : 0;
+    std::string rule = too_few ? fmt::format("at least {} {}", *node.min_items,
+                                             PluralNoun(item_types, *node.min_items))
+                               : fmt::format("at most {} {}", *node.max_items,
+                                             PluralNoun(item_types, *node.max_items));
+    if (node.min_items && node.max_items && *node.min_items == *node.max_items) {
+      rule = ArraySizeText(node, item_types);
+    }
+    Report(out, pointer, too_few ? "minItems" : "maxItems",
+           fmt::format("{} must hold {} (it holds {})", Subject(pointer), rule, size));
+  }
+
+  [[gnu::noinline]] void CheckUnique(const Json& value, const std::string& pointer, Outcome& out) {
     if (!Charge(value.size())) return;
     std::vector<std::pair<std::size_t, std::size_t>> hashes;  // (hash, index)
     hashes.reserve(value.size());
@@ -972,7 +1035,8 @@ class Evaluator {
                        repeat->first));
   }
 
-  void CheckObject(int id, const Json& value, const std::string& pointer, int depth, Outcome& out) {
+  [[gnu::noinline]] void CheckObject(int id, const Json& value, const std::string& pointer,
+                                     int depth, Outcome& out) {
     const SchemaNode& node = nodes_[id];
     if (!node.properties.empty()) out.applied.push_back(id);
     std::size_t index = 0;
@@ -986,9 +1050,7 @@ class Evaluator {
         schema = node.additional;
         if (nodes_[schema].always_false) {
           out.evaluated[index] = 1;
-          std::vector<std::string> allowed;
-          for (const auto& [name, unused] : node.properties) allowed.push_back(name);
-          ReportNotAllowed(key, pointer, "additionalProperties", allowed, "", out);
+          ReportAdditional(node, key, pointer, out);
           continue;
         }
       } else {
@@ -999,16 +1061,26 @@ class Evaluator {
       for (Finding& finding : child.findings) out.findings.push_back(std::move(finding));
     }
     for (const std::string& name : node.required) {
-      if (!value.contains(name)) {
-        Report(out, pointer, "required", fmt::format("missing required field '{}'", name), {name},
-               name);
-      }
+      if (!value.contains(name)) ReportMissing(name, pointer, out);
     }
   }
 
-  void ReportNotAllowed(const std::string& key, const std::string& pointer, std::string keyword,
-                        std::vector<std::string> allowed, const std::string& condition,
-                        Outcome& out) {
+  [[gnu::noinline]] void ReportAdditional(const SchemaNode& node, const std::string& key,
+                                          const std::string& pointer, Outcome& out) {
+    std::vector<std::string> allowed;
+    for (const auto& [name, unused] : node.properties) allowed.push_back(name);
+    ReportNotAllowed(key, pointer, "additionalProperties", allowed, "", out);
+  }
+
+  [[gnu::noinline]] static void ReportMissing(const std::string& name, const std::string& pointer,
+                                              Outcome& out) {
+    Report(out, pointer, "required", fmt::format("missing required field '{}'", name), {name},
+           name);
+  }
+
+  [[gnu::noinline]] void ReportNotAllowed(const std::string& key, const std::string& pointer,
+                                          std::string keyword, std::vector<std::string> allowed,
+                                          const std::string& condition, Outcome& out) {
     std::string message =
         condition.empty()
             ? fmt::format("'{}' is not allowed here (allowed: {})", key, Join(allowed, ", "))
@@ -1021,24 +1093,15 @@ class Evaluator {
     out.findings.back().violation.names_field = true;
   }
 
-  void CheckUnevaluated(int id, const Json& value, const std::string& pointer, int depth,
-                        Outcome& out) {
+  [[gnu::noinline]] void CheckUnevaluated(int id, const Json& value, const std::string& pointer,
+                                          int depth, Outcome& out) {
     const SchemaNode& node = nodes_[id];
     std::size_t index = 0;
     for (auto it = value.begin(); it != value.end() && !aborted_; ++it, ++index) {
       if (out.evaluated[index]) continue;
       out.evaluated[index] = 1;
       if (nodes_[node.unevaluated].always_false) {
-        std::vector<std::string> allowed;
-        std::set<std::string> seen;
-        for (int applied : out.applied) {
-          for (const auto& [name, unused] : nodes_[applied].properties) {
-            if (seen.insert(name).second) allowed.push_back(name);
-          }
-        }
-        std::string condition;
-        if (!seen.count(it.key())) condition = ConditionFor(id, it.key());
-        ReportNotAllowed(it.key(), pointer, "unevaluatedProperties", allowed, condition, out);
+        ReportUnevaluated(id, it.key(), pointer, out);
         continue;
       }
       Outcome child = Eval(node.unevaluated, *it, AppendPointer(pointer, it.key()), depth + 1);
@@ -1046,10 +1109,25 @@ class Evaluator {
     }
   }
 
+  [[gnu::noinline]] void ReportUnevaluated(int id, const std::string& key,
+                                           const std::string& pointer, Outcome& out) {
+    // Allowed: the fields declared by every schema that applied to this object.
+    std::vector<std::string> allowed;
+    std::set<std::string> seen;
+    for (int applied : out.applied) {
+      for (const auto& [name, unused] : nodes_[applied].properties) {
+        if (seen.insert(name).second) allowed.push_back(name);
+      }
+    }
+    std::string condition;
+    if (!seen.count(key)) condition = ConditionFor(id, key);
+    ReportNotAllowed(key, pointer, "unevaluatedProperties", allowed, condition, out);
+  }
+
   // ---- applicators: $ref, allOf, anyOf, oneOf, not, if/then/else ----
 
-  void ApplySubschemas(const SchemaNode& node, const Json& value, const std::string& pointer,
-                       int depth, Outcome& out) {
+  [[gnu::noinline]] void ApplySubschemas(const SchemaNode& node, const Json& value,
+                                         const std::string& pointer, int depth, Outcome& out) {
     // Annotations of a failing $ref or allOf member are kept: the document is invalid already,
     // and dropping them would add an "is not allowed" error for every field it declares.
     if (node.ref >= 0) out.Add(EvalReference(node.ref, value, pointer, depth));
@@ -1057,21 +1135,25 @@ class Evaluator {
     if (!node.any_of.empty()) ApplyAnyOf(node.any_of, value, pointer, depth, out);
     if (!node.one_of.empty()) ApplyOneOf(node.one_of, value, pointer, depth, out);
     if (node.not_schema >= 0) ApplyNot(node.not_schema, value, pointer, depth, out);
-    if (node.if_schema >= 0) {
-      Outcome condition = Eval(node.if_schema, value, pointer, depth + 1);
-      if (condition.valid()) {
-        out.AddAnnotations(condition);
-        if (node.then_schema >= 0) out.Add(Eval(node.then_schema, value, pointer, depth + 1));
-      } else if (node.else_schema >= 0) {
-        out.Add(Eval(node.else_schema, value, pointer, depth + 1));
-      }
+    if (node.if_schema >= 0) ApplyIf(node, value, pointer, depth, out);
+  }
+
+  [[gnu::noinline]] void ApplyIf(const SchemaNode& node, const Json& value,
+                                 const std::string& pointer, int depth, Outcome& out) {
+    Outcome condition = Eval(node.if_schema, value, pointer, depth + 1);
+    if (condition.valid()) {
+      out.AddAnnotations(condition);
+      if (node.then_schema >= 0) out.Add(Eval(node.then_schema, value, pointer, depth + 1));
+    } else if (node.else_schema >= 0) {
+      out.Add(Eval(node.else_schema, value, pointer, depth + 1));
     }
   }
 
   // A $ref target applied to a value always gives the same outcome, so it is computed once:
   // alternatives that each refer to the same definition (anyOf of recursive shapes) then cost
   // time linear in the document rather than exponential in its depth.
-  Outcome EvalReference(int id, const Json& value, const std::string& pointer, int depth) {
+  [[gnu::noinline]] Outcome EvalReference(int id, const Json& value, const std::string& pointer,
+                                          int depth) {
     auto key = std::make_pair(id, &value);
     auto cached = memo_.find(key);
     if (cached != memo_.end()) {
@@ -1083,16 +1165,17 @@ class Evaluator {
     return outcome;
   }
 
-  std::vector<Outcome> EvalAll(const std::vector<int>& branches, const Json& value,
-                               const std::string& pointer, int depth) {
+  [[gnu::noinline]] std::vector<Outcome> EvalAll(const std::vector<int>& branches,
+                                                 const Json& value, const std::string& pointer,
+                                                 int depth) {
     std::vector<Outcome> outcomes;
     outcomes.reserve(branches.size());
     for (int branch : branches) outcomes.push_back(Eval(branch, value, pointer, depth + 1));
     return outcomes;
   }
 
-  void ApplyAnyOf(const std::vector<int>& branches, const Json& value, const std::string& pointer,
-                  int depth, Outcome& out) {
+  [[gnu::noinline]] void ApplyAnyOf(const std::vector<int>& branches, const Json& value,
+                                    const std::string& pointer, int depth, Outcome& out) {
     std::vector<Outcome> outcomes = EvalAll(branches, value, pointer, depth);
     if (aborted_) return;
     bool any_valid = false;
@@ -1105,8 +1188,8 @@ class Evaluator {
     if (!any_valid) ReportClosest(branches, std::move(outcomes), value, pointer, out);
   }
 
-  void ApplyOneOf(const std::vector<int>& branches, const Json& value, const std::string& pointer,
-                  int depth, Outcome& out) {
+  [[gnu::noinline]] void ApplyOneOf(const std::vector<int>& branches, const Json& value,
+                                    const std::string& pointer, int depth, Outcome& out) {
     std::vector<Outcome> outcomes = EvalAll(branches, value, pointer, depth);
     if (aborted_) return;
     std::vector<std::size_t> valid;
@@ -1118,8 +1201,15 @@ class Evaluator {
       return;
     }
     for (std::size_t i : valid) out.AddAnnotations(outcomes[i]);
-    if (valid.size() == 1) return;
-    // Several alternatives match. When each is told apart by a field it requires, name them.
+    if (valid.size() > 1) ReportSeveralMatch(branches, valid, value, pointer, out);
+  }
+
+  // Several alternatives of a oneOf match. When each is told apart by a field it requires,
+  // name those fields.
+  [[gnu::noinline]] void ReportSeveralMatch(const std::vector<int>& branches,
+                                            const std::vector<std::size_t>& valid,
+                                            const Json& value, const std::string& pointer,
+                                            Outcome& out) {
     std::vector<std::string> names;
     for (std::size_t i : valid) {
       std::vector<std::string> required = RequiredOf(branches[i]);
@@ -1160,9 +1250,14 @@ class Evaluator {
     return names;
   }
 
-  void ApplyNot(int id, const Json& value, const std::string& pointer, int depth, Outcome& out) {
+  [[gnu::noinline]] void ApplyNot(int id, const Json& value, const std::string& pointer, int depth,
+                                  Outcome& out) {
     Outcome inner = Eval(id, value, pointer, depth + 1);
-    if (aborted_ || !inner.valid()) return;
+    if (!aborted_ && inner.valid()) ReportNot(id, value, pointer, out);
+  }
+
+  [[gnu::noinline]] void ReportNot(int id, const Json& value, const std::string& pointer,
+                                   Outcome& out) {
     const SchemaNode& node = nodes_[id];
     // `not: {required: [x]}` is how a schema forbids a field: say so about that field.
     if (!node.required.empty() && node.properties.empty() && node.types == 0 && value.is_object()) {
@@ -1180,8 +1275,9 @@ class Evaluator {
   // Every alternative of an anyOf/oneOf failed. Rather than list the errors of each, report the
   // alternative that came closest: one whose type fits, that no discriminator (a `const` or
   // `enum` field such as `type`) rules out, with the fewest errors at the value itself.
-  void ReportClosest(const std::vector<int>& branches, std::vector<Outcome> outcomes,
-                     const Json& value, const std::string& pointer, Outcome& out) {
+  [[gnu::noinline]] void ReportClosest(const std::vector<int>& branches,
+                                       std::vector<Outcome> outcomes, const Json& value,
+                                       const std::string& pointer, Outcome& out) {
     auto wrong_type = [&](const Outcome& outcome) {
       return std::any_of(outcome.findings.begin(), outcome.findings.end(), [&](const Finding& f) {
         return f.violation.keyword == "type" && f.violation.pointer == pointer;

@@ -171,8 +171,11 @@ class Converter {
       case YAML::NodeType::Map: {
         open_nodes_.push_back(node);
         Json object = Json::object();
-        for (auto it = node.begin(); it != node.end(); ++it) {
-          const YAML::Node& key_node = it->first;
+        // Each entry is a temporary pair of node handles; copy the handles out of it (a
+        // reference to `it->first` would outlive the pair).
+        for (const auto& entry : node) {
+          const YAML::Node key_node = entry.first;
+          const YAML::Node value_node = entry.second;
           if (!key_node.IsScalar()) {
             Report(key_node, pointer, "yaml-complex-key",
                    "a key must be a plain value such as a name, not a list or a map");
@@ -190,7 +193,7 @@ class Converter {
             continue;
           }
           document_->SetKeyMark(child, key_node.Mark().line + 1, key_node.Mark().column + 1);
-          object[key] = Convert(it->second, child, depth + 1);
+          object[key] = Convert(value_node, child, depth + 1);
         }
         open_nodes_.pop_back();
         return object;
