@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "model/property_constraints.h"
 #include "model/type_mapping.h"
@@ -160,11 +163,12 @@ class Differ {
                               const std::set<std::string>& handled, const std::string& path,
                               const std::string& old_pointer, const std::string& new_pointer) {
     std::vector<std::string> keys;
+    std::unordered_set<std::string> seen;
     for (const Json* json : {&old_json, &new_json}) {
       if (!json->is_object()) continue;
       for (auto it = json->begin(); it != json->end(); ++it) {
         if (handled.count(it.key())) continue;
-        if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
+        if (seen.insert(it.key()).second) keys.push_back(it.key());
       }
     }
     for (const std::string& key : keys) {
@@ -209,20 +213,40 @@ class Differ {
                            "");
   }
 
-  void CompareObjects(const Contract& old_contract, const Contract& new_contract) {
-    std::set<std::string> new_names, old_names;
-    for (const SchemaObject& object : new_contract.schema) {
-      if (object.name) new_names.insert(*object.name);
+  // The property names of an object, sorted: two objects with the same are likely a rename.
+  static std::string FieldSignature(const SchemaObject& object) {
+    std::vector<std::string> names;
+    for (const Property& property : object.properties) {
+      if (property.name) names.push_back(*property.name);
     }
+    std::sort(names.begin(), names.end());
+    std::string signature;
+    for (const std::string& name : names) signature += name + '\n';
+    return signature;
+  }
+
+  void CompareObjects(const Contract& old_contract, const Contract& new_contract) {
+    std::unordered_map<std::string, const SchemaObject*> old_by_name, new_by_name;
     for (const SchemaObject& object : old_contract.schema) {
-      if (object.name) old_names.insert(*object.name);
+      if (object.name) old_by_name.emplace(*object.name, &object);
+    }
+    for (const SchemaObject& object : new_contract.schema) {
+      if (object.name) new_by_name.emplace(*object.name, &object);
+    }
+    std::unordered_map<std::string, std::deque<const SchemaObject*>> added_by_signature;
+    for (const SchemaObject& object : new_contract.schema) {
+      if (object.name && !old_by_name.count(*object.name)) {
+        added_by_signature[FieldSignature(object)].push_back(&object);
+      }
     }
     // Removed objects first, each with a guess at a rename.
     for (const SchemaObject& old_object : old_contract.schema) {
-      if (!old_object.name || new_names.count(*old_object.name)) continue;
+      if (!old_object.name || new_by_name.count(*old_object.name)) continue;
       std::string what = fmt::format("schema object '{}' removed", *old_object.name);
-      if (const SchemaObject* renamed = GuessRenamedObject(old_object, new_contract, old_names)) {
-        what += fmt::format(" (renamed to '{}'?)", *renamed->name);
+      auto candidates = added_by_signature.find(FieldSignature(old_object));
+      if (candidates != added_by_signature.end() && !candidates->second.empty()) {
+        what += fmt::format(" (renamed to '{}'?)", *candidates->second.front()->name);
+        candidates->second.pop_front();
       }
       Breaks breaks;
       breaks.consumer = "consumers reading it fail";
@@ -231,32 +255,15 @@ class Differ {
           what, breaks, old_object.pointer, "");
     }
     for (const SchemaObject& new_object : new_contract.schema) {
-      if (!new_object.name) continue;
-      const SchemaObject* old_object = old_contract.FindObject(*new_object.name);
-      if (old_object == nullptr) {
+      if (!new_object.name || new_by_name[*new_object.name] != &new_object) continue;
+      auto old_object = old_by_name.find(*new_object.name);
+      if (old_object == old_by_name.end()) {
         Add(ChangeKind::kObjectAdded, ObjectPath(*new_object.name), Json(), Json(*new_object.name),
             fmt::format("schema object '{}' added", *new_object.name), {}, "", new_object.pointer);
         continue;
       }
-      CompareObject(*old_object, new_object);
+      CompareObject(*old_object->second, new_object);
     }
-  }
-
-  const SchemaObject* GuessRenamedObject(const SchemaObject& removed, const Contract& contract,
-                                         const std::set<std::string>& old_names) {
-    std::set<std::string> removed_fields;
-    for (const Property& property : removed.properties) {
-      if (property.name) removed_fields.insert(*property.name);
-    }
-    for (const SchemaObject& candidate : contract.schema) {
-      if (!candidate.name || old_names.count(*candidate.name)) continue;
-      std::set<std::string> fields;
-      for (const Property& property : candidate.properties) {
-        if (property.name) fields.insert(*property.name);
-      }
-      if (fields == removed_fields) return &candidate;
-    }
-    return nullptr;
   }
 
   static std::string ObjectPath(const std::string& name) { return "schema[" + name + "]"; }
@@ -302,30 +309,37 @@ class Differ {
 
   void ComparePropertyLists(const std::vector<Property>& old_list,
                             const std::vector<Property>& new_list, const std::string& parent_path) {
-    auto find = [](const std::vector<Property>& list, const std::string& name) -> const Property* {
+    // Indexes by name (the first property of a name wins, as everywhere in the model).
+    auto index = [](const std::vector<Property>& list) {
+      std::unordered_map<std::string, const Property*> by_name;
       for (const Property& property : list) {
-        if (property.name && *property.name == name) return &property;
+        if (property.name) by_name.emplace(*property.name, &property);
       }
-      return nullptr;
+      return by_name;
     };
+    std::unordered_map<std::string, const Property*> old_by_name = index(old_list);
+    std::unordered_map<std::string, const Property*> new_by_name = index(new_list);
     // Properties that only one side has; a removed and an added one of the same type may be a
     // rename, which users should see named as such.
     std::vector<const Property*> removed, added;
     for (const Property& property : old_list) {
-      if (property.name && !find(new_list, *property.name)) removed.push_back(&property);
+      if (property.name && !new_by_name.count(*property.name)) removed.push_back(&property);
     }
+    std::unordered_map<std::string, std::deque<const Property*>> added_by_type;
     for (const Property& property : new_list) {
-      if (property.name && !find(old_list, *property.name)) added.push_back(&property);
-    }
-    std::map<const Property*, const Property*> rename_of_removed, rename_of_added;
-    for (const Property* gone : removed) {
-      std::string type = DuckdbTypeFor(*gone);
-      for (const Property* candidate : added) {
-        if (rename_of_added.count(candidate) || DuckdbTypeFor(*candidate) != type) continue;
-        rename_of_removed[gone] = candidate;
-        rename_of_added[candidate] = gone;
-        break;
+      if (property.name && !old_by_name.count(*property.name)) {
+        added.push_back(&property);
+        added_by_type[DuckdbTypeFor(property)].push_back(&property);
       }
+    }
+    std::unordered_map<const Property*, const Property*> rename_of_removed, rename_of_added;
+    for (const Property* gone : removed) {
+      auto candidates = added_by_type.find(DuckdbTypeFor(*gone));
+      if (candidates == added_by_type.end() || candidates->second.empty()) continue;
+      const Property* candidate = candidates->second.front();
+      candidates->second.pop_front();
+      rename_of_removed[gone] = candidate;
+      rename_of_added[candidate] = gone;
     }
     for (const Property* gone : removed) {
       std::string what = fmt::format("property '{}' removed", *gone->name);
@@ -345,9 +359,12 @@ class Differ {
     }
     for (const Property& new_property : new_list) {
       if (!new_property.name) continue;
-      const Property* old_property = find(old_list, *new_property.name);
-      if (old_property == nullptr) continue;
-      CompareProperty(*old_property, new_property, PropertyPath(parent_path, *new_property.name));
+      auto old_property = old_by_name.find(*new_property.name);
+      if (old_property == old_by_name.end() || new_by_name[*new_property.name] != &new_property) {
+        continue;
+      }
+      CompareProperty(*old_property->second, new_property,
+                      PropertyPath(parent_path, *new_property.name));
     }
     for (const Property* fresh : added) {
       std::string what = fmt::format("property '{}' added", *fresh->name);
@@ -528,11 +545,12 @@ class Differ {
     const Json& old_options = old_property.logical_type_options;
     const Json& new_options = new_property.logical_type_options;
     std::vector<std::string> keys;
+    std::unordered_set<std::string> seen;
     for (const Json* options : {&old_options, &new_options}) {
       if (!options->is_object()) continue;
       for (auto it = options->begin(); it != options->end(); ++it) {
         if (it.key() == "enum") continue;  // compared as enum values
-        if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
+        if (seen.insert(it.key()).second) keys.push_back(it.key());
       }
     }
     for (const std::string& key : keys) {
@@ -562,20 +580,25 @@ class Differ {
     };
     auto old_keyed = keyed(old_rules);
     auto new_keyed = keyed(new_rules);
-    auto find = [](const auto& list, const std::string& key) -> const QualityRule* {
-      for (const auto& [label, rule] : list) {
-        if (label == key) return rule;
-      }
-      return nullptr;
+    auto index = [](const auto& list) {
+      std::unordered_map<std::string, const QualityRule*> by_label;
+      for (const auto& [label, rule] : list) by_label.emplace(label, rule);
+      return by_label;
+    };
+    auto old_by_label = index(old_keyed);
+    auto new_by_label = index(new_keyed);
+    auto find = [](const auto& by_label, const std::string& key) -> const QualityRule* {
+      auto it = by_label.find(key);
+      return it == by_label.end() ? nullptr : it->second;
     };
     for (const auto& [label, rule] : old_keyed) {
-      if (find(new_keyed, label)) continue;
+      if (find(new_by_label, label)) continue;
       Add(ChangeKind::kQualityRuleRemoved, path + ".quality[" + label + "]",
           QualityRuleToJson(*rule), Json(), fmt::format("quality rule '{}' removed", label), {},
           rule->pointer, "");
     }
     for (const auto& [label, rule] : new_keyed) {
-      const QualityRule* old_rule = find(old_keyed, label);
+      const QualityRule* old_rule = find(old_by_label, label);
       if (old_rule == nullptr) {
         Add(ChangeKind::kQualityRuleAdded, path + ".quality[" + label + "]", Json(),
             QualityRuleToJson(*rule), fmt::format("quality rule '{}' added", label), {}, "",
@@ -617,15 +640,20 @@ class Differ {
   }
 
   void CompareSla(const Contract& old_contract, const Contract& new_contract) {
-    auto find = [](const Contract& contract, const std::string& key) -> const SlaProperty* {
-      for (const SlaProperty& sla : contract.sla_properties) {
-        if (SlaKey(sla) == key) return &sla;
-      }
-      return nullptr;
+    auto index = [](const Contract& contract) {
+      std::unordered_map<std::string, const SlaProperty*> by_key;
+      for (const SlaProperty& sla : contract.sla_properties) by_key.emplace(SlaKey(sla), &sla);
+      return by_key;
+    };
+    auto old_by_key = index(old_contract);
+    auto new_by_key = index(new_contract);
+    auto find = [](const auto& by_key, const std::string& key) -> const SlaProperty* {
+      auto it = by_key.find(key);
+      return it == by_key.end() ? nullptr : it->second;
     };
     for (const SlaProperty& old_sla : old_contract.sla_properties) {
       std::string key = SlaKey(old_sla);
-      if (find(new_contract, key)) continue;
+      if (find(new_by_key, key)) continue;
       std::string name = Lower(old_sla.property.value_or(""));
       Breaks breaks;
       if (name == "retention") breaks.consumer = "consumers are no longer promised any history";
@@ -638,7 +666,7 @@ class Differ {
     for (const SlaProperty& new_sla : new_contract.sla_properties) {
       std::string key = SlaKey(new_sla);
       std::string path = "slaProperties[" + key + "]";
-      const SlaProperty* old_sla = find(old_contract, key);
+      const SlaProperty* old_sla = find(old_by_key, key);
       if (old_sla == nullptr) {
         Add(ChangeKind::kSlaAdded, path, Json(), SlaValue(new_sla),
             fmt::format("SLA property '{}' ({}) added", new_sla.property.value_or("?"),

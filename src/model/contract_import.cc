@@ -102,6 +102,18 @@ Status ImportError(const Document& document, const std::string& pointer, const s
   return Status::Invalid("{}", FormatDiagnostic(diagnostic));
 }
 
+// A schema whose named types refer to each other over and over expands without bound (two
+// fields of type B in A, two of C in B, ...); import stops at this many types read.
+constexpr std::size_t kMaxTypesRead = 20000;
+
+Status TooLarge(const Document& document, const std::string& pointer, const std::string& rule) {
+  return ImportError(document, pointer, rule,
+                     fmt::format("the schema expands to more than {} types: named types are used "
+                                 "inside each other over and over",
+                                 kMaxTypesRead),
+                     "a contract needs each record once; split it into several contracts");
+}
+
 std::string StableName(const std::string& text) {
   std::string result;
   for (char c : text) {
@@ -220,6 +232,7 @@ class AvroReader {
 
   Result<Property> ReadType(const Json& type, const std::string& pointer, const std::string& name,
                             const std::string& space, bool* nullable) {
+    if (++types_read_ > kMaxTypesRead) return TooLarge(document_, pointer, "import-avro");
     if (type.is_array()) {
       std::vector<std::size_t> others;
       for (std::size_t i = 0; i < type.size(); ++i) {
@@ -345,6 +358,7 @@ class AvroReader {
   std::string namespace_;
   std::map<std::string, NamedType> named_;
   std::set<std::string> expanding_;
+  std::size_t types_read_ = 0;
 };
 
 // ---- JSON Schema --------------------------------------------------------------------------
@@ -469,6 +483,9 @@ class JsonSchemaReader {
 
   Result<Property> ReadSchema(const Json& original, const std::string& original_pointer,
                               const std::string& name, bool* nullable) {
+    if (++types_read_ > kMaxTypesRead) {
+      return TooLarge(document_, original_pointer, "import-jsonschema");
+    }
     QUANTA_ASSIGN_OR_RETURN(auto resolved, Resolve(original, original_pointer));
     const Json& schema = *resolved.first;
     const std::string& pointer = resolved.second;
@@ -652,6 +669,7 @@ class JsonSchemaReader {
   const Document& document_;
   const ImportOptions& options_;
   std::set<std::string> expanding_;
+  std::size_t types_read_ = 0;
 };
 
 }  // namespace

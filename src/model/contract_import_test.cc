@@ -214,6 +214,36 @@ TEST(ContractImportTest, JsonSchemaErrorsNameThePlace) {
   EXPECT_NE(result.status().message().find("found no object schema"), std::string::npos);
 }
 
+// Named types used twice inside each other double at every level: 2^40 properties if followed.
+TEST(ContractImportTest, SchemasThatExpandWithoutBoundAreRefused) {
+  Json defs = Json::object();
+  for (int level = 0; level < 40; ++level) {
+    std::string next = "#/$defs/d" + std::to_string(level + 1);
+    defs["d" + std::to_string(level)] = {
+        {"type", "object"}, {"properties", {{"a", {{"$ref", next}}}, {"b", {{"$ref", next}}}}}};
+  }
+  defs["d40"] = {{"type", "string"}};
+  Json schema = {{"properties", {{"x", {{"$ref", "#/$defs/d0"}}}}}, {"$defs", defs}};
+  Result<Contract> result = ImportJsonSchema(Parse(schema.dump()), Options());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("expands to more than"), std::string::npos)
+      << result.status().message();
+
+  // The same in Avro: record Ri has two fields of type Ri+1, the second by name.
+  std::string record = "\"string\"";
+  for (int level = 39; level >= 0; --level) {
+    record = "{\"type\": \"record\", \"name\": \"R" + std::to_string(level) +
+             "\", \"fields\": [{\"name\": \"a\", \"type\": " + record +
+             "}, {\"name\": \"b\", \"type\": " +
+             (level == 39 ? std::string("\"string\"") : "\"R" + std::to_string(level + 1) + "\"") +
+             "}]}";
+  }
+  result = ImportAvro(Parse(record), Options());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("expands to more than"), std::string::npos)
+      << result.status().message();
+}
+
 TEST(ContractImportTest, PropertyFromDuckdbTypes) {
   Property decimal = PropertyFromDuckdbType("amount", "DECIMAL(12,3)", false);
   EXPECT_EQ(decimal.logical_type, "number");

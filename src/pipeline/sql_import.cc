@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/diagnostic.h"
@@ -178,6 +180,29 @@ std::size_t SkipName(const std::vector<Token>& tokens, std::size_t index) {
   return index;
 }
 
+// A UNIQUE constraint added by ALTER TABLE: table and column names as DuckDB stores them.
+struct UniqueMark {
+  std::string table;
+  std::vector<std::string> columns;
+};
+
+// The name an identifier token stands for, without quotes (a doubled quote is one quote).
+std::string Unquoted(const Token& token) {
+  if (token.kind != TokenKind::kQuotedIdentifier) return token.text;
+  std::string name;
+  for (std::size_t i = 1; i + 1 < token.text.size(); ++i) {
+    name += token.text[i];
+    if (token.text[i] == '"') ++i;
+  }
+  return name;
+}
+
+// How tables are matched between the statements and DuckDB's catalog: "SCHEMA.TABLE", upper
+// case, since DuckDB matches identifiers without regard to case.
+std::string TableKey(const std::string& schema, const std::string& table) {
+  return Upper(schema) + "." + Upper(table);
+}
+
 // PostgreSQL types DuckDB does not know, written as the DuckDB type that holds the same values.
 const std::map<std::string, std::string> kPostgresTypes = {
     {"JSONB", "JSON"},       {"SERIAL", "INTEGER"}, {"SERIAL4", "INTEGER"},
@@ -188,13 +213,22 @@ const std::map<std::string, std::string> kPostgresTypes = {
 // Checks that a CREATE TABLE has a column list (not AS SELECT) and returns the replacements for
 // PostgreSQL-only column types, as (token index, DuckDB type).
 Result<std::vector<std::pair<std::size_t, std::string>>> CheckCreateTable(
-    const std::vector<Token>& tokens, std::size_t index, const std::string& file) {
+    const std::vector<Token>& tokens, std::size_t index, const std::string& file,
+    std::string* table_key) {
   const Token& first = tokens.front();
   if (index + 2 < tokens.size() && tokens[index].Is("IF") && tokens[index + 1].Is("NOT") &&
       tokens[index + 2].Is("EXISTS")) {
     index += 3;
   }
+  std::size_t name_start = index;
   index = SkipName(tokens, index);
+  std::vector<std::string> parts;
+  for (std::size_t i = name_start; i < index; ++i) {
+    if (!tokens[i].IsPunctuation('.')) parts.push_back(Unquoted(tokens[i]));
+  }
+  if (!parts.empty()) {
+    *table_key = TableKey(parts.size() >= 2 ? parts[parts.size() - 2] : "main", parts.back());
+  }
   if (index >= tokens.size() || !tokens[index].IsPunctuation('(')) {
     const Token& where = index < tokens.size() ? tokens[index] : first;
     return SqlError(file, where.line, where.column,
@@ -238,27 +272,11 @@ Result<std::vector<std::pair<std::size_t, std::string>>> CheckCreateTable(
 // Checks that a statement is one import reads and returns its text with PostgreSQL-only types
 // replaced (empty when there is nothing to run: `unique_marks` took it); nullopt for a
 // statement that is not a table definition.
-// A UNIQUE constraint added by ALTER TABLE: table and column names as DuckDB stores them.
-struct UniqueMark {
-  std::string table;
-  std::vector<std::string> columns;
-};
-
-// The name an identifier token stands for, without quotes (a doubled quote is one quote).
-std::string Unquoted(const Token& token) {
-  if (token.kind != TokenKind::kQuotedIdentifier) return token.text;
-  std::string name;
-  for (std::size_t i = 1; i + 1 < token.text.size(); ++i) {
-    name += token.text[i];
-    if (token.text[i] == '"') ++i;
-  }
-  return name;
-}
-
 Result<std::optional<std::string>> AcceptedStatement(std::string_view sql,
                                                      const Statement& statement,
                                                      const std::string& file,
-                                                     std::vector<UniqueMark>* unique_marks) {
+                                                     std::vector<UniqueMark>* unique_marks,
+                                                     std::string* created_table) {
   const std::vector<Token>& tokens = statement.tokens;
   const Token& first = tokens.front();
   std::vector<std::pair<std::size_t, std::string>> replacements;
@@ -273,7 +291,8 @@ Result<std::optional<std::string>> AcceptedStatement(std::string_view sql,
       ++index;
     }
     if (index < tokens.size() && tokens[index].Is("TABLE")) {
-      QUANTA_ASSIGN_OR_RETURN(replacements, CheckCreateTable(tokens, index + 1, file));
+      QUANTA_ASSIGN_OR_RETURN(replacements,
+                              CheckCreateTable(tokens, index + 1, file, created_table));
       accepted = true;
     } else if (index < tokens.size() && tokens[index].Is("SCHEMA")) {
       accepted = true;
@@ -341,9 +360,6 @@ std::string Opening(std::string_view sql, const Statement& statement) {
   return text;
 }
 
-// DuckDB matches identifiers without regard to case.
-bool EqualNames(const std::string& a, const std::string& b) { return Upper(a) == Upper(b); }
-
 std::string Value(const engine::QueryResult& result, std::size_t row, const char* column) {
   int index = result.ColumnIndex(column);
   if (index < 0) return "";
@@ -362,13 +378,20 @@ Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
                                   const model::ImportOptions& options,
                                   std::vector<Diagnostic>* skipped) {
   QUANTA_ASSIGN_OR_RETURN(std::vector<Statement> statements, Tokenize(sql, file));
-  std::vector<std::pair<const Statement*, std::string>> accepted;
+  struct Runnable {
+    const Statement* statement;
+    std::string text;
+    std::string created_table;  // TableKey of a CREATE TABLE, else empty
+  };
+  std::vector<Runnable> accepted;
+  std::string created;
   std::vector<UniqueMark> unique_marks;
   for (const Statement& statement : statements) {
     QUANTA_ASSIGN_OR_RETURN(std::optional<std::string> text,
-                            AcceptedStatement(sql, statement, file, &unique_marks));
+                            AcceptedStatement(sql, statement, file, &unique_marks, &created));
     if (text) {
-      if (!text->empty()) accepted.push_back({&statement, std::move(*text)});
+      if (!text->empty()) accepted.push_back({&statement, std::move(*text), std::move(created)});
+      created.clear();
       continue;
     }
     const Token& first = statement.tokens.front();
@@ -400,66 +423,76 @@ Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
   // PostgreSQL dumps name their tables public.x.
   QUANTA_RETURN_IF_ERROR(connection->Execute("CREATE SCHEMA IF NOT EXISTS public"));
   // Tables are listed in the order the text creates them (ALTER TABLE renumbers table oids).
-  constexpr const char* kTableKey = "schema_name || '.' || table_name AS table_key";
   std::vector<std::string> table_order;
-  for (const auto& [statement, text] : accepted) {
-    Status status = connection->Execute(text);
+  std::unordered_set<std::string> ordered;
+  for (const Runnable& runnable : accepted) {
+    Status status = connection->Execute(runnable.text);
     if (!status.ok()) {
-      const Token& first = statement->tokens.front();
+      const Token& first = runnable.statement->tokens.front();
       return SqlError(file, first.line, first.column, status.message());
     }
-    if (!statement->tokens.front().Is("CREATE")) continue;
-    QUANTA_ASSIGN_OR_RETURN(
-        engine::QueryResult created,
-        connection->Query(fmt::format("SELECT {} FROM duckdb_tables() WHERE NOT internal AND "
-                                      "database_name = current_database() ORDER BY table_oid",
-                                      kTableKey)));
-    for (std::size_t row = 0; row < created.rows.size(); ++row) {
-      std::string key = Value(created, row, "table_key");
-      if (std::find(table_order.begin(), table_order.end(), key) == table_order.end()) {
-        table_order.push_back(key);
-      }
+    if (!runnable.created_table.empty() && ordered.insert(runnable.created_table).second) {
+      table_order.push_back(runnable.created_table);
     }
   }
-  if (table_order.empty()) {
+  QUANTA_ASSIGN_OR_RETURN(
+      engine::QueryResult tables,
+      connection->Query("SELECT schema_name, table_name, comment FROM duckdb_tables() "
+                        "WHERE NOT internal ORDER BY table_oid"));
+  if (tables.rows.empty()) {
     return SqlError(
         file, 1, 1, "found no CREATE TABLE statement",
         "import --from sql reads table definitions: CREATE TABLE name (column type, ...)");
   }
   QUANTA_ASSIGN_OR_RETURN(
-      engine::QueryResult tables,
-      connection->Query(fmt::format("SELECT {}, schema_name, table_name, comment "
-                                    "FROM duckdb_tables() WHERE NOT internal AND "
-                                    "database_name = current_database()",
-                                    kTableKey)));
-  QUANTA_ASSIGN_OR_RETURN(
       engine::QueryResult columns,
-      connection->Query(fmt::format("SELECT {}, column_name, data_type, is_nullable, comment "
-                                    "FROM duckdb_columns() WHERE NOT internal AND database_name = "
-                                    "current_database() ORDER BY table_key, column_index",
-                                    kTableKey)));
+      connection->Query("SELECT schema_name, table_name, column_name, data_type, is_nullable, "
+                        "comment FROM duckdb_columns() WHERE NOT internal "
+                        "ORDER BY table_oid, column_index"));
   QUANTA_ASSIGN_OR_RETURN(
       engine::QueryResult keys,
-      connection->Query(fmt::format(
-          "SELECT {}, constraint_type, len(constraint_column_names) AS size, "
-          "unnest(constraint_column_names) AS column_name, "
-          "generate_subscripts(constraint_column_names, 1) AS position "
-          "FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE') "
-          "AND database_name = current_database()",
-          kTableKey)));
+      connection->Query("SELECT schema_name, table_name, constraint_type, "
+                        "len(constraint_column_names) AS size, "
+                        "unnest(constraint_column_names) AS column_name, "
+                        "generate_subscripts(constraint_column_names, 1) AS position "
+                        "FROM duckdb_constraints() "
+                        "WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"));
+  auto key_of = [](const engine::QueryResult& result, std::size_t row) {
+    return TableKey(Value(result, row, "schema_name"), Value(result, row, "table_name"));
+  };
+  std::unordered_map<std::string, std::vector<std::size_t>> columns_of, keys_of;
+  for (std::size_t row = 0; row < columns.rows.size(); ++row) {
+    columns_of[key_of(columns, row)].push_back(row);
+  }
+  for (std::size_t row = 0; row < keys.rows.size(); ++row) {
+    keys_of[key_of(keys, row) + "\n" + Upper(Value(keys, row, "column_name"))].push_back(row);
+  }
+  std::unordered_set<std::string> unique_columns;
+  for (const UniqueMark& mark : unique_marks) {
+    if (mark.columns.size() == 1) {
+      unique_columns.insert(Upper(mark.table) + "\n" + Upper(mark.columns[0]));
+    }
+  }
 
   model::Contract contract = model::NewDraftContract(options);
   std::map<std::string, int> name_count;
+  std::unordered_map<std::string, std::size_t> row_of;
+  for (std::size_t row = 0; row < tables.rows.size(); ++row) {
+    row_of[key_of(tables, row)] = row;
+    name_count[Value(tables, row, "table_name")]++;
+  }
+  // In the order of the text; anything the statements did not name (none expected) after.
   std::vector<std::size_t> rows;
+  std::unordered_set<std::size_t> placed;
   for (const std::string& key : table_order) {
-    for (std::size_t row = 0; row < tables.rows.size(); ++row) {
-      if (Value(tables, row, "table_key") != key) continue;
-      rows.push_back(row);
-      name_count[Value(tables, row, "table_name")]++;
-    }
+    auto it = row_of.find(key);
+    if (it != row_of.end() && placed.insert(it->second).second) rows.push_back(it->second);
+  }
+  for (std::size_t row = 0; row < tables.rows.size(); ++row) {
+    if (placed.insert(row).second) rows.push_back(row);
   }
   for (std::size_t row : rows) {
-    std::string table_key = Value(tables, row, "table_key");
+    std::string table_key = key_of(tables, row);
     std::string schema_name = Value(tables, row, "schema_name");
     std::string table_name = Value(tables, row, "table_name");
     model::SchemaObject object;
@@ -472,8 +505,7 @@ Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
       object.description = Value(tables, row, "comment");
     }
     object.key_order = {"name", "physicalName", "physicalType", "description", "properties"};
-    for (std::size_t c = 0; c < columns.rows.size(); ++c) {
-      if (Value(columns, c, "table_key") != table_key) continue;
+    for (std::size_t c : columns_of[table_key]) {
       std::string column_name = Value(columns, c, "column_name");
       model::Property property =
           model::PropertyFromDuckdbType(column_name, Value(columns, c, "data_type"), true);
@@ -481,11 +513,7 @@ Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
       if (!IsNull(columns, c, "comment") && !Value(columns, c, "comment").empty()) {
         property.description = Value(columns, c, "comment");
       }
-      for (std::size_t k = 0; k < keys.rows.size(); ++k) {
-        if (Value(keys, k, "table_key") != table_key ||
-            Value(keys, k, "column_name") != column_name) {
-          continue;
-        }
+      for (std::size_t k : keys_of[table_key + "\n" + Upper(column_name)]) {
         if (Value(keys, k, "constraint_type") == "PRIMARY KEY") {
           property.primary_key = true;
           if (Value(keys, k, "size") != "1") {
@@ -495,11 +523,9 @@ Result<model::Contract> ImportSql(std::string_view sql, const std::string& file,
           property.unique = true;
         }
       }
-      for (const UniqueMark& mark : unique_marks) {
-        if (mark.columns.size() == 1 && EqualNames(mark.columns[0], column_name) &&
-            EqualNames(mark.table, Value(tables, row, "table_name"))) {
-          property.unique = true;
-        }
+      if (unique_columns.count(Upper(Value(tables, row, "table_name")) + "\n" +
+                               Upper(column_name))) {
+        property.unique = true;
       }
       object.properties.push_back(std::move(property));
     }
