@@ -77,6 +77,14 @@ std::optional<int> Compare(const std::string& command, const CompareArguments& a
   if (invalid) {
     std::cerr << "quanta " << command
               << ": cannot compare: the errors above are in the contract files\n";
+    if (arguments.format == "json") {
+      // Machines reading stdout get the same findings lint would give them.
+      nlohmann::json output = {{"compatible", nullptr}, {"diagnostics", nlohmann::json::array()}};
+      for (const Diagnostic& diagnostic : diagnostics) {
+        output["diagnostics"].push_back(DiagnosticToJson(diagnostic));
+      }
+      std::cout << output.dump(2) << "\n";
+    }
     return 1;
   }
   if (!diagnostics.empty()) {
@@ -309,7 +317,10 @@ void RegisterBreakingCommands(CLI::App& app, int* exit_code) {
         "  FULL       both.  *_TRANSITIVE: against every earlier version given, not only the "
         "last.\n"
         "  NONE       list the changes, never fail.\n"
-        "A property with required: false counts as having a default (null).\n\n"
+        "A property with required: false counts as having a default (null).\n"
+        "Retention and latency compare across units: ms, s, min, h, d, w, mo, y (and long "
+        "forms), or ISO 8601\ndurations such as P3Y; a bare m is months for retention and "
+        "minutes for latency.\n\n"
         "Exit codes: 0 compatible, 1 breaking changes, or a file that cannot be read as a "
         "contract (YAML\nerrors, another kind of document: printed as lint prints them), 2 "
         "usage or I/O error.\nSchema problems that lint reports are shown as warnings and do "
