@@ -911,20 +911,29 @@ Json ChangeToJson(const ContractChange& change) {
 std::optional<double> SlaDurationSeconds(const Json& value, const std::optional<std::string>& unit,
                                          DurationScale scale) {
   double amount;
+  std::string name = unit ? Lower(*unit) : "";
   if (value.is_number()) {
     amount = value.get<double>();
   } else if (value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
-    if (!unit) return IsoDurationSeconds(text);
+    if (!unit && !text.empty() && (text[0] == 'P' || text[0] == 'p')) {
+      return IsoDurationSeconds(text);
+    }
     char* end = nullptr;
     amount = std::strtod(text.c_str(), &end);
-    if (end == text.c_str() || *end != '\0') return std::nullopt;
+    if (end == text.c_str()) return std::nullopt;
+    // The unit may be written in the value: "3y", "90 days".
+    std::string suffix = Lower(std::string_view(end));
+    suffix.erase(0, suffix.find_first_not_of(' '));
+    if (!suffix.empty()) {
+      if (unit) return std::nullopt;
+      name = suffix;
+    }
   } else {
     return std::nullopt;
   }
-  if (!unit) return std::nullopt;
+  if (name.empty()) return std::nullopt;
   constexpr double kMinute = 60, kHour = 3600, kDay = 86400;
-  std::string name = Lower(*unit);
   double seconds;
   if (name == "ms" || name == "millisecond" || name == "milliseconds")
     seconds = 0.001;

@@ -111,8 +111,9 @@ enum class DurationScale { kRetention, kLatency };
 
 /// An SLA duration in seconds: `value` is a number (or a numeric string) in `unit`
 /// (ms, s/sec/second(s), m, min/minute(s), h/hr/hour(s), d/day(s), w/week(s), mo/month(s),
-/// y/yr/year(s); "m" is months for kRetention and minutes for kLatency), or an ISO 8601
-/// duration string such as "P3Y" or "PT15M" with no unit. nullopt when it cannot be read.
+/// y/yr/year(s); "m" is months for kRetention and minutes for kLatency), a string holding
+/// both ("3y", "90 days") with no unit, or an ISO 8601 duration string such as "P3Y" or
+/// "PT15M" with no unit. nullopt when it cannot be read.
 /// Months are a twelfth of a 365-day year, so "36 m" equals "3 y".
 std::optional<double> SlaDurationSeconds(const Json& value, const std::optional<std::string>& unit,
                                          DurationScale scale);

@@ -286,6 +286,9 @@ TEST(ContractDiffTest, SlaDurations) {
   EXPECT_EQ(seconds("P1Y", std::nullopt, DurationScale::kRetention), 365 * 86400.0);
   EXPECT_EQ(seconds("PT15M", std::nullopt, DurationScale::kLatency), 900.0);
   EXPECT_EQ(seconds("P1DT12H", std::nullopt, DurationScale::kLatency), 1.5 * 86400);
+  EXPECT_EQ(seconds("3y", std::nullopt, DurationScale::kRetention), 3 * 365 * 86400.0);
+  EXPECT_EQ(seconds("90 days", std::nullopt, DurationScale::kRetention), 90 * 86400.0);
+  EXPECT_FALSE(seconds("90 days", "d", DurationScale::kRetention).has_value());
   EXPECT_FALSE(seconds("soon", std::nullopt, DurationScale::kLatency).has_value());
   EXPECT_FALSE(seconds(3, std::nullopt, DurationScale::kLatency).has_value());
   EXPECT_FALSE(seconds(3, "parsecs", DurationScale::kLatency).has_value());

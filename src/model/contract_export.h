@@ -25,6 +25,7 @@ Result<ExportFormat> ParseExportFormat(std::string_view text);
 /// "postgres" (or "postgresql"), "duckdb"; usage error otherwise.
 Result<SqlDialect> ParseSqlDialect(std::string_view text);
 
+/// What to export and how.
 struct ExportOptions {
   ExportFormat format = ExportFormat::kOdcs;
   std::string object;  ///< export only the schema object with this name; empty: every object
