@@ -1088,6 +1088,8 @@ class Evaluator {
     if (condition.empty() && allowed.empty()) {
       message = fmt::format("'{}' is not allowed here (no fields are allowed)", key);
     }
+    // A field that is right in another case is no typo: no other names to suggest then.
+    if (!condition.empty()) allowed.clear();
     Report(out, AppendPointer(pointer, key), std::move(keyword), std::move(message),
            std::move(allowed), key);
     out.findings.back().violation.names_field = true;

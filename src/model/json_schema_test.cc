@@ -560,6 +560,7 @@ TEST(JsonSchemaOdcsTest, ItemsOnAStringPropertyIsAllowedOnlyForArrays) {
   auto violations = Odcs31().Validate(contract);
   ASSERT_THAT(violations, SizeIs(1));
   EXPECT_EQ(violations[0].message, "'items' is allowed here only when logicalType is array");
+  EXPECT_THAT(violations[0].choices, IsEmpty());  // not a typo: nothing else to suggest
 }
 
 TEST(JsonSchemaOdcsTest, TeamOfTheWrongTypeNamesBothAcceptedForms) {

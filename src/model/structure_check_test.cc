@@ -87,6 +87,17 @@ TEST(StructureCheckTest, UnknownFieldFarFromAnyNameSuggestsCustomProperties) {
   EXPECT_THAT(diagnostics[0].hint, HasSubstr("customProperties"));
 }
 
+TEST(StructureCheckTest, FieldOfAnotherLogicalTypeGetsNoMisleadingHint) {
+  auto diagnostics = CheckText(Replace(kContract, "        primaryKey: true\n",
+                                       "        primaryKey: true\n        items:\n"
+                                       "          logicalType: string\n"));
+  ASSERT_THAT(diagnostics, SizeIs(1));
+  EXPECT_EQ(diagnostics[0].rule, "schema/additional-properties");
+  EXPECT_EQ(diagnostics[0].message, "'items' is allowed here only when logicalType is array");
+  EXPECT_EQ(diagnostics[0].location.line, 12);
+  EXPECT_EQ(diagnostics[0].hint, "");
+}
+
 TEST(StructureCheckTest, EnumMistakeIsLocatedAtTheValueWithAHint) {
   auto diagnostics = CheckText(Replace(kContract, "metric: nullValues", "metric: nulValues"));
   ASSERT_THAT(diagnostics, SizeIs(1));
