@@ -232,6 +232,8 @@ TEST(YamlDocumentTest, TenThousandNestedListsAreRefused) {
   EXPECT_FALSE(parsed.document.has_value());
   ASSERT_THAT(parsed.diagnostics, SizeIs(1));
   EXPECT_EQ(parsed.diagnostics[0].rule, "yaml-too-deep");
+  EXPECT_EQ(parsed.diagnostics[0].location.line, 1);
+  EXPECT_EQ(parsed.diagnostics[0].location.column, 201);  // the bracket that went too deep
 }
 
 TEST(YamlDocumentTest, NestingBeyondTheLimitIsRefusedButModestNestingIsFine) {
