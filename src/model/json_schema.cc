@@ -1187,7 +1187,7 @@ class Evaluator {
         out.AddAnnotations(outcome);
       }
     }
-    if (!any_valid) ReportClosest(branches, std::move(outcomes), value, pointer, out);
+    if (!any_valid) ReportClosest(std::move(outcomes), value, pointer, out);
   }
 
   [[gnu::noinline]] void ApplyOneOf(const std::vector<int>& branches, const Json& value,
@@ -1199,7 +1199,7 @@ class Evaluator {
       if (outcomes[i].valid()) valid.push_back(i);
     }
     if (valid.empty()) {
-      ReportClosest(branches, std::move(outcomes), value, pointer, out);
+      ReportClosest(std::move(outcomes), value, pointer, out);
       return;
     }
     for (std::size_t i : valid) out.AddAnnotations(outcomes[i]);
@@ -1277,8 +1277,7 @@ class Evaluator {
   // Every alternative of an anyOf/oneOf failed. Rather than list the errors of each, report the
   // alternative that came closest: one whose type fits, that no discriminator (a `const` or
   // `enum` field such as `type`) rules out, with the fewest errors at the value itself.
-  [[gnu::noinline]] void ReportClosest(const std::vector<int>& branches,
-                                       std::vector<Outcome> outcomes, const Json& value,
+  [[gnu::noinline]] void ReportClosest(std::vector<Outcome> outcomes, const Json& value,
                                        const std::string& pointer, Outcome& out) {
     auto wrong_type = [&](const Outcome& outcome) {
       return std::any_of(outcome.findings.begin(), outcome.findings.end(), [&](const Finding& f) {
@@ -1302,7 +1301,8 @@ class Evaluator {
       return;
     }
     // 2. Each alternative that fits the type only misses required fields: "needs one of".
-    std::vector<std::string> needs;
+    std::vector<std::string> needs;  // per alternative: "'a'" or "'a' and 'b'"
+    std::vector<std::string> names;  // every field name, bare
     bool only_missing = true;
     for (const Outcome& outcome : outcomes) {
       if (wrong_type(outcome)) continue;
@@ -1313,13 +1313,14 @@ class Evaluator {
           break;
         }
         missing.push_back("'" + finding.violation.found + "'");
+        names.push_back(finding.violation.found);
       }
       if (!only_missing) break;
       needs.push_back(Join(missing, " and "));
     }
     if (only_missing && needs.size() > 1) {
       Report(out, pointer, "required",
-             fmt::format("missing one of the fields {}", JoinAlternatives(needs)), needs);
+             fmt::format("missing one of the fields {}", JoinAlternatives(needs)), names);
       for (Outcome& outcome : outcomes) out.AddAnnotations(outcome);
       return;
     }
@@ -1342,7 +1343,6 @@ class Evaluator {
     for (std::size_t i = 1; i < outcomes.size(); ++i) {
       if (score(outcomes[i]) < score(outcomes[best])) best = i;
     }
-    (void)branches;
     out.Add(std::move(outcomes[best]));
   }
 

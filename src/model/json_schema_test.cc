@@ -539,6 +539,8 @@ TEST(JsonSchemaOdcsTest, QualityRuleWithoutOperatorListsTheOperators) {
   EXPECT_EQ(violations[0].keyword, "required");
   EXPECT_THAT(violations[0].message, HasSubstr("missing one of the fields 'mustBe', "));
   EXPECT_THAT(violations[0].message, HasSubstr("or 'mustNotBeBetween'"));
+  EXPECT_THAT(violations[0].choices, SizeIs(8));
+  EXPECT_EQ(violations[0].choices[0], "mustBe");
 }
 
 TEST(JsonSchemaOdcsTest, UnknownPropertyFieldListsTheKnownOnes) {
