@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <regex>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 namespace quanta::model {
 namespace {
@@ -372,6 +375,68 @@ std::optional<SourceLocation> FindTabIndentation(std::string_view text, const st
   return std::nullopt;
 }
 
+// What a stream holds, learned from yaml-cpp's event parser, which builds no nodes.
+struct StreamShape {
+  int documents = 0;
+  std::optional<YAML::Mark> second_document;
+  // Where the parser stopped making progress; see SurveyStream.
+  std::optional<YAML::Mark> stuck_at;
+};
+
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;       // where each document starts (its --- if written)
+  std::vector<YAML::Mark> first_nodes;  // where each document's first value starts
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (first_nodes.size() < starts.size()) first_nodes.push_back(mark);
+  }
+};
+
+// Counts documents before any node is built. yaml-cpp 0.7's LoadAll never returns, allocating
+// without end, when a document starts at a token its parser cannot consume (a lone ',' for
+// one): each round yields an empty document at the same place. Two documents starting at one
+// place is that loop, reported as a syntax error instead. Throws YAML::Exception as Load does.
+StreamShape SurveyStream(const std::string& text) {
+  std::istringstream input(text);
+  YAML::Parser parser(input);
+  DocumentCounter counter;
+  StreamShape shape;
+  while (shape.documents < 4 && parser.HandleNextDocument(counter)) {
+    ++shape.documents;
+    std::size_t n = counter.starts.size();
+    if (n >= 2 && counter.starts[n - 1].pos == counter.starts[n - 2].pos) {
+      shape.stuck_at = counter.starts[n - 1];
+      return shape;
+    }
+  }
+  if (counter.starts.size() >= 2) {
+    shape.second_document =
+        counter.first_nodes.size() >= 2 ? counter.first_nodes[1] : counter.starts[1];
+  }
+  return shape;
+}
+
 }  // namespace
 
 SourceLocation Document::Find(std::string_view pointer,
@@ -432,9 +497,12 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
     return parsed;
   }
 
-  std::vector<YAML::Node> roots;
+  StreamShape shape;
+  YAML::Node root;
   try {
-    roots = YAML::LoadAll(std::string(text));
+    std::string owned(text);
+    shape = SurveyStream(owned);
+    if (shape.documents == 1) root = YAML::Load(owned);
   } catch (const YAML::DeepRecursion& error) {
     // yaml-cpp marks where it gave up, often the end of the file; point at the bracket that
     // went too deep when the nesting is written with brackets.
@@ -462,13 +530,25 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
     return parsed;
   }
 
-  if (roots.size() > 1) {
+  if (shape.stuck_at) {
+    std::size_t offset = std::min<std::size_t>(static_cast<std::size_t>(shape.stuck_at->pos),
+                                               text.empty() ? 0 : text.size() - 1);
+    char token = text.empty() ? ' ' : text[offset];
     parsed.diagnostics.push_back(FileDiagnostic(
-        {file, roots[1].Mark().line + 1, roots[1].Mark().column + 1, ""}, "yaml-multiple-documents",
-        "the file holds more than one YAML document", "put each document in its own file"));
+        {file, shape.stuck_at->line + 1, shape.stuck_at->column + 1, ""}, "yaml-syntax",
+        std::isgraph(static_cast<unsigned char>(token))
+            ? fmt::format("unexpected '{}' where a value should start", token)
+            : std::string("unexpected content where a value should start")));
     return parsed;
   }
-  if (roots.empty() || roots[0].IsNull()) {
+  if (shape.documents > 1) {
+    parsed.diagnostics.push_back(FileDiagnostic(
+        {file, shape.second_document->line + 1, shape.second_document->column + 1, ""},
+        "yaml-multiple-documents", "the file holds more than one YAML document",
+        "put each document in its own file"));
+    return parsed;
+  }
+  if (shape.documents == 0 || root.IsNull()) {
     parsed.diagnostics.push_back(
         FileDiagnostic(start, "document-empty", "the file is empty: it holds no document"));
     return parsed;
@@ -477,7 +557,7 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
   Document document(file, nullptr);
   Converter converter(&document, &parsed.diagnostics, text.size());
   try {
-    document.SetRoot(converter.Convert(roots[0], "", 0));
+    document.SetRoot(converter.Convert(root, "", 0));
   } catch (const std::exception& error) {
     parsed.diagnostics.push_back(FileDiagnostic(start, "yaml-syntax", error.what()));
     return parsed;

@@ -264,6 +264,21 @@ TEST(YamlDocumentTest, MultipleDocumentsAreRefused) {
   EXPECT_EQ(ParseClean("---\nid: a\n...\n")["id"], "a");
 }
 
+TEST(YamlDocumentTest, TokensThatStallTheParserAreSyntaxErrors) {
+  // yaml-cpp's own multi-document loader never returns on these; each must be one error.
+  struct Case {
+    const char* text;
+    int line;
+  };
+  for (Case c : {Case{",", 1}, Case{"\n,\n", 2}, Case{"id: a\n---\n,\n", 3}}) {
+    ParsedDocument parsed = ParseYaml(c.text, "doc.yaml");
+    EXPECT_FALSE(parsed.document.has_value()) << c.text;
+    ASSERT_THAT(parsed.diagnostics, SizeIs(1)) << c.text;
+    EXPECT_EQ(parsed.diagnostics[0].rule, "yaml-syntax") << c.text;
+    EXPECT_EQ(parsed.diagnostics[0].location.line, c.line) << c.text;
+  }
+}
+
 TEST(YamlDocumentTest, ScalarsAreTypedByTheYaml12CoreSchema) {
   Json root = ParseClean(R"(quoted: "1"
 single: '1'
