@@ -1,0 +1,336 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/database.h"
+#include "store/clock.h"
+#include "store/commit_info.h"
+#include "store/dataset_versions.h"
+#include "store/store_layout.h"
+
+namespace quanta::store {
+
+/// How much of the file Open reads to find damage before it answers.
+enum class OpenCheck {
+  /// Read every block of every table: damage anywhere is reported by Open, at the cost of
+  /// reading the whole file once (about 1 s per GB from the page cache).
+  kFull,
+  /// Read the store's own tables and the version columns of each dataset only.
+  kQuick,
+};
+
+/// How a store is opened. The defaults suit a node.
+struct StoreOptions {
+  /// Where commit times and "now" come from; nullptr: the system clock.
+  std::shared_ptr<Clock> clock;
+  /// DuckDB settings for the product's database, e.g. {"threads", "2"},
+  /// {"memory_limit", "1GB"}, {"checkpoint_threshold", "16MB"}.
+  std::map<std::string, std::string> settings;
+  OpenCheck open_check = OpenCheck::kFull;
+  UpsertMethod upsert_method = UpsertMethod::kUpdateInsert;
+};
+
+/// A record an input port could not use, kept with the reason (DESIGN.md promise 2).
+struct DeadLetter {
+  std::string port;
+  std::optional<std::int64_t> offset;  ///< the record's offset in the port, when it has one
+  std::string reason;                  ///< why it was rejected, naming the field
+  std::string payload;                 ///< the raw record, any bytes
+  Timestamp received_at;
+};
+
+/// Which state of a dataset to read.
+struct AsOf {
+  enum class Kind { kCurrent, kVersion, kTime };
+  Kind kind = Kind::kCurrent;
+  std::int64_t version = 0;  ///< for kVersion
+  Timestamp time;            ///< for kTime
+
+  /// The latest committed version.
+  static AsOf Current() { return AsOf{}; }
+  /// The state right after commit `version` (0: before the first commit).
+  static AsOf Version(std::int64_t version) { return AsOf{Kind::kVersion, version, {}}; }
+  /// The state at `time`: the last version committed at or before it.
+  static AsOf Time(Timestamp time) { return AsOf{Kind::kTime, 0, time}; }
+};
+
+/// A dataset's rows at one version, as SQL that any connection of the store can run (it reads
+/// history."<dataset>"); the result is the same whenever it runs, until retention removes it.
+struct Snapshot {
+  std::string dataset;
+  std::int64_t version = 0;
+  std::optional<Timestamp> committed_at;  ///< of `version`; nullopt for version 0
+  std::string sql;                        ///< SELECT of the dataset's columns
+};
+
+/// Changes of a dataset between two versions, as SQL (see ChangesSql for its columns).
+struct ChangeSet {
+  std::string dataset;
+  std::int64_t after_version = 0;  ///< exclusive
+  std::int64_t up_to_version = 0;  ///< inclusive
+  std::string sql;
+};
+
+/// The last committed input offset of one partition of an input port.
+struct CommittedOffset {
+  std::string port;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t version = 0;  ///< the commit that consumed it
+};
+
+/// The latest commit: version 0 and no time before the first commit.
+struct CommitHead {
+  std::int64_t version = 0;
+  std::optional<Timestamp> committed_at;
+};
+
+/// What Purge removed.
+struct PurgeReport {
+  std::map<std::string, std::int64_t> rows_removed;  ///< per dataset with a retention
+  std::int64_t dead_letters_removed = 0;
+  /// Sum of rows_removed and dead_letters_removed.
+  std::int64_t Total() const;
+};
+
+/// Numbers for `quanta status` and /metrics.
+struct DatasetStatus {
+  std::string name;
+  WriteMode mode = WriteMode::kAppend;
+  std::int64_t current_rows = 0;
+  std::int64_t row_versions = 0;               ///< current and past versions still kept
+  std::optional<std::int64_t> latest_version;  ///< the last commit that wrote to it
+  std::optional<Timestamp> latest_commit_at;
+  std::int64_t earliest_readable_version = 0;  ///< older versions are past retention
+  std::optional<std::chrono::seconds> retention;
+};
+
+struct PortStatus {
+  std::string name;
+  std::int64_t received = 0;  ///< always committed + rejected
+  std::int64_t committed = 0;
+  std::int64_t rejected = 0;
+  std::int64_t dead_letters = 0;  ///< kept now (rejected minus those past retention)
+  std::vector<CommittedOffset> offsets;
+};
+
+struct StoreStatus {
+  std::filesystem::path path;
+  std::uint64_t file_bytes = 0;  ///< the database file plus its write-ahead log
+  CommitHead head;
+  std::vector<DatasetStatus> datasets;  ///< in layout order
+  std::vector<PortStatus> ports;        ///< in layout order
+};
+
+class BatchWriter;
+
+/// The durable data of one data product: one DuckDB file holding every version of every row
+/// of its datasets, the input offsets it consumed, its dead letters and its counters
+/// (docs/store.md describes the file). A commit writes all of a batch in one DuckDB
+/// transaction, so after a crash either all of it is there or none of it (DESIGN.md
+/// promise 1); every state since the retention horizon stays readable (promise 5).
+///
+/// Thread-safe. One batch is written at a time (BeginBatch blocks while another is open);
+/// reads run concurrently with it and see only committed data.
+class ProductStore {
+ public:
+  /// Opens the store file at `path`, creating it (and its folder) when absent, and makes its
+  /// tables match `layout`: new datasets and ports are added; a dataset whose columns, mode or
+  /// key changed is refused (InvalidDocument naming each difference); retention may change.
+  /// Fails with IoError naming the file when it cannot be created or written, is damaged
+  /// (see OpenCheck) or is already open in this process.
+  static Result<std::unique_ptr<ProductStore>> Open(const std::filesystem::path& path,
+                                                    const StoreLayout& layout,
+                                                    StoreOptions options = {});
+  /// Closes the file (DuckDB checkpoints its log into it). Every BatchWriter and Connection of
+  /// the store must be gone.
+  ~ProductStore();
+  ProductStore(const ProductStore&) = delete;
+  ProductStore& operator=(const ProductStore&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  /// The layout the store was opened with, types as DuckDB spells them.
+  const StoreLayout& layout() const { return layout_; }
+
+  // Writing.
+
+  /// Starts a batch: opens a transaction on the store's writer connection. Blocks while
+  /// another batch is open. The writer must be committed, aborted or destroyed on the thread
+  /// that began it, before the store is destroyed.
+  Result<std::unique_ptr<BatchWriter>> BeginBatch();
+
+  /// The commit made with `idempotency_key`, if any; lets an ingester answer a retried request
+  /// before decoding it.
+  Result<std::optional<CommitInfo>> FindCommit(std::string_view idempotency_key);
+
+  /// Removes row versions that stopped being current more than their dataset's retention
+  /// before `now`, and dead letters received more than their port's retention before `now`.
+  /// Current rows are never removed. Waits for an open batch to finish.
+  Result<PurgeReport> Purge(Timestamp now);
+
+  // Reading.
+
+  /// The latest commit.
+  CommitHead Head() const;
+
+  /// The last committed offset of every partition of every input port that has one: where a
+  /// restarted ingester resumes (at offset + 1).
+  Result<std::vector<CommittedOffset>> Offsets();
+  /// The last committed offset of one partition of `port`; nullopt when none yet.
+  Result<std::optional<std::int64_t>> Offset(std::string_view port, std::int32_t partition = 0);
+
+  /// SQL for `dataset` as of `as_of`. Fails (NotFound) for an unknown dataset, (Invalid) for a
+  /// version or time in the future or older than the dataset's retention.
+  Result<Snapshot> SnapshotOf(std::string_view dataset, const AsOf& as_of);
+  /// SQL for the changes of `dataset` after version `after_version` up to `up_to_version`
+  /// (inclusive); for the change stream and incremental exports. Fails when `after_version` is
+  /// older than retention or `up_to_version` is beyond the latest version.
+  Result<ChangeSet> ChangesBetween(std::string_view dataset, std::int64_t after_version,
+                                   std::int64_t up_to_version);
+  /// SQL for the dead letters: version, port, offset, reason, payload (text; NULL when the raw
+  /// bytes are not UTF-8), payload_bytes (BLOB), received_at.
+  static std::string DeadLettersSql();
+
+  /// A new connection to the store's database for a port to run the SQL above. It must not
+  /// outlive the store. Writing through it breaks the store's promises: read only.
+  Result<std::unique_ptr<engine::Connection>> Connect();
+
+  /// Runs a snapshot, ordered by `order_by` (SQL after ORDER BY) when not empty. Reads the
+  /// whole result: for tests and small datasets.
+  Result<engine::QueryResult> ReadDataset(std::string_view dataset, const AsOf& as_of,
+                                          std::string_view order_by = "");
+  /// Runs ChangesBetween's SQL.
+  Result<engine::QueryResult> ReadChanges(std::string_view dataset, std::int64_t after_version,
+                                          std::int64_t up_to_version);
+  /// Runs any read-only SQL on the store's reader connection.
+  Result<engine::QueryResult> Query(std::string_view sql);
+
+  /// Counts for status and metrics.
+  Result<StoreStatus> ReadStatus();
+
+  /// Reads every block of the file (what OpenCheck::kFull does at open); IoError naming the
+  /// file when a block is damaged.
+  Status Verify();
+
+ private:
+  friend class BatchWriter;
+  struct DatasetState {
+    std::int64_t readable_from_version = 0;
+  };
+
+  ProductStore(std::filesystem::path path, StoreLayout layout, StoreOptions options);
+  Status Initialize();
+  Status Bootstrap();
+  Status CheckDatasetTable(const DatasetLayout& dataset);
+  Status CheckConsistency();
+  Status CreateStagingTables();
+  Status LoadCommittedOffsets();
+  Result<std::int64_t> VersionAt(Timestamp time, bool inclusive);
+  Result<std::int64_t> EarliestReadableVersion(const DatasetLayout& dataset, Timestamp now);
+  Result<const DatasetLayout*> FindDataset(std::string_view dataset) const;
+  Status Annotate(const Status& status) const;
+  void Advance(const CommitInfo& info);
+
+  std::filesystem::path path_;
+  StoreLayout layout_;
+  StoreOptions options_;
+  std::unique_ptr<engine::Database> database_;
+
+  std::mutex writer_mutex_;                            // held by the open BatchWriter and by Purge
+  std::unique_ptr<engine::Connection> writer_;         // guarded by writer_mutex_
+  std::map<std::string, std::string> staging_tables_;  // dataset -> qualified temp table
+  // The last committed offset per (port, partition); guarded by writer_mutex_.
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> committed_offsets_;
+
+  std::mutex reader_mutex_;
+  std::unique_ptr<engine::Connection> reader_;  // guarded by reader_mutex_
+
+  mutable std::mutex head_mutex_;
+  CommitHead head_;                               // guarded by head_mutex_
+  std::map<std::string, DatasetState> datasets_;  // guarded by head_mutex_
+
+  bool registered_ = false;
+};
+
+/// One batch being written: stage each dataset's output rows, add dead letters, counts and
+/// input offsets, then Commit (all of it in one transaction) or Abort. Destroying an
+/// uncommitted writer aborts it. Not thread-safe: one thread uses it from BeginBatch to the
+/// end. The store must outlive it.
+class BatchWriter {
+ public:
+  ~BatchWriter();
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  /// The writer connection, inside the batch's transaction: create TEMP tables for the inputs,
+  /// run the transform, INSERT INTO StagingTable(...). previous."<dataset>" shows each dataset's
+  /// current rows. Do not COMMIT or ROLLBACK through it, nor write to the store's own tables.
+  engine::Connection& connection();
+
+  /// The temporary table whose rows become `dataset`'s rows at commit, with the dataset's
+  /// columns (fully qualified and quoted, for INSERT INTO). Rows count in the order inserted:
+  /// for an upsert dataset the last row of each key wins. NotFound for an unknown dataset.
+  Result<std::string> StagingTable(std::string_view dataset) const;
+  /// Adds the rows of `select_sql` to `dataset`'s staging table, matching columns by name
+  /// (missing columns are NULL; unknown columns and impossible casts fail). Returns the number
+  /// of rows staged.
+  Result<std::int64_t> StageRows(std::string_view dataset, std::string_view select_sql);
+
+  /// Counts `count` records read from input `port` for this batch (rejected ones included).
+  Status AddReceived(std::string_view port, std::int64_t count);
+  /// Keeps a rejected record; it counts as rejected for its port.
+  Status AddDeadLetter(DeadLetter dead_letter);
+  /// Records that the batch consumed `port`'s partition up to `offset`. Offsets must grow
+  /// from one commit to the next: Commit refuses an offset at or below the committed one,
+  /// which would apply records twice.
+  Status SetOffset(std::string_view port, std::int64_t offset, std::int32_t partition = 0);
+  /// Same, for the range first..last (inclusive) of offsets the batch consumed.
+  Status SetOffsetRange(std::string_view port, std::int64_t first, std::int64_t last,
+                        std::int32_t partition = 0);
+  /// Makes the batch apply at most once: when a commit with this key exists, Commit changes
+  /// nothing and returns that commit's result (replayed = true).
+  void SetIdempotencyKey(std::string key);
+
+  /// Writes the staged rows as the next version together with the dead letters, counters,
+  /// offsets and idempotency key, in the batch's transaction, and makes it durable (DuckDB
+  /// syncs its write-ahead log). On failure nothing of the batch is kept. The writer is done
+  /// either way.
+  Result<CommitInfo> Commit();
+  /// Drops everything of the batch. The writer is done.
+  void Abort();
+
+ private:
+  friend class ProductStore;
+  struct PortBatch {
+    std::int64_t received = 0;
+    std::int64_t rejected = 0;
+    std::map<std::int32_t, OffsetRange> offsets;
+  };
+
+  BatchWriter(ProductStore* store, std::unique_lock<std::mutex> lock, std::int64_t transaction);
+  Result<CommitInfo> CommitInTransaction();
+  Status CheckPort(std::string_view port) const;
+  void AppendDeadLetters(std::int64_t version, std::string& sql) const;
+  Status AppendPorts(std::int64_t version, CommitInfo& info, std::string& sql) const;
+  void Finish(bool rollback);
+
+  ProductStore* store_;
+  std::unique_lock<std::mutex> lock_;
+  std::int64_t transaction_;
+  bool done_ = false;
+  std::optional<std::string> idempotency_key_;
+  std::map<std::string, PortBatch> ports_;
+  std::vector<DeadLetter> dead_letters_;
+};
+
+}  // namespace quanta::store
