@@ -20,6 +20,7 @@ int RunCli(int argc, char** argv) {
   RegisterExportCommand(app, &exit_code);
   RegisterImportCommand(app, &exit_code);
   RegisterSqlLogicTestCommand(app, &exit_code);
+  RegisterNodeCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -14,6 +14,7 @@ void RegisterBreakingCommands(CLI::App& app, int* exit_code);  ///< breaking and
 void RegisterExportCommand(CLI::App& app, int* exit_code);
 void RegisterImportCommand(CLI::App& app, int* exit_code);
 void RegisterSqlLogicTestCommand(CLI::App& app, int* exit_code);
+void RegisterNodeCommand(CLI::App& app, int* exit_code);
 
 /// Runs the `quanta` command line; returns the process exit code.
 int RunCli(int argc, char** argv);

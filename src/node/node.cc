@@ -1,0 +1,195 @@
+#include "node/node.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ports/http_error.h"
+
+namespace quanta::node {
+namespace {
+
+std::string IsoTime(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string_view StateName(NodeState state) {
+  switch (state) {
+    case NodeState::kOpened:
+      return "opened";
+    case NodeState::kReady:
+      return "ready";
+    case NodeState::kDraining:
+      return "draining";
+    case NodeState::kStopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Node::Node(NodeConfig config, std::unique_ptr<DataDirectory> data_directory,
+           std::unique_ptr<ports::HttpServer> server)
+    : config_(std::move(config)),
+      data_directory_(std::move(data_directory)),
+      server_(std::move(server)),
+      requests_(metrics_.AddCounter("quanta_http_requests_total",
+                                    "HTTP requests answered, by route pattern and status code",
+                                    {"route", "code"})),
+      request_duration_(metrics_.AddHistogram(
+          "quanta_http_request_duration_seconds",
+          "Time from a request's first byte to its response's last byte, by route pattern",
+          {"route"}, MetricsRegistry::LatencyBuckets())),
+      response_bytes_(metrics_.AddCounter("quanta_http_response_bytes_total",
+                                          "Bytes of HTTP responses sent, by route pattern",
+                                          {"route"})),
+      connections_open_(metrics_.AddGauge("quanta_http_connections_open", "Open HTTP connections")
+                            .WithLabels({})),
+      requests_active_(
+          metrics_
+              .AddGauge("quanta_http_requests_active", "HTTP requests being handled or answered")
+              .WithLabels({})),
+      connections_accepted_(
+          metrics_.AddCounter("quanta_http_connections_accepted_total", "HTTP connections accepted")
+              .WithLabels({})),
+      connections_rejected_(
+          metrics_
+              .AddCounter("quanta_http_connections_rejected_total",
+                          "HTTP connections turned away with 503 because the connection limit "
+                          "was reached")
+              .WithLabels({})),
+      uptime_(metrics_.AddGauge("quanta_node_uptime_seconds", "Seconds since the node started")
+                  .WithLabels({})),
+      ready_(metrics_
+                 .AddGauge("quanta_node_ready",
+                           "1 while the node is ready to serve, 0 while it starts or shuts down")
+                 .WithLabels({})) {
+  metrics_.AddGauge("quanta_build_info", "The running Quanta version; always 1", {"version"})
+      .WithLabels({std::string(kQuantaVersion)})
+      .Set(1);
+}
+
+Node::~Node() {
+  if (state_.load() == NodeState::kReady || state_.load() == NodeState::kDraining) {
+    state_ = NodeState::kDraining;
+    server_->Stop(std::chrono::milliseconds(0));
+  }
+}
+
+Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<DataDirectory> data_directory,
+                          DataDirectory::Open(config.data_dir));
+  ports::HttpServerOptions options;
+  options.address = config.listen.host;
+  options.port = config.listen.port;
+  options.event_threads = config.EffectiveThreads();
+  options.blocking_threads = config.EffectiveBlockingThreads();
+  options.limits = config.http_limits;
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<ports::HttpServer> server,
+                          ports::HttpServer::Listen(options));
+  std::unique_ptr<Node> node(
+      new Node(std::move(config), std::move(data_directory), std::move(server)));
+  QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
+  return node;
+}
+
+ports::HttpRouter& Node::router() { return server_->router(); }
+
+Status Node::AddBuiltInRoutes() {
+  ports::HttpRouter& router = server_->router();
+  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/healthz", [](const ports::HttpRequest&) {
+    return ports::HttpResponse::Json(200, {{"status", "alive"}});
+  }));
+  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/readyz", [this](const ports::HttpRequest&) {
+    if (state_.load() == NodeState::kReady) {
+      return ports::HttpResponse::Json(200, {{"status", "ready"}});
+    }
+    return ports::ErrorResponse(
+        ports::HttpFault::kShuttingDown,
+        fmt::format("the node is {}; send requests to another node", StateName(state_.load())));
+  }));
+  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/metrics", [this](const ports::HttpRequest&) {
+    return ports::HttpResponse::Text(200, RenderMetrics(),
+                                     "text/plain; version=0.0.4; charset=utf-8");
+  }));
+  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/v1/node", [this](const ports::HttpRequest&) {
+    double uptime =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    return ports::HttpResponse::Json(200, {{"name", "quanta"},
+                                           {"version", kQuantaVersion},
+                                           {"state", StateName(state_.load())},
+                                           {"startedAt", IsoTime(started_at_)},
+                                           {"uptimeSeconds", uptime},
+                                           {"dataDir", data_directory_->path().string()},
+                                           {"url", server_->url()},
+                                           {"threads", config_.EffectiveThreads()},
+                                           {"blockingThreads", config_.EffectiveBlockingThreads()},
+                                           {"config", config_.source}});
+  }));
+  server_->SetExchangeObserver(
+      [this](const ports::HttpExchange& exchange) { RecordExchange(exchange); });
+  return Status::Ok();
+}
+
+void Node::RecordExchange(const ports::HttpExchange& exchange) {
+  // Unmatched paths share one label value, so that scanners cannot grow the series without end.
+  std::string route = exchange.route.empty() ? "unmatched" : exchange.route;
+  requests_.WithLabels({route, std::to_string(exchange.status)}).Increment();
+  request_duration_.WithLabels({route}).Observe(
+      std::chrono::duration<double>(exchange.duration).count());
+  response_bytes_.WithLabels({route}).Increment(static_cast<double>(exchange.response_bytes));
+}
+
+std::string Node::RenderMetrics() {
+  {
+    std::lock_guard lock(stats_mutex_);
+    ports::HttpServerStats stats = server_->stats();
+    connections_open_.Set(static_cast<double>(stats.open_connections));
+    requests_active_.Set(static_cast<double>(stats.active_requests));
+    connections_accepted_.Increment(
+        static_cast<double>(stats.accepted_connections - last_stats_.accepted_connections));
+    connections_rejected_.Increment(
+        static_cast<double>(stats.rejected_connections - last_stats_.rejected_connections));
+    last_stats_ = stats;
+  }
+  uptime_.Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  ready_.Set(state_.load() == NodeState::kReady ? 1 : 0);
+  return metrics_.Render();
+}
+
+Status Node::Start() {
+  if (state_.load() != NodeState::kOpened) return Status::Usage("the node was already started");
+  started_ = std::chrono::steady_clock::now();
+  started_at_ = std::chrono::system_clock::now();
+  metrics_.AddGauge("quanta_node_start_time_seconds", "When the node started, in Unix seconds")
+      .WithLabels({})
+      .Set(std::chrono::duration<double>(started_at_.time_since_epoch()).count());
+  QUANTA_RETURN_IF_ERROR(server_->Start());
+  state_ = NodeState::kReady;
+  return Status::Ok();
+}
+
+ports::DrainOutcome Node::Shutdown() {
+  std::lock_guard lock(shutdown_mutex_);
+  if (state_.load() == NodeState::kStopped || state_.load() == NodeState::kOpened) {
+    return drain_outcome_;
+  }
+  state_ = NodeState::kDraining;
+  if (config_.readiness_delay.count() > 0) std::this_thread::sleep_for(config_.readiness_delay);
+  drain_outcome_ = server_->Stop(config_.drain_timeout);
+  state_ = NodeState::kStopped;
+  return drain_outcome_;
+}
+
+std::string Node::url() const { return server_->url(); }
+
+std::uint16_t Node::port() const { return server_->port(); }
+
+}  // namespace quanta::node

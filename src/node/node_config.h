@@ -1,0 +1,71 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "model/yaml_document.h"
+#include "ports/http_limits.h"
+
+namespace quanta::node {
+
+/// Where a node listens: an IP address (or "localhost") and a port (0 picks a free one).
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7070;
+};
+
+/// Parses "127.0.0.1:7070", "[::1]:7070", "localhost:7070" or "0.0.0.0:0". Fails (kUsage)
+/// naming what is wrong and the expected form.
+Result<ListenAddress> ParseListenAddress(std::string_view text);
+
+/// Everything a node needs to start. Built from embedded defaults, then `node.yaml`, then
+/// command-line flags, each overriding the one before.
+struct NodeConfig {
+  std::filesystem::path data_dir = "./quanta-data";
+  ListenAddress listen;
+  int threads = 0;           ///< event loop threads; 0 means one per core
+  int blocking_threads = 0;  ///< threads for queries and file work; 0 means 4 per core, at least 8
+  ports::HttpLimits http_limits;
+  /// How long /readyz answers 503 before the node stops accepting, so that load balancers
+  /// notice before connections are refused.
+  std::chrono::milliseconds readiness_delay{0};
+  /// How long in-flight requests may take to finish once shutdown begins.
+  std::chrono::milliseconds drain_timeout{30'000};
+  std::string source = "defaults";  ///< "defaults" or the path of the node.yaml read
+
+  /// The thread counts with 0 resolved for this machine.
+  int EffectiveThreads() const;
+  int EffectiveBlockingThreads() const;
+};
+
+/// Applies a parsed node.yaml onto `config`. Every problem (an unknown field, a wrong type, a
+/// value out of range) is reported at once, each as `file:line:col: message` in one kUsage
+/// Status. Relative paths in the file are resolved from the file's folder.
+Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* config);
+
+/// Reads `path` and applies it onto the defaults. Fails (kIoError) when the file cannot be
+/// read, (kUsage) when it is not valid YAML or not a valid node configuration.
+Result<NodeConfig> LoadNodeConfig(const std::filesystem::path& path);
+
+/// Command-line flags that override the configuration file; unset flags leave it alone.
+struct NodeFlags {
+  std::optional<std::filesystem::path> config_file;
+  std::optional<std::string> listen;
+  std::optional<std::filesystem::path> data_dir;
+  std::optional<int> threads;
+};
+
+/// Defaults, then the config file when one is named, then the flags.
+Result<NodeConfig> ResolveNodeConfig(const NodeFlags& flags);
+
+/// "16MiB", "512KiB", "1GB", "100B" or a plain number of bytes. Fails (kUsage) otherwise.
+Result<std::uint64_t> ParseByteSize(std::string_view text);
+/// "500ms", "30s", "2m", "1h" or a plain number of seconds. Fails (kUsage) otherwise.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+}  // namespace quanta::node
