@@ -1,0 +1,229 @@
+#include "pipeline/product_runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "engine/database.h"
+#include "model/type_mapping.h"
+
+namespace quanta::pipeline {
+namespace {
+
+using model::Json;
+
+// Column definitions "a" BIGINT, "b" VARCHAR of an object, for CREATE TABLE and STRUCT(...).
+std::string ColumnDefinitions(const model::SchemaObject& object) {
+  std::string columns;
+  for (const model::Property& property : object.properties) {
+    if (!property.name || property.name->empty()) continue;
+    columns += (columns.empty() ? "" : ", ") + engine::QuoteIdentifier(*property.name) + " " +
+               model::DuckdbTypeFor(property);
+  }
+  return columns;
+}
+
+// INSERT of `rows` (JSON objects holding only the object's properties) into `table`. The rows
+// travel as one JSON literal cast to a list of structs, which DuckDB parses in bulk.
+std::string InsertRowsSql(const std::string& table, const model::SchemaObject& object,
+                          const Json& rows) {
+  return fmt::format(
+      "INSERT INTO {} BY NAME SELECT quanta_row.* FROM "
+      "(SELECT unnest(CAST(CAST({} AS JSON) AS STRUCT({})[])) AS quanta_row)",
+      engine::QuoteIdentifier(table),
+      engine::QuoteLiteral(rows.dump(-1, ' ', false, Json::error_handler_t::replace)),
+      ColumnDefinitions(object));
+}
+
+// DuckDB's first line, without the statement excerpt that follows it.
+std::string FirstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
+
+}  // namespace
+
+Result<std::unique_ptr<ProductRunner>> ProductRunner::Create(
+    std::shared_ptr<const model::ProductFolder> folder, store::ProductStore* store) {
+  QUANTA_ASSIGN_OR_RETURN(PipelinePlan plan, MakePipelinePlan(*folder));
+  std::unique_ptr<ProductRunner> runner(new ProductRunner(folder, store, std::move(plan)));
+  for (const model::InputPort& port : folder->product->product.input_ports) {
+    if (!port.name) continue;
+    const model::ContractFile* contract = folder->ContractForInputPort(*port.name);
+    if (!contract) continue;  // MakePipelinePlan refused this already
+    const model::SchemaObject* object = nullptr;
+    std::vector<std::string> names;
+    for (const model::SchemaObject& candidate : contract->contract.schema) {
+      if (!candidate.name || candidate.name->empty()) continue;
+      names.push_back(*candidate.name);
+      if (*candidate.name == *port.name) object = &candidate;
+    }
+    if (!object && names.size() == 1) object = contract->contract.FindObject(names[0]);
+    if (!object) {
+      return Status::Invalid(
+          "{}: input port '{}' has a contract with several schema objects ({}); name one of "
+          "them like the port so that its records know their table",
+          contract->document.file(), *port.name, JoinNames(names));
+    }
+    PortPlan plan_of_port;
+    plan_of_port.table = *object->name;
+    plan_of_port.object = object;
+    plan_of_port.validator = std::make_unique<RecordValidator>(*object);
+    runner->ports_.emplace(*port.name, std::move(plan_of_port));
+  }
+  return runner;
+}
+
+ProductRunner::ProductRunner(std::shared_ptr<const model::ProductFolder> folder,
+                             store::ProductStore* store, PipelinePlan plan)
+    : folder_(std::move(folder)), store_(store), plan_(std::move(plan)) {}
+
+std::vector<std::string> ProductRunner::InputPorts() const {
+  std::vector<std::string> names;
+  for (const auto& [name, port] : ports_) names.push_back(name);
+  return names;
+}
+
+Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
+                                 const std::vector<Json>& rows, std::vector<std::size_t>* failed,
+                                 std::vector<std::string>* failure_reasons) {
+  // Every input table exists in every batch, empty unless this port fills it, so that a
+  // transform joining several inputs always binds.
+  for (const auto& [table, ref] : plan_.inputs) {
+    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})",
+                                                          engine::QuoteIdentifier(table),
+                                                          ColumnDefinitions(*ref.object))));
+  }
+  if (rows.empty()) return Status::Ok();
+  Json all = Json::array();
+  for (const Json& row : rows) all.push_back(row);
+  if (connection.Execute(InsertRowsSql(port.table, *port.object, all)).ok()) return Status::Ok();
+
+  // Some value passed the validator's checks but not DuckDB's cast (a date beyond DuckDB's
+  // range, say): load the rows one at a time to find which, and reject only those.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    Json one = Json::array({rows[i]});
+    Status status = connection.Execute(InsertRowsSql(port.table, *port.object, one));
+    if (!status.ok()) {
+      failed->push_back(i);
+      failure_reasons->push_back(FirstLine(status.message()));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
+                                            const std::vector<std::string>& records,
+                                            const std::optional<std::string>& idempotency_key) {
+  auto found = ports_.find(port_name);
+  if (found == ports_.end()) {
+    return Status::NotFound("product has no input port '{}' (its input ports: {})", port_name,
+                            JoinNames(InputPorts()));
+  }
+  const PortPlan& port = found->second;
+  std::string port_string(port_name);
+
+  IngestOutcome outcome;
+  if (idempotency_key) {
+    QUANTA_ASSIGN_OR_RETURN(std::optional<store::CommitInfo> earlier,
+                            store_->FindCommit(*idempotency_key));
+    if (earlier) {
+      outcome.commit = *earlier;
+      outcome.replayed = true;
+      if (const store::PortCommit* commit = earlier->FindPort(port_name)) {
+        outcome.received = commit->received;
+        outcome.accepted = commit->committed;
+        outcome.rejected = commit->rejected;
+      }
+      return outcome;
+    }
+  }
+
+  // Check every record before the batch opens, so that the store's writer is held only for
+  // the load, the transforms and the commit.
+  struct Pending {
+    std::size_t index;
+    std::string reason;
+  };
+  std::vector<Pending> rejected;
+  std::vector<Json> rows;
+  std::vector<std::size_t> row_index;  // rows[i] came from records[row_index[i]]
+  rows.reserve(records.size());
+  const std::vector<std::string>& names = port.validator->column_names();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    Json record = Json::parse(records[i], nullptr, /*allow_exceptions=*/false);
+    if (record.is_discarded()) {
+      rejected.push_back({i, "not valid JSON"});
+      continue;
+    }
+    if (auto problem = port.validator->Check(record)) {
+      rejected.push_back({i, std::move(*problem)});
+      continue;
+    }
+    Json row = Json::object();
+    for (const std::string& name : names) {
+      auto value = record.find(name);
+      if (value != record.end()) row[name] = std::move(*value);
+    }
+    rows.push_back(std::move(row));
+    row_index.push_back(i);
+  }
+
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
+  QUANTA_ASSIGN_OR_RETURN(std::optional<std::int64_t> last_offset, store_->Offset(port_name));
+  std::int64_t first_offset = last_offset ? *last_offset + 1 : 0;
+
+  std::vector<std::size_t> cast_failures;
+  std::vector<std::string> cast_reasons;
+  QUANTA_RETURN_IF_ERROR(
+      LoadInputs(writer->connection(), port, rows, &cast_failures, &cast_reasons));
+  for (std::size_t k = 0; k < cast_failures.size(); ++k) {
+    rejected.push_back({row_index[cast_failures[k]], cast_reasons[k]});
+  }
+
+  for (const DatasetPlan& dataset : plan_.datasets) {
+    Result<std::int64_t> staged =
+        writer->StageRows(dataset.name, TransformBody(dataset.transform_sql));
+    if (!staged.ok()) {
+      writer->Abort();
+      return Status::Invalid("the transform of dataset '{}' ({}) failed on this batch: {}",
+                             dataset.name, dataset.transform_path.filename().string(),
+                             FirstLine(staged.status().message()));
+    }
+  }
+
+  std::sort(rejected.begin(), rejected.end(),
+            [](const Pending& a, const Pending& b) { return a.index < b.index; });
+  QUANTA_RETURN_IF_ERROR(writer->AddReceived(port_name, static_cast<std::int64_t>(records.size())));
+  for (const Pending& reject : rejected) {
+    store::DeadLetter letter;
+    letter.port = port_string;
+    letter.offset = first_offset + static_cast<std::int64_t>(reject.index);
+    letter.reason = reject.reason;
+    letter.payload = records[reject.index];
+    QUANTA_RETURN_IF_ERROR(writer->AddDeadLetter(std::move(letter)));
+    if (outcome.rejections.size() < kMaxReportedRejections) {
+      outcome.rejections.push_back(
+          {reject.index, first_offset + static_cast<std::int64_t>(reject.index), reject.reason});
+    }
+  }
+  if (!records.empty()) {
+    QUANTA_RETURN_IF_ERROR(writer->SetOffsetRange(
+        port_name, first_offset, first_offset + static_cast<std::int64_t>(records.size()) - 1));
+  }
+  if (idempotency_key) writer->SetIdempotencyKey(*idempotency_key);
+  QUANTA_ASSIGN_OR_RETURN(outcome.commit, writer->Commit());
+  outcome.replayed = outcome.commit.replayed;
+  if (outcome.replayed) {  // a concurrent retry with the same key committed first
+    const store::PortCommit* commit = outcome.commit.FindPort(port_name);
+    outcome.received = commit ? commit->received : 0;
+    outcome.accepted = commit ? commit->committed : 0;
+    outcome.rejected = commit ? commit->rejected : 0;
+    outcome.rejections.clear();
+    return outcome;
+  }
+  outcome.received = static_cast<std::int64_t>(records.size());
+  outcome.rejected = static_cast<std::int64_t>(rejected.size());
+  outcome.accepted = outcome.received - outcome.rejected;
+  return outcome;
+}
+
+}  // namespace quanta::pipeline

@@ -1,0 +1,166 @@
+#include "pipeline/product_runner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "store/store_fixture.h"
+#include "testing/matchers.h"
+
+namespace quanta::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+std::string Event(const std::string& order, const std::string& type, const std::string& time,
+                  const std::string& amount = "10.5") {
+  return R"({"event_id": "e-)" + order + "-" + type + R"(", "order_id": ")" + order +
+         R"(", "customer_id": "c-1", "event_type": ")" + type +
+         R"(", "product_id": "p-1", "category": " Shoes ", "quantity": 1, "amount": )" + amount +
+         R"(, "occurred_at": ")" + time + R"("})";
+}
+
+// The orders example product, copied so that a test may change its files, with a store.
+class ProductRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::copy("examples/orders/orders", folder_.path() / "product",
+                          std::filesystem::copy_options::recursive);
+  }
+
+  void Open() {
+    std::vector<Diagnostic> diagnostics;
+    auto folder = model::LoadProductFolder(folder_.path() / "product", &diagnostics);
+    ASSERT_OK(folder.status());
+    ASSERT_THAT(diagnostics, SizeIs(0));
+    auto shared = std::make_shared<const model::ProductFolder>(std::move(*folder));
+    auto layout = store::LayoutFromProductFolder(*shared);
+    ASSERT_OK(layout.status());
+    auto opened = store::ProductStore::Open(folder_.path() / "store.duckdb", *layout);
+    ASSERT_OK(opened.status());
+    store_ = std::move(*opened);
+    auto runner = ProductRunner::Create(shared, store_.get());
+    ASSERT_OK(runner.status());
+    runner_ = std::move(*runner);
+  }
+
+  engine::QueryResult Orders() {
+    auto result = store_->ReadDataset("orders", store::AsOf::Current(), "order_id");
+    EXPECT_OK(result.status());
+    return result.ok() ? *result : engine::QueryResult{};
+  }
+
+  store::testing::TemporaryFolder folder_;
+  std::unique_ptr<store::ProductStore> store_;
+  std::unique_ptr<ProductRunner> runner_;
+};
+
+TEST_F(ProductRunnerTest, GoodRecordsReachTheDatasetAndBadOnesTheDeadLetters) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::vector<std::string> batch = {
+      Event("o-1", "created", "2026-01-01T10:00:00Z"),
+      R"({"event_id": "x", "order_id": "o-2"})",  // required fields missing
+      Event("o-1", "paid", "2026-01-01T11:00:00Z"),
+      Event("o-3", "created", "2026-01-01T12:00:00Z", "\"ten\""),  // wrong type
+      "{not json",                                                 // not JSON
+      Event("o-4", "created", "2026-02-30T10:00:00Z"),             // no such date
+      Event("o-5", "created", "2026-01-01T10:00:00Z"),
+  };
+  ASSERT_OK_AND_ASSIGN(IngestOutcome outcome, runner_->Ingest("order_events", batch));
+  EXPECT_EQ(outcome.received, 7);
+  EXPECT_EQ(outcome.accepted, 3);
+  EXPECT_EQ(outcome.rejected, 4);
+  EXPECT_EQ(outcome.commit.version, 1);
+  ASSERT_THAT(outcome.rejections, SizeIs(4));
+  EXPECT_EQ(outcome.rejections[0].index, 1u);
+  EXPECT_THAT(outcome.rejections[0].reason, HasSubstr("customer_id: required, but missing"));
+  EXPECT_THAT(outcome.rejections[1].reason, HasSubstr("amount: expected a number"));
+  EXPECT_EQ(outcome.rejections[2].reason, "not valid JSON");
+  EXPECT_THAT(outcome.rejections[3].reason, HasSubstr("occurred_at"));
+  EXPECT_EQ(outcome.rejections[3].offset, 5);
+
+  engine::QueryResult orders = Orders();
+  ASSERT_THAT(orders.rows, SizeIs(2));
+  EXPECT_EQ(orders.rows[0][0], "o-1");
+  EXPECT_EQ(orders.rows[1][0], "o-5");
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult letters,
+                       store_->Query("SELECT \"offset\", reason, payload FROM (" +
+                                     store::ProductStore::DeadLettersSql() + ") ORDER BY 1"));
+  ASSERT_THAT(letters.rows, SizeIs(4));
+  EXPECT_EQ(letters.rows[2][0], "4");
+  EXPECT_EQ(letters.rows[2][2], "{not json");  // the raw payload, as sent
+
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  ASSERT_THAT(status.ports, SizeIs(1));
+  EXPECT_EQ(status.ports[0].received, 7);
+  EXPECT_EQ(status.ports[0].committed + status.ports[0].rejected, status.ports[0].received);
+}
+
+TEST_F(ProductRunnerTest, UpsertKeepsTheLatestStateAcrossBatches) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(
+      runner_->Ingest("order_events", {Event("o-1", "created", "2026-01-01T10:00:00Z")}).status());
+  ASSERT_OK(
+      runner_->Ingest("order_events", {Event("o-1", "shipped", "2026-01-02T10:00:00Z")}).status());
+  engine::QueryResult orders = Orders();
+  ASSERT_THAT(orders.rows, SizeIs(1));
+  EXPECT_EQ(orders.rows[0][6], "shipped");
+  EXPECT_EQ(orders.rows[0][3], "shoes");  // the transform ran
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult first,
+                       store_->ReadDataset("orders", store::AsOf::Version(1)));
+  ASSERT_THAT(first.rows, SizeIs(1));
+  EXPECT_EQ(first.rows[0][6], "created");
+}
+
+TEST_F(ProductRunnerTest, ARetriedBatchAppliesOnce) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::vector<std::string> batch = {Event("o-1", "created", "2026-01-01T10:00:00Z"), "[]"};
+  ASSERT_OK_AND_ASSIGN(IngestOutcome first, runner_->Ingest("order_events", batch, "key-1"));
+  ASSERT_OK_AND_ASSIGN(IngestOutcome again, runner_->Ingest("order_events", batch, "key-1"));
+  EXPECT_FALSE(first.replayed);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.commit.version, first.commit.version);
+  EXPECT_EQ(again.accepted, 1);
+  EXPECT_EQ(again.rejected, 1);
+  EXPECT_EQ(store_->Head().version, 1);
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 2);
+}
+
+TEST_F(ProductRunnerTest, ATransformFailingAtRunTimeKeepsNothingOfTheBatch) {
+  std::ofstream(folder_.path() / "product/transforms/orders.sql", std::ios::trunc)
+      << "SELECT order_id, customer_id, product_id, category, quantity,\n"
+         "  CASE WHEN order_id = 'o-boom' THEN error('no price for ' || order_id) ELSE amount END"
+         " AS amount,\n  event_type AS status, occurred_at AS updated_at FROM order_events\n";
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(
+      runner_->Ingest("order_events", {Event("o-1", "created", "2026-01-01T10:00:00Z")}).status());
+  Result<IngestOutcome> failed =
+      runner_->Ingest("order_events", {Event("o-2", "created", "2026-01-01T10:00:00Z"),
+                                       Event("o-boom", "created", "2026-01-01T10:00:00Z")});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("transform of dataset 'orders'"));
+  EXPECT_THAT(failed.status().message(), HasSubstr("no price for o-boom"));
+  EXPECT_EQ(store_->Head().version, 1);
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 1);
+  // The product keeps working for the next batch.
+  ASSERT_OK(
+      runner_->Ingest("order_events", {Event("o-3", "created", "2026-01-01T10:00:00Z")}).status());
+  EXPECT_THAT(Orders().rows, SizeIs(2));
+}
+
+TEST_F(ProductRunnerTest, AnUnknownPortIsNamed) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Result<IngestOutcome> outcome = runner_->Ingest("nope", {"{}"});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_THAT(outcome.status().message(), HasSubstr("order_events"));
+}
+
+}  // namespace
+}  // namespace quanta::pipeline
