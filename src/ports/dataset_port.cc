@@ -1,0 +1,704 @@
+#include "ports/dataset_port.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/database.h"
+#include "ports/http_error.h"
+#include "store/clock.h"
+
+namespace quanta::ports {
+namespace {
+
+using engine::QuoteIdentifier;
+using engine::QuoteLiteral;
+
+constexpr std::string_view kNdjsonType = "application/x-ndjson";
+constexpr std::string_view kVersionHeader = "Quanta-Version";
+constexpr std::string_view kNextCursorHeader = "Quanta-Next-Cursor";
+constexpr std::size_t kMaxFilters = 64;
+constexpr std::size_t kMaxInValues = 1000;
+// Far beyond any dataset a node serves, and small enough that offset + limit cannot overflow.
+constexpr std::int64_t kMaxOffset = std::int64_t{1} << 50;
+
+constexpr std::string_view kOperators = "eq, neq, gt, gte, lt, lte, like, ilike, in, is";
+
+// One column a read can select, filter and order by.
+struct ReadColumn {
+  std::string name;        // as clients write it: in columns=, filters, order= and JSON keys
+  std::string expression;  // SQL over the pinned rows, which the read calls "s"
+  std::string type;        // DuckDB type, to bind filter values
+};
+
+// What can be read: its columns and how its rows are ordered when the request does not say.
+struct ReadShape {
+  std::string kind;   // "dataset" or "deadletters"; a cursor of one is refused by the other
+  std::string name;   // "dataset orders", for messages
+  std::string label;  // the envelope's "dataset" value; empty: none
+  std::vector<ReadColumn> columns;
+  std::vector<std::string> key;  // default order; empty: insertion order
+  std::vector<std::string_view> reserved;
+};
+
+// One parsed filter: its SQL and the literals whose type must be checked before it runs.
+struct Filter {
+  std::string parameter;
+  std::string sql;
+  std::string type;
+  std::vector<std::string> literals;  // quoted
+};
+
+// A request's parameters, checked against the shape.
+struct ReadRequest {
+  std::vector<const ReadColumn*> selected;
+  std::vector<Filter> filters;
+  std::vector<std::string> order;  // SQL terms; empty: insertion order
+  std::int64_t limit = kDefaultReadLimit;
+  std::int64_t offset = 0;
+  std::optional<std::int64_t> cursor_version;
+  std::string fingerprint;
+  bool ndjson = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cursor encoding
+
+constexpr std::string_view kBase64UrlAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string text;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char byte : bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      text += kBase64UrlAlphabet[(buffer >> bits) & 0x3F];
+    }
+  }
+  if (bits > 0) text += kBase64UrlAlphabet[(buffer << (6 - bits)) & 0x3F];
+  return text;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  std::string bytes;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    std::size_t value = kBase64UrlAlphabet.find(c);
+    if (value == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return bytes;
+}
+
+// FNV-1a: a stable digest of the read's filters and order, so a cursor is refused by a read
+// whose rows or order differ from the one that made it.
+std::string Fingerprint(const ReadShape& shape, const std::vector<Filter>& filters,
+                        const std::vector<std::string>& order) {
+  std::uint64_t hash = 14695981039346656037ull;
+  auto add = [&hash](std::string_view text) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+    hash ^= 0xFF;
+    hash *= 1099511628211ull;
+  };
+  add(shape.kind);
+  add(shape.name);
+  for (const Filter& filter : filters) add(filter.sql);
+  add("order");
+  for (const std::string& term : order) add(term);
+  return fmt::format("{:016x}", hash);
+}
+
+std::string EncodeCursor(std::int64_t version, std::int64_t offset,
+                         const std::string& fingerprint) {
+  nlohmann::json cursor = {{"v", version}, {"o", offset}, {"f", fingerprint}};
+  return Base64UrlEncode(cursor.dump());
+}
+
+Status BadCursor(std::string_view reason) {
+  return Status::Usage(
+      "query parameter cursor: {}; pass the nextCursor of the previous page unchanged, with the "
+      "same filters and order as the request that returned it",
+      reason);
+}
+
+Status DecodeCursor(std::string_view text, const std::string& fingerprint, ReadRequest& read) {
+  if (text.empty() || text.size() > 512) return BadCursor("not a cursor this node made");
+  std::optional<std::string> bytes = Base64UrlDecode(text);
+  // Only the exact text EncodeCursor makes is accepted: no stray bits, no bytes after the JSON.
+  if (!bytes || Base64UrlEncode(*bytes) != text) {
+    return BadCursor("not a cursor this node made (not its base64url)");
+  }
+  nlohmann::json cursor = nlohmann::json::parse(*bytes, nullptr, false);
+  if (cursor.is_discarded() || !cursor.is_object() || cursor.dump() != *bytes ||
+      !cursor.contains("v") || !cursor.contains("o") || !cursor.contains("f") ||
+      !cursor["v"].is_number_integer() || !cursor["o"].is_number_integer() ||
+      !cursor["f"].is_string()) {
+    return BadCursor("not a cursor this node made");
+  }
+  std::int64_t version = cursor["v"].get<std::int64_t>();
+  std::int64_t offset = cursor["o"].get<std::int64_t>();
+  if (version < 0 || offset < 0 || offset > kMaxOffset) {
+    return BadCursor("its version or position is out of range");
+  }
+  if (cursor["f"].get<std::string>() != fingerprint) {
+    return BadCursor("it was made by a read with other filters or another order");
+  }
+  read.cursor_version = version;
+  read.offset = offset;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+std::vector<std::string> Split(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = text.find(separator, start);
+    parts.emplace_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string ColumnNames(const ReadShape& shape) {
+  std::vector<std::string> names;
+  for (const ReadColumn& column : shape.columns) names.push_back(column.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+const ReadColumn* FindColumn(const ReadShape& shape, std::string_view name) {
+  for (const ReadColumn& column : shape.columns) {
+    if (column.name == name) return &column;
+  }
+  return nullptr;
+}
+
+Result<const ReadColumn*> LookUpColumn(const ReadShape& shape, std::string_view parameter,
+                                       std::string_view name) {
+  if (const ReadColumn* column = FindColumn(shape, name)) return column;
+  return Status::Usage("query parameter {}: {} has no column '{}'; its columns are: {}", parameter,
+                       shape.name, name, ColumnNames(shape));
+}
+
+bool IsReserved(const ReadShape& shape, std::string_view name) {
+  return std::find(shape.reserved.begin(), shape.reserved.end(), name) != shape.reserved.end();
+}
+
+Result<std::vector<const ReadColumn*>> ParseColumns(const ReadShape& shape,
+                                                    const std::optional<std::string>& text) {
+  std::vector<const ReadColumn*> selected;
+  if (!text) {
+    for (const ReadColumn& column : shape.columns) selected.push_back(&column);
+    return selected;
+  }
+  for (const std::string& name : Split(*text, ',')) {
+    if (name.empty()) {
+      return Status::Usage(
+          "query parameter columns: '{}' has an empty column name; give names separated by "
+          "commas, e.g. columns={}",
+          *text, shape.columns.front().name);
+    }
+    QUANTA_ASSIGN_OR_RETURN(const ReadColumn* column, LookUpColumn(shape, "columns", name));
+    if (std::find(selected.begin(), selected.end(), column) != selected.end()) {
+      return Status::Usage("query parameter columns: column '{}' is named twice", name);
+    }
+    selected.push_back(column);
+  }
+  return selected;
+}
+
+Result<std::int64_t> ParseLimit(const std::optional<std::string>& text) {
+  if (!text) return kDefaultReadLimit;
+  std::int64_t limit = 0;
+  const char* end = text->data() + text->size();
+  auto [stop, error] = std::from_chars(text->data(), end, limit);
+  bool digits_only = !text->empty() && std::all_of(text->begin(), text->end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
+  if (digits_only && (error == std::errc::result_out_of_range || limit > kMaxReadLimit)) {
+    return Status::Usage(
+        "query parameter limit: {} is above the maximum page of {} rows; read larger results "
+        "page by page with the cursor",
+        *text, kMaxReadLimit);
+  }
+  if (!digits_only || error != std::errc() || stop != end || limit < 1) {
+    return Status::Usage("query parameter limit: '{}' is not a whole number from 1 to {}", *text,
+                         kMaxReadLimit);
+  }
+  return limit;
+}
+
+// The items of an in.(a,b,"c,d") list; a double-quoted item may hold commas, \" and \\.
+Result<std::vector<std::string>> ParseInList(std::string_view parameter, std::string_view text) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') {
+    return Status::Usage(
+        "query parameter {}: in. needs a list in parentheses, e.g. {}=in.(a,b); got in.{}",
+        parameter, parameter, text);
+  }
+  std::string_view inside = text.substr(1, text.size() - 2);
+  std::vector<std::string> items;
+  if (inside.empty()) return items;
+  std::size_t pos = 0;
+  while (true) {
+    std::string item;
+    if (pos < inside.size() && inside[pos] == '"') {
+      ++pos;
+      bool closed = false;
+      while (pos < inside.size()) {
+        char c = inside[pos++];
+        if (c == '\\' && pos < inside.size()) {
+          item += inside[pos++];
+        } else if (c == '"') {
+          closed = true;
+          break;
+        } else {
+          item += c;
+        }
+      }
+      if (!closed || (pos < inside.size() && inside[pos] != ',')) {
+        return Status::Usage("query parameter {}: in.{} has a badly quoted item", parameter, text);
+      }
+    } else {
+      std::size_t end = inside.find(',', pos);
+      if (end == std::string_view::npos) end = inside.size();
+      item = std::string(inside.substr(pos, end - pos));
+      pos = end;
+    }
+    items.push_back(std::move(item));
+    if (items.size() > kMaxInValues) {
+      return Status::Usage("query parameter {}: in. takes at most {} values", parameter,
+                           kMaxInValues);
+    }
+    if (pos >= inside.size()) break;
+    ++pos;  // the comma
+  }
+  return items;
+}
+
+std::string CastLiteral(std::string_view value, std::string_view type) {
+  return fmt::format("CAST({} AS {})", QuoteLiteral(value), type);
+}
+
+Result<Filter> ParseFilter(const ReadColumn& column, std::string_view parameter,
+                           std::string_view text) {
+  static const std::map<std::string, std::string, std::less<>> kComparisons = {
+      {"eq", "="}, {"neq", "<>"}, {"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}};
+  std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos) {
+    return Status::Usage(
+        "query parameter {}: '{}' is not a filter; write <operator>.<value>, e.g. {}=eq.{}, with "
+        "an operator among {}",
+        parameter, text, parameter, text, kOperators);
+  }
+  std::string_view op = text.substr(0, dot);
+  std::string_view value = text.substr(dot + 1);
+  Filter filter{std::string(parameter), "", column.type, {}};
+  const std::string& expression = column.expression;
+  if (auto comparison = kComparisons.find(op); comparison != kComparisons.end()) {
+    filter.literals.push_back(CastLiteral(value, column.type));
+    filter.sql = fmt::format("{} {} {}", expression, comparison->second, filter.literals.back());
+  } else if (op == "like" || op == "ilike") {
+    std::string pattern(value);
+    std::replace(pattern.begin(), pattern.end(), '*', '%');
+    filter.sql = fmt::format("CAST({} AS VARCHAR) {} {}", expression,
+                             op == "like" ? "LIKE" : "ILIKE", QuoteLiteral(pattern));
+  } else if (op == "in") {
+    QUANTA_ASSIGN_OR_RETURN(std::vector<std::string> items, ParseInList(parameter, value));
+    if (items.empty()) {
+      filter.sql = "FALSE";
+    } else {
+      for (const std::string& item : items)
+        filter.literals.push_back(CastLiteral(item, column.type));
+      filter.sql = fmt::format("{} IN ({})", expression, fmt::join(filter.literals, ", "));
+    }
+  } else if (op == "is") {
+    if (value == "null") {
+      filter.sql = fmt::format("{} IS NULL", expression);
+    } else if (value == "notnull") {
+      filter.sql = fmt::format("{} IS NOT NULL", expression);
+    } else if ((value == "true" || value == "false") && column.type == "BOOLEAN") {
+      filter.sql = fmt::format("{} IS {}", expression, value == "true" ? "TRUE" : "FALSE");
+    } else {
+      return Status::Usage(
+          "query parameter {}: is.{} is not a test; use is.null or is.notnull (is.true and "
+          "is.false for BOOLEAN columns)",
+          parameter, value);
+    }
+  } else {
+    return Status::Usage("query parameter {}: '{}' is not an operator; use one of {}", parameter,
+                         op, kOperators);
+  }
+  return filter;
+}
+
+// order=a,b.desc,c.asc.nullsfirst
+Result<std::vector<std::string>> ParseOrder(const ReadShape& shape, std::string_view text) {
+  std::vector<std::string> terms;
+  for (const std::string& term : Split(text, ',')) {
+    std::string_view name = term;
+    std::string direction = "ASC";
+    std::string nulls;
+    // A column whose name ends in ".desc" is still found: the whole term is tried first.
+    while (!FindColumn(shape, name)) {
+      std::size_t dot = name.rfind('.');
+      if (dot == std::string_view::npos) break;
+      std::string_view suffix = name.substr(dot + 1);
+      if (suffix == "asc" || suffix == "desc") {
+        direction = suffix == "asc" ? "ASC" : "DESC";
+      } else if (suffix == "nullsfirst" || suffix == "nullslast") {
+        nulls = suffix == "nullsfirst" ? " NULLS FIRST" : " NULLS LAST";
+      } else {
+        break;
+      }
+      name = name.substr(0, dot);
+    }
+    if (name.empty()) {
+      return Status::Usage(
+          "query parameter order: '{}' has an empty term; write column[.asc|.desc],..., e.g. "
+          "order={}.desc",
+          text, shape.columns.front().name);
+    }
+    QUANTA_ASSIGN_OR_RETURN(const ReadColumn* column, LookUpColumn(shape, "order", name));
+    terms.push_back(fmt::format("{} {}{}", column->expression, direction, nulls));
+  }
+  return terms;
+}
+
+Result<ReadRequest> ParseReadRequest(const HttpRequest& request, const ReadShape& shape) {
+  ReadRequest read;
+  QUANTA_ASSIGN_OR_RETURN(read.selected, ParseColumns(shape, request.Query("columns")));
+  QUANTA_ASSIGN_OR_RETURN(read.limit, ParseLimit(request.Query("limit")));
+  for (const auto& [name, value] : request.query) {
+    if (IsReserved(shape, name)) continue;
+    if (!FindColumn(shape, name)) {
+      return Status::Usage(
+          "query parameter {}: {} has no column '{}' to filter on; its columns are: {}; the "
+          "other parameters are {}",
+          name, shape.name, name, ColumnNames(shape), fmt::join(shape.reserved, ", "));
+    }
+    if (read.filters.size() == kMaxFilters) {
+      return Status::Usage("a read takes at most {} filters", kMaxFilters);
+    }
+    QUANTA_ASSIGN_OR_RETURN(Filter filter, ParseFilter(*FindColumn(shape, name), name, value));
+    read.filters.push_back(std::move(filter));
+  }
+  if (std::optional<std::string> order = request.Query("order")) {
+    QUANTA_ASSIGN_OR_RETURN(read.order, ParseOrder(shape, *order));
+    // Rows equal in the requested order are ordered by every column, so that pages never
+    // overlap or skip rows; rows equal in every column are interchangeable.
+    for (const ReadColumn& column : shape.columns) {
+      read.order.push_back(fmt::format("{} ASC", column.expression));
+    }
+  } else {
+    for (const std::string& key : shape.key) {
+      read.order.push_back(fmt::format("{} ASC", FindColumn(shape, key)->expression));
+    }
+  }
+  read.fingerprint = Fingerprint(shape, read.filters, read.order);
+  if (std::optional<std::string> cursor = request.Query("cursor")) {
+    QUANTA_RETURN_IF_ERROR(DecodeCursor(*cursor, read.fingerprint, read));
+  }
+  std::optional<std::string> accept = request.Header("Accept");
+  read.ndjson = accept && accept->find(kNdjsonType) != std::string::npos;
+  return read;
+}
+
+// as_of or version, unless a cursor pinned the version.
+Result<store::AsOf> ParseAsOf(const HttpRequest& request, const ReadRequest& read) {
+  if (read.cursor_version) return store::AsOf::Version(*read.cursor_version);
+  std::optional<std::string> as_of = request.Query("as_of");
+  std::optional<std::string> version = request.Query("version");
+  if (as_of && version) {
+    return Status::Usage("query parameters as_of and version: give one of them, not both");
+  }
+  if (as_of) {
+    std::optional<store::Timestamp> time = store::ParseTimestamp(*as_of);
+    if (!time && as_of->size() > 10) {
+      // An unescaped '+' of a time zone offset arrives as a space.
+      std::string repaired = *as_of;
+      std::replace(repaired.begin() + 10, repaired.end(), ' ', '+');
+      time = store::ParseTimestamp(repaired);
+    }
+    if (!time) {
+      return Status::Usage(
+          "query parameter as_of: '{}' is not an RFC 3339 time; write e.g. "
+          "as_of=2026-01-01T10:00:00Z (escape a '+' offset as %2B)",
+          *as_of);
+    }
+    return store::AsOf::Time(*time);
+  }
+  if (version) {
+    std::int64_t number = 0;
+    const char* end = version->data() + version->size();
+    auto [stop, error] = std::from_chars(version->data(), end, number);
+    if (version->empty() || error != std::errc() || stop != end || number < 0) {
+      return Status::Usage("query parameter version: '{}' is not a version number (0, 1, 2, ...)",
+                           *version);
+    }
+    return store::AsOf::Version(number);
+  }
+  return store::AsOf::Current();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a read
+
+// The column's value in a JSON row: numbers stay numbers, times are RFC 3339 strings.
+std::string JsonValueSql(const ReadColumn& column) {
+  if (column.type == "TIMESTAMP WITH TIME ZONE" || column.type == "TIMESTAMPTZ") {
+    return fmt::format(
+        "CASE WHEN isfinite({0}) THEN strftime(timezone('UTC', {0}), '%Y-%m-%dT%H:%M:%S.%fZ') "
+        "ELSE CAST({0} AS VARCHAR) END",
+        column.expression);
+  }
+  if (column.type == "TIMESTAMP") {
+    return fmt::format(
+        "CASE WHEN isfinite({0}) THEN strftime({0}, '%Y-%m-%dT%H:%M:%S.%f') "
+        "ELSE CAST({0} AS VARCHAR) END",
+        column.expression);
+  }
+  return column.expression;
+}
+
+// Checks that every literal of every filter converts to its column's type, so that a bad value
+// is a 400 naming its parameter rather than a failure of the whole query.
+Status CheckFilterValues(engine::Connection& connection, const std::vector<Filter>& filters) {
+  for (const Filter& filter : filters) {
+    if (filter.literals.empty()) continue;
+    Result<engine::QueryResult> checked =
+        connection.Query(fmt::format("SELECT {}", fmt::join(filter.literals, ", ")));
+    if (!checked.ok()) {
+      return Status::Usage("query parameter {}: a value is not a valid {}: {}", filter.parameter,
+                           filter.type, checked.status().message());
+    }
+  }
+  return Status::Ok();
+}
+
+// Streams the pages after the first one, one store page per query.
+struct PageStream {
+  std::unique_ptr<engine::Connection> connection;
+  std::string query;  // ordered, without LIMIT and OFFSET
+  std::int64_t next_offset = 0;
+  std::int64_t remaining = 0;
+  std::vector<std::string> first_rows;
+  bool ndjson = false;
+  std::string prefix;
+  std::string suffix;
+};
+
+void AppendRows(const std::vector<std::string>& rows, bool ndjson, bool& first, std::string& out) {
+  for (const std::string& row : rows) {
+    if (ndjson) {
+      out += row;
+      out += '\n';
+    } else {
+      if (!first) out += ',';
+      out += row;
+    }
+    first = false;
+  }
+}
+
+std::vector<std::string> RowsOf(engine::QueryResult& result) {
+  std::vector<std::string> rows;
+  rows.reserve(result.rows.size());
+  for (auto& row : result.rows) {
+    rows.push_back(row.empty() || !row[0] ? std::string("null") : std::move(*row[0]));
+  }
+  return rows;
+}
+
+Status ProducePages(PageStream& stream, BodyWriter& writer) {
+  bool first = true;
+  std::string chunk = stream.prefix;
+  AppendRows(stream.first_rows, stream.ndjson, first, chunk);
+  stream.first_rows.clear();
+  while (stream.remaining > 0) {
+    if (!writer.Write(std::move(chunk))) return Status::Ok();  // the client went away
+    chunk.clear();
+    std::int64_t count = std::min(stream.remaining, kStorePageRows);
+    Result<engine::QueryResult> page = stream.connection->Query(
+        fmt::format("{} LIMIT {} OFFSET {}", stream.query, count, stream.next_offset));
+    if (!page.ok()) return page.status();
+    std::vector<std::string> rows = RowsOf(*page);
+    AppendRows(rows, stream.ndjson, first, chunk);
+    std::int64_t read = static_cast<std::int64_t>(rows.size());
+    stream.next_offset += read;
+    stream.remaining = read < count ? 0 : stream.remaining - read;
+  }
+  chunk += stream.suffix;
+  writer.Write(std::move(chunk));
+  return Status::Ok();
+}
+
+Result<HttpResponse> RunRead(store::ProductStore& store, const ReadShape& shape,
+                             const ReadRequest& read, std::string_view rows_sql,
+                             std::int64_t version) {
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, store.Connect());
+  QUANTA_RETURN_IF_ERROR(CheckFilterValues(*connection, read.filters));
+
+  std::vector<std::string> where;
+  for (const Filter& filter : read.filters) where.push_back("(" + filter.sql + ")");
+  std::string where_sql = where.empty() ? "TRUE" : fmt::format("{}", fmt::join(where, " AND "));
+  std::string from = fmt::format("FROM ({}) AS s WHERE {}", rows_sql, where_sql);
+
+  std::vector<std::string> members;
+  for (const ReadColumn* column : read.selected) {
+    members.push_back(QuoteLiteral(column->name));
+    members.push_back(JsonValueSql(*column));
+  }
+  std::string query = fmt::format("SELECT json_object({}) {}", fmt::join(members, ", "), from);
+  if (!read.order.empty()) query += fmt::format(" ORDER BY {}", fmt::join(read.order, ", "));
+
+  std::int64_t end = read.offset + read.limit;
+  QUANTA_ASSIGN_OR_RETURN(engine::QueryResult probe,
+                          connection->Query(fmt::format(
+                              "SELECT count(*) FROM (SELECT 1 {} LIMIT 1 OFFSET {})", from, end)));
+  bool more = !probe.rows.empty() && probe.rows[0][0] && *probe.rows[0][0] != "0";
+  std::optional<std::string> next_cursor;
+  if (more) next_cursor = EncodeCursor(version, end, read.fingerprint);
+
+  std::int64_t first_count = std::min(read.limit, kStorePageRows);
+  QUANTA_ASSIGN_OR_RETURN(
+      engine::QueryResult first_page,
+      connection->Query(fmt::format("{} LIMIT {} OFFSET {}", query, first_count, read.offset)));
+  std::vector<std::string> first_rows = RowsOf(first_page);
+  std::int64_t first_read = static_cast<std::int64_t>(first_rows.size());
+
+  std::string prefix;
+  std::string suffix;
+  if (!read.ndjson) {
+    nlohmann::json head = nlohmann::json::object();
+    if (!shape.label.empty()) head["dataset"] = shape.label;
+    head["version"] = version;
+    std::string text = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    text.pop_back();  // the closing brace
+    prefix = text + (head.size() > 0 ? "," : "") + "\"rows\":[";
+    suffix = fmt::format("],\"nextCursor\":{}}}\n",
+                         next_cursor ? nlohmann::json(*next_cursor).dump() : "null");
+  }
+  std::string content_type = read.ndjson ? std::string(kNdjsonType) : "application/json";
+
+  HttpResponse response;
+  if (first_read < first_count || read.limit <= first_count) {
+    bool first = true;
+    std::string body = prefix;
+    AppendRows(first_rows, read.ndjson, first, body);
+    body += suffix;
+    response = HttpResponse::Text(200, std::move(body), content_type);
+  } else {
+    auto stream = std::make_shared<PageStream>();
+    stream->connection = std::move(connection);
+    stream->query = std::move(query);
+    stream->next_offset = read.offset + first_read;
+    stream->remaining = read.limit - first_read;
+    stream->first_rows = std::move(first_rows);
+    stream->ndjson = read.ndjson;
+    stream->prefix = std::move(prefix);
+    stream->suffix = std::move(suffix);
+    response = HttpResponse::Stream(
+        content_type, [stream](BodyWriter& writer) { return ProducePages(*stream, writer); });
+  }
+  response.headers.emplace_back(kVersionHeader, std::to_string(version));
+  if (next_cursor) response.headers.emplace_back(kNextCursorHeader, *next_cursor);
+  return response;
+}
+
+ReadShape DatasetShape(const store::DatasetLayout& dataset) {
+  ReadShape shape{"dataset",    fmt::format("dataset {}", dataset.name),
+                  dataset.name, {},
+                  dataset.key,  {"columns", "order", "limit", "cursor", "as_of", "version"}};
+  for (const engine::Column& column : dataset.columns) {
+    shape.columns.push_back({column.name, "s." + QuoteIdentifier(column.name), column.type});
+  }
+  return shape;
+}
+
+ReadShape DeadLetterShape() {
+  ReadShape shape{
+      "deadletters", "the dead letters", "", {}, {}, {"columns", "order", "limit", "cursor"}};
+  shape.columns = {
+      {"version", "s.\"version\"", "BIGINT"},
+      {"port", "s.\"port\"", "VARCHAR"},
+      {"offset", "s.\"offset\"", "BIGINT"},
+      {"reason", "s.\"reason\"", "VARCHAR"},
+      {"payload", "s.\"payload\"", "VARCHAR"},
+      {"payloadBase64", "CASE WHEN s.\"payload\" IS NULL THEN base64(s.\"payload_bytes\") END",
+       "VARCHAR"},
+      {"receivedAt", "s.\"received_at\"", "TIMESTAMP WITH TIME ZONE"},
+  };
+  return shape;
+}
+
+Result<HttpResponse> ReadDataset(const HttpRequest& request, store::ProductStore& store,
+                                 std::string_view name) {
+  const store::DatasetLayout* dataset = store.layout().FindDataset(name);
+  if (!dataset) {
+    // The store's own message lists the datasets it has.
+    QUANTA_ASSIGN_OR_RETURN(store::Snapshot unused, store.SnapshotOf(name, store::AsOf::Current()));
+    (void)unused;
+    return Status::NotFound("no dataset {}", name);
+  }
+  ReadShape shape = DatasetShape(*dataset);
+  QUANTA_ASSIGN_OR_RETURN(ReadRequest read, ParseReadRequest(request, shape));
+  QUANTA_ASSIGN_OR_RETURN(store::AsOf as_of, ParseAsOf(request, read));
+  QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot, store.SnapshotOf(name, as_of));
+  return RunRead(store, shape, read, snapshot.sql, snapshot.version);
+}
+
+Result<HttpResponse> ReadDeadLetters(const HttpRequest& request, store::ProductStore& store) {
+  ReadShape shape = DeadLetterShape();
+  QUANTA_ASSIGN_OR_RETURN(ReadRequest read, ParseReadRequest(request, shape));
+  std::int64_t head = store.Head().version;
+  std::int64_t version = read.cursor_version.value_or(head);
+  if (version > head) {
+    return BadCursor(fmt::format("its version {} is beyond the latest version {}", version, head));
+  }
+  std::string rows_sql = fmt::format("SELECT * FROM ({}) WHERE version <= {}",
+                                     store::ProductStore::DeadLettersSql(), version);
+  return RunRead(store, shape, read, rows_sql, version);
+}
+
+HttpResponse Answer(Result<HttpResponse> response) {
+  if (!response.ok()) return ErrorResponse(response.status());
+  return std::move(response).value();
+}
+
+}  // namespace
+
+HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& store,
+                              std::string_view dataset) {
+  return Answer(ReadDataset(request, store, dataset));
+}
+
+HttpResponse ServeDeadLetters(const HttpRequest& request, store::ProductStore& store) {
+  return Answer(ReadDeadLetters(request, store));
+}
+
+}  // namespace quanta::ports
