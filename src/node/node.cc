@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "node/product_routes.h"
 #include "ports/http_error.h"
 
 namespace quanta::node {
@@ -97,6 +98,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   std::unique_ptr<Node> node(
       new Node(std::move(config), std::move(data_directory), std::move(server)));
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
+  QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir()));
+  QUANTA_RETURN_IF_ERROR(AddProductRoutes(node->router(), *node->catalog_));
   return node;
 }
 

@@ -13,6 +13,7 @@
 #include "node/data_directory.h"
 #include "node/metrics.h"
 #include "node/node_config.h"
+#include "node/product_catalog.h"
 #include "ports/http_server.h"
 
 namespace quanta::node {
@@ -38,6 +39,8 @@ class Node {
 
   /// The HTTP routes; add yours before Start.
   ports::HttpRouter& router();
+  /// The products deployed on the node.
+  ProductCatalog& catalog() { return *catalog_; }
   /// The node's metrics; modules add their families and update them from any thread.
   MetricsRegistry& metrics() { return metrics_; }
 
@@ -67,6 +70,8 @@ class Node {
 
   const NodeConfig config_;
   std::unique_ptr<DataDirectory> data_directory_;
+  // Declared before the server so that it closes after the server has stopped.
+  std::unique_ptr<ProductCatalog> catalog_;
   MetricsRegistry metrics_;
   std::unique_ptr<ports::HttpServer> server_;
   std::atomic<NodeState> state_{NodeState::kOpened};

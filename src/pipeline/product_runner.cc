@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "engine/database.h"
@@ -193,8 +194,11 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   std::sort(rejected.begin(), rejected.end(),
             [](const Pending& a, const Pending& b) { return a.index < b.index; });
   QUANTA_RETURN_IF_ERROR(writer->AddReceived(port_name, static_cast<std::int64_t>(records.size())));
+  store::Timestamp received_at =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   for (const Pending& reject : rejected) {
     store::DeadLetter letter;
+    letter.received_at = received_at;
     letter.port = port_string;
     letter.offset = first_offset + static_cast<std::int64_t>(reject.index);
     letter.reason = reject.reason;

@@ -1,0 +1,192 @@
+#include "node/product_routes.h"
+
+#include <fmt/format.h>
+
+#include "ports/dataset_port.h"
+#include "ports/http_error.h"
+#include "ports/ingest_port.h"
+#include "store/clock.h"
+
+namespace quanta::node {
+namespace {
+
+using nlohmann::json;
+
+// Bodies of deploys and ingest batches may be larger than the server's default limit.
+constexpr std::uint64_t kMaxDeployBytes = 64u << 20;
+constexpr std::uint64_t kMaxIngestBytes = 256u << 20;
+
+json OptionalTime(const std::optional<store::Timestamp>& time) {
+  return time ? json(store::FormatTimestamp(*time)) : json(nullptr);
+}
+
+json FindingsToJson(const std::vector<Diagnostic>& findings) {
+  json list = json::array();
+  for (const Diagnostic& finding : findings) list.push_back(DiagnosticToJson(finding));
+  return list;
+}
+
+// Runs `serve` with the product named by the request's path, or answers 404.
+template <typename Serve>
+ports::HttpResponse WithProduct(ProductCatalog& catalog, const ports::HttpRequest& request,
+                                Serve serve) {
+  std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+  std::shared_ptr<DeployedProduct> product = catalog.Find(domain, name);
+  if (!product) {
+    return ports::ErrorResponse(Status::NotFound(
+        "no product {}/{} is deployed on this node; see GET /v1/products", domain, name));
+  }
+  ports::HttpResponse response = serve(*product);
+  if (response.producer) {
+    // A streamed body is produced after the handler returns: it keeps the product open.
+    response.producer = [product, produce = std::move(response.producer)](
+                            ports::BodyWriter& writer) { return produce(writer); };
+  }
+  return response;
+}
+
+ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& request) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("files") ||
+      !body["files"].is_object()) {
+    return ports::ErrorResponse(Status::Usage(
+        "the body must be JSON {{\"files\": {{\"product.yaml\": \"...\", ...}}}}; `quanta "
+        "deploy PATH` sends a product folder this way"));
+  }
+  ProductFiles files;
+  for (auto it = body["files"].begin(); it != body["files"].end(); ++it) {
+    if (!it->is_string()) {
+      return ports::ErrorResponse(
+          Status::Usage("files.\"{}\" must be the file's text, a string", it.key()));
+    }
+    files.emplace(it.key(), it->get<std::string>());
+  }
+  std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+  DeployRefusal refusal;
+  Result<DeployReport> report = catalog.Deploy(domain, name, files, &refusal);
+  if (!report.ok()) {
+    ports::HttpResponse response = ports::ErrorResponse(report.status());
+    if (!refusal.findings.empty()) {
+      json error = json::parse(response.body, nullptr, false);
+      if (error.is_object()) {
+        error["findings"] = FindingsToJson(refusal.findings);
+        response.body = error.dump() + "\n";
+      }
+    }
+    return response;
+  }
+  return ports::HttpResponse::Json(report->created ? 201 : 200,
+                                   {{"product", domain + "/" + name},
+                                    {"deployed", true},
+                                    {"created", report->created},
+                                    {"findings", FindingsToJson(report->findings)}});
+}
+
+}  // namespace
+
+json ProductStatusToJson(DeployedProduct& product) {
+  json result = {{"product", product.id},
+                 {"version", product.folder->product->product.version.value_or("")},
+                 {"state", "running"}};
+  Result<store::StoreStatus> status = product.store->ReadStatus();
+  if (!status.ok()) {
+    result["state"] = "failing";
+    result["error"] = status.status().message();
+    return result;
+  }
+  result["head"] = {{"version", status->head.version},
+                    {"committedAt", OptionalTime(status->head.committed_at)}};
+  result["fileBytes"] = status->file_bytes;
+  json ports = json::array();
+  for (const store::PortStatus& port : status->ports) {
+    ports.push_back({{"name", port.name},
+                     {"received", port.received},
+                     {"committed", port.committed},
+                     {"rejected", port.rejected},
+                     {"deadLetters", port.dead_letters}});
+  }
+  result["ports"] = ports;
+  json datasets = json::array();
+  for (const store::DatasetStatus& dataset : status->datasets) {
+    datasets.push_back(
+        {{"name", dataset.name},
+         {"mode", store::WriteModeName(dataset.mode)},
+         {"rows", dataset.current_rows},
+         {"rowVersions", dataset.row_versions},
+         {"latestVersion", dataset.latest_version ? json(*dataset.latest_version) : json(nullptr)},
+         {"latestCommitAt", OptionalTime(dataset.latest_commit_at)}});
+  }
+  result["datasets"] = datasets;
+  return result;
+}
+
+Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog) {
+  ports::RouteOptions blocking{ports::HandlerMode::kBlocking, std::nullopt};
+  ports::RouteOptions deploy_options{ports::HandlerMode::kBlocking, kMaxDeployBytes};
+  ports::RouteOptions ingest_options{ports::HandlerMode::kBlocking, kMaxIngestBytes};
+  const std::string product_path = "/v1/products/{domain}/{product}";
+
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/products",
+      [&catalog](const ports::HttpRequest&) {
+        json products = json::array();
+        for (const std::shared_ptr<DeployedProduct>& product : catalog.List()) {
+          products.push_back(ProductStatusToJson(*product));
+        }
+        for (const auto& [id, error] : catalog.load_errors()) {
+          products.push_back({{"product", id}, {"state", "failed"}, {"error", error}});
+        }
+        return ports::HttpResponse::Json(200, {{"products", products}});
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", product_path,
+      [&catalog](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [](DeployedProduct& product) {
+          return ports::HttpResponse::Json(200, ProductStatusToJson(product));
+        });
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "PUT", product_path,
+      [&catalog](const ports::HttpRequest& request) { return Deploy(catalog, request); },
+      deploy_options));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "DELETE", product_path,
+      [&catalog](const ports::HttpRequest& request) {
+        std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+        bool purge = request.Query("purge").value_or("false") == "true";
+        Status status = catalog.Undeploy(domain, name, purge);
+        if (!status.ok()) return ports::ErrorResponse(status);
+        return ports::HttpResponse::Json(
+            200, {{"product", domain + "/" + name}, {"undeployed", true}, {"purged", purge}});
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "POST", product_path + "/ports/{port}/events",
+      [&catalog](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [&](DeployedProduct& product) {
+          return ports::ServeIngest(request, *product.runner, request.PathParam("port"));
+        });
+      },
+      ingest_options));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", product_path + "/datasets/{name}",
+      [&catalog](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [&](DeployedProduct& product) {
+          return ports::ServeDatasetRead(request, *product.store, request.PathParam("name"));
+        });
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", product_path + "/deadletters",
+      [&catalog](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [&](DeployedProduct& product) {
+          return ports::ServeDeadLetters(request, *product.store);
+        });
+      },
+      blocking));
+  return Status::Ok();
+}
+
+}  // namespace quanta::node

@@ -1,0 +1,89 @@
+#include "ports/ingest_port.h"
+
+#include <fmt/format.h>
+
+#include "ports/http_error.h"
+#include "store/clock.h"
+
+namespace quanta::ports {
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKey = 200;
+
+std::string_view TrimSpace(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> SplitRecords(std::string_view body,
+                                              std::string_view content_type) {
+  std::vector<std::string> records;
+  std::string_view trimmed = TrimSpace(body);
+  bool is_array = (!trimmed.empty() && trimmed.front() == '[') ||
+                  content_type.substr(0, content_type.find(';')) == "application/json";
+  if (is_array) {
+    nlohmann::json array = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
+    if (array.is_discarded() || !array.is_array()) {
+      return Status::Usage(
+          "the body is not a JSON array of records; send an array, or NDJSON (one record per "
+          "line) with Content-Type: application/x-ndjson");
+    }
+    records.reserve(array.size());
+    for (const nlohmann::json& element : array) {
+      records.push_back(element.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    return records;
+  }
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view line = body.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!TrimSpace(line).empty()) records.emplace_back(line);
+    start = end + 1;
+  }
+  return records;
+}
+
+nlohmann::json IngestOutcomeToJson(const pipeline::IngestOutcome& outcome) {
+  nlohmann::json rejections = nlohmann::json::array();
+  for (const pipeline::IngestRejection& rejection : outcome.rejections) {
+    rejections.push_back(
+        {{"index", rejection.index}, {"offset", rejection.offset}, {"reason", rejection.reason}});
+  }
+  return {{"version", outcome.commit.version},
+          {"committedAt", store::FormatTimestamp(outcome.commit.committed_at)},
+          {"received", outcome.received},
+          {"accepted", outcome.accepted},
+          {"rejected", outcome.rejected},
+          {"replayed", outcome.replayed},
+          {"rejections", rejections}};
+}
+
+HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& runner,
+                         std::string_view port) {
+  std::optional<std::string> key = request.Header("Idempotency-Key");
+  if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
+    return ErrorResponse(
+        Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey));
+  }
+  Result<std::vector<std::string>> records =
+      SplitRecords(request.body, request.Header("Content-Type").value_or(""));
+  if (!records.ok()) return ErrorResponse(records.status());
+  if (records->empty()) {
+    return ErrorResponse(Status::Usage("the body holds no records"));
+  }
+  Result<pipeline::IngestOutcome> outcome = runner.Ingest(port, *records, key);
+  if (!outcome.ok()) return ErrorResponse(outcome.status());
+  return HttpResponse::Json(200, IngestOutcomeToJson(*outcome));
+}
+
+}  // namespace quanta::ports

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "pipeline/product_runner.h"
+#include "ports/http_message.h"
+
+namespace quanta::ports {
+
+/// Splits an ingest body into records: a JSON array (each element one record) when the body
+/// starts with '[' or the content type is application/json, else NDJSON (one record per
+/// line; blank lines are skipped, a trailing \r is dropped). A malformed line is still a
+/// record, which validation then rejects with its reason; a malformed array fails (Usage).
+Result<std::vector<std::string>> SplitRecords(std::string_view body, std::string_view content_type);
+
+/// POST /v1/products/{domain}/{product}/ports/{port}/events: runs the body as one micro-batch
+/// of `port` and answers once it is durable (200), with counts and the first rejections. An
+/// Idempotency-Key header makes a retry answer the first result without applying it again.
+HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& runner,
+                         std::string_view port);
+
+/// The JSON reply for an ingest outcome (also what `quanta ingest` prints).
+nlohmann::json IngestOutcomeToJson(const pipeline::IngestOutcome& outcome);
+
+}  // namespace quanta::ports
