@@ -13,6 +13,7 @@ readonly kPackages=(
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libboost1.81-dev libboost-url1.81-dev libsimdjson-dev curl
+  python3 prometheus  # promtool checks /metrics in the tests
 )
 
 missing=()

@@ -71,7 +71,8 @@ Node::Node(NodeConfig config, std::unique_ptr<DataDirectory> data_directory,
       ready_(metrics_
                  .AddGauge("quanta_node_ready",
                            "1 while the node is ready to serve, 0 while it starts or shuts down")
-                 .WithLabels({})) {
+                 .WithLabels({})),
+      product_metrics_(metrics_) {
   metrics_.AddGauge("quanta_build_info", "The running Quanta version; always 1", {"version"})
       .WithLabels({std::string(kQuantaVersion)})
       .Set(1);
@@ -99,7 +100,7 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
       new Node(std::move(config), std::move(data_directory), std::move(server)));
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
   QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir()));
-  QUANTA_RETURN_IF_ERROR(AddProductRoutes(node->router(), *node->catalog_));
+  QUANTA_RETURN_IF_ERROR(AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_));
   return node;
 }
 
@@ -118,10 +119,13 @@ Status Node::AddBuiltInRoutes() {
         ports::HttpFault::kShuttingDown,
         fmt::format("the node is {}; send requests to another node", StateName(state_.load())));
   }));
-  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/metrics", [this](const ports::HttpRequest&) {
-    return ports::HttpResponse::Text(200, RenderMetrics(),
-                                     "text/plain; version=0.0.4; charset=utf-8");
-  }));
+  QUANTA_RETURN_IF_ERROR(
+      router.Add("GET", "/metrics",
+                 [this](const ports::HttpRequest&) {
+                   return ports::HttpResponse::Text(200, RenderMetrics(),
+                                                    "text/plain; version=0.0.4; charset=utf-8");
+                 },
+                 {ports::HandlerMode::kBlocking, std::nullopt}));  // reads each product's store
   QUANTA_RETURN_IF_ERROR(router.Add("GET", "/v1/node", [this](const ports::HttpRequest&) {
     double uptime =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -164,6 +168,7 @@ std::string Node::RenderMetrics() {
   }
   uptime_.Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   ready_.Set(state_.load() == NodeState::kReady ? 1 : 0);
+  if (catalog_) product_metrics_.Refresh(*catalog_);
   return metrics_.Render();
 }
 

@@ -14,6 +14,7 @@
 #include "node/metrics.h"
 #include "node/node_config.h"
 #include "node/product_catalog.h"
+#include "node/product_metrics.h"
 #include "ports/http_server.h"
 
 namespace quanta::node {
@@ -89,6 +90,7 @@ class Node {
   Counter& connections_rejected_;
   Gauge& uptime_;
   Gauge& ready_;
+  ProductMetrics product_metrics_;
   std::mutex stats_mutex_;
   ports::HttpServerStats last_stats_;
 };

@@ -120,7 +120,8 @@ json ProductStatusToJson(DeployedProduct& product) {
   return result;
 }
 
-Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog) {
+Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog,
+                        ProductMetrics& metrics) {
   ports::RouteOptions blocking{ports::HandlerMode::kBlocking, std::nullopt};
   ports::RouteOptions deploy_options{ports::HandlerMode::kBlocking, kMaxDeployBytes};
   ports::RouteOptions ingest_options{ports::HandlerMode::kBlocking, kMaxIngestBytes};
@@ -164,9 +165,15 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog) {
       blocking));
   QUANTA_RETURN_IF_ERROR(router.Add(
       "POST", product_path + "/ports/{port}/events",
-      [&catalog](const ports::HttpRequest& request) {
+      [&catalog, &metrics](const ports::HttpRequest& request) {
         return WithProduct(catalog, request, [&](DeployedProduct& product) {
-          return ports::ServeIngest(request, *product.runner, request.PathParam("port"));
+          std::string port = request.PathParam("port");
+          auto started = std::chrono::steady_clock::now();
+          return ports::ServeIngest(
+              request, *product.runner, port, [&](const Result<pipeline::IngestOutcome>& outcome) {
+                metrics.RecordIngest(product.id, port, outcome,
+                                     std::chrono::steady_clock::now() - started);
+              });
         });
       },
       ingest_options));

@@ -2,6 +2,7 @@
 
 #include "base/status.h"
 #include "node/product_catalog.h"
+#include "node/product_metrics.h"
 #include "ports/http_router.h"
 
 namespace quanta::node {
@@ -9,7 +10,8 @@ namespace quanta::node {
 /// Adds the product API of docs/node.md to `router`: deploy (PUT), undeploy (DELETE), list
 /// and status (GET) of /v1/products/{domain}/{product}, the ingest route of input ports, and
 /// the dataset and dead letter reads. `catalog` must outlive the router's server.
-Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog);
+Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog,
+                        ProductMetrics& metrics);
 
 /// The status of a deployed product as the API and `quanta status` show it.
 nlohmann::json ProductStatusToJson(DeployedProduct& product);

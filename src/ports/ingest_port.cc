@@ -69,7 +69,7 @@ nlohmann::json IngestOutcomeToJson(const pipeline::IngestOutcome& outcome) {
 }
 
 HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& runner,
-                         std::string_view port) {
+                         std::string_view port, const IngestObserver& observe) {
   std::optional<std::string> key = request.Header("Idempotency-Key");
   if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
     return ErrorResponse(
@@ -82,6 +82,7 @@ HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& ru
     return ErrorResponse(Status::Usage("the body holds no records"));
   }
   Result<pipeline::IngestOutcome> outcome = runner.Ingest(port, *records, key);
+  if (observe) observe(outcome);
   if (!outcome.ok()) return ErrorResponse(outcome.status());
   return HttpResponse::Json(200, IngestOutcomeToJson(*outcome));
 }

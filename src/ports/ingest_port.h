@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,10 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body, std::string
 /// POST /v1/products/{domain}/{product}/ports/{port}/events: runs the body as one micro-batch
 /// of `port` and answers once it is durable (200), with counts and the first rejections. An
 /// Idempotency-Key header makes a retry answer the first result without applying it again.
+/// `observe`, when set, sees the outcome (for metrics).
+using IngestObserver = std::function<void(const Result<pipeline::IngestOutcome>& outcome)>;
 HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& runner,
-                         std::string_view port);
+                         std::string_view port, const IngestObserver& observe = nullptr);
 
 /// The JSON reply for an ingest outcome (also what `quanta ingest` prints).
 nlohmann::json IngestOutcomeToJson(const pipeline::IngestOutcome& outcome);

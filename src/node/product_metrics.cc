@@ -1,0 +1,97 @@
+#include "node/product_metrics.h"
+
+namespace quanta::node {
+
+ProductMetrics::ProductMetrics(MetricsRegistry& registry)
+    : records_(registry.AddCounter("quanta_ingest_records_total",
+                                   "Records received by input ports since the node started, by "
+                                   "outcome (accepted or rejected)",
+                                   {"product", "port", "outcome"})),
+      batches_(registry.AddCounter("quanta_ingest_batches_total",
+                                   "Ingest requests since the node started, by result "
+                                   "(committed, replayed or failed)",
+                                   {"product", "port", "result"})),
+      commit_duration_(
+          registry.AddHistogram("quanta_ingest_commit_duration_seconds",
+                                "Time from an ingest request's body to its durable commit",
+                                {"product"}, MetricsRegistry::LatencyBuckets())),
+      port_received_(registry.AddGauge("quanta_port_received_records",
+                                       "Records ever received by the input port, as kept in "
+                                       "the product's store",
+                                       {"product", "port"})),
+      port_committed_(registry.AddGauge("quanta_port_committed_records",
+                                        "Records of the input port that went on to the "
+                                        "transforms, as kept in the store",
+                                        {"product", "port"})),
+      port_rejected_(registry.AddGauge("quanta_port_rejected_records",
+                                       "Records of the input port rejected to the dead "
+                                       "letters, as kept in the store",
+                                       {"product", "port"})),
+      dead_letters_(registry.AddGauge("quanta_port_dead_letters",
+                                      "Dead letters of the input port kept now (within "
+                                      "retention)",
+                                      {"product", "port"})),
+      dataset_rows_(registry.AddGauge("quanta_dataset_rows", "Current rows of the dataset",
+                                      {"product", "dataset"})),
+      dataset_row_versions_(registry.AddGauge("quanta_dataset_row_versions",
+                                              "Current and past row versions of the dataset kept",
+                                              {"product", "dataset"})),
+      store_bytes_(registry.AddGauge("quanta_store_size_bytes",
+                                     "Size of the product's store file and its write-ahead log",
+                                     {"product"})),
+      head_version_(registry.AddGauge("quanta_product_version",
+                                      "The product's latest commit version", {"product"})),
+      lag_(registry.AddGauge("quanta_product_last_commit_age_seconds",
+                             "Seconds since the product's last commit (how stale its data is)",
+                             {"product"})),
+      products_(
+          registry.AddGauge("quanta_products", "Products deployed and running").WithLabels({})) {}
+
+void ProductMetrics::RecordIngest(const std::string& product, const std::string& port,
+                                  const Result<pipeline::IngestOutcome>& outcome,
+                                  std::chrono::steady_clock::duration elapsed) {
+  if (!outcome.ok()) {
+    batches_.WithLabels({product, port, "failed"}).Increment();
+    return;
+  }
+  if (outcome->replayed) {
+    batches_.WithLabels({product, port, "replayed"}).Increment();
+    return;
+  }
+  batches_.WithLabels({product, port, "committed"}).Increment();
+  records_.WithLabels({product, port, "accepted"})
+      .Increment(static_cast<double>(outcome->accepted));
+  records_.WithLabels({product, port, "rejected"})
+      .Increment(static_cast<double>(outcome->rejected));
+  commit_duration_.WithLabels({product}).Observe(std::chrono::duration<double>(elapsed).count());
+}
+
+void ProductMetrics::Refresh(const ProductCatalog& catalog) {
+  std::vector<std::shared_ptr<DeployedProduct>> products = catalog.List();
+  products_.Set(static_cast<double>(products.size()));
+  auto now = std::chrono::system_clock::now();
+  for (const std::shared_ptr<DeployedProduct>& product : products) {
+    Result<store::StoreStatus> status = product->store->ReadStatus();
+    if (!status.ok()) continue;
+    const std::string& id = product->id;
+    store_bytes_.WithLabels({id}).Set(static_cast<double>(status->file_bytes));
+    head_version_.WithLabels({id}).Set(static_cast<double>(status->head.version));
+    if (status->head.committed_at) {
+      lag_.WithLabels({id}).Set(
+          std::chrono::duration<double>(now - *status->head.committed_at).count());
+    }
+    for (const store::PortStatus& port : status->ports) {
+      port_received_.WithLabels({id, port.name}).Set(static_cast<double>(port.received));
+      port_committed_.WithLabels({id, port.name}).Set(static_cast<double>(port.committed));
+      port_rejected_.WithLabels({id, port.name}).Set(static_cast<double>(port.rejected));
+      dead_letters_.WithLabels({id, port.name}).Set(static_cast<double>(port.dead_letters));
+    }
+    for (const store::DatasetStatus& dataset : status->datasets) {
+      dataset_rows_.WithLabels({id, dataset.name}).Set(static_cast<double>(dataset.current_rows));
+      dataset_row_versions_.WithLabels({id, dataset.name})
+          .Set(static_cast<double>(dataset.row_versions));
+    }
+  }
+}
+
+}  // namespace quanta::node

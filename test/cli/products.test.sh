@@ -1,0 +1,144 @@
+# Sourced by run.sh: the product API of a running node, driven with curl as an operator or a
+# producing service would: deploy the orders example, post good and bad events, read the
+# dataset (also as of an earlier version) and the dead letters, refuse a bad and a breaking
+# deploy, and find everything again after a restart.
+cd "$work" || exit 1
+products_dir="$work/products"
+mkdir -p "$products_dir"
+
+# deploy_body FOLDER: the PUT body holding every file of a product folder.
+deploy_body() {
+  python3 - "$1" <<'EOF'
+import json, os, sys
+root = sys.argv[1]
+files = {}
+for folder, _, names in os.walk(root):
+    for name in names:
+        path = os.path.join(folder, name)
+        files[os.path.relpath(path, root)] = open(path, encoding="utf-8").read()
+print(json.dumps({"files": files}))
+EOF
+}
+
+# put_product FILE URL: PUTs a deploy body; prints "STATUS BODY" on one line.
+put_product() {
+  local status
+  status="$(curl -sS --max-time 60 -o "$products_dir/reply.json" -w '%{http_code}' -X PUT \
+    --data-binary @"$1" "$2")"
+  echo "$status $(tr -d '\n' < "$products_dir/reply.json")"
+}
+
+start_products_node() {
+  "$quanta" node --listen 127.0.0.1:0 --data-dir "$products_dir/data" \
+    > "$products_dir/stdout.log" 2> "$products_dir/stderr.log" &
+  products_pid=$!
+  products_url=""
+  for _ in $(seq 1 100); do
+    products_url="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$products_dir/stdout.log" | head -1)"
+    [[ -n "$products_url" ]] && break
+    sleep 0.1
+  done
+}
+
+start_products_node
+orders="$products_url/v1/products/orders/orders"
+deploy_body "$repo/examples/orders/orders" > "$products_dir/orders.json"
+expect "PUT deploys the orders example (201)" 0 '^201 .*"created":true.*"deployed":true' -- \
+  put_product "$products_dir/orders.json" "$orders"
+expect "GET /v1/products lists it" 0 '"product":"orders/orders".*"state":"running"' -- \
+  curl -sS --max-time 10 "$products_url/v1/products"
+
+event() {  # order type time amount
+  printf '{"event_id":"e-%s-%s","order_id":"%s","customer_id":"c-1","event_type":"%s","product_id":"p-1","category":"Shoes","quantity":1,"amount":%s,"occurred_at":"%s"}\n' \
+    "$1" "$2" "$1" "$2" "$4" "$3"
+}
+{
+  event o-1 created 2026-01-01T10:00:00Z 10.5
+  event o-2 created 2026-01-01T10:05:00Z 20
+  echo '{"event_id":"e-x","order_id":"o-3"}'
+  event o-4 lost 2026-01-01T10:00:00Z 5
+  echo 'not json at all'
+} > "$products_dir/batch1.ndjson"
+expect "POST events answers once durable, with counts and reasons" 0 \
+  '"accepted":2.*"received":5,"rejected":3.*customer_id: required, but missing.*event_type: \\"lost\\" is not one of the allowed values.*not valid JSON.*"version":1' -- \
+  curl -sS --max-time 30 -H 'Content-Type: application/x-ndjson' -H 'Idempotency-Key: batch-1' \
+  --data-binary @"$products_dir/batch1.ndjson" "$orders/ports/order_events/events"
+expect "a retried batch with the same Idempotency-Key applies once" 0 '"replayed":true.*"version":1' -- \
+  curl -sS --max-time 30 -H 'Content-Type: application/x-ndjson' -H 'Idempotency-Key: batch-1' \
+  --data-binary @"$products_dir/batch1.ndjson" "$orders/ports/order_events/events"
+event o-1 shipped 2026-01-02T10:00:00Z 10.5 > "$products_dir/batch2.ndjson"
+expect "a JSON array is a batch too" 0 '"accepted":1.*"version":2' -- \
+  curl -sS --max-time 30 -H 'Content-Type: application/json' \
+  --data-binary "[$(cat "$products_dir/batch2.ndjson")]" "$orders/ports/order_events/events"
+expect "the dataset holds the latest state of each order" 0 \
+  '"order_id":"o-1".*"status":"shipped".*"order_id":"o-2".*"status":"created"' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders?columns=order_id,status"
+expect "version=1 reads the dataset as it was" 0 '"order_id":"o-1","status":"created"' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders?columns=order_id,status&version=1"
+expect "filters select rows" 0 '^\{"dataset":"orders","version":2,"rows":\[\{"order_id":"o-2"\}\]' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders?columns=order_id&status=eq.created"
+expect "the dead letters keep the raw payload and the reason" 0 \
+  '"reason":"not valid JSON","payload":"not json at all"' -- \
+  curl -sS --max-time 10 "$orders/deadletters"
+expect "status: received = committed + rejected" 0 '"committed":3.*"received":6,"rejected":3' -- \
+  curl -sS --max-time 10 "$orders"
+expect "an unknown port is a JSON 404 naming the ports" 0 '"status":404.*|order_events.*"status":404' -- \
+  curl -sS --max-time 10 --data-binary '{}' "$orders/ports/nope/events"
+expect "an unknown product is a JSON 404" 0 '"code":"not_found".*no product shop/none' -- \
+  curl -sS --max-time 10 "$products_url/v1/products/shop/none/datasets/x"
+expect "an empty batch is a 400" 0 'no records.*"status":400' -- \
+  curl -sS --max-time 10 --data-binary '' "$orders/ports/order_events/events"
+expect "a malformed JSON array is a 400" 0 'not a JSON array.*"status":400' -- \
+  curl -sS --max-time 10 -H 'Content-Type: application/json' --data-binary '[{"a":' \
+  "$orders/ports/order_events/events"
+
+# Deploys that must be refused leave the running version as it was.
+python3 - "$products_dir/orders.json" "$products_dir" <<'EOF'
+import json, sys
+body = json.load(open(sys.argv[1]))
+broken = json.loads(json.dumps(body))
+broken["files"]["transforms/orders.sql"] = broken["files"]["transforms/orders.sql"].replace(
+    "order_id,", "order_idx,", 1)
+json.dump(broken, open(sys.argv[2] + "/lint-error.json", "w"))
+breaking = json.loads(json.dumps(body))
+breaking["files"]["contracts/orders.yaml"] = breaking["files"]["contracts/orders.yaml"].replace(
+    "- name: status", "- name: order_status")
+breaking["files"]["transforms/orders.sql"] = breaking["files"]["transforms/orders.sql"].replace(
+    "AS status", "AS order_status")
+json.dump(breaking, open(sys.argv[2] + "/breaking.json", "w"))
+escape = {"files": {"product.yaml": "x", "../../etc/evil": "x"}}
+json.dump(escape, open(sys.argv[2] + "/escape.json", "w"))
+EOF
+expect "a deploy with lint errors is a 422 with the findings" 0 \
+  '^422 .*"findings":\[.*"file":"transforms/orders.sql".*order_idx' -- \
+  put_product "$products_dir/lint-error.json" "$orders"
+expect "a breaking change to an output port without a new major is a 409" 0 \
+  "^409 .*property 'status' removed.*breaking-change" -- \
+  put_product "$products_dir/breaking.json" "$orders"
+expect "a file path leaving the product folder is refused" 0 'segments are not allowed.*"status":400' -- \
+  curl -sS --max-time 10 -X PUT --data-binary @"$products_dir/escape.json" "$orders"
+expect "the running version still serves after refused deploys" 0 '"status":"shipped"' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders?order_id=eq.o-1"
+
+curl -sS --max-time 10 "$products_url/metrics" > "$products_dir/metrics.txt"
+expect "/metrics counts ingested records by outcome" 0 \
+  'quanta_ingest_records_total\{product="orders/orders",port="order_events",outcome="rejected"\} 3' -- \
+  cat "$products_dir/metrics.txt"
+expect "/metrics keeps received = committed + rejected per port" 0 \
+  'quanta_port_received_records\{product="orders/orders",port="order_events"\} 6' -- \
+  cat "$products_dir/metrics.txt"
+expect "promtool accepts /metrics with products" 0 "" -- \
+  bash -c "promtool check metrics < '$products_dir/metrics.txt'"
+
+kill -TERM "$products_pid"
+wait "$products_pid"
+start_products_node
+orders="$products_url/v1/products/orders/orders"
+expect "after a restart the product is back with its data" 0 '"status":"shipped"' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders?order_id=eq.o-1"
+expect "after a restart the version history is kept" 0 '"status":"created"' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders?order_id=eq.o-1&version=1"
+expect "DELETE undeploys" 0 '"undeployed":true' -- curl -sS --max-time 30 -X DELETE "$orders"
+expect "an undeployed product is gone" 0 '"status":404' -- curl -sS --max-time 10 "$orders"
+kill -TERM "$products_pid"
+wait "$products_pid"
