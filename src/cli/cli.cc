@@ -21,6 +21,10 @@ int RunCli(int argc, char** argv) {
   RegisterImportCommand(app, &exit_code);
   RegisterSqlLogicTestCommand(app, &exit_code);
   RegisterNodeCommand(app, &exit_code);
+  RegisterDeployCommand(app, &exit_code);
+  RegisterUndeployCommand(app, &exit_code);
+  RegisterStatusCommand(app, &exit_code);
+  RegisterIngestCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

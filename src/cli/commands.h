@@ -15,6 +15,10 @@ void RegisterExportCommand(CLI::App& app, int* exit_code);
 void RegisterImportCommand(CLI::App& app, int* exit_code);
 void RegisterSqlLogicTestCommand(CLI::App& app, int* exit_code);
 void RegisterNodeCommand(CLI::App& app, int* exit_code);
+void RegisterDeployCommand(CLI::App& app, int* exit_code);
+void RegisterUndeployCommand(CLI::App& app, int* exit_code);
+void RegisterStatusCommand(CLI::App& app, int* exit_code);
+void RegisterIngestCommand(CLI::App& app, int* exit_code);
 
 /// Runs the `quanta` command line; returns the process exit code.
 int RunCli(int argc, char** argv);

@@ -1,0 +1,172 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/node_endpoint.h"
+
+namespace quanta::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+struct StatusArguments {
+  std::string product;
+  std::string node;
+  std::string format = "table";
+};
+
+// A field of a status document as a table cell: "-" when missing or null.
+std::string Cell(const Json& object, const char* key) {
+  if (!object.is_object()) return "-";
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "-";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+
+std::int64_t Count(const Json& object, const char* key) {
+  if (!object.is_object()) return 0;
+  auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+const Json& ArrayField(const Json& object, const char* key) {
+  static const Json kEmpty = Json::array();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : kEmpty;
+}
+
+// Prints rows under a header, columns left-aligned and three spaces apart, like kubectl get.
+void PrintTable(const std::vector<std::vector<std::string>>& rows, std::string_view indent = "") {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line(indent);
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 3, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+std::string HumanBytes(std::int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::vector<std::string> ProductRow(const Json& status) {
+  std::int64_t received = 0, committed = 0, rejected = 0, dead_letters = 0;
+  for (const Json& port : ArrayField(status, "ports")) {
+    received += Count(port, "received");
+    committed += Count(port, "committed");
+    rejected += Count(port, "rejected");
+    dead_letters += Count(port, "deadLetters");
+  }
+  const Json& head = status.is_object() && status.contains("head") ? status["head"] : Json();
+  return {Cell(status, "product"),   Cell(status, "version"),  std::to_string(received),
+          std::to_string(committed), std::to_string(rejected), std::to_string(dead_letters),
+          Cell(head, "committedAt")};
+}
+
+void PrintDetail(const Json& status) {
+  const Json& head = status.is_object() && status.contains("head") ? status["head"] : Json();
+  std::string head_text = Cell(head, "version") == "-"
+                              ? "no commit yet"
+                              : fmt::format("version {}, committed {}", Cell(head, "version"),
+                                            Cell(head, "committedAt"));
+  PrintTable({{"Product:", Cell(status, "product")},
+              {"Version:", Cell(status, "version")},
+              {"Head:", head_text},
+              {"Store size:", HumanBytes(Count(status, "fileBytes"))}});
+  std::cout << "Input ports:\n";
+  std::vector<std::vector<std::string>> ports = {
+      {"NAME", "RECEIVED", "COMMITTED", "REJECTED", "DEAD LETTERS"}};
+  for (const Json& port : ArrayField(status, "ports")) {
+    ports.push_back({Cell(port, "name"), Cell(port, "received"), Cell(port, "committed"),
+                     Cell(port, "rejected"), Cell(port, "deadLetters")});
+  }
+  PrintTable(ports, "  ");
+  std::cout << "Datasets:\n";
+  std::vector<std::vector<std::string>> datasets = {
+      {"NAME", "MODE", "ROWS", "ROW VERSIONS", "LATEST VERSION", "LATEST COMMIT"}};
+  for (const Json& dataset : ArrayField(status, "datasets")) {
+    datasets.push_back({Cell(dataset, "name"), Cell(dataset, "mode"), Cell(dataset, "rows"),
+                        Cell(dataset, "rowVersions"), Cell(dataset, "latestVersion"),
+                        Cell(dataset, "latestCommitAt")});
+  }
+  PrintTable(datasets, "  ");
+}
+
+int RunStatus(const StatusArguments& arguments) {
+  std::optional<ProductName> product;
+  if (!arguments.product.empty()) {
+    Result<ProductName> parsed = ParseProductName(arguments.product);
+    if (!parsed.ok()) return ReportFailure("status", parsed.status());
+    product = *parsed;
+  }
+  Result<ports::NodeAddress> address = ports::ParseNodeUrl(arguments.node);
+  if (!address.ok()) return ReportFailure("status", address.status());
+  ports::HttpClient client(*address);
+  ports::HttpClientRequest request;
+  request.target = product ? ProductTarget(*product) : "/v1/products";
+  Result<Json> body = CallNode(client, request);
+  if (!body.ok()) return ReportFailure("status", body.status());
+  if (arguments.format == "json") {
+    std::cout << body->dump(2) << "\n";
+    return 0;
+  }
+  if (product) {
+    PrintDetail(*body);
+    return 0;
+  }
+  const Json& products = ArrayField(*body, "products");
+  if (products.empty()) {
+    std::cout << fmt::format("No products deployed on {}.\n", address->url);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"PRODUCT", "VERSION", "RECEIVED", "COMMITTED", "REJECTED", "DEAD LETTERS", "LAST COMMIT"}};
+  for (const Json& status : products) rows.push_back(ProductRow(status));
+  PrintTable(rows);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterStatusCommand(CLI::App& app, int* exit_code) {
+  auto arguments = std::make_shared<StatusArguments>();
+  CLI::App* command = app.add_subcommand(
+      "status", "Show the products a node runs: versions, counts, dead letters, last commit");
+  command->add_option("product", arguments->product,
+                      "One product, as DOMAIN/NAME, to show in detail (ports and datasets)");
+  command->add_option("--format", arguments->format, "Output: table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  AddNodeOption(command, &arguments->node);
+  command->footer(
+      "Without a product: one line per deployed product; RECEIVED, COMMITTED, REJECTED and\n"
+      "DEAD LETTERS add up its input ports (received = committed + rejected). With one: its\n"
+      "head version, store size, input ports and datasets. --format json prints the node's\n"
+      "answer as it is.\n\n"
+      "Exit codes: 0 ok, 1 refused (e.g. the product is not deployed), 2 usage or I/O error\n"
+      "(including a node that cannot be reached).\n\n"
+      "Examples:\n  quanta status\n  quanta status orders/orders\n"
+      "  quanta status --format json --node http://127.0.0.1:7071");
+  command->callback([arguments, exit_code] { *exit_code = RunStatus(*arguments); });
+}
+
+}  // namespace quanta::cli
