@@ -58,8 +58,11 @@ std::string MajorOf(const std::optional<std::string>& version) {
 void RelativizeFindings(std::vector<Diagnostic>* findings, const fs::path& folder) {
   std::string prefix = folder.string() + "/";
   for (Diagnostic& finding : *findings) {
-    if (finding.location.file.rfind(prefix, 0) == 0) {
-      finding.location.file.erase(0, prefix.size());
+    for (std::string* text : {&finding.location.file, &finding.message, &finding.hint}) {
+      for (std::size_t at = text->find(prefix); at != std::string::npos;
+           at = text->find(prefix, at)) {
+        text->erase(at, prefix.size());
+      }
     }
   }
 }

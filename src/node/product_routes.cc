@@ -12,10 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// Bodies of deploys and ingest batches may be larger than the server's default limit.
-constexpr std::uint64_t kMaxDeployBytes = 64u << 20;
-constexpr std::uint64_t kMaxIngestBytes = 256u << 20;
-
 json OptionalTime(const std::optional<store::Timestamp>& time) {
   return time ? json(store::FormatTimestamp(*time)) : json(nullptr);
 }
@@ -123,8 +119,9 @@ json ProductStatusToJson(DeployedProduct& product) {
 Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog,
                         ProductMetrics& metrics) {
   ports::RouteOptions blocking{ports::HandlerMode::kBlocking, std::nullopt};
-  ports::RouteOptions deploy_options{ports::HandlerMode::kBlocking, kMaxDeployBytes};
-  ports::RouteOptions ingest_options{ports::HandlerMode::kBlocking, kMaxIngestBytes};
+  // Deploys and ingest batches are bounded by the node's http.limits.maxBodyBytes, which the
+  // operator sets; producers send larger data in several batches.
+  ports::RouteOptions deploy_options = blocking, ingest_options = blocking;
   const std::string product_path = "/v1/products/{domain}/{product}";
 
   QUANTA_RETURN_IF_ERROR(router.Add(
