@@ -84,8 +84,7 @@ std::vector<std::string> ProductRunner::InputPorts() const {
 }
 
 Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
-                                 const std::vector<Json>& rows, std::vector<std::size_t>* failed,
-                                 std::vector<std::string>* failure_reasons) {
+                                 const std::vector<Json>& rows) {
   // Every input table exists in every batch, empty unless this port fills it, so that a
   // transform joining several inputs always binds.
   for (const auto& [table, ref] : plan_.inputs) {
@@ -96,19 +95,24 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
   if (rows.empty()) return Status::Ok();
   Json all = Json::array();
   for (const Json& row : rows) all.push_back(row);
-  if (connection.Execute(InsertRowsSql(port.table, *port.object, all)).ok()) return Status::Ok();
+  return connection.Execute(InsertRowsSql(port.table, *port.object, all));
+}
 
-  // Some value passed the validator's checks but not DuckDB's cast (a date beyond DuckDB's
-  // range, say): load the rows one at a time to find which, and reject only those.
+Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnloadableRows(
+    const PortPlan& port, const std::vector<Json>& rows) {
+  // A scratch database, since a failed statement aborts the batch's transaction.
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> scratch, engine::Database::Open());
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, scratch->Connect());
+  QUANTA_RETURN_IF_ERROR(
+      connection->Execute(fmt::format("CREATE TABLE {} ({})", engine::QuoteIdentifier(port.table),
+                                      ColumnDefinitions(*port.object))));
+  std::vector<std::pair<std::size_t, std::string>> failures;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    Json one = Json::array({rows[i]});
-    Status status = connection.Execute(InsertRowsSql(port.table, *port.object, one));
-    if (!status.ok()) {
-      failed->push_back(i);
-      failure_reasons->push_back(FirstLine(status.message()));
-    }
+    Status status =
+        connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({rows[i]})));
+    if (!status.ok()) failures.emplace_back(i, FirstLine(status.message()));
   }
-  return Status::Ok();
+  return failures;
 }
 
 Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
@@ -160,25 +164,44 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
       continue;
     }
     Json row = Json::object();
+    // Every declared field is present (null when absent): DuckDB's cast of a JSON object to
+    // a STRUCT wants every key.
     for (const std::string& name : names) {
       auto value = record.find(name);
-      if (value != record.end()) row[name] = std::move(*value);
+      row[name] = value != record.end() ? std::move(*value) : Json(nullptr);
     }
     rows.push_back(std::move(row));
     row_index.push_back(i);
   }
 
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
+  Status loaded = LoadInputs(writer->connection(), port, rows);
+  if (!loaded.ok()) {
+    // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's range,
+    // say). Find which rows, reject only those, and load the rest in a new transaction.
+    writer->Abort();
+    writer.reset();
+    QUANTA_ASSIGN_OR_RETURN(auto failures, FindUnloadableRows(port, rows));
+    if (failures.empty()) return loaded;  // not the rows' fault
+    std::vector<Json> kept;
+    std::vector<std::size_t> kept_index;
+    std::size_t next_failure = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (next_failure < failures.size() && failures[next_failure].first == i) {
+        rejected.push_back({row_index[i], failures[next_failure].second});
+        ++next_failure;
+        continue;
+      }
+      kept.push_back(std::move(rows[i]));
+      kept_index.push_back(row_index[i]);
+    }
+    rows = std::move(kept);
+    row_index = std::move(kept_index);
+    QUANTA_ASSIGN_OR_RETURN(writer, store_->BeginBatch());
+    QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, rows));
+  }
   QUANTA_ASSIGN_OR_RETURN(std::optional<std::int64_t> last_offset, store_->Offset(port_name));
   std::int64_t first_offset = last_offset ? *last_offset + 1 : 0;
-
-  std::vector<std::size_t> cast_failures;
-  std::vector<std::string> cast_reasons;
-  QUANTA_RETURN_IF_ERROR(
-      LoadInputs(writer->connection(), port, rows, &cast_failures, &cast_reasons));
-  for (std::size_t k = 0; k < cast_failures.size(); ++k) {
-    rejected.push_back({row_index[cast_failures[k]], cast_reasons[k]});
-  }
 
   for (const DatasetPlan& dataset : plan_.datasets) {
     Result<std::int64_t> staged =

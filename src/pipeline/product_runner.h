@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -76,9 +77,12 @@ class ProductRunner {
 
   ProductRunner(std::shared_ptr<const model::ProductFolder> folder, store::ProductStore* store,
                 PipelinePlan plan);
+  // Creates the batch's input tables and loads `rows` into the port's table.
   Status LoadInputs(engine::Connection& connection, const PortPlan& port,
-                    const std::vector<model::Json>& rows, std::vector<std::size_t>* failed,
-                    std::vector<std::string>* failure_reasons);
+                    const std::vector<model::Json>& rows);
+  // The rows DuckDB cannot load into the port's table, with DuckDB's reason, by index.
+  Result<std::vector<std::pair<std::size_t, std::string>>> FindUnloadableRows(
+      const PortPlan& port, const std::vector<model::Json>& rows);
 
   std::shared_ptr<const model::ProductFolder> folder_;
   store::ProductStore* store_;

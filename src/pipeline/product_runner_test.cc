@@ -155,6 +155,23 @@ TEST_F(ProductRunnerTest, ATransformFailingAtRunTimeKeepsNothingOfTheBatch) {
   EXPECT_THAT(Orders().rows, SizeIs(2));
 }
 
+TEST_F(ProductRunnerTest, AValueDuckDbCannotCastIsRejectedAloneAndTheRestCommits) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  // amount is DECIMAL(12,2): a JSON number, so the contract check passes, but too large.
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome outcome,
+      runner_->Ingest("order_events", {Event("o-1", "created", "2026-01-01T10:00:00Z"),
+                                       Event("o-2", "created", "2026-01-01T10:00:00Z", "1e15"),
+                                       Event("o-3", "created", "2026-01-01T10:00:00Z")}));
+  EXPECT_EQ(outcome.accepted, 2);
+  EXPECT_EQ(outcome.rejected, 1);
+  ASSERT_THAT(outcome.rejections, SizeIs(1));
+  EXPECT_EQ(outcome.rejections[0].index, 1u);
+  EXPECT_EQ(outcome.rejections[0].offset, 1);
+  EXPECT_THAT(Orders().rows, SizeIs(2));
+  EXPECT_EQ(store_->Head().version, 1);
+}
+
 TEST_F(ProductRunnerTest, AnUnknownPortIsNamed) {
   ASSERT_NO_FATAL_FAILURE(Open());
   Result<IngestOutcome> outcome = runner_->Ingest("nope", {"{}"});
