@@ -2,6 +2,8 @@
 # Runs every test on a fresh Debian 12 machine (as root): installs what is missing, builds,
 # then runs the unit tests, SQL logic tests and command-line tests (ctest), the unit tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer, and a short fuzzing run.
+# Last, the node benchmarks at their small sizes (bench/README.md), which print numbers and
+# assert nothing about time.
 #   QUANTA_FUZZ_SECONDS=N   how long the document-loader fuzzer runs (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +21,6 @@ ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== fuzzing the document loader for ${QUANTA_FUZZ_SECONDS:-60}s"
 scripts/fuzz.sh "${QUANTA_FUZZ_SECONDS:-60}"
+
+echo "== node benchmarks, small sizes (bench/node_bench.py --quick)"
+python3 bench/node_bench.py --quick
