@@ -100,6 +100,7 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
       new Node(std::move(config), std::move(data_directory), std::move(server)));
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
   QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir()));
+  node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   QUANTA_RETURN_IF_ERROR(AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_));
   return node;
 }

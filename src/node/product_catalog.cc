@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "governance/linter.h"
@@ -339,6 +340,41 @@ Status ProductCatalog::Undeploy(const std::string& domain, const std::string& na
   std::unique_lock lock(mutex_);
   load_errors_.erase(id);
   return Status::Ok();
+}
+
+ProductCatalog::~ProductCatalog() {
+  {
+    std::lock_guard lock(retention_mutex_);
+    stopping_ = true;
+  }
+  retention_wake_.notify_all();
+  if (retention_thread_.joinable()) retention_thread_.join();
+}
+
+void ProductCatalog::StartRetentionPass(std::chrono::seconds interval) {
+  if (retention_thread_.joinable()) return;
+  retention_thread_ = std::thread([this, interval] {
+    std::unique_lock lock(retention_mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      auto now =
+          std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+      for (const std::shared_ptr<DeployedProduct>& product : List()) {
+        Result<store::PurgeReport> purged = product->store->Purge(now);
+        if (!purged.ok()) {
+          std::cerr << fmt::format("quanta node: retention pass of {} failed: {}\n", product->id,
+                                   purged.status().message());
+        } else if (purged->Total() > 0) {
+          std::cerr << fmt::format(
+              "quanta node: retention removed {} row version(s) and {} dead letter(s) of {}\n",
+              purged->Total() - purged->dead_letters_removed, purged->dead_letters_removed,
+              product->id);
+        }
+      }
+      lock.lock();
+      retention_wake_.wait_for(lock, interval, [this] { return stopping_; });
+    }
+  });
 }
 
 std::shared_ptr<DeployedProduct> ProductCatalog::Find(std::string_view domain,

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -7,6 +9,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/diagnostic.h"
@@ -72,6 +75,14 @@ class ProductCatalog {
   /// Products found on disk that could not be opened: id -> why.
   std::map<std::string, std::string> load_errors() const;
 
+  /// Starts the retention pass: now and then every `interval`, each product's store removes
+  /// row versions and dead letters older than their retention (store::ProductStore::Purge).
+  /// What it removed, and any failure, is logged on stderr. Stopped by the destructor.
+  void StartRetentionPass(std::chrono::seconds interval);
+  ~ProductCatalog();
+  ProductCatalog(const ProductCatalog&) = delete;
+  ProductCatalog& operator=(const ProductCatalog&) = delete;
+
  private:
   explicit ProductCatalog(std::filesystem::path products_dir)
       : products_dir_(std::move(products_dir)) {}
@@ -84,6 +95,11 @@ class ProductCatalog {
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<DeployedProduct>, std::less<>> products_;
   std::map<std::string, std::string> load_errors_;
+
+  std::mutex retention_mutex_;
+  std::condition_variable retention_wake_;
+  bool stopping_ = false;  // guarded by retention_mutex_
+  std::thread retention_thread_;
 };
 
 /// Checks a domain or product name from a URL: 1-64 of [a-z0-9_-], starting with a letter or
