@@ -468,21 +468,8 @@ Result<store::AsOf> ParseAsOf(const HttpRequest& request, const ReadRequest& rea
 // ---------------------------------------------------------------------------------------------
 // Running a read
 
-// The column's value in a JSON row: numbers stay numbers, times are RFC 3339 strings.
 std::string JsonValueSql(const ReadColumn& column) {
-  if (column.type == "TIMESTAMP WITH TIME ZONE" || column.type == "TIMESTAMPTZ") {
-    return fmt::format(
-        "CASE WHEN isfinite({0}) THEN strftime(timezone('UTC', {0}), '%Y-%m-%dT%H:%M:%S.%fZ') "
-        "ELSE CAST({0} AS VARCHAR) END",
-        column.expression);
-  }
-  if (column.type == "TIMESTAMP") {
-    return fmt::format(
-        "CASE WHEN isfinite({0}) THEN strftime({0}, '%Y-%m-%dT%H:%M:%S.%f') "
-        "ELSE CAST({0} AS VARCHAR) END",
-        column.expression);
-  }
-  return column.expression;
+  return ports::JsonValueSql(column.expression, column.type);
 }
 
 // Checks that every literal of every filter converts to its column's type, so that a bad value
@@ -691,6 +678,22 @@ HttpResponse Answer(Result<HttpResponse> response) {
 }
 
 }  // namespace
+
+std::string JsonValueSql(std::string_view expression, std::string_view type) {
+  if (type == "TIMESTAMP WITH TIME ZONE" || type == "TIMESTAMPTZ") {
+    return fmt::format(
+        "CASE WHEN isfinite({0}) THEN strftime(timezone('UTC', {0}), '%Y-%m-%dT%H:%M:%S.%fZ') "
+        "ELSE CAST({0} AS VARCHAR) END",
+        expression);
+  }
+  if (type == "TIMESTAMP") {
+    return fmt::format(
+        "CASE WHEN isfinite({0}) THEN strftime({0}, '%Y-%m-%dT%H:%M:%S.%f') "
+        "ELSE CAST({0} AS VARCHAR) END",
+        expression);
+  }
+  return std::string(expression);
+}
 
 HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& store,
                               std::string_view dataset) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ports/http_message.h"
@@ -49,5 +50,10 @@ HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& s
 /// as ServeDatasetRead does; a cursor pins the reading to the dead letters of commits up to
 /// its version. Same formats, errors, threading and lifetime as ServeDatasetRead.
 HttpResponse ServeDeadLetters(const HttpRequest& request, store::ProductStore& store);
+
+/// SQL for the JSON value of `expression`, a column of DuckDB type `type`, as the reads above
+/// write it in a row: numbers stay numbers, TIMESTAMP WITH TIME ZONE becomes an RFC 3339 UTC
+/// string and TIMESTAMP an ISO 8601 string without zone; other types as DuckDB converts them.
+std::string JsonValueSql(std::string_view expression, std::string_view type);
 
 }  // namespace quanta::ports
