@@ -1,9 +1,13 @@
 #include "pipeline/product_runner.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "engine/database.h"
@@ -83,6 +87,11 @@ std::vector<std::string> ProductRunner::InputPorts() const {
   return names;
 }
 
+const model::SchemaObject* ProductRunner::InputObject(std::string_view port) const {
+  auto found = ports_.find(port);
+  return found == ports_.end() ? nullptr : found->second.object;
+}
+
 Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
                                  const std::vector<Json>& rows) {
   // Every input table exists in every batch, empty unless this port fills it, so that a
@@ -93,9 +102,38 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
                                                           ColumnDefinitions(*ref.object))));
   }
   if (rows.empty()) return Status::Ok();
-  Json all = Json::array();
-  for (const Json& row : rows) all.push_back(row);
-  return connection.Execute(InsertRowsSql(port.table, *port.object, all));
+  // The rows reach DuckDB as an NDJSON file that its JSON reader loads in bulk: several times
+  // faster than the same rows as one SQL literal, which the SQL parser would have to scan.
+  static std::atomic<std::uint64_t> counter{0};
+  std::filesystem::path file =
+      store_->path().parent_path() /
+      fmt::format(".ingest-{}-{}.ndjson", ::getpid(), counter.fetch_add(1));
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    for (const Json& row : rows) {
+      out << row.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+    }
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(file, ignored);
+      return Status::IoError("{}: cannot write the batch's rows (is the disk full?)",
+                             file.string());
+    }
+  }
+  std::string columns;
+  for (const model::Property& property : port.object->properties) {
+    if (!property.name || property.name->empty()) continue;
+    columns += (columns.empty() ? "" : ", ") + engine::QuoteLiteral(*property.name) + ": " +
+               engine::QuoteLiteral(model::DuckdbTypeFor(property));
+  }
+  Status loaded = connection.Execute(fmt::format(
+      "INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
+      "maximum_object_size = 67108864)",
+      engine::QuoteIdentifier(port.table), engine::QuoteLiteral(file.string()), columns));
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
+  return loaded;
 }
 
 Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnloadableRows(

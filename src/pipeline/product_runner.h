@@ -67,6 +67,8 @@ class ProductRunner {
   store::ProductStore& store() const { return *store_; }
   /// The names of the input ports that take records.
   std::vector<std::string> InputPorts() const;
+  /// The schema object whose records `port` takes, or nullptr for an unknown port.
+  const model::SchemaObject* InputObject(std::string_view port) const;
 
  private:
   struct PortPlan {
