@@ -101,7 +101,9 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
   QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir()));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
-  QUANTA_RETURN_IF_ERROR(AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_));
+  node->drop_folders_ = std::make_unique<DropFolders>(node->data_dir(), *node->catalog_);
+  QUANTA_RETURN_IF_ERROR(
+      AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_, node->data_dir()));
   return node;
 }
 
@@ -181,6 +183,7 @@ Status Node::Start() {
       .WithLabels({})
       .Set(std::chrono::duration<double>(started_at_.time_since_epoch()).count());
   QUANTA_RETURN_IF_ERROR(server_->Start());
+  drop_folders_->Start(std::chrono::seconds(1));
   state_ = NodeState::kReady;
   return Status::Ok();
 }

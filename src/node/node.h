@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "node/data_directory.h"
+#include "node/drop_folder.h"
 #include "node/metrics.h"
 #include "node/node_config.h"
 #include "node/product_catalog.h"
@@ -42,6 +43,8 @@ class Node {
   ports::HttpRouter& router();
   /// The products deployed on the node.
   ProductCatalog& catalog() { return *catalog_; }
+  /// The drop folders of the products' file input ports.
+  DropFolders& drop_folders() { return *drop_folders_; }
   /// The node's metrics; modules add their families and update them from any thread.
   MetricsRegistry& metrics() { return metrics_; }
 
@@ -73,6 +76,7 @@ class Node {
   std::unique_ptr<DataDirectory> data_directory_;
   // Declared before the server so that it closes after the server has stopped.
   std::unique_ptr<ProductCatalog> catalog_;
+  std::unique_ptr<DropFolders> drop_folders_;  // stops before the catalog closes
   MetricsRegistry metrics_;
   std::unique_ptr<ports::HttpServer> server_;
   std::atomic<NodeState> state_{NodeState::kOpened};

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "ports/change_stream.h"
+#include "ports/dataset_export.h"
 #include "ports/dataset_port.h"
 #include "ports/http_error.h"
 #include "ports/ingest_port.h"
@@ -116,8 +118,8 @@ json ProductStatusToJson(DeployedProduct& product) {
   return result;
 }
 
-Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog,
-                        ProductMetrics& metrics) {
+Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, ProductMetrics& metrics,
+                        const std::filesystem::path& data_dir) {
   ports::RouteOptions blocking{ports::HandlerMode::kBlocking, std::nullopt};
   // Deploys and ingest batches are bounded by the node's http.limits.maxBodyBytes, which the
   // operator sets; producers send larger data in several batches.
@@ -187,6 +189,26 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog,
       [&catalog](const ports::HttpRequest& request) {
         return WithProduct(catalog, request, [&](DeployedProduct& product) {
           return ports::ServeDeadLetters(request, *product.store);
+        });
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", product_path + "/datasets/{name}/export",
+      [&catalog, exports_dir = data_dir / "exports"](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [&](DeployedProduct& product) {
+          // Domain and product names were checked as folder names when the product deployed.
+          std::filesystem::path folder =
+              exports_dir / request.PathParam("domain") / request.PathParam("product");
+          return ports::ServeDatasetExport(request, *product.store, folder, product.id,
+                                           request.PathParam("name"));
+        });
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", product_path + "/datasets/{name}/changes",
+      [&catalog](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [&](DeployedProduct& product) {
+          return ports::ServeChangeStream(request, *product.store, request.PathParam("name"));
         });
       },
       blocking));

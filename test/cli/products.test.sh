@@ -140,5 +140,55 @@ expect "after a restart the version history is kept" 0 '"status":"created"' -- \
   curl -sS --max-time 10 "$orders/datasets/orders?order_id=eq.o-1&version=1"
 expect "DELETE undeploys" 0 '"undeployed":true' -- curl -sS --max-time 30 -X DELETE "$orders"
 expect "an undeployed product is gone" 0 '"status":404' -- curl -sS --max-time 10 "$orders"
+
+# Parquet export and the change stream, on the product deployed again with its kept data
+# (versions 1 and 2 above).
+expect "a product deployed again keeps its data" 0 '^20[01] .*"deployed":true' -- \
+  put_product "$products_dir/orders.json" "$orders"
+expect "export writes Parquet at the latest version and answers the manifest" 0 \
+  '"files":\[\{"bytes":[1-9][0-9]*,"path":"[^"]*/exports/orders/orders/orders/v2/part-0.parquet","rows":2\}\].*"rowCount":2.*"sinceVersion":null.*"version":2' -- \
+  curl -sS --max-time 30 "$orders/datasets/orders/export?format=parquet"
+expect "the exported file and its manifest are on the node's disk" 0 "" -- \
+  test -s "$products_dir/data/exports/orders/orders/orders/v2/part-0.parquet" -a \
+  -s "$products_dir/data/exports/orders/orders/orders/v2/manifest.json"
+expect "an incremental export holds the changes since a version" 0 \
+  '"rowCount":2.*"_quanta_change".*"sinceVersion":1.*"version":2' -- \
+  curl -sS --max-time 30 "$orders/datasets/orders/export?since=1"
+expect "an export of a version that does not exist is a 422" 0 '"status":422' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders/export?version=99"
+expect "the change stream replays every commit from a version" 0 \
+  'id: 1 event: commit data: \{"version":1.*id: 2 event: commit data: \{"version":2,.*"op":"delete".*"op":"insert"' -- \
+  bash -c "curl -sS -N --max-time 2 '$orders/datasets/orders/changes?since_version=0' \
+    > '$products_dir/changes.txt'; tr '\n' ' ' < '$products_dir/changes.txt'"
+expect "the change stream resumes after Last-Event-ID" 0 '^ *id: 2 event: commit data: \{"version":2' -- \
+  bash -c "curl -sS -N --max-time 2 -H 'Last-Event-ID: 1' \
+    '$orders/datasets/orders/changes?since_version=0' > '$products_dir/resumed.txt'; \
+    grep -v '^:' '$products_dir/resumed.txt' | tr '\n' ' '"
+
+# A file input port's drop folder: a CSV dropped there is ingested and moved to done/.
+deploy_body "$repo/examples/customers/demographics" > "$products_dir/demographics.json"
+demographics="$products_url/v1/products/customers/demographics"
+expect "the demographics product deploys" 0 '^201 ' -- \
+  put_product "$products_dir/demographics.json" "$demographics"
+drops="$products_dir/data/drops/customers/demographics/demographic_drops"
+for _ in $(seq 1 50); do [[ -d "$drops" ]] && break; sleep 0.1; done
+{
+  echo 'customer_id,email,birth_date,country,gender,income_band,updated_at'
+  echo 'c-1,ana@example.com,1990-02-01,PT,female,middle,2026-03-01T10:00:00Z'
+  echo 'c-2,bo@example.com,1990-02-30,SE,male,high,2026-03-01T10:00:00Z'
+  echo 'c-3,cy@example.com,,NL,,,2026-03-01T10:00:00Z'
+} > "$drops/.drop-2026-03-01.csv"
+mv "$drops/.drop-2026-03-01.csv" "$drops/drop-2026-03-01.csv"
+for _ in $(seq 1 100); do [[ -f "$drops/done/drop-2026-03-01.csv" ]] && break; sleep 0.1; done
+expect "a dropped CSV is ingested and moved to done/" 0 "" -- \
+  test -f "$drops/done/drop-2026-03-01.csv"
+expect "its bad row is a dead letter naming the value" 0 'birth_date: expected a date.*1990-02-30' -- \
+  curl -sS --max-time 10 "$demographics/deadletters"
+expect "its good rows are in the status" 0 '"committed":2,.*"received":3,"rejected":1' -- \
+  curl -sS --max-time 10 "$demographics"
+printf 'not a parquet file' > "$drops/broken.parquet"
+for _ in $(seq 1 100); do [[ -f "$drops/failed/broken.parquet.error.txt" ]] && break; sleep 0.1; done
+expect "an unreadable drop goes to failed/ with the reason" 0 "broken.parquet: cannot be read" -- \
+  cat "$drops/failed/broken.parquet.error.txt"
 kill -TERM "$products_pid"
 wait "$products_pid"

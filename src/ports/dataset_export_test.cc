@@ -1,0 +1,192 @@
+#include "ports/dataset_export.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "engine/database.h"
+#include "ports/http_target.h"
+#include "store/store_fixture.h"
+#include "testing/matchers.h"
+
+namespace quanta::ports {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using store::testing::TemporaryFolder;
+using ::testing::HasSubstr;
+
+class DatasetExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::StoreOptions options;
+    options.open_check = store::OpenCheck::kQuick;
+    options.settings = {{"threads", "2"}};
+    ASSERT_OK_AND_ASSIGN(store_,
+                         store::ProductStore::Open(folder_.path() / "orders.duckdb",
+                                                   store::testing::OrdersLayout(), options));
+  }
+
+  // Commits `orders` rows given as SQL VALUES tuples (order_id, status, amount).
+  void Commit(std::string_view values) {
+    ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginBatch());
+    ASSERT_OK(writer->StageRows(
+        "orders", fmt::format("SELECT * FROM (VALUES {}) AS v(order_id, status, amount)", values)));
+    ASSERT_OK(writer->Commit());
+  }
+
+  fs::path Exports() const { return folder_.path() / "exports" / "orders" / "orders"; }
+
+  Result<json> Export(std::optional<std::int64_t> version,
+                      std::optional<std::int64_t> since = std::nullopt) {
+    return ExportDataset(*store_, Exports(), {"orders/orders", "orders", version, since});
+  }
+
+  // Rows of a Parquet file as DuckDB reads it, ordered, as "a|b|c" lines.
+  static std::vector<std::string> ParquetRows(const std::string& path, std::string_view columns) {
+    std::vector<std::string> lines;
+    Result<std::unique_ptr<engine::Database>> database = engine::Database::Open();
+    EXPECT_OK(database);
+    if (!database.ok()) return lines;
+    Result<std::unique_ptr<engine::Connection>> connection = (*database)->Connect();
+    EXPECT_OK(connection);
+    if (!connection.ok()) return lines;
+    Result<engine::QueryResult> result =
+        (*connection)
+            ->Query(fmt::format("SELECT {} FROM read_parquet({}) ORDER BY ALL", columns,
+                                engine::QuoteLiteral(path)));
+    EXPECT_OK(result);
+    if (!result.ok()) return lines;
+    for (const auto& row : result->rows) {
+      std::string line;
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        if (i > 0) line += '|';
+        line += row[i].value_or("NULL");
+      }
+      lines.push_back(line);
+    }
+    return lines;
+  }
+
+  TemporaryFolder folder_;
+  std::unique_ptr<store::ProductStore> store_;
+};
+
+TEST_F(DatasetExportTest, ExportsTheWholeDatasetAtAVersionWithAManifest) {
+  Commit("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
+  Commit("('o-1', 'shipped', 10.5), ('o-3', 'created', 30)");
+
+  ASSERT_OK_AND_ASSIGN(json manifest, Export(std::nullopt));
+  EXPECT_EQ(manifest["dataset"], "orders");
+  EXPECT_EQ(manifest["product"], "orders/orders");
+  EXPECT_EQ(manifest["version"], 2);
+  EXPECT_TRUE(manifest["sinceVersion"].is_null());
+  EXPECT_EQ(manifest["rowCount"], 3);
+  ASSERT_EQ(manifest["files"].size(), 1u);
+  std::string path = manifest["files"][0]["path"];
+  EXPECT_EQ(fs::path(path), fs::absolute(Exports() / "orders" / "v2" / "part-0.parquet"));
+  EXPECT_EQ(manifest["files"][0]["rows"], 3);
+  EXPECT_EQ(manifest["files"][0]["bytes"], fs::file_size(path));
+  json schema = json::array({{{"name", "order_id"}, {"type", "VARCHAR"}},
+                             {{"name", "status"}, {"type", "VARCHAR"}},
+                             {{"name", "amount"}, {"type", "DECIMAL(10,2)"}}});
+  EXPECT_EQ(manifest["schema"], schema);
+  EXPECT_THAT(
+      ParquetRows(path, "*"),
+      ::testing::ElementsAre("o-1|shipped|10.50", "o-2|created|20.00", "o-3|created|30.00"));
+
+  // The manifest on disk is the one answered.
+  std::ifstream in(Exports() / "orders" / "v2" / "manifest.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(json::parse(text.str()), manifest);
+
+  // An older version is the dataset as it was then.
+  ASSERT_OK_AND_ASSIGN(json first, Export(1));
+  EXPECT_EQ(first["rowCount"], 2);
+  EXPECT_THAT(ParquetRows(first["files"][0]["path"], "status"),
+              ::testing::ElementsAre("created", "created"));
+}
+
+TEST_F(DatasetExportTest, ExportsTheChangesSinceAVersion) {
+  Commit("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
+  Commit("('o-1', 'shipped', 10.5)");
+  Commit("('o-3', 'created', 30)");
+
+  ASSERT_OK_AND_ASSIGN(json manifest, Export(3, 1));
+  EXPECT_EQ(manifest["version"], 3);
+  EXPECT_EQ(manifest["sinceVersion"], 1);
+  // Version 2 replaced o-1 (a delete and an insert), version 3 added o-3.
+  EXPECT_EQ(manifest["rowCount"], 3);
+  EXPECT_EQ(manifest["schema"][1]["name"], "_quanta_change");
+  std::string path = manifest["files"][0]["path"];
+  EXPECT_THAT(path, HasSubstr("/orders/v3-since1/part-0.parquet"));
+  EXPECT_THAT(ParquetRows(path, "_quanta_version, _quanta_change, order_id, status"),
+              ::testing::ElementsAre("2|delete|o-1|created", "2|insert|o-1|shipped",
+                                     "3|insert|o-3|created"));
+}
+
+TEST_F(DatasetExportTest, ExportingTheSameVersionTwiceReusesTheFiles) {
+  Commit("('o-1', 'created', 10.5)");
+  ASSERT_OK_AND_ASSIGN(json first, Export(1));
+  std::string path = first["files"][0]["path"];
+  auto written = fs::last_write_time(path);
+  Commit("('o-2', 'created', 20)");
+
+  ASSERT_OK_AND_ASSIGN(json again, Export(1));
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(fs::last_write_time(path), written);
+  // No temporary folders are left behind.
+  int entries = 0;
+  for (const auto& entry : fs::directory_iterator(Exports() / "orders")) {
+    EXPECT_EQ(entry.path().filename().string().rfind(".tmp", 0), std::string::npos);
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
+  Commit("('o-1', 'created', 10.5)");
+  Result<json> future = Export(5);
+  EXPECT_EQ(future.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_THAT(future.status().message(), HasSubstr("version 5 does not exist yet"));
+  Result<json> backwards = Export(1, 2);
+  EXPECT_FALSE(backwards.ok());
+  Result<json> unknown = ExportDataset(*store_, Exports(), {"orders/orders", "nope", {}, {}});
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(fs::exists(Exports() / "nope"));
+}
+
+TEST_F(DatasetExportTest, ServesTheManifestOverHttpAndNamesBadParameters) {
+  Commit("('o-1', 'created', 10.5)");
+  auto serve = [&](std::string_view query) {
+    HttpRequest request;
+    request.method = "GET";
+    request.target = fmt::format("/v1/products/orders/orders/datasets/orders/export?{}", query);
+    Result<HttpTarget> parsed = ParseHttpTarget(request.target);
+    EXPECT_OK(parsed);
+    if (parsed.ok()) request.query = parsed->query;
+    return ServeDatasetExport(request, *store_, Exports(), "orders/orders", "orders");
+  };
+  HttpResponse ok = serve("format=parquet&version=1");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body)["rowCount"], 1);
+
+  HttpResponse csv = serve("format=csv");
+  EXPECT_EQ(csv.status, 400);
+  EXPECT_THAT(csv.body, HasSubstr("format=parquet"));
+  HttpResponse bad_version = serve("version=x");
+  EXPECT_EQ(bad_version.status, 400);
+  EXPECT_THAT(bad_version.body, HasSubstr("query parameter version"));
+  HttpResponse future = serve("version=9");
+  EXPECT_EQ(future.status, 422);
+}
+
+}  // namespace
+}  // namespace quanta::ports
