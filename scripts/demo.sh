@@ -109,6 +109,16 @@ for version in "$before" current; do
 done
 
 echo
+echo "-- a Parquet export of orders at the current version, with the manifest another engine follows"
+curl -sS "$QUANTA_NODE/v1/products/orders/orders/datasets/orders/export?format=parquet" |
+  python3 -c 'import json, sys
+manifest = json.load(sys.stdin)
+print("  version %s, %s rows, columns: %s" % (manifest["version"], manifest["rowCount"],
+      ", ".join(column["name"] for column in manifest["schema"])))
+for part in manifest["files"]:
+    print("  %s (%s rows, %s bytes)" % (part["path"], part["rows"], part["bytes"]))' || failed=1
+
+echo
 if ((failed)); then
   echo "demo: some products did not pass lint, test or deploy, or ingest failed (see above)"
   exit 1
