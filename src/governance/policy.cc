@@ -10,6 +10,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/ascii.h"
+
 namespace quanta::governance {
 namespace {
 
@@ -31,16 +33,6 @@ Diagnostic PolicyError(const std::string& file, int line, std::string message,
   return diagnostic;
 }
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // "id: owner-required" -> {"id", "owner-required"}; nullopt when the comment is free text
 // rather than a `key: value` header line.
 std::optional<std::pair<std::string, std::string>> HeaderField(std::string_view comment) {
@@ -52,7 +44,7 @@ std::optional<std::pair<std::string, std::string>> HeaderField(std::string_view 
       return std::nullopt;
     }
   }
-  return std::make_pair(std::string(key), std::string(Trim(comment.substr(colon + 1))));
+  return std::make_pair(std::string(key), std::string(TrimBlanks(comment.substr(colon + 1))));
 }
 
 bool IsValidId(std::string_view id) {
@@ -62,16 +54,9 @@ bool IsValidId(std::string_view id) {
   });
 }
 
-std::string Lowercase(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
-}
-
 int FindColumn(const engine::QueryResult& result, std::string_view name) {
   for (std::size_t i = 0; i < result.columns.size(); ++i) {
-    if (Lowercase(result.columns[i].name) == name) return static_cast<int>(i);
+    if (AsciiLower(result.columns[i].name) == name) return static_cast<int>(i);
   }
   return -1;
 }
@@ -195,7 +180,7 @@ ParsedPolicy ParsePolicy(std::string_view text, const std::string& file) {
   while (in_header && position < text.size()) {
     std::size_t end = text.find('\n', position);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = Trim(text.substr(position, end - position));
+    std::string_view line = TrimBlanks(text.substr(position, end - position));
     ++line_number;
     if (!line.empty() && !line.starts_with("--")) {
       body_start = position;
@@ -204,7 +189,7 @@ ParsedPolicy ParsePolicy(std::string_view text, const std::string& file) {
       break;
     }
     if (line.starts_with("--")) {
-      if (auto field = HeaderField(Trim(line.substr(2)))) {
+      if (auto field = HeaderField(TrimBlanks(line.substr(2)))) {
         const auto& [key, value] = *field;
         if (key == "id") {
           policy.id = value;
@@ -250,7 +235,7 @@ ParsedPolicy ParsePolicy(std::string_view text, const std::string& file) {
                     "write `-- severity: blocking` or `-- severity: warning`");
     return parsed;
   }
-  policy.sql = std::string(Trim(text.substr(std::min(body_start, text.size()))));
+  policy.sql = std::string(TrimBlanks(text.substr(std::min(body_start, text.size()))));
   if (policy.sql.empty()) {
     parsed.error = PolicyError(file, line_number,
                                fmt::format("policy '{}' has no query after its header", policy.id));

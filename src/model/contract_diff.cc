@@ -11,25 +11,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/ascii.h"
 #include "model/property_constraints.h"
 #include "model/type_mapping.h"
 
 namespace quanta::model {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
-}
-
-std::string Upper(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::toupper(c); });
-  return result;
-}
 
 // Compares JSON values as data: the order of object keys does not matter.
 bool SameData(const Json& a, const Json& b) {
@@ -427,8 +414,8 @@ class Differ {
                       Show(OptionalJson(new_property.logical_type)), new_type),
           {}, old_property.pointer, new_property.pointer);
     }
-    std::string old_physical = Upper(old_property.physical_type.value_or(""));
-    std::string new_physical = Upper(new_property.physical_type.value_or(""));
+    std::string old_physical = AsciiUpper(old_property.physical_type.value_or(""));
+    std::string new_physical = AsciiUpper(new_property.physical_type.value_or(""));
     if (old_physical != new_physical) {
       Add(ChangeKind::kPhysicalTypeChanged, path + ".physicalType",
           OptionalJson(old_property.physical_type), OptionalJson(new_property.physical_type),
@@ -654,7 +641,7 @@ class Differ {
     for (const SlaProperty& old_sla : old_contract.sla_properties) {
       std::string key = SlaKey(old_sla);
       if (find(new_by_key, key)) continue;
-      std::string name = Lower(old_sla.property.value_or(""));
+      std::string name = AsciiLower(old_sla.property.value_or(""));
       Breaks breaks;
       if (name == "retention") breaks.consumer = "consumers are no longer promised any history";
       if (name == "latency") breaks.consumer = "consumers are no longer promised fresh data";
@@ -675,7 +662,7 @@ class Differ {
         continue;
       }
       if (SameSla(*old_sla, new_sla)) continue;
-      std::string name = Lower(new_sla.property.value_or(""));
+      std::string name = AsciiLower(new_sla.property.value_or(""));
       if (name == "retention" || name == "latency") {
         DurationScale scale =
             name == "retention" ? DurationScale::kRetention : DurationScale::kLatency;
@@ -795,7 +782,7 @@ std::optional<double> IsoDurationSeconds(std::string_view text) {
 }  // namespace
 
 Result<CompatibilityMode> ParseCompatibilityMode(std::string_view text) {
-  std::string wanted = Upper(text);
+  std::string wanted = AsciiUpper(text);
   std::replace(wanted.begin(), wanted.end(), '-', '_');
   std::string names;
   for (const ModeName& entry : kModeNames) {
@@ -911,7 +898,7 @@ Json ChangeToJson(const ContractChange& change) {
 std::optional<double> SlaDurationSeconds(const Json& value, const std::optional<std::string>& unit,
                                          DurationScale scale) {
   double amount;
-  std::string name = unit ? Lower(*unit) : "";
+  std::string name = unit ? AsciiLower(*unit) : "";
   if (value.is_number()) {
     amount = value.get<double>();
   } else if (value.is_string()) {
@@ -923,7 +910,7 @@ std::optional<double> SlaDurationSeconds(const Json& value, const std::optional<
     amount = std::strtod(text.c_str(), &end);
     if (end == text.c_str()) return std::nullopt;
     // The unit may be written in the value: "3y", "90 days".
-    std::string suffix = Lower(std::string_view(end));
+    std::string suffix = AsciiLower(std::string_view(end));
     suffix.erase(0, suffix.find_first_not_of(' '));
     if (!suffix.empty()) {
       if (unit) return std::nullopt;

@@ -7,18 +7,12 @@
 #include <regex>
 #include <set>
 
+#include "base/ascii.h"
 #include "model/property_constraints.h"
 #include "model/type_mapping.h"
 
 namespace quanta::model {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
-}
 
 std::string ObjectPath(const SchemaObject& object) { return "schema[" + *object.name + "]"; }
 
@@ -455,7 +449,7 @@ class Exporter {
       std::smatch match;
       std::string physical = property.physical_type.value_or("");
       if (std::regex_match(physical, match, kSized)) {
-        std::string kind = Lower(match[1].str());
+        std::string kind = AsciiLower(match[1].str());
         bool fixed = kind == "char" || kind == "character";
         return fmt::format("{}({})", fixed ? "CHAR" : "VARCHAR", match[2].str());
       }
@@ -525,7 +519,7 @@ class Exporter {
 }  // namespace
 
 Result<ExportFormat> ParseExportFormat(std::string_view text) {
-  std::string name = Lower(text);
+  std::string name = AsciiLower(text);
   if (name == "jsonschema" || name == "json-schema") return ExportFormat::kJsonSchema;
   if (name == "avro") return ExportFormat::kAvro;
   if (name == "sql") return ExportFormat::kSql;
@@ -534,7 +528,7 @@ Result<ExportFormat> ParseExportFormat(std::string_view text) {
 }
 
 Result<SqlDialect> ParseSqlDialect(std::string_view text) {
-  std::string name = Lower(text);
+  std::string name = AsciiLower(text);
   if (name == "postgres" || name == "postgresql") return SqlDialect::kPostgres;
   if (name == "duckdb") return SqlDialect::kDuckdb;
   return Status::Usage("unknown SQL dialect '{}'; use postgres or duckdb", text);

@@ -8,25 +8,12 @@
 #include <set>
 #include <vector>
 
+#include "base/ascii.h"
 #include "model/property_constraints.h"
 #include "model/type_mapping.h"
 
 namespace quanta::model {
 namespace {
-
-std::string Upper(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::toupper(c); });
-  return result;
-}
-
-std::string Trim(std::string_view text) {
-  std::size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  std::size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
 
 // Splits "a INTEGER, b STRUCT(c INTEGER, d VARCHAR)" at the commas outside parentheses and
 // quotes.
@@ -45,13 +32,13 @@ std::vector<std::string> SplitTopLevel(std::string_view text) {
     if (c == '(') ++depth;
     if (c == ')') --depth;
     if (c == ',' && depth == 0) {
-      parts.push_back(Trim(current));
+      parts.push_back(std::string(TrimBlanks(current)));
       current.clear();
       continue;
     }
     current += c;
   }
-  if (!Trim(current).empty()) parts.push_back(Trim(current));
+  if (!TrimBlanks(current).empty()) parts.push_back(std::string(TrimBlanks(current)));
   return parts;
 }
 
@@ -692,8 +679,8 @@ Property PropertyFromDuckdbType(const std::string& name, std::string_view duckdb
   Property property;
   if (!name.empty()) property.name = name;
   property.key_order = kPropertyKeyOrder;
-  std::string type = Trim(duckdb_type);
-  std::string upper = Upper(type);
+  std::string type = std::string(TrimBlanks(duckdb_type));
+  std::string upper = AsciiUpper(type);
   if (upper.size() > 2 && upper.substr(upper.size() - 2) == "[]") {
     property.logical_type = "array";
     Property items =
@@ -714,7 +701,7 @@ Property PropertyFromDuckdbType(const std::string& name, std::string_view duckdb
         rest = space == std::string::npos ? std::string_view() : rest.substr(space);
       }
       property.properties.push_back(
-          PropertyFromDuckdbType(field_name, Trim(rest), keep_physical_type));
+          PropertyFromDuckdbType(field_name, std::string(TrimBlanks(rest)), keep_physical_type));
     }
     property.had_properties = !property.properties.empty();
     return property;

@@ -1,28 +1,16 @@
 #include "model/type_mapping.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
 #include <vector>
 
-#include <fmt/format.h>
+#include "base/ascii.h"
 
 namespace quanta::model {
 namespace {
-
-std::string Upper(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::toupper(c); });
-  return result;
-}
-
-std::string Trim(std::string_view text) {
-  std::size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  std::size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
 
 struct Alias {
   const char* name;
@@ -31,33 +19,66 @@ struct Alias {
 
 // SQL, PostgreSQL, Avro and JSON spellings of column types, and the DuckDB type of each.
 constexpr Alias kAliases[] = {
-    {"VARCHAR", "VARCHAR"},       {"CHAR", "VARCHAR"},           {"CHARACTER", "VARCHAR"},
-    {"CHARACTER VARYING", "VARCHAR"}, {"NVARCHAR", "VARCHAR"},   {"NCHAR", "VARCHAR"},
-    {"TEXT", "VARCHAR"},          {"STRING", "VARCHAR"},         {"BPCHAR", "VARCHAR"},
-    {"TINYINT", "TINYINT"},       {"INT1", "TINYINT"},           {"SMALLINT", "SMALLINT"},
-    {"INT2", "SMALLINT"},         {"INT", "INTEGER"},            {"INTEGER", "INTEGER"},
-    {"INT4", "INTEGER"},          {"BIGINT", "BIGINT"},          {"INT8", "BIGINT"},
-    {"LONG", "BIGINT"},           {"HUGEINT", "HUGEINT"},        {"UBIGINT", "UBIGINT"},
-    {"UINTEGER", "UINTEGER"},     {"USMALLINT", "USMALLINT"},    {"UTINYINT", "UTINYINT"},
-    {"DECIMAL", "DECIMAL(18,3)"}, {"NUMERIC", "DECIMAL(18,3)"},  {"NUMBER", "DOUBLE"},
-    {"REAL", "FLOAT"},            {"FLOAT", "FLOAT"},            {"FLOAT4", "FLOAT"},
-    {"DOUBLE", "DOUBLE"},         {"DOUBLE PRECISION", "DOUBLE"}, {"FLOAT8", "DOUBLE"},
-    {"BOOLEAN", "BOOLEAN"},       {"BOOL", "BOOLEAN"},           {"DATE", "DATE"},
-    {"TIME", "TIME"},             {"TIMESTAMP", "TIMESTAMP"},    {"DATETIME", "TIMESTAMP"},
+    {"VARCHAR", "VARCHAR"},
+    {"CHAR", "VARCHAR"},
+    {"CHARACTER", "VARCHAR"},
+    {"CHARACTER VARYING", "VARCHAR"},
+    {"NVARCHAR", "VARCHAR"},
+    {"NCHAR", "VARCHAR"},
+    {"TEXT", "VARCHAR"},
+    {"STRING", "VARCHAR"},
+    {"BPCHAR", "VARCHAR"},
+    {"TINYINT", "TINYINT"},
+    {"INT1", "TINYINT"},
+    {"SMALLINT", "SMALLINT"},
+    {"INT2", "SMALLINT"},
+    {"INT", "INTEGER"},
+    {"INTEGER", "INTEGER"},
+    {"INT4", "INTEGER"},
+    {"BIGINT", "BIGINT"},
+    {"INT8", "BIGINT"},
+    {"LONG", "BIGINT"},
+    {"HUGEINT", "HUGEINT"},
+    {"UBIGINT", "UBIGINT"},
+    {"UINTEGER", "UINTEGER"},
+    {"USMALLINT", "USMALLINT"},
+    {"UTINYINT", "UTINYINT"},
+    {"DECIMAL", "DECIMAL(18,3)"},
+    {"NUMERIC", "DECIMAL(18,3)"},
+    {"NUMBER", "DOUBLE"},
+    {"REAL", "FLOAT"},
+    {"FLOAT", "FLOAT"},
+    {"FLOAT4", "FLOAT"},
+    {"DOUBLE", "DOUBLE"},
+    {"DOUBLE PRECISION", "DOUBLE"},
+    {"FLOAT8", "DOUBLE"},
+    {"BOOLEAN", "BOOLEAN"},
+    {"BOOL", "BOOLEAN"},
+    {"DATE", "DATE"},
+    {"TIME", "TIME"},
+    {"TIMESTAMP", "TIMESTAMP"},
+    {"DATETIME", "TIMESTAMP"},
     {"TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP"},
     {"TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"},
     {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE"},
-    {"TIMESTAMP_NTZ", "TIMESTAMP"}, {"TIMESTAMP_LTZ", "TIMESTAMP WITH TIME ZONE"},
+    {"TIMESTAMP_NTZ", "TIMESTAMP"},
+    {"TIMESTAMP_LTZ", "TIMESTAMP WITH TIME ZONE"},
     {"TIMESTAMP_TZ", "TIMESTAMP WITH TIME ZONE"},
-    {"INTERVAL", "INTERVAL"},     {"UUID", "UUID"},              {"JSON", "JSON"},
-    {"JSONB", "JSON"},            {"BLOB", "BLOB"},              {"BYTEA", "BLOB"},
-    {"BYTES", "BLOB"},            {"BINARY", "BLOB"},            {"VARBINARY", "BLOB"},
+    {"INTERVAL", "INTERVAL"},
+    {"UUID", "UUID"},
+    {"JSON", "JSON"},
+    {"JSONB", "JSON"},
+    {"BLOB", "BLOB"},
+    {"BYTEA", "BLOB"},
+    {"BYTES", "BLOB"},
+    {"BINARY", "BLOB"},
+    {"VARBINARY", "BLOB"},
 };
 
 }  // namespace
 
 std::optional<std::string> DuckdbTypeFromPhysical(std::string_view physical_type) {
-  std::string text = Upper(Trim(physical_type));
+  std::string text = AsciiUpper(TrimBlanks(physical_type));
   if (text.empty()) return std::nullopt;
   // Arrays: "INT[]", "ARRAY<INT>".
   if (text.size() > 2 && text.substr(text.size() - 2) == "[]") {
@@ -72,7 +93,8 @@ std::optional<std::string> DuckdbTypeFromPhysical(std::string_view physical_type
     if (!inner) return std::nullopt;
     return *inner + "[]";
   }
-  static const std::regex kDecimal("^(DECIMAL|NUMERIC|NUMBER)\\s*\\(\\s*(\\d+)\\s*(,\\s*(\\d+)\\s*)?\\)$");
+  static const std::regex kDecimal(
+      "^(DECIMAL|NUMERIC|NUMBER)\\s*\\(\\s*(\\d+)\\s*(,\\s*(\\d+)\\s*)?\\)$");
   if (std::regex_match(text, match, kDecimal)) {
     int precision = std::stoi(match[2].str());
     int scale = match[4].matched ? std::stoi(match[4].str()) : 0;
@@ -147,7 +169,7 @@ std::string DuckdbTypeFor(const Property& property) {
 }
 
 std::string LogicalTypeForDuckdb(std::string_view duckdb_type) {
-  std::string type = Upper(Trim(duckdb_type));
+  std::string type = AsciiUpper(TrimBlanks(duckdb_type));
   if (type.size() > 2 && type.substr(type.size() - 2) == "[]") return "array";
   if (type.rfind("STRUCT", 0) == 0 || type.rfind("MAP", 0) == 0 || type == "JSON") return "object";
   if (type == "BOOLEAN") return "boolean";
@@ -183,8 +205,8 @@ bool ParseDecimal(const std::string& type, int* precision, int* scale) {
 }  // namespace
 
 bool IsSafeWidening(std::string_view from_text, std::string_view to_text) {
-  std::string from = Upper(Trim(from_text));
-  std::string to = Upper(Trim(to_text));
+  std::string from = AsciiUpper(TrimBlanks(from_text));
+  std::string to = AsciiUpper(TrimBlanks(to_text));
   if (from == to) return true;
   int from_rank = IntegerRank(from);
   int to_rank = IntegerRank(to);
@@ -207,10 +229,9 @@ bool IsSafeWidening(std::string_view from_text, std::string_view to_text) {
 }
 
 bool IsNestedDuckdbType(std::string_view duckdb_type) {
-  std::string type = Upper(Trim(duckdb_type));
+  std::string type = AsciiUpper(TrimBlanks(duckdb_type));
   return (type.size() > 2 && type.substr(type.size() - 2) == "[]") ||
-         type.rfind("STRUCT", 0) == 0 || type.rfind("MAP", 0) == 0 ||
-         type.rfind("UNION", 0) == 0;
+         type.rfind("STRUCT", 0) == 0 || type.rfind("MAP", 0) == 0 || type.rfind("UNION", 0) == 0;
 }
 
 namespace {
@@ -218,10 +239,10 @@ namespace {
 struct ScalarMapping {
   const char* duckdb;
   const char* postgres;
-  const char* avro;            // an Avro primitive name
-  const char* avro_logical;    // Avro logicalType on top of it, or ""
-  const char* json_type;       // JSON Schema type, or "" for any value
-  const char* json_format;     // JSON Schema format, or ""
+  const char* avro;          // an Avro primitive name
+  const char* avro_logical;  // Avro logicalType on top of it, or ""
+  const char* json_type;     // JSON Schema type, or "" for any value
+  const char* json_format;   // JSON Schema format, or ""
 };
 
 // One row per DuckDB scalar type; docs/type-mapping.md shows the same table.
@@ -241,8 +262,8 @@ constexpr ScalarMapping kScalars[] = {
     {"DATE", "DATE", "int", "date", "string", "date"},
     {"TIME", "TIME", "long", "time-micros", "string", "time"},
     {"TIMESTAMP", "TIMESTAMP", "long", "local-timestamp-micros", "string", "date-time"},
-    {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE", "long", "timestamp-micros",
-     "string", "date-time"},
+    {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE", "long", "timestamp-micros", "string",
+     "date-time"},
     {"INTERVAL", "INTERVAL", "string", "", "string", "duration"},
     {"BLOB", "BYTEA", "bytes", "", "string", ""},
     {"JSON", "JSONB", "string", "json", "", ""},
@@ -263,14 +284,14 @@ std::optional<int> WideIntegerDigits(const std::string& type) {
 }
 
 Json AvroDecimal(int precision, int scale) {
-  return Json{{"type", "bytes"}, {"logicalType", "decimal"}, {"precision", precision},
-              {"scale", scale}};
+  return Json{
+      {"type", "bytes"}, {"logicalType", "decimal"}, {"precision", precision}, {"scale", scale}};
 }
 
 }  // namespace
 
 std::string PostgresTypeForDuckdb(std::string_view duckdb_type) {
-  std::string type = Upper(Trim(duckdb_type));
+  std::string type = AsciiUpper(TrimBlanks(duckdb_type));
   if (type.size() > 2 && type.substr(type.size() - 2) == "[]") {
     std::string inner = type.substr(0, type.size() - 2);
     if (IsNestedDuckdbType(inner) || inner == "JSON") return "JSONB";
@@ -278,14 +299,15 @@ std::string PostgresTypeForDuckdb(std::string_view duckdb_type) {
   }
   if (IsNestedDuckdbType(type)) return "JSONB";
   int precision, scale;
-  if (ParseDecimal(type, &precision, &scale)) return fmt::format("NUMERIC({},{})", precision, scale);
+  if (ParseDecimal(type, &precision, &scale))
+    return fmt::format("NUMERIC({},{})", precision, scale);
   if (auto digits = WideIntegerDigits(type)) return fmt::format("NUMERIC({},0)", *digits);
   if (const ScalarMapping* row = FindScalar(type)) return row->postgres;
   return "TEXT";
 }
 
 std::optional<Json> AvroTypeForDuckdb(std::string_view duckdb_type) {
-  std::string type = Upper(Trim(duckdb_type));
+  std::string type = AsciiUpper(TrimBlanks(duckdb_type));
   if (IsNestedDuckdbType(type)) return std::nullopt;
   int precision, scale;
   if (ParseDecimal(type, &precision, &scale)) return AvroDecimal(precision, scale);
@@ -340,9 +362,9 @@ std::optional<std::string> DuckdbTypeForAvro(const Json& avro_type) {
                          logical == "timestamp-nanos")) {
     return "TIMESTAMP WITH TIME ZONE";
   }
-  if (base == "long" && (logical == "local-timestamp-millis" ||
-                         logical == "local-timestamp-micros" ||
-                         logical == "local-timestamp-nanos")) {
+  if (base == "long" &&
+      (logical == "local-timestamp-millis" || logical == "local-timestamp-micros" ||
+       logical == "local-timestamp-nanos")) {
     return "TIMESTAMP";
   }
   if (logical == "duration" && base == "fixed") return "INTERVAL";
@@ -353,7 +375,7 @@ std::optional<std::string> DuckdbTypeForAvro(const Json& avro_type) {
 }
 
 std::optional<Json> JsonSchemaForDuckdb(std::string_view duckdb_type) {
-  std::string type = Upper(Trim(duckdb_type));
+  std::string type = AsciiUpper(TrimBlanks(duckdb_type));
   if (IsNestedDuckdbType(type)) return std::nullopt;
   int precision, scale;
   if (ParseDecimal(type, &precision, &scale)) return Json{{"type", "number"}};

@@ -7,17 +7,12 @@
 #include <set>
 #include <sstream>
 
+#include "base/ascii.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
 
 namespace quanta::pipeline {
 namespace {
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 Result<std::vector<std::string>> ReadNdjson(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -52,7 +47,7 @@ Result<std::vector<std::string>> RunToJson(const std::string& sql, const std::st
 }  // namespace
 
 Result<FileFormat> FileFormatOf(const std::filesystem::path& path) {
-  std::string extension = Lower(path.extension().string());
+  std::string extension = AsciiLower(path.extension().string());
   if (extension == ".csv" || extension == ".tsv") return FileFormat::kCsv;
   if (extension == ".ndjson" || extension == ".jsonl" || extension == ".json") {
     return FileFormat::kNdjson;

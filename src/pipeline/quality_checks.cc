@@ -10,6 +10,8 @@
 #include <set>
 #include <tuple>
 
+#include "base/ascii.h"
+
 namespace quanta::pipeline {
 namespace {
 
@@ -44,13 +46,6 @@ const Json& OperatorValue(const model::QualityRule& rule, std::string_view op) {
   if (op == "mustBeLessOrEqualTo") return rule.must_be_less_or_equal_to;
   if (op == "mustBeBetween") return rule.must_be_between;
   return rule.must_not_be_between;
-}
-
-std::string Lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
 }
 
 std::string FormatNumber(double value) {
@@ -349,7 +344,7 @@ QualityCheck RunOne(engine::Connection& connection, const model::ContractFile& c
   check.location = contract.document.Locate(rule.pointer);
   check.name = rule.name.value_or(rule.id.value_or(""));
   check.severity = rule.severity.value_or("");
-  std::string severity = Lower(check.severity);
+  std::string severity = AsciiLower(check.severity);
   check.blocking = severity != "warning" && severity != "info";
   check.type = rule.TypeName();
   check.metric = rule.MetricName();

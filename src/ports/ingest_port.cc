@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/ascii.h"
 #include "ports/http_error.h"
 #include "store/clock.h"
 
@@ -10,22 +11,12 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKey = 200;
 
-std::string_view TrimSpace(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> SplitRecords(std::string_view body,
                                               std::string_view content_type) {
   std::vector<std::string> records;
-  std::string_view trimmed = TrimSpace(body);
+  std::string_view trimmed = TrimBlanks(body);
   bool is_array = (!trimmed.empty() && trimmed.front() == '[') ||
                   content_type.substr(0, content_type.find(';')) == "application/json";
   if (is_array) {
@@ -47,7 +38,7 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
     if (end == std::string_view::npos) end = body.size();
     std::string_view line = body.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!TrimSpace(line).empty()) records.emplace_back(line);
+    if (!TrimBlanks(line).empty()) records.emplace_back(line);
     start = end + 1;
   }
   return records;
