@@ -69,6 +69,19 @@ std::string HumanBytes(std::int64_t bytes) {
   return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
 }
 
+// "violated" when any SLO is, "met" when all are, "no data" before any commit, "-" without SLOs.
+std::string SloSummary(const Json& status) {
+  std::string summary = "-";
+  for (const Json& slo : ArrayField(status, "slo")) {
+    std::string state = Cell(slo, "state");
+    if (state == "violated" || summary == "-" || (summary == "met" && state == "no data")) {
+      summary = state;
+    }
+    if (summary == "violated") break;
+  }
+  return summary;
+}
+
 std::vector<std::string> ProductRow(const Json& status) {
   std::int64_t received = 0, committed = 0, rejected = 0, dead_letters = 0;
   for (const Json& port : ArrayField(status, "ports")) {
@@ -80,7 +93,7 @@ std::vector<std::string> ProductRow(const Json& status) {
   const Json& head = status.is_object() && status.contains("head") ? status["head"] : Json();
   return {Cell(status, "product"),   Cell(status, "version"),  std::to_string(received),
           std::to_string(committed), std::to_string(rejected), std::to_string(dead_letters),
-          Cell(head, "committedAt")};
+          Cell(head, "committedAt"), SloSummary(status)};
 }
 
 void PrintDetail(const Json& status) {
@@ -110,6 +123,20 @@ void PrintDetail(const Json& status) {
                         Cell(dataset, "latestCommitAt")});
   }
   PrintTable(datasets, "  ");
+  std::vector<std::vector<std::string>> slos = {{"PORT", "SLO", "TARGET", "WORST SINCE START", "STATE"}};
+  for (const Json& slo : ArrayField(status, "slo")) {
+    auto Seconds = [&slo](const char* key) {
+      auto it = slo.find(key);
+      return it != slo.end() && it->is_number() ? fmt::format("{:.3f} s", it->get<double>())
+                                                 : std::string("-");
+    };
+    slos.push_back({Cell(slo, "port"), Cell(slo, "property"), Seconds("targetSeconds"),
+                    Seconds("observedSeconds"), Cell(slo, "state")});
+  }
+  if (slos.size() > 1) {
+    std::cout << "Service levels:\n";
+    PrintTable(slos, "  ");
+  }
 }
 
 int RunStatus(const StatusArguments& arguments) {
@@ -140,7 +167,8 @@ int RunStatus(const StatusArguments& arguments) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"PRODUCT", "VERSION", "RECEIVED", "COMMITTED", "REJECTED", "DEAD LETTERS", "LAST COMMIT"}};
+      {"PRODUCT", "VERSION", "RECEIVED", "COMMITTED", "REJECTED", "DEAD LETTERS", "LAST COMMIT",
+       "SLO"}};
   for (const Json& status : products) rows.push_back(ProductRow(status));
   PrintTable(rows);
   return 0;

@@ -1,5 +1,7 @@
 #include "node/product_metrics.h"
 
+#include <algorithm>
+
 namespace quanta::node {
 
 ProductMetrics::ProductMetrics(MetricsRegistry& registry)
@@ -63,7 +65,18 @@ void ProductMetrics::RecordIngest(const std::string& product, const std::string&
       .Increment(static_cast<double>(outcome->accepted));
   records_.WithLabels({product, port, "rejected"})
       .Increment(static_cast<double>(outcome->rejected));
-  commit_duration_.WithLabels({product}).Observe(std::chrono::duration<double>(elapsed).count());
+  double seconds = std::chrono::duration<double>(elapsed).count();
+  commit_duration_.WithLabels({product}).Observe(seconds);
+  std::lock_guard lock(worst_mutex_);
+  double& worst = worst_commit_seconds_[product];
+  worst = std::max(worst, seconds);
+}
+
+std::optional<double> ProductMetrics::WorstCommitSeconds(const std::string& product) const {
+  std::lock_guard lock(worst_mutex_);
+  auto found = worst_commit_seconds_.find(product);
+  if (found == worst_commit_seconds_.end()) return std::nullopt;
+  return found->second;
 }
 
 void ProductMetrics::Refresh(const ProductCatalog& catalog) {

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -26,6 +29,10 @@ class ProductMetrics {
   /// Sets the gauges from every running product's store.
   void Refresh(const ProductCatalog& catalog);
 
+  /// The longest time from an ingest request's body to its durable commit of `product` since
+  /// the node started (how late its data became visible at worst); nullopt before any commit.
+  std::optional<double> WorstCommitSeconds(const std::string& product) const;
+
  private:
   Family<Counter>& records_;
   Family<Counter>& batches_;
@@ -40,6 +47,8 @@ class ProductMetrics {
   Family<Gauge>& head_version_;
   Family<Gauge>& lag_;
   Gauge& products_;
+  mutable std::mutex worst_mutex_;
+  std::map<std::string, double> worst_commit_seconds_;  // guarded by worst_mutex_
 };
 
 }  // namespace quanta::node

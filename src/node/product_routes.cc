@@ -4,6 +4,7 @@
 
 #include "ports/change_stream.h"
 #include "ports/dataset_export.h"
+#include "model/contract_diff.h"
 #include "ports/dataset_port.h"
 #include "ports/http_error.h"
 #include "ports/ingest_port.h"
@@ -80,9 +81,34 @@ ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& re
                                     {"findings", FindingsToJson(report->findings)}});
 }
 
+
+// The latency SLOs of the product's output ports: met, violated, or no data yet.
+json SloToJson(DeployedProduct& product, const ProductMetrics& metrics) {
+  json slos = json::array();
+  std::optional<double> observed = metrics.WorstCommitSeconds(product.id);
+  for (const model::OutputPort& port : product.folder->product->product.output_ports) {
+    if (!port.name) continue;
+    const model::ContractFile* contract = product.folder->ContractForOutputPort(*port.name);
+    if (!contract) continue;
+    for (const model::SlaProperty& sla : contract->contract.sla_properties) {
+      if (sla.property.value_or("") != "latency") continue;
+      std::optional<double> target =
+          model::SlaDurationSeconds(sla.value, sla.unit, model::DurationScale::kLatency);
+      if (!target) continue;
+      std::string state = !observed ? "no data" : *observed <= *target ? "met" : "violated";
+      slos.push_back({{"port", *port.name},
+                      {"property", "latency"},
+                      {"targetSeconds", *target},
+                      {"observedSeconds", observed ? json(*observed) : json(nullptr)},
+                      {"state", state}});
+    }
+  }
+  return slos;
+}
+
 }  // namespace
 
-json ProductStatusToJson(DeployedProduct& product) {
+json ProductStatusToJson(DeployedProduct& product, const ProductMetrics& metrics) {
   json result = {{"product", product.id},
                  {"version", product.folder->product->product.version.value_or("")},
                  {"state", "running"}};
@@ -115,6 +141,7 @@ json ProductStatusToJson(DeployedProduct& product) {
          {"latestCommitAt", OptionalTime(dataset.latest_commit_at)}});
   }
   result["datasets"] = datasets;
+  result["slo"] = SloToJson(product, metrics);
   return result;
 }
 
@@ -128,10 +155,10 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
 
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/products",
-      [&catalog](const ports::HttpRequest&) {
+      [&catalog, &metrics](const ports::HttpRequest&) {
         json products = json::array();
         for (const std::shared_ptr<DeployedProduct>& product : catalog.List()) {
-          products.push_back(ProductStatusToJson(*product));
+          products.push_back(ProductStatusToJson(*product, metrics));
         }
         for (const auto& [id, error] : catalog.load_errors()) {
           products.push_back({{"product", id}, {"state", "failed"}, {"error", error}});
@@ -141,9 +168,9 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
       blocking));
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", product_path,
-      [&catalog](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [](DeployedProduct& product) {
-          return ports::HttpResponse::Json(200, ProductStatusToJson(product));
+      [&catalog, &metrics](const ports::HttpRequest& request) {
+        return WithProduct(catalog, request, [&metrics](DeployedProduct& product) {
+          return ports::HttpResponse::Json(200, ProductStatusToJson(product, metrics));
         });
       },
       blocking));

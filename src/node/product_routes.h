@@ -17,7 +17,9 @@ namespace quanta::node {
 Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, ProductMetrics& metrics,
                         const std::filesystem::path& data_dir);
 
-/// The status of a deployed product as the API and `quanta status` show it.
-nlohmann::json ProductStatusToJson(DeployedProduct& product);
+/// The status of a deployed product as the API and `quanta status` show it, with the state of
+/// its output ports' latency SLOs (`slo`: the contract's latency against the worst time from
+/// an ingest request to its durable commit since the node started).
+nlohmann::json ProductStatusToJson(DeployedProduct& product, const ProductMetrics& metrics);
 
 }  // namespace quanta::node

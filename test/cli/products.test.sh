@@ -82,6 +82,9 @@ expect "the dead letters keep the raw payload and the reason" 0 \
   curl -sS --max-time 10 "$orders/deadletters"
 expect "status: received = committed + rejected" 0 '"committed":3.*"received":6,"rejected":3' -- \
   curl -sS --max-time 10 "$orders"
+expect "status: the output port's latency SLO (300 s) is met by the commits so far" 0 \
+  '"slo":\[\{"observedSeconds":[0-9.e-]+,"port":"orders","property":"latency","state":"met","targetSeconds":300' -- \
+  curl -sS --max-time 10 "$orders"
 expect "an unknown port is a JSON 404 naming the ports" 0 '"status":404.*|order_events.*"status":404' -- \
   curl -sS --max-time 10 --data-binary '{}' "$orders/ports/nope/events"
 expect "an unknown product is a JSON 404" 0 '"code":"not_found".*no product shop/none' -- \
@@ -132,8 +135,16 @@ expect "promtool accepts /metrics with products" 0 "" -- \
 
 kill -TERM "$products_pid"
 wait "$products_pid"
+# A second product whose store file is damaged while the node is down.
+mkdir -p "$products_dir/data/products/shop/broken"
+cp -r "$products_dir/data/products/orders/orders/source" "$products_dir/data/products/shop/broken/"
+head -c 300000 /dev/urandom > "$products_dir/data/products/shop/broken/store.duckdb"
 start_products_node
 orders="$products_url/v1/products/orders/orders"
+expect "a product whose store is damaged is reported as failed, naming the file" 0 \
+  'shop/broken/store.duckdb.*is damaged.*"product":"shop/broken","state":"failed"' -- \
+  curl -sS --max-time 10 "$products_url/v1/products"
+rm -rf "$products_dir/data/products/shop"
 expect "after a restart the product is back with its data" 0 '"status":"shipped"' -- \
   curl -sS --max-time 10 "$orders/datasets/orders?order_id=eq.o-1"
 expect "after a restart the version history is kept" 0 '"status":"created"' -- \
