@@ -206,8 +206,10 @@ std::string MetricsRegistry::Render() const {
   std::string out;
   std::lock_guard lock(mutex_);
   for (const auto& [name, entry] : entries_) {
+    const std::string& family_name = name;  // clang 14 cannot capture a structured binding
     auto header = [&](std::string_view help, std::string_view type) {
-      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, EscapeHelp(help), name, type);
+      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", family_name, EscapeHelp(help), family_name,
+                         type);
     };
     if (entry.counter) {
       const Family<Counter>& family = *entry.counter;

@@ -431,8 +431,10 @@ Status ProductStore::CheckDatasetTable(const DatasetLayout& dataset) {
     }
   }
   for (const auto& [name, type] : stored) {
-    bool kept = std::any_of(dataset.columns.begin(), dataset.columns.end(),
-                            [&](const engine::Column& column) { return column.name == name; });
+    const std::string& stored_name = name;  // clang 14 cannot capture a structured binding
+    bool kept =
+        std::any_of(dataset.columns.begin(), dataset.columns.end(),
+                    [&](const engine::Column& column) { return column.name == stored_name; });
     if (!kept) changes.push_back(fmt::format("column {} {} was removed", name, type));
   }
   if (changes.empty()) return Status::Ok();
