@@ -156,7 +156,9 @@ TEST(StoreFaultTest, EveryAcknowledgedBatchSurvivesSigkillExactlyOnce) {
   std::int64_t acknowledged = 0;
   int kills = 0;
   int kills_while_committing = 0;
-  while (kills < 24 && elapsed() < std::chrono::seconds(22)) {
+  // A fixed number of kills, however long they take (sanitizer builds are several times
+  // slower); each round is bounded by its own deadlines below.
+  while (kills < 24) {
     int pipe_fds[2];
     ASSERT_EQ(pipe(pipe_fds), 0);
     pid_t child = fork();
@@ -208,7 +210,7 @@ TEST(StoreFaultTest, EveryAcknowledgedBatchSurvivesSigkillExactlyOnce) {
   std::printf("%d kills, %d while committing, %lld batches acknowledged in %.1f s\n", kills,
               kills_while_committing, static_cast<long long>(acknowledged),
               std::chrono::duration<double>(elapsed()).count());
-  EXPECT_GE(kills, 20) << "too slow: only " << kills << " kills in the time budget";
+  // Every other round waits for the writer's first acknowledgement before it kills.
   EXPECT_GE(kills_while_committing, 10);
   EXPECT_GE(acknowledged, kills_while_committing) << "the writer hardly committed between kills";
 }

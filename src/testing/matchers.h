@@ -12,19 +12,26 @@ template <typename T>
 std::string StatusString(const Result<T>& result) {
   return result.status().ToString();
 }
+// A copy of the status, taken while `expr`'s temporaries are alive: ASSERT_OK(f().status())
+// must not keep a reference into f()'s result past the statement.
+inline Status StatusOf(const Status& status) { return status; }
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result.status();
+}
 }  // namespace quanta::testing_support
 
 /// Fails the test, printing the status, when `expr` (a Status or Result) is not ok.
 #define ASSERT_OK(expr)                                                          \
   do {                                                                           \
-    const auto& _assert_ok = (expr);                                             \
-    ASSERT_TRUE(_assert_ok.ok()) << ::quanta::testing_support::StatusString(_assert_ok); \
+    const ::quanta::Status _assert_ok = ::quanta::testing_support::StatusOf(expr); \
+    ASSERT_TRUE(_assert_ok.ok()) << _assert_ok.ToString();                        \
   } while (false)
 
 #define EXPECT_OK(expr)                                                          \
   do {                                                                           \
-    const auto& _expect_ok = (expr);                                             \
-    EXPECT_TRUE(_expect_ok.ok()) << ::quanta::testing_support::StatusString(_expect_ok); \
+    const ::quanta::Status _expect_ok = ::quanta::testing_support::StatusOf(expr); \
+    EXPECT_TRUE(_expect_ok.ok()) << _expect_ok.ToString();                        \
   } while (false)
 
 /// Evaluates `expr` (a Result), fails the test when it is not ok, else moves its value to `lhs`.
