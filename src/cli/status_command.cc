@@ -123,12 +123,13 @@ void PrintDetail(const Json& status) {
                         Cell(dataset, "latestCommitAt")});
   }
   PrintTable(datasets, "  ");
-  std::vector<std::vector<std::string>> slos = {{"PORT", "SLO", "TARGET", "WORST SINCE START", "STATE"}};
+  std::vector<std::vector<std::string>> slos = {
+      {"PORT", "SLO", "TARGET", "WORST SINCE START", "STATE"}};
   for (const Json& slo : ArrayField(status, "slo")) {
     auto Seconds = [&slo](const char* key) {
       auto it = slo.find(key);
       return it != slo.end() && it->is_number() ? fmt::format("{:.3f} s", it->get<double>())
-                                                 : std::string("-");
+                                                : std::string("-");
     };
     slos.push_back({Cell(slo, "port"), Cell(slo, "property"), Seconds("targetSeconds"),
                     Seconds("observedSeconds"), Cell(slo, "state")});
@@ -166,9 +167,8 @@ int RunStatus(const StatusArguments& arguments) {
     std::cout << fmt::format("No products deployed on {}.\n", address->url);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"PRODUCT", "VERSION", "RECEIVED", "COMMITTED", "REJECTED", "DEAD LETTERS", "LAST COMMIT",
-       "SLO"}};
+  std::vector<std::vector<std::string>> rows = {{"PRODUCT", "VERSION", "RECEIVED", "COMMITTED",
+                                                 "REJECTED", "DEAD LETTERS", "LAST COMMIT", "SLO"}};
   for (const Json& status : products) rows.push_back(ProductRow(status));
   PrintTable(rows);
   return 0;

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "model/contract_diff.h"
 #include "ports/change_stream.h"
 #include "ports/dataset_export.h"
-#include "model/contract_diff.h"
 #include "ports/dataset_port.h"
 #include "ports/http_error.h"
 #include "ports/ingest_port.h"
@@ -80,7 +80,6 @@ ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& re
                                     {"created", report->created},
                                     {"findings", FindingsToJson(report->findings)}});
 }
-
 
 // The latency SLOs of the product's output ports: met, violated, or no data yet.
 json SloToJson(DeployedProduct& product, const ProductMetrics& metrics) {

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "base/result.h"
 
@@ -22,22 +22,22 @@ Status StatusOf(const Result<T>& result) {
 }  // namespace quanta::testing_support
 
 /// Fails the test, printing the status, when `expr` (a Status or Result) is not ok.
-#define ASSERT_OK(expr)                                                          \
-  do {                                                                           \
+#define ASSERT_OK(expr)                                                            \
+  do {                                                                             \
     const ::quanta::Status _assert_ok = ::quanta::testing_support::StatusOf(expr); \
-    ASSERT_TRUE(_assert_ok.ok()) << _assert_ok.ToString();                        \
+    ASSERT_TRUE(_assert_ok.ok()) << _assert_ok.ToString();                         \
   } while (false)
 
-#define EXPECT_OK(expr)                                                          \
-  do {                                                                           \
+#define EXPECT_OK(expr)                                                            \
+  do {                                                                             \
     const ::quanta::Status _expect_ok = ::quanta::testing_support::StatusOf(expr); \
-    EXPECT_TRUE(_expect_ok.ok()) << _expect_ok.ToString();                        \
+    EXPECT_TRUE(_expect_ok.ok()) << _expect_ok.ToString();                         \
   } while (false)
 
 /// Evaluates `expr` (a Result), fails the test when it is not ok, else moves its value to `lhs`.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                            \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL(QUANTA_CONCAT(_assert_result_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)                             \
-  auto result = (expr);                                                          \
-  ASSERT_TRUE(result.ok()) << ::quanta::testing_support::StatusString(result);   \
+#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)                           \
+  auto result = (expr);                                                        \
+  ASSERT_TRUE(result.ok()) << ::quanta::testing_support::StatusString(result); \
   lhs = std::move(result).value()
