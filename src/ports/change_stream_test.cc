@@ -16,7 +16,6 @@ namespace quanta::ports {
 namespace {
 
 using nlohmann::json;
-using store::testing::TemporaryFolder;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -92,24 +91,8 @@ std::vector<std::string> IdsOf(const std::vector<Event>& events) {
   return ids;
 }
 
-class ChangeStreamTest : public ::testing::Test {
+class ChangeStreamTest : public store::testing::OrdersStoreTest {
  protected:
-  void SetUp() override {
-    store::StoreOptions options;
-    options.open_check = store::OpenCheck::kQuick;
-    options.settings = {{"threads", "2"}};
-    ASSERT_OK_AND_ASSIGN(store_,
-                         store::ProductStore::Open(folder_.path() / "orders.duckdb",
-                                                   store::testing::OrdersLayout(), options));
-  }
-
-  void CommitOrders(std::string_view values) {
-    ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginBatch());
-    ASSERT_OK(writer->StageRows(
-        "orders", fmt::format("SELECT * FROM (VALUES {}) AS v(order_id, status, amount)", values)));
-    ASSERT_OK(writer->Commit());
-  }
-
   void CommitEventsOnly() {
     ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginBatch());
     ASSERT_OK(
@@ -137,9 +120,6 @@ class ChangeStreamTest : public ::testing::Test {
     ASSERT_TRUE(response.producer);
     EXPECT_OK(response.producer(client));
   }
-
-  TemporaryFolder folder_;
-  std::unique_ptr<store::ProductStore> store_;
 };
 
 TEST_F(ChangeStreamTest, SendsOneEventPerCommitThatChangedTheDataset) {

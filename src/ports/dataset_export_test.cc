@@ -19,28 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using store::testing::TemporaryFolder;
 using ::testing::HasSubstr;
 
-class DatasetExportTest : public ::testing::Test {
+class DatasetExportTest : public store::testing::OrdersStoreTest {
  protected:
-  void SetUp() override {
-    store::StoreOptions options;
-    options.open_check = store::OpenCheck::kQuick;
-    options.settings = {{"threads", "2"}};
-    ASSERT_OK_AND_ASSIGN(store_,
-                         store::ProductStore::Open(folder_.path() / "orders.duckdb",
-                                                   store::testing::OrdersLayout(), options));
-  }
-
-  // Commits `orders` rows given as SQL VALUES tuples (order_id, status, amount).
-  void Commit(std::string_view values) {
-    ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginBatch());
-    ASSERT_OK(writer->StageRows(
-        "orders", fmt::format("SELECT * FROM (VALUES {}) AS v(order_id, status, amount)", values)));
-    ASSERT_OK(writer->Commit());
-  }
-
   fs::path Exports() const { return folder_.path() / "exports" / "orders" / "orders"; }
 
   Result<json> Export(std::optional<std::int64_t> version,
@@ -73,14 +55,11 @@ class DatasetExportTest : public ::testing::Test {
     }
     return lines;
   }
-
-  TemporaryFolder folder_;
-  std::unique_ptr<store::ProductStore> store_;
 };
 
 TEST_F(DatasetExportTest, ExportsTheWholeDatasetAtAVersionWithAManifest) {
-  Commit("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
-  Commit("('o-1', 'shipped', 10.5), ('o-3', 'created', 30)");
+  CommitOrders("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
+  CommitOrders("('o-1', 'shipped', 10.5), ('o-3', 'created', 30)");
 
   ASSERT_OK_AND_ASSIGN(json manifest, Export(std::nullopt));
   EXPECT_EQ(manifest["dataset"], "orders");
@@ -115,9 +94,9 @@ TEST_F(DatasetExportTest, ExportsTheWholeDatasetAtAVersionWithAManifest) {
 }
 
 TEST_F(DatasetExportTest, ExportsTheChangesSinceAVersion) {
-  Commit("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
-  Commit("('o-1', 'shipped', 10.5)");
-  Commit("('o-3', 'created', 30)");
+  CommitOrders("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
+  CommitOrders("('o-1', 'shipped', 10.5)");
+  CommitOrders("('o-3', 'created', 30)");
 
   ASSERT_OK_AND_ASSIGN(json manifest, Export(3, 1));
   EXPECT_EQ(manifest["version"], 3);
@@ -133,11 +112,11 @@ TEST_F(DatasetExportTest, ExportsTheChangesSinceAVersion) {
 }
 
 TEST_F(DatasetExportTest, ExportingTheSameVersionTwiceReusesTheFiles) {
-  Commit("('o-1', 'created', 10.5)");
+  CommitOrders("('o-1', 'created', 10.5)");
   ASSERT_OK_AND_ASSIGN(json first, Export(1));
   std::string path = first["files"][0]["path"];
   auto written = fs::last_write_time(path);
-  Commit("('o-2', 'created', 20)");
+  CommitOrders("('o-2', 'created', 20)");
 
   ASSERT_OK_AND_ASSIGN(json again, Export(1));
   EXPECT_EQ(again, first);
@@ -152,7 +131,7 @@ TEST_F(DatasetExportTest, ExportingTheSameVersionTwiceReusesTheFiles) {
 }
 
 TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
-  Commit("('o-1', 'created', 10.5)");
+  CommitOrders("('o-1', 'created', 10.5)");
   Result<json> future = Export(5);
   EXPECT_EQ(future.status().code(), ErrorCode::kInvalidDocument);
   EXPECT_THAT(future.status().message(), HasSubstr("version 5 does not exist yet"));
@@ -164,7 +143,7 @@ TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
 }
 
 TEST_F(DatasetExportTest, ServesTheManifestOverHttpAndNamesBadParameters) {
-  Commit("('o-1', 'created', 10.5)");
+  CommitOrders("('o-1', 'created', 10.5)");
   auto serve = [&](std::string_view query) {
     HttpRequest request;
     request.method = "GET";

@@ -1,14 +1,21 @@
 #pragma once
 
-// Shared by the store's tests only: a temporary folder per test and a small product layout.
+// Shared by the tests of the store and of the ports that read it: a temporary folder per test,
+// a small product layout, and a test fixture with a store of that layout.
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
 
+#include "store/product_store.h"
 #include "store/store_layout.h"
+#include "testing/matchers.h"
 
 namespace quanta::store::testing {
 
@@ -57,5 +64,28 @@ inline StoreLayout OrdersLayout() {
   layout.input_ports.push_back({"order_events", std::nullopt});
   return layout;
 }
+
+/// A test with an OrdersLayout store in its own temporary folder, opened in SetUp.
+class OrdersStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions options;
+    options.open_check = OpenCheck::kQuick;
+    options.settings = {{"threads", "2"}};
+    ASSERT_OK_AND_ASSIGN(
+        store_, ProductStore::Open(folder_.path() / "orders.duckdb", OrdersLayout(), options));
+  }
+
+  /// Commits `orders` rows given as SQL VALUES tuples (order_id, status, amount).
+  void CommitOrders(std::string_view values) {
+    ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginBatch());
+    ASSERT_OK(writer->StageRows(
+        "orders", fmt::format("SELECT * FROM (VALUES {}) AS v(order_id, status, amount)", values)));
+    ASSERT_OK(writer->Commit());
+  }
+
+  TemporaryFolder folder_;
+  std::unique_ptr<ProductStore> store_;
+};
 
 }  // namespace quanta::store::testing
