@@ -33,6 +33,8 @@ fi
 scripts/fetch_duckdb.sh
 
 # ccache keeps its default folder (~/.cache/ccache) so that fresh clones on one machine share it.
+# Paths are hashed relative to the clone, so that a clone in another folder finds the same objects.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 jobs="$(nproc)"
 configure_and_build() {  # build dir, extra cmake args...
   local dir="$1"; shift
