@@ -804,18 +804,26 @@ Result<DeployReport> ProductCatalog::Deploy(const std::string& domain, const std
   std::error_code error;
   fs::create_directories(dir, error);
   bool had_source = fs::exists(source);
+  bool moved_aside = false, placed = false;
   fs::remove_all(previous, error);
-  if (had_source) fs::rename(source, previous, error);
+  if (!error && had_source) {
+    fs::rename(source, previous, error);
+    moved_aside = !error;
+  }
+  std::error_code ignored;
   if (!error && new_major) {
     // Written before the new major exists: after a crash the newest major is current, and
     // this file on it is dropped at the next start.
     if (Status written = WriteRetiringFile(previous_dir, retire_at, now); !written.ok()) {
-      if (had_source) fs::rename(previous, source, error);
+      if (moved_aside) fs::rename(previous, source, ignored);
       discard_incoming();
       return written;
     }
   }
-  if (!error) fs::rename(incoming, source, error);
+  if (!error) {
+    fs::rename(incoming, source, error);
+    placed = !error;
+  }
   Result<std::shared_ptr<DeployedProduct>> opened =
       error ? Result<std::shared_ptr<DeployedProduct>>(Status::IoError(
                   "{} cannot be put in place: {}", source.string(), error.message()))
@@ -823,17 +831,23 @@ Result<DeployReport> ProductCatalog::Deploy(const std::string& domain, const std
   if (!opened.ok()) {
     // Put the earlier version back, so that a refused deploy changes nothing.
     discard_incoming();
-    fs::remove_all(source, error);
-    if (had_source) fs::rename(previous, source, error);
-    if (new_major) fs::remove(previous_dir / kRetiringFile, error);
-    if (had_target && had_source) {
+    if (placed) fs::remove_all(source, ignored);
+    if (moved_aside) fs::rename(previous, source, ignored);
+    if (new_major) fs::remove(previous_dir / kRetiringFile, ignored);
+    std::string restore_problem;
+    if (had_target) {
       Result<std::shared_ptr<DeployedProduct>> restored = OpenMajor(id, *major, dir);
       if (restored.ok()) {
         InsertMajor(id, ServedMajor{std::move(*restored), target_retire_at, target_since});
+      } else {
+        restore_problem = fmt::format(
+            "; the earlier version of major {} could not be opened "
+            "again either ({}): deploy it again",
+            *major, restored.status().message());
       }
     }
-    return Status(opened.status().code(),
-                  fmt::format("{} was not deployed: {}", id, opened.status().message()));
+    return Status(opened.status().code(), fmt::format("{} was not deployed: {}{}", id,
+                                                      opened.status().message(), restore_problem));
   }
   fs::remove_all(previous, error);
   fs::remove_all(dir / kUndeployed, error);

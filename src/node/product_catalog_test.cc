@@ -19,6 +19,7 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 std::string Event(const std::string& order, const std::string& type, const std::string& time) {
@@ -431,6 +432,33 @@ TEST_F(ProductCatalogTest, BreakingChangesStayRefusedWithinAMajor) {
               HasSubstr("is of major 1, older than the current major 2, and major 1 is not "
                         "served any more"));
   EXPECT_THAT(ServedMajors(), ElementsAre(2));
+}
+
+TEST_F(ProductCatalogTest, ADeployTheStoreRefusesLeavesTheRunningVersionAsItWas) {
+  ASSERT_OK(Deploy(v1_).status());
+  ASSERT_OK(Deploy(v2_).status());
+  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  // A column added to an existing dataset is compatible for consumers, but the store keeps a
+  // dataset's columns: the new version cannot open it.
+  ProductFiles added = v2_;
+  Replace(added, "product.yaml", "version: 2.0.0\nstatus: active",
+          "version: 2.1.0\nstatus: active");
+  Replace(added, "contracts/orders.yaml", "slaProperties:",
+          "      - name: note\n        logicalType: string\n        description: A remark.\n"
+          "slaProperties:");
+  Replace(added, "transforms/orders.sql", "  occurred_at AS updated_at",
+          "  occurred_at AS updated_at,\n  CAST(NULL AS VARCHAR) AS note");
+  Result<DeployReport> refused = Deploy(added);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("orders/orders was not deployed"));
+  EXPECT_THAT(refused.status().message(), Not(HasSubstr("could not be opened again")));
+  EXPECT_THAT(refused.status().message(), HasSubstr("the layout changed"));
+  ServedProduct served = Served();
+  ASSERT_THAT(served.majors, SizeIs(2));
+  EXPECT_EQ(served.current().product->version(), "2.0.0");
+  EXPECT_EQ(served.majors[1].retire_at, At("2026-07-01T10:00:00Z"));
+  EXPECT_FALSE(fs::exists(MajorFolder(2) / "previous"));
+  EXPECT_THAT(OrderIds(2), ElementsAre("o-1"));
 }
 
 TEST_F(ProductCatalogTest, UndeployStopsEveryMajorAndPurgeDeletesThem) {
