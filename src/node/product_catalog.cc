@@ -101,14 +101,15 @@ Status CheckProductName(std::string_view what, std::string_view name) {
                        name);
 }
 
-Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(const fs::path& data_dir) {
+Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(
+    const fs::path& data_dir, std::shared_ptr<engine::Database> database) {
   fs::path products_dir = data_dir / "products";
   std::error_code error;
   fs::create_directories(products_dir, error);
   if (error) {
     return Status::IoError("{}: cannot be created: {}", products_dir.string(), error.message());
   }
-  std::unique_ptr<ProductCatalog> catalog(new ProductCatalog(products_dir));
+  std::unique_ptr<ProductCatalog> catalog(new ProductCatalog(products_dir, std::move(database)));
   for (const fs::directory_entry& domain : fs::directory_iterator(products_dir, error)) {
     if (!domain.is_directory()) continue;
     for (const fs::directory_entry& product : fs::directory_iterator(domain.path(), error)) {
@@ -141,6 +142,7 @@ Result<std::shared_ptr<DeployedProduct>> ProductCatalog::OpenProduct(const std::
                           store::LayoutFromProductFolder(*product->folder));
   store::StoreOptions options;
   options.open_check = store::OpenCheck::kQuick;
+  options.database = database_;
   QUANTA_ASSIGN_OR_RETURN(product->store,
                           store::ProductStore::Open(root / kStoreFile, layout, options));
   QUANTA_ASSIGN_OR_RETURN(product->runner,

@@ -14,6 +14,7 @@
 
 #include "base/diagnostic.h"
 #include "base/result.h"
+#include "engine/database.h"
 #include "model/product_folder.h"
 #include "pipeline/product_runner.h"
 #include "store/product_store.h"
@@ -55,7 +56,10 @@ class ProductCatalog {
  public:
   /// Opens every product deployed under `data_dir`. Problems with single products are kept in
   /// load_errors(); fails only when the products folder cannot be created.
-  static Result<std::unique_ptr<ProductCatalog>> Open(const std::filesystem::path& data_dir);
+  /// Every store is attached to `database` (nullptr: each store opens a private instance).
+  static Result<std::unique_ptr<ProductCatalog>> Open(
+      const std::filesystem::path& data_dir,
+      std::shared_ptr<engine::Database> database = nullptr);
 
   /// Deploys `files` as product `domain`/`name`. The folder is written to a staging place,
   /// linted as `quanta lint --default-policies` would, and refused when lint finds errors, when
@@ -84,13 +88,14 @@ class ProductCatalog {
   ProductCatalog& operator=(const ProductCatalog&) = delete;
 
  private:
-  explicit ProductCatalog(std::filesystem::path products_dir)
-      : products_dir_(std::move(products_dir)) {}
+  ProductCatalog(std::filesystem::path products_dir, std::shared_ptr<engine::Database> database)
+      : products_dir_(std::move(products_dir)), database_(std::move(database)) {}
   Result<std::shared_ptr<DeployedProduct>> OpenProduct(const std::string& id,
                                                        const std::filesystem::path& root);
   Status Retire(const std::string& id);
 
   const std::filesystem::path products_dir_;
+  const std::shared_ptr<engine::Database> database_;  // the node's instance, shared by stores
   std::mutex deploy_mutex_;  // one deploy or undeploy at a time
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<DeployedProduct>, std::less<>> products_;
