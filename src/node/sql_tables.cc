@@ -71,15 +71,33 @@ const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& Emp
         {"conkey", "SMALLINT[]"}, {"confkey", "SMALLINT[]"}, {"conindid", "INTEGER"},
         {"condeferrable", "BOOLEAN"}, {"condeferred", "BOOLEAN"}, {"convalidated", "BOOLEAN"},
         {"conparentid", "INTEGER"}}},
-      {"pg_inherits", {{"inhrelid", "INTEGER"}, {"inhparent", "INTEGER"}, {"inhseqno", "INTEGER"}}},
+      {"pg_inherits",
+       {{"inhrelid", "INTEGER"}, {"inhparent", "INTEGER"}, {"inhseqno", "INTEGER"},
+        {"inhdetachpending", "BOOLEAN"}}},
       {"pg_attrdef",
        {{"oid", "INTEGER"}, {"adrelid", "INTEGER"}, {"adnum", "SMALLINT"}, {"adbin", "VARCHAR"}}},
-      {"pg_trigger", {{"oid", "INTEGER"}, {"tgrelid", "INTEGER"}, {"tgname", "VARCHAR"}}},
+      {"pg_trigger",
+       {{"oid", "INTEGER"}, {"tgrelid", "INTEGER"}, {"tgname", "VARCHAR"},
+        {"tgparentid", "INTEGER"}, {"tgenabled", "VARCHAR"}, {"tgisinternal", "BOOLEAN"}}},
       {"pg_rewrite", {{"oid", "INTEGER"}, {"ev_class", "INTEGER"}, {"rulename", "VARCHAR"}}},
-      {"pg_policy", {{"oid", "INTEGER"}, {"polrelid", "INTEGER"}, {"polname", "VARCHAR"}}},
-      {"pg_statistic_ext", {{"oid", "INTEGER"}, {"stxrelid", "INTEGER"}, {"stxname", "VARCHAR"}}},
-      {"pg_publication", {{"oid", "INTEGER"}, {"pubname", "VARCHAR"}}},
-      {"pg_publication_rel", {{"oid", "INTEGER"}, {"prpubid", "INTEGER"}, {"prrelid", "INTEGER"}}},
+      {"pg_policy",
+       {{"oid", "INTEGER"}, {"polrelid", "INTEGER"}, {"polname", "VARCHAR"},
+        {"polcmd", "VARCHAR"}, {"polpermissive", "BOOLEAN"}, {"polroles", "INTEGER[]"},
+        {"polqual", "VARCHAR"}, {"polwithcheck", "VARCHAR"}}},
+      {"pg_statistic_ext",
+       {{"oid", "INTEGER"}, {"stxrelid", "INTEGER"}, {"stxname", "VARCHAR"},
+        {"stxnamespace", "INTEGER"}, {"stxkind", "VARCHAR[]"}, {"stxstattarget", "INTEGER"},
+        {"stxkeys", "VARCHAR"}, {"stxexprs", "VARCHAR"}}},
+      {"pg_publication",
+       {{"oid", "INTEGER"}, {"pubname", "VARCHAR"}, {"puballtables", "BOOLEAN"},
+        {"pubinsert", "BOOLEAN"}, {"pubupdate", "BOOLEAN"}, {"pubdelete", "BOOLEAN"},
+        {"pubtruncate", "BOOLEAN"}, {"pubviaroot", "BOOLEAN"}}},
+      {"pg_publication_namespace",
+       {{"oid", "INTEGER"}, {"pnpubid", "INTEGER"}, {"pnnspid", "INTEGER"}}},
+      {"pg_subscription", {{"oid", "INTEGER"}, {"subname", "VARCHAR"}}},
+      {"pg_publication_rel",
+       {{"oid", "INTEGER"}, {"prpubid", "INTEGER"}, {"prrelid", "INTEGER"},
+        {"prqual", "VARCHAR"}, {"prattrs", "SMALLINT[]"}}},
       {"pg_foreign_table", {{"ftrelid", "INTEGER"}, {"ftserver", "INTEGER"}}},
       {"pg_partitioned_table", {{"partrelid", "INTEGER"}, {"partstrat", "VARCHAR"}}},
       {"pg_collation",
@@ -232,9 +250,14 @@ Result<std::string> ProductTables::CatalogTable(std::string_view schema, std::st
                      {"datcollate", "VARCHAR"},
                      {"datctype", "VARCHAR"},
                      {"datistemplate", "BOOLEAN"},
-                     {"datallowconn", "BOOLEAN"}},
+                     {"datallowconn", "BOOLEAN"},
+                     {"daticulocale", "VARCHAR"},
+                     {"datlocprovider", "VARCHAR"},
+                     {"datacl", "VARCHAR[]"},
+                     {"dattablespace", "INTEGER"}},
                     {{Number(16383), Text("quanta"), Number(kOwnerOid), Number(6), Text("C"),
-                      Text("C"), Bool(false), Bool(true)}});
+                      Text("C"), Bool(false), Bool(true), kNull, Text("c"), kNull,
+                      Number(1663)}});
   }
   if (table == "pg_roles" || table == "pg_user" || table == "pg_authid") {
     return Relation({{"oid", "INTEGER"},
@@ -332,7 +355,8 @@ std::string ProductTables::Attributes() const {
       rows.push_back({Number(dataset.oid), Text(column.name), Number(pg.oid),
                       Number(pg.size), Number(static_cast<std::int64_t>(c + 1)),
                       Number(pg.element_oid ? 1 : 0), Number(pg.modifier), Bool(key),
-                      Bool(false), Bool(false), Text(""), Text(""), Number(0), Bool(true)});
+                      Bool(false), Bool(false), Text(""), Text(""), Number(0), Bool(true),
+                      Text(pg.size < 0 ? "x" : "p"), Text(""), Number(-1), kNull});
     }
   }
   return Relation({{"attrelid", "INTEGER"},
@@ -348,7 +372,11 @@ std::string ProductTables::Attributes() const {
                    {"attidentity", "VARCHAR"},
                    {"attgenerated", "VARCHAR"},
                    {"attcollation", "INTEGER"},
-                   {"attislocal", "BOOLEAN"}},
+                   {"attislocal", "BOOLEAN"},
+                   {"attstorage", "VARCHAR"},
+                   {"attcompression", "VARCHAR"},
+                   {"attstattarget", "INTEGER"},
+                   {"attoptions", "VARCHAR[]"}},
                   rows);
 }
 
@@ -373,7 +401,7 @@ std::string ProductTables::Types() const {
     rows.push_back({Number(type->oid), Text(type->name), Number(kPgCatalogOid), Number(kOwnerOid),
                     Number(type->size), Text(array ? "b" : "b"), Text(array ? "A" : "U"),
                     Number(type->element_oid), Number(type->array_oid), Number(0), Number(-1),
-                    Bool(false), Number(0), Text(",")});
+                    Bool(false), Number(0), Text(","), Number(0)});
   }
   return Relation({{"oid", "INTEGER"},
                    {"typname", "VARCHAR"},
@@ -388,7 +416,8 @@ std::string ProductTables::Types() const {
                    {"typtypmod", "INTEGER"},
                    {"typnotnull", "BOOLEAN"},
                    {"typrelid", "INTEGER"},
-                   {"typdelim", "VARCHAR"}},
+                   {"typdelim", "VARCHAR"},
+                   {"typcollation", "INTEGER"}},
                   rows);
 }
 

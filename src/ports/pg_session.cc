@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/ascii.h"
+#include "ports/pg_dialect.h"
 #include "ports/pg_result_encoding.h"
 
 namespace quanta::ports {
@@ -617,8 +618,11 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     std::shared_ptr<Statement> statement, std::string_view select, int* error_position) {
   std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
   query::SandboxRefusal refusal;
+  // Error positions refer to the text after these rewrites, which touch only spellings that
+  // PostgreSQL's catalog queries use.
+  std::string text = NormalizePostgresDialect(select);
   Result<std::vector<query::SandboxedStatement>> sandboxed =
-      query::SandboxConsumerSql(*connection_, select, *resolver, &refusal);
+      query::SandboxConsumerSql(*connection_, text, *resolver, &refusal);
   if (!sandboxed.ok()) {
     *error_position = static_cast<int>(refusal.position);
     return sandboxed.status();

@@ -30,6 +30,59 @@ constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
     "duckdb_", "pragma_", "read_", "parquet_", "sqlite_", "postgres_", "iceberg_", "delta_",
     "glob",    "sniff_"};
 
+// PostgreSQL functions that clients call in catalog queries and DuckDB lacks or answers from
+// its own catalog, each replaced by an expression over the catalog tables the resolver gives
+// (pg_catalog.pg_description, ...); $1, $2 stand for the call's arguments.
+constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
+    {"pg_get_userbyid", "'quanta'"},
+    {"pg_encoding_to_char", "'UTF8'"},
+    {"pg_table_is_visible", "true"},
+    {"pg_type_is_visible", "true"},
+    {"pg_function_is_visible", "true"},
+    {"pg_get_indexdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_constraintdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_triggerdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_ruledef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_partkeydef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_statisticsobjdef_columns", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_expr", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_viewdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_relation_size", "CAST(0 AS BIGINT)"},
+    {"pg_total_relation_size", "CAST(0 AS BIGINT)"},
+    {"pg_table_size", "CAST(0 AS BIGINT)"},
+    {"pg_indexes_size", "CAST(0 AS BIGINT)"},
+    {"pg_tablespace_location", "''"},
+    {"pg_is_in_recovery", "false"},
+    {"pg_relation_is_publishable", "false"},
+    {"array_upper", "len($1)"},
+    {"array_lower", "CASE WHEN len($1) > 0 THEN 1 END"},
+    {"has_table_privilege", "true"},
+    {"has_schema_privilege", "true"},
+    {"has_database_privilege", "true"},
+    {"version", "'PostgreSQL 15.0 (Quanta, a data mesh node; DuckDB engine)'"},
+    {"obj_description",
+     "(SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d "
+     "WHERE quanta_d.objoid = $1 AND quanta_d.objsubid = 0)"},
+    {"col_description",
+     "(SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d "
+     "WHERE quanta_d.objoid = $1 AND quanta_d.objsubid = $2)"},
+    {"format_type",
+     "CASE $1 WHEN 16 THEN 'boolean' WHEN 17 THEN 'bytea' WHEN 20 THEN 'bigint' "
+     "WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' WHEN 25 THEN 'text' WHEN 114 THEN 'json' "
+     "WHEN 700 THEN 'real' WHEN 701 THEN 'double precision' WHEN 1043 THEN 'character varying' "
+     "WHEN 1082 THEN 'date' WHEN 1083 THEN 'time without time zone' "
+     "WHEN 1114 THEN 'timestamp without time zone' WHEN 1184 THEN 'timestamp with time zone' "
+     "WHEN 1186 THEN 'interval' WHEN 2950 THEN 'uuid' WHEN 3802 THEN 'jsonb' "
+     "WHEN 1700 THEN CASE WHEN $2 >= 4 THEN 'numeric(' || (($2 - 4) >> 16) || ',' || "
+     "(($2 - 4) & 65535) || ')' ELSE 'numeric' END "
+     "WHEN 1000 THEN 'boolean[]' WHEN 1005 THEN 'smallint[]' WHEN 1007 THEN 'integer[]' "
+     "WHEN 1009 THEN 'text[]' WHEN 1015 THEN 'character varying[]' WHEN 1016 THEN 'bigint[]' "
+     "WHEN 1021 THEN 'real[]' WHEN 1022 THEN 'double precision[]' WHEN 1182 THEN 'date[]' "
+     "WHEN 1115 THEN 'timestamp without time zone[]' "
+     "WHEN 1185 THEN 'timestamp with time zone[]' WHEN 1231 THEN 'numeric[]' "
+     "WHEN 2951 THEN 'uuid[]' ELSE 'text' END"},
+};
+
 // Splits `sql` at top-level semicolons, keeping quoted text, dollar quotes and comments
 // whole. Each piece carries its byte offset in `sql`.
 struct Piece {
@@ -132,8 +185,8 @@ std::string StringField(const Json& node, const char* name) {
 // subquery of the SQL the resolver gives for it.
 class Rewriter {
  public:
-  Rewriter(engine::Connection& connection, TableResolver& resolver)
-      : connection_(connection), resolver_(resolver) {}
+  Rewriter(engine::Connection& connection, TableResolver& resolver, std::string_view text)
+      : connection_(connection), resolver_(resolver), text_(text) {}
 
   std::optional<Finding> Visit(Json& node) {
     if (node.is_array()) {
@@ -171,7 +224,19 @@ class Rewriter {
                             "the columns of every dataset are in information_schema.columns"),
                      LocationOf(node)};
     }
+    if (StringField(node, "type") == "OPERATOR_NOT") {
+      // a !~ b is NOT (a ~ b): the location of the NOT is that of the operator.
+      std::size_t location = LocationOf(node);
+      Json& children = node["children"];
+      if (location < text_.size() && text_.substr(location, 2) == "!~" && children.is_array() &&
+          children.size() == 1 &&
+          StringField(children[0], "function_name") == "regexp_full_match") {
+        children[0]["function_name"] = "regexp_matches";
+      }
+    }
     if (StringField(node, "class") == "FUNCTION") {
+      if (auto finding = ReplacePostgresFunction(node)) return finding;
+      if (StringField(node, "class") != "FUNCTION") return Visit(node);  // replaced
       if (auto finding = CheckFunction(node)) return finding;
     }
     for (auto& [key, value] : node.items()) {
@@ -180,6 +245,58 @@ class Rewriter {
       }
     }
     return std::nullopt;
+  }
+
+  // Replaces a call of kPostgresFunctions by its expression, with the call's arguments in
+  // place of $1, $2.
+  std::optional<Finding> ReplacePostgresFunction(Json& node) {
+    std::string name = AsciiLower(StringField(node, "function_name"));
+    std::string schema = AsciiLower(StringField(node, "schema"));
+    if (!schema.empty() && schema != "pg_catalog") return std::nullopt;
+    // DuckDB finds pg_catalog's functions and its own by their plain names.
+    if (schema == "pg_catalog") node["schema"] = "";
+    // PostgreSQL's ~ matches anywhere in the text; DuckDB's parser reads it as a full match.
+    std::size_t location = LocationOf(node);
+    if (name == "regexp_full_match" && location < text_.size() &&
+        (text_.substr(location, 1) == "~" || text_.substr(location, 2) == "!~")) {
+      node["function_name"] = "regexp_matches";
+      return std::nullopt;
+    }
+    for (const auto& [function, expression] : kPostgresFunctions) {
+      if (function != name) continue;
+      Result<Json> parsed = Parse(fmt::format("SELECT {}", expression));
+      if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
+      Json replacement = (*parsed)["statements"][0]["node"]["select_list"][0];
+      Json arguments = node.value("children", Json::array());
+      SubstituteArguments(replacement, arguments);
+      replacement["alias"] = node.value("alias", std::string());
+      node = std::move(replacement);
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  static void SubstituteArguments(Json& node, const Json& arguments) {
+    if (node.is_array()) {
+      for (Json& item : node) SubstituteArguments(item, arguments);
+      return;
+    }
+    if (!node.is_object()) return;
+    if (StringField(node, "class") == "PARAMETER") {
+      std::string identifier = StringField(node, "identifier");
+      std::size_t index = identifier.empty() ? 0 : std::stoul(identifier);
+      if (index >= 1 && index <= arguments.size()) {
+        node = arguments[index - 1];
+      } else {
+        node = {{"class", "CONSTANT"},
+                {"type", "VALUE_CONSTANT"},
+                {"alias", ""},
+                {"query_location", kNoLocation},
+                {"value", {{"type", {{"id", "NULL"}, {"type_info", nullptr}}}, {"is_null", true}}}};
+      }
+      return;
+    }
+    for (auto& [key, value] : node.items()) SubstituteArguments(value, arguments);
   }
 
   std::optional<Finding> CheckFunction(const Json& node) {
@@ -209,13 +326,19 @@ class Rewriter {
     return std::nullopt;
   }
 
-  std::optional<Finding> CheckTableFunction(const Json& node) {
+  std::optional<Finding> CheckTableFunction(Json& node) {
     auto function = node.find("function");
     std::string name = function != node.end() && function->is_object()
                            ? AsciiLower(StringField(*function, "function_name"))
                            : std::string();
     if (std::find(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), name) !=
         kAllowedTableFunctions.end()) {
+      // PostgreSQL names the one column of `generate_series(...) AS s` s, as queries expect.
+      Json& columns = node["column_name_alias"];
+      std::string alias = StringField(node, "alias");
+      if (!alias.empty() && (!columns.is_array() || columns.empty())) {
+        columns = Json::array({alias});
+      }
       return std::nullopt;
     }
     return Finding{
@@ -346,8 +469,55 @@ class Rewriter {
 
   engine::Connection& connection_;
   TableResolver& resolver_;
+  std::string_view text_;               // the statement, for what the tree does not keep
   std::vector<std::string> cte_names_;  // in scope, lower case
 };
+
+// Names the unaliased columns of a query's select list as PostgreSQL does, since clients and
+// reports use them: a function call by its name (count(*) is "count"), a cast of a column by
+// the column, CASE "case", EXISTS "exists", other expressions "?column?". Column references
+// and stars keep DuckDB's names, which are PostgreSQL's.
+void NameColumnsAsPostgres(Json& node, std::string_view text) {
+  if (!node.is_object()) return;
+  std::string type = StringField(node, "type");
+  if (type == "SET_OPERATION_NODE") {
+    if (auto left = node.find("left"); left != node.end()) NameColumnsAsPostgres(*left, text);
+    return;
+  }
+  if (type != "SELECT_NODE") return;
+  auto list = node.find("select_list");
+  if (list == node.end() || !list->is_array()) return;
+  for (Json& column : *list) {
+    if (!column.is_object() || !StringField(column, "alias").empty()) continue;
+    std::string kind = StringField(column, "class");
+    std::string name;
+    if (kind == "COLUMN_REF" || kind == "STAR") continue;
+    std::size_t location = LocationOf(column);
+    bool operator_text = location < text.size() &&
+                         !std::isalpha(static_cast<unsigned char>(text[location]));
+    if (kind == "FUNCTION" && !column.value("is_operator", false) && !operator_text) {
+      name = AsciiLower(StringField(column, "function_name"));
+      if (name == "count_star") name = "count";
+    } else if (kind == "CAST") {
+      const Json& child = column.value("child", Json::object());
+      if (StringField(child, "class") != "COLUMN_REF") continue;
+      const Json& parts = child.value("column_names", Json::array());
+      if (parts.empty() || !parts.back().is_string()) continue;
+      name = parts.back().get<std::string>();
+    } else if (kind == "CASE") {
+      name = "case";
+    } else if (kind == "OPERATOR" && StringField(column, "type") == "OPERATOR_NOT") {
+      name = "?column?";
+    } else if (kind == "SUBQUERY" && StringField(column, "subquery_type") == "EXISTS") {
+      name = "exists";
+    } else if (kind == "SUBQUERY") {
+      continue;
+    } else {
+      name = "?column?";
+    }
+    column["alias"] = name;
+  }
+}
 
 }  // namespace
 
@@ -390,7 +560,7 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
   std::vector<SandboxedStatement> statements;
   for (const Piece& piece : SplitStatements(sql)) {
     if (IsBlank(piece.text)) continue;
-    Rewriter rewriter(connection, resolver);
+    Rewriter rewriter(connection, resolver, piece.text);
     Result<Json> tree = rewriter.Parse(piece.text);
     if (!tree.ok()) return tree.status();
     if (tree->value("error", false)) {
@@ -417,6 +587,7 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
       return refuse(Status::Internal("the SQL parser split one statement in {}", parsed.size()),
                     piece.offset);
     }
+    NameColumnsAsPostgres(parsed[0]["node"], piece.text);
     if (std::optional<Finding> finding = rewriter.Visit(parsed)) {
       return refuse(finding->status, finding->location == std::string::npos
                                          ? std::string::npos
