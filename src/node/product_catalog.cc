@@ -408,8 +408,9 @@ Result<std::vector<MajorIngest>> IngestToMajors(const ServedProduct& product, st
   return results;
 }
 
-Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(const fs::path& data_dir,
-                                                             std::shared_ptr<store::Clock> clock) {
+Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(
+    const fs::path& data_dir, std::shared_ptr<store::Clock> clock,
+    std::shared_ptr<engine::Database> database) {
   fs::path products_dir = data_dir / "products";
   std::error_code error;
   fs::create_directories(products_dir, error);
@@ -417,7 +418,8 @@ Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(const fs::path& dat
     return Status::IoError("{}: cannot be created: {}", products_dir.string(), error.message());
   }
   if (!clock) clock = std::make_shared<store::SystemClock>();
-  std::unique_ptr<ProductCatalog> catalog(new ProductCatalog(products_dir, std::move(clock)));
+  std::unique_ptr<ProductCatalog> catalog(
+      new ProductCatalog(products_dir, std::move(clock), std::move(database)));
   for (const fs::directory_entry& domain : fs::directory_iterator(products_dir, error)) {
     if (!domain.is_directory()) continue;
     for (const fs::directory_entry& product : fs::directory_iterator(domain.path(), error)) {
@@ -500,6 +502,7 @@ Result<std::shared_ptr<DeployedProduct>> ProductCatalog::OpenMajor(const std::st
   store::StoreOptions options;
   options.open_check = store::OpenCheck::kQuick;
   options.clock = clock_;
+  options.database = database_;
   QUANTA_ASSIGN_OR_RETURN(product->store,
                           store::ProductStore::Open(folder_path / kStoreFile, layout, options));
   QUANTA_ASSIGN_OR_RETURN(product->runner,

@@ -17,6 +17,7 @@
 
 #include "base/diagnostic.h"
 #include "base/result.h"
+#include "engine/database.h"
 #include "model/product_folder.h"
 #include "pipeline/product_runner.h"
 #include "store/clock.h"
@@ -136,8 +137,10 @@ class ProductCatalog {
   /// kept directly in its folder to majors/<major>/ first). Problems with single products are
   /// kept in load_errors(); fails only when the products folder cannot be created. `clock`
   /// (default: the system clock) says when retiring majors are due; it is also the stores'.
+  /// Every store is attached to `database` (nullptr: each store opens a private instance).
   static Result<std::unique_ptr<ProductCatalog>> Open(
-      const std::filesystem::path& data_dir, std::shared_ptr<store::Clock> clock = nullptr);
+      const std::filesystem::path& data_dir, std::shared_ptr<store::Clock> clock = nullptr,
+      std::shared_ptr<engine::Database> database = nullptr);
 
   /// Deploys `files` as product `domain`/`name`. The folder is written to a staging place,
   /// linted as `quanta lint --default-policies` would, and refused when lint finds errors, when
@@ -193,8 +196,11 @@ class ProductCatalog {
   ProductCatalog& operator=(const ProductCatalog&) = delete;
 
  private:
-  ProductCatalog(std::filesystem::path products_dir, std::shared_ptr<store::Clock> clock)
-      : products_dir_(std::move(products_dir)), clock_(std::move(clock)) {}
+  ProductCatalog(std::filesystem::path products_dir, std::shared_ptr<store::Clock> clock,
+                 std::shared_ptr<engine::Database> database)
+      : products_dir_(std::move(products_dir)),
+        clock_(std::move(clock)),
+        database_(std::move(database)) {}
   void OpenProductFolder(const std::string& id, const std::filesystem::path& root);
   Result<std::shared_ptr<DeployedProduct>> OpenMajor(const std::string& id, std::int64_t major,
                                                      const std::filesystem::path& folder);
@@ -211,6 +217,7 @@ class ProductCatalog {
 
   const std::filesystem::path products_dir_;
   const std::shared_ptr<store::Clock> clock_;
+  const std::shared_ptr<engine::Database> database_;  // the node's instance, shared by stores
   std::mutex deploy_mutex_;  // one deploy, undeploy or retirement at a time
   mutable std::shared_mutex mutex_;
   // id -> served majors, newest first.
