@@ -1227,8 +1227,8 @@ Result<std::int32_t> DecodeDateText(std::string_view text) {
   if (!days || !value.empty()) {
     return BadText("date", text, "a date such as 2024-02-29 (ISO year-month-day) is expected");
   }
-  if (*days >= kDateInfinity || *days <= -kDateInfinity)
-    return BadText("date", text, "out of range");
+  // PostgreSQL's range: 4714-11-24 BC (Julian day 0) up to 5874898-01-01.
+  if (*days < -2'440'588 || *days >= 2'145'042'906) return BadText("date", text, "out of range");
   return static_cast<std::int32_t>(*days);
 }
 
@@ -1305,10 +1305,15 @@ Result<std::int64_t> DecodeTimestampText(std::string_view text, bool with_time_z
       }
     }
   }
-  // PostgreSQL's range: 4713 BC to 294276 AD.
-  if (*days < -2451545 || *days > 106741034) return BadText(type, text, "out of range");
-  std::int64_t micros = *days * kMicrosPerDay + micros_of_day;
-  if (with_time_zone) micros -= offset_micros;
+  // From PostgreSQL's first day, 4714-11-24 BC (Julian day 0), to the last microsecond that
+  // fits 64 bits counted from 1970 (DuckDB's limit, in 294247; PostgreSQL's is 294276).
+  std::int64_t micros = 0;
+  if (*days < -2'440'588 || __builtin_mul_overflow(*days, kMicrosPerDay, &micros) ||
+      __builtin_add_overflow(micros, micros_of_day, &micros) ||
+      (with_time_zone && __builtin_sub_overflow(micros, offset_micros, &micros)) ||
+      micros == kTimestampInfinity) {
+    return BadText(type, text, "out of range");
+  }
   return micros;
 }
 

@@ -245,7 +245,8 @@ Result<std::int64_t> DecodeTimeText(std::string_view text);
 Result<std::int64_t> DecodeTimeBinary(std::string_view bytes);
 /// Date, ' ' or 'T', time, then an optional UTC offset ("Z", "+02", "-05:30", "+0530") and
 /// " BC". With `with_time_zone`, the offset is applied and its absence means UTC; without,
-/// an offset is ignored (as PostgreSQL's timestamp input does).
+/// an offset is ignored (as PostgreSQL's timestamp input does). Years after 294246 that
+/// PostgreSQL accepts are out of range: microseconds since 1970 do not fit 64 bits there.
 Result<std::int64_t> DecodeTimestampText(std::string_view text, bool with_time_zone);
 Result<std::int64_t> DecodeTimestampBinary(std::string_view bytes);
 /// PostgreSQL's interval input: "1 year 2 mons 3 days 04:05:06", "-1 days +02:03:00",
