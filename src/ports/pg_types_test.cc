@@ -510,10 +510,14 @@ TEST(PgDecodeTest, ReadsDatesTimesAndTimestamps) {
     ASSERT_OK_AND_ASSIGN(std::int32_t days, DecodeDateText(c.text));
     EXPECT_EQ(days, c.days) << c.text;
   }
-  for (std::string_view bad :
-       {"2023-02-29", "2024-13-01", "2024-1-01", "24-01-01x", "0000-01-01 BC", "yesterday"}) {
+  for (std::string_view bad : {"4714-11-23 BC", "5874898-01-01", "2023-02-29", "2024-13-01",
+                               "2024-1-01", "24-01-01x", "0000-01-01 BC", "yesterday"}) {
     EXPECT_FALSE(DecodeDateText(bad).ok()) << bad;
   }
+  ASSERT_OK_AND_ASSIGN(std::int32_t first_day, DecodeDateText("4714-11-24 BC"));
+  EXPECT_EQ(first_day, -2'440'588);  // Julian day 0
+  ASSERT_OK_AND_ASSIGN(std::int32_t last_day, DecodeDateText("5874897-12-31"));
+  EXPECT_EQ(last_day, 2'145'042'905);
   ASSERT_OK_AND_ASSIGN(std::int32_t binary_date, DecodeDateBinary(Unhex("00002279")));
   EXPECT_EQ(binary_date, Days(2024, 2, 29));
   ASSERT_OK_AND_ASSIGN(std::int32_t infinite_date, DecodeDateBinary(Unhex("7fffffff")));
@@ -553,8 +557,15 @@ TEST(PgDecodeTest, ReadsDatesTimesAndTimestamps) {
     ASSERT_OK_AND_ASSIGN(std::int64_t micros, DecodeTimestampText(c.text, c.with_zone));
     EXPECT_EQ(micros, c.micros) << c.text;
   }
-  for (std::string_view bad : {"2024-02-29 13:45:06+2", "2024-02-29 25:00:00",
-                               "2024-02-29 13:45:06+16", "2024-02-29x13:45", "now"}) {
+  ASSERT_OK_AND_ASSIGN(std::int64_t earliest, DecodeTimestampText("4714-11-24 00:00:00 BC", false));
+  EXPECT_EQ(earliest, Micros(-4713, 11, 24, 0, 0, 0));
+  ASSERT_OK_AND_ASSIGN(std::int64_t latest,
+                       DecodeTimestampText("294247-01-10 04:00:54.775806", false));
+  EXPECT_EQ(latest, std::numeric_limits<std::int64_t>::max() - 1);
+  for (std::string_view bad :
+       {"4714-11-23 00:00:00 BC", "294247-01-10 04:00:54.775807", "294276-12-31 23:59:59",
+        "2024-02-29 13:45:06+2", "2024-02-29 25:00:00", "2024-02-29 13:45:06+16",
+        "2024-02-29x13:45", "now"}) {
     EXPECT_FALSE(DecodeTimestampText(bad, true).ok()) << bad;
   }
   ASSERT_OK_AND_ASSIGN(std::int64_t binary, DecodeTimestampBinary(Unhex("0002b5843c5d9da0")));
