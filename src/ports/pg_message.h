@@ -172,7 +172,7 @@ class PgFrontendReader {
   bool in_startup_phase() const { return startup_phase_; }
   /// Bytes fed but not yet returned as messages. After an SSLRequest is answered, a non-zero
   /// count means the client sent plain bytes it should have sent inside TLS; a server should
-  /// close such a connection rather than read them (PostgreSQL's CVE-2021-23222 rule).
+  /// close such a connection rather than read them (PostgreSQL's fix for CVE-2021-23214).
   std::size_t buffered_bytes() const { return buffer_.size() - read_position_; }
   /// Bytes consumed as complete messages so far (the stream offset of the next message).
   std::uint64_t stream_offset() const { return stream_offset_; }
