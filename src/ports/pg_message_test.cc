@@ -36,6 +36,13 @@ std::string Startup(const std::vector<std::pair<std::string, std::string>>& para
   return Untyped(kPgProtocol30, body);
 }
 
+// The next message, which the test has fed completely.
+Result<PgFrontendMessage> NextMessage(PgFrontendReader& reader) {
+  QUANTA_ASSIGN_OR_RETURN(std::optional<PgFrontendMessage> message, reader.Next());
+  if (!message.has_value()) return Status::Internal("the reader wants more bytes");
+  return std::move(*message);
+}
+
 // Feeds `bytes` in pieces of `piece` bytes and collects every message until the input ends.
 Result<std::vector<PgFrontendMessage>> ReadAll(PgFrontendReader& reader, std::string_view bytes,
                                                std::size_t piece) {
@@ -91,17 +98,16 @@ TEST(PgFrontendReaderTest, ReadsAStartupMessageFedOneByteAtATime) {
 TEST(PgFrontendReaderTest, StaysInTheStartupPhaseAfterAnSslRequest) {
   PgFrontendReader reader;
   reader.Feed(Untyped(kPgSslRequestCode, ""));
-  ASSERT_OK_AND_ASSIGN(auto message, reader.Next());
-  ASSERT_TRUE(message.has_value());
-  EXPECT_TRUE(std::holds_alternative<PgSslRequest>(*message));
+  ASSERT_OK_AND_ASSIGN(PgFrontendMessage message, NextMessage(reader));
+  EXPECT_TRUE(std::holds_alternative<PgSslRequest>(message));
   EXPECT_TRUE(reader.in_startup_phase());
   EXPECT_EQ(reader.buffered_bytes(), 0u);
   reader.Feed(Untyped(kPgGssEncRequestCode, ""));
-  ASSERT_OK_AND_ASSIGN(message, reader.Next());
-  EXPECT_TRUE(std::holds_alternative<PgGssEncRequest>(*message));
+  ASSERT_OK_AND_ASSIGN(message, NextMessage(reader));
+  EXPECT_TRUE(std::holds_alternative<PgGssEncRequest>(message));
   reader.Feed(Startup({{"user", "bob"}}));
-  ASSERT_OK_AND_ASSIGN(message, reader.Next());
-  EXPECT_EQ(std::get<PgStartupMessage>(*message).Parameter("user"), "bob");
+  ASSERT_OK_AND_ASSIGN(message, NextMessage(reader));
+  EXPECT_EQ(std::get<PgStartupMessage>(message).Parameter("user"), "bob");
 }
 
 TEST(PgFrontendReaderTest, CountsBytesSentAfterAnSslRequestBeforeTheAnswer) {
@@ -109,16 +115,16 @@ TEST(PgFrontendReaderTest, CountsBytesSentAfterAnSslRequestBeforeTheAnswer) {
   // the session must see them before it starts TLS.
   PgFrontendReader reader;
   reader.Feed(Untyped(kPgSslRequestCode, "") + Typed('Q', CStr("SELECT 1")));
-  ASSERT_OK_AND_ASSIGN(auto message, reader.Next());
-  EXPECT_TRUE(std::holds_alternative<PgSslRequest>(*message));
+  ASSERT_OK_AND_ASSIGN(PgFrontendMessage message, NextMessage(reader));
+  EXPECT_TRUE(std::holds_alternative<PgSslRequest>(message));
   EXPECT_EQ(reader.buffered_bytes(), 14u);
 }
 
 TEST(PgFrontendReaderTest, ReadsACancelRequest) {
   PgFrontendReader reader;
   reader.Feed(Untyped(kPgCancelRequestCode, Int32Bytes(4242) + Int32Bytes(-77)));
-  ASSERT_OK_AND_ASSIGN(auto message, reader.Next());
-  const auto& cancel = std::get<PgCancelRequest>(*message);
+  ASSERT_OK_AND_ASSIGN(PgFrontendMessage message, NextMessage(reader));
+  const auto& cancel = std::get<PgCancelRequest>(message);
   EXPECT_EQ(cancel.process_id, 4242);
   EXPECT_EQ(cancel.secret_key, -77);
 }
@@ -127,8 +133,8 @@ TEST(PgFrontendReaderTest, KeepsTheMinorVersionAndProtocolOptions) {
   PgFrontendReader reader;
   std::string body = CStr("user") + CStr("u") + CStr("_pq_.compression") + CStr("on") + '\0';
   reader.Feed(Untyped(kPgProtocol30 | 2, body));
-  ASSERT_OK_AND_ASSIGN(auto message, reader.Next());
-  const auto& startup = std::get<PgStartupMessage>(*message);
+  ASSERT_OK_AND_ASSIGN(PgFrontendMessage message, NextMessage(reader));
+  const auto& startup = std::get<PgStartupMessage>(message);
   EXPECT_EQ(startup.minor_version(), 2);
   EXPECT_EQ(startup.ProtocolOptions(), std::vector<std::string>{"_pq_.compression"});
 }
@@ -136,8 +142,8 @@ TEST(PgFrontendReaderTest, KeepsTheMinorVersionAndProtocolOptions) {
 TEST(PgFrontendReaderTest, TheLastOfARepeatedStartupParameterWins) {
   PgFrontendReader reader;
   reader.Feed(Startup({{"user", "a"}, {"user", "b"}}));
-  ASSERT_OK_AND_ASSIGN(auto message, reader.Next());
-  EXPECT_EQ(std::get<PgStartupMessage>(*message).Parameter("user"), "b");
+  ASSERT_OK_AND_ASSIGN(PgFrontendMessage message, NextMessage(reader));
+  EXPECT_EQ(std::get<PgStartupMessage>(message).Parameter("user"), "b");
 }
 
 TEST(PgFrontendReaderTest, RefusesOtherProtocolVersions) {

@@ -338,9 +338,57 @@ void AppendNumericDigits(bool negative, std::string_view integer, std::string_vi
   for (std::size_t i = first; i < last; ++i) AppendInt16(out, groups[i]);
 }
 
+// Significant digits and decimal exponent of a finite float as std::to_chars writes them in
+// scientific notation: shortest when `precision` is negative, else `precision` + 1 digits.
+template <typename Float>
+void DecimalDigits(Float value, int precision, bool& negative, std::string& digits, int& exponent) {
+  char buffer[64];
+  auto result = precision < 0 ? std::to_chars(buffer, buffer + sizeof(buffer), value,
+                                              std::chars_format::scientific)
+                              : std::to_chars(buffer, buffer + sizeof(buffer), value,
+                                              std::chars_format::scientific, precision);
+  std::string_view text(buffer, result.ptr - buffer);
+  negative = text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  std::size_t e = text.find('e');
+  digits.clear();
+  for (char c : text.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  exponent = 0;
+  std::from_chars(text.data() + e + 1 + (text[e + 1] == '+'), text.data() + text.size(), exponent);
+}
+
+// Whether the decimal digits * 10^(exponent - digits + 1) lie exactly halfway between |value|
+// and a neighbouring float. PostgreSQL's shortest-digits search (Ryu) excludes such ties, so
+// it writes more digits there than the shortest that reads back. Ties need an integer at or
+// above 2^(mantissa bits); those below 2^127 are checked exactly, which covers every tie with
+// at most 17 significant digits but a few beyond 10^38.
+template <typename Float>
+bool IsHalfwayDecimal(Float value, std::string_view digits, int exponent) {
+  constexpr int kMantissaBits = std::numeric_limits<Float>::digits;
+  Float magnitude = std::fabs(value);
+  if (magnitude < std::ldexp(Float{1}, kMantissaBits) || magnitude >= std::ldexp(Float{1}, 127)) {
+    return false;
+  }
+  int zeros = exponent - static_cast<int>(digits.size()) + 1;
+  if (zeros < 0 || exponent > 38) return false;
+  unsigned __int128 decimal = 0;
+  for (char c : digits) decimal = decimal * 10 + static_cast<unsigned>(c - '0');
+  for (int i = 0; i < zeros; ++i) decimal *= 10;
+  auto exact = static_cast<unsigned __int128>(magnitude);
+  int binary_exponent = std::ilogb(magnitude);
+  unsigned __int128 half_ulp = static_cast<unsigned __int128>(1)
+                               << (binary_exponent - kMantissaBits);
+  // Just below a power of two the floats are twice as dense.
+  bool power_of_two = std::ldexp(Float{1}, binary_exponent) == magnitude;
+  unsigned __int128 half_ulp_below = power_of_two ? half_ulp / 2 : half_ulp;
+  return decimal == exact + half_ulp || decimal == exact - half_ulp_below;
+}
+
 // PostgreSQL's float output (float4out / float8out with extra_float_digits 1): the shortest
-// digits that read back exactly, in %g layout with the type's digit count as the switch to
-// exponent notation.
+// digits that read back exactly (and are not a halfway tie, see above), in %g layout with the
+// type's digit count as the switch to exponent notation.
 template <typename Float>
 void AppendFloatText(Float value, int exponent_switch, std::string& out) {
   if (std::isnan(value)) {
@@ -351,19 +399,18 @@ void AppendFloatText(Float value, int exponent_switch, std::string& out) {
     out += value > 0 ? "Infinity" : "-Infinity";
     return;
   }
-  char buffer[64];
-  auto result =
-      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
-  std::string_view text(buffer, result.ptr - buffer);
-  bool negative = text.front() == '-';
-  if (negative) text.remove_prefix(1);
-  std::size_t e = text.find('e');
+  bool negative = false;
   std::string digits;
-  for (char c : text.substr(0, e)) {
-    if (c != '.') digits.push_back(c);
-  }
   int exponent = 0;
-  std::from_chars(text.data() + e + 1 + (text[e + 1] == '+'), text.data() + text.size(), exponent);
+  DecimalDigits(value, -1, negative, digits, exponent);
+  if (IsHalfwayDecimal(value, digits, exponent)) {
+    constexpr int kMaxDigits = std::numeric_limits<Float>::max_digits10;
+    for (int count = static_cast<int>(digits.size()) + 1; count <= kMaxDigits; ++count) {
+      DecimalDigits(value, count - 1, negative, digits, exponent);
+      while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+      if (!IsHalfwayDecimal(value, digits, exponent)) break;
+    }
+  }
   if (negative) out.push_back('-');
   if (exponent < -4 || exponent >= exponent_switch) {
     out.push_back(digits[0]);

@@ -180,6 +180,10 @@ TEST(PgEncodeTest, WritesIntegersBooleansAndFloatsAsPostgresDoes) {
       {1234567.125, "1234567.125"},
       {1e21, "1e+21"},
       {12345678901234567890.0, "1.2345678901234567e+19"},
+      // Shortest digits exactly halfway between two doubles: PostgreSQL writes more digits.
+      {-7.8437606e+19, "-7.843760600000001e+19"},
+      {6.13e+21, "6.129999999999999e+21"},
+      {3.777407598547474e+16, "3.7774075985474736e+16"},
       {std::numeric_limits<double>::quiet_NaN(), "NaN"},
       {std::numeric_limits<double>::infinity(), "Infinity"},
       {-std::numeric_limits<double>::infinity(), "-Infinity"},
