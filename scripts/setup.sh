@@ -14,6 +14,9 @@ readonly kPackages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libboost1.81-dev libboost-url1.81-dev libsimdjson-dev libssl-dev curl
   python3 prometheus  # promtool checks /metrics in the tests
+  # Real PostgreSQL clients for the SQL port's tests and benchmarks.
+  postgresql-client-15 libpq-dev python3-psycopg2 python3-psycopg python3-asyncpg
+  python3-sqlalchemy python3-pandas libpostgresql-jdbc-java default-jdk-headless
 )
 
 missing=()
@@ -31,6 +34,12 @@ if ((${#missing[@]})); then
 fi
 
 scripts/fetch_duckdb.sh
+
+# The npm pg client for the SQL port's tests, kept in the build folder (not in git).
+if [[ ! -d build/sql-clients/node_modules/pg ]]; then
+  mkdir -p build/sql-clients
+  (cd build/sql-clients && npm install --no-save --no-audit --no-fund --silent pg@8 >/dev/null)
+fi
 
 # ccache keeps its default folder (~/.cache/ccache) so that fresh clones on one machine share it.
 # Paths are hashed relative to the clone, so that a clone in another folder finds the same objects.

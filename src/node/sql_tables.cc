@@ -106,7 +106,10 @@ const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& Emp
        {{"oid", "INTEGER"}, {"enumtypid", "INTEGER"}, {"enumsortorder", "FLOAT"},
         {"enumlabel", "VARCHAR"}}},
       {"pg_range", {{"rngtypid", "INTEGER"}, {"rngsubtype", "INTEGER"}}},
-      {"pg_sequence", {{"seqrelid", "INTEGER"}}},
+      {"pg_sequence",
+       {{"seqrelid", "INTEGER"}, {"seqtypid", "INTEGER"}, {"seqstart", "BIGINT"},
+        {"seqincrement", "BIGINT"}, {"seqmax", "BIGINT"}, {"seqmin", "BIGINT"},
+        {"seqcache", "BIGINT"}, {"seqcycle", "BOOLEAN"}}},
       {"pg_extension",
        {{"oid", "INTEGER"}, {"extname", "VARCHAR"}, {"extnamespace", "INTEGER"},
         {"extversion", "VARCHAR"}}},
@@ -401,7 +404,9 @@ std::string ProductTables::Types() const {
     rows.push_back({Number(type->oid), Text(type->name), Number(kPgCatalogOid), Number(kOwnerOid),
                     Number(type->size), Text(array ? "b" : "b"), Text(array ? "A" : "U"),
                     Number(type->element_oid), Number(type->array_oid), Number(0), Number(-1),
-                    Bool(false), Number(0), Text(","), Number(0)});
+                    Bool(false), Number(0), Text(","), Number(0), kNull,
+                    Bool(type->size > 0), Bool(true), Text(type->size == 8 ? "d" : "i"),
+                    Text(type->size > 0 ? "p" : "x"), Number(0)});
   }
   return Relation({{"oid", "INTEGER"},
                    {"typname", "VARCHAR"},
@@ -417,7 +422,13 @@ std::string ProductTables::Types() const {
                    {"typnotnull", "BOOLEAN"},
                    {"typrelid", "INTEGER"},
                    {"typdelim", "VARCHAR"},
-                   {"typcollation", "INTEGER"}},
+                   {"typcollation", "INTEGER"},
+                   {"typdefault", "VARCHAR"},
+                   {"typbyval", "BOOLEAN"},
+                   {"typisdefined", "BOOLEAN"},
+                   {"typalign", "VARCHAR"},
+                   {"typstorage", "VARCHAR"},
+                   {"typndims", "INTEGER"}},
                   rows);
 }
 

@@ -1,6 +1,8 @@
 #include "ports/pg_dialect.h"
 
 #include <array>
+#include <string>
+#include <utility>
 #include <cctype>
 
 #include "base/ascii.h"
@@ -25,6 +27,33 @@ std::size_t SkipBlanks(std::string_view sql, std::size_t at) {
 // Types Quanta does not have, read as their text.
 constexpr std::array<std::string_view, 7> kRegTypes = {
     "regtype", "regclass", "regproc", "regprocedure", "regnamespace", "regrole", "regoper"};
+
+// The OIDs of the catalog relations that clients name as 'pg_class'::regclass (pgjdbc's
+// metadata queries compare pg_description.classoid with it).
+constexpr std::pair<std::string_view, int> kCatalogRelationOids[] = {
+    {"pg_class", 1259},   {"pg_type", 1247},       {"pg_attribute", 1249},
+    {"pg_proc", 1255},    {"pg_namespace", 2615},  {"pg_constraint", 2606},
+    {"pg_database", 1262}, {"pg_description", 2609}};
+
+// When `out` ends with a string literal naming a catalog relation, replaces the literal by the
+// relation's OID and returns true.
+bool ReplaceCatalogRelationLiteral(std::string& out) {
+  std::size_t end = out.size();
+  while (end > 0 && std::isspace(static_cast<unsigned char>(out[end - 1]))) --end;
+  if (end < 2 || out[end - 1] != '\'') return false;
+  std::size_t start = out.rfind('\'', end - 2);
+  if (start == std::string::npos) return false;
+  std::string name = AsciiLower(std::string_view(out).substr(start + 1, end - start - 2));
+  if (name.starts_with("pg_catalog.")) name = name.substr(11);
+  for (const auto& [relation, oid] : kCatalogRelationOids) {
+    if (relation == name) {
+      out.resize(start);
+      out += std::to_string(oid);
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -111,6 +140,10 @@ std::string NormalizePostgresDialect(std::string_view sql) {
       std::string type = AsciiLower(sql.substr(at, end - at));
       bool reg = false;
       for (std::string_view name : kRegTypes) reg = reg || type == name;
+      if (type == "regclass" && ReplaceCatalogRelationLiteral(out)) {
+        i = end;
+        continue;
+      }
       out += "::";
       out += reg ? std::string("VARCHAR") : std::string(sql.substr(at, end - at));
       i = end;

@@ -67,7 +67,13 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::map<std::int32_t, std::weak_ptr<PgConnection>> connections_;  // by process id
+  struct Registered {
+    std::weak_ptr<PgConnection> connection;
+    bool counted = false;  // counts against max_connections
+  };
+  std::map<std::int32_t, Registered> connections_;  // by process id
+  int sessions_ = 0;                                // connections counted
+
   std::int32_t next_process_id_ = 1000;
   std::mt19937 random_;  // secret keys; guarded by mutex_
   bool stopped_ = false;
@@ -256,44 +262,35 @@ void PgServer::Impl::Accept() {
         PgSessionOptions options;
         options.limits = self->options_.limits;
         options.statement_timeout = self->options_.statement_timeout;
+        options.max_connections = self->options_.max_connections;
         std::shared_ptr<PgConnection> connection;
-        bool refused = false;
         {
           std::lock_guard lock(self->mutex_);
-          if (static_cast<int>(self->connections_.size()) >= self->options_.max_connections) {
-            refused = true;
-          } else {
-            options.process_id = self->next_process_id_++;
-            options.secret_key = static_cast<std::int32_t>(self->random_());
-            connection = std::make_shared<PgConnection>(self, std::move(socket), options);
-            self->connections_[options.process_id] = connection;
-          }
+          // One too many is still read up to its startup packet, then refused with 53300,
+          // as PostgreSQL does; it holds no statement worker meanwhile.
+          options.too_many_clients = self->sessions_ >= self->options_.max_connections;
+          if (!options.too_many_clients) ++self->sessions_;
+          options.process_id = self->next_process_id_++;
+          options.secret_key = static_cast<std::int32_t>(self->random_());
+          connection = std::make_shared<PgConnection>(self, std::move(socket), options);
+          self->connections_[options.process_id] = {connection, !options.too_many_clients};
         }
-        if (refused) {
+        if (options.too_many_clients) {
           ++self->rejected_;
-          auto out = std::make_shared<std::string>();
-          PgErrorFields fields;
-          fields.severity = "FATAL";
-          fields.sqlstate = "53300";
-          fields.message = fmt::format("sorry, too many clients already (the node allows {})",
-                                       self->options_.max_connections);
-          PgBackendWriter(out.get()).ErrorResponse(fields);
-          auto held = std::make_shared<tcp::socket>(std::move(socket));
-          net::async_write(*held, net::buffer(*out), [held, out](error_code, std::size_t) {
-            error_code ignored;
-            held->close(ignored);
-          });
         } else {
           ++self->accepted_;
-          connection->Start();
         }
+        connection->Start();
         self->Accept();
       });
 }
 
 void PgServer::Impl::Unregister(std::int32_t process_id) {
   std::lock_guard lock(mutex_);
-  connections_.erase(process_id);
+  auto found = connections_.find(process_id);
+  if (found == connections_.end()) return;
+  if (found->second.counted) --sessions_;
+  connections_.erase(found);
   changed_.notify_all();
 }
 
@@ -303,7 +300,7 @@ void PgServer::Impl::CancelBackend(std::int32_t process_id, std::int32_t secret_
   {
     std::lock_guard lock(mutex_);
     auto found = connections_.find(process_id);
-    if (found != connections_.end()) target = found->second.lock();
+    if (found != connections_.end()) target = found->second.connection.lock();
   }
   // A wrong key is ignored without a word, as PostgreSQL does.
   if (target && target->secret_key() == secret_key) target->session().Cancel();
@@ -323,8 +320,8 @@ void PgServer::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   std::vector<std::shared_ptr<PgConnection>> live;
   {
     std::lock_guard lock(mutex_);
-    for (auto& [id, weak] : connections_) {
-      if (auto connection = weak.lock()) live.push_back(std::move(connection));
+    for (auto& [id, registered] : connections_) {
+      if (auto connection = registered.connection.lock()) live.push_back(std::move(connection));
     }
   }
   for (auto& connection : live) connection->Shutdown();
@@ -355,7 +352,7 @@ PgServerStats PgServer::stats() const {
   PgServerStats stats;
   {
     std::lock_guard lock(impl_->mutex_);
-    stats.open_connections = impl_->connections_.size();
+    stats.open_connections = static_cast<std::uint64_t>(impl_->sessions_);
   }
   stats.accepted_connections = impl_->accepted_;
   stats.rejected_connections = impl_->rejected_;

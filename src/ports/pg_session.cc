@@ -258,6 +258,10 @@ void PgSession::HandleStartup(const PgStartupMessage& startup) {
   if (startup.minor_version() > 0 || !startup.ProtocolOptions().empty()) {
     writer.NegotiateProtocolVersion(0, startup.ProtocolOptions());
   }
+  if (options_.too_many_clients) {
+    SendFatal(Status(ErrorCode::kUsage, ""));  // replaced below with PostgreSQL's words
+    return;
+  }
   std::optional<std::string_view> user = startup.Parameter("user");
   if (!user || user->empty()) {
     SendFatal(Status(ErrorCode::kPermissionDenied,
@@ -460,7 +464,7 @@ void PgSession::HandleBind(const PgBind& bind) {
   if (statement->kind == Statement::Kind::kQuery) {
     Status started = StartPortal(portal);
     if (!started.ok()) {
-      SendError(started);
+      SendStatementError(started);
       return EnterErrorState();
     }
   }
@@ -577,6 +581,14 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
       return Status::Usage("{} needs the name of a setting", keyword);
     }
     statement->name = words[at];
+    // SHOW TRANSACTION ISOLATION LEVEL and SET TRANSACTION ... are spelled in several words.
+    if (AsciiUpper(statement->name) == "TRANSACTION" && keyword == "SHOW") {
+      statement->name = "transaction_isolation";
+    } else if (AsciiUpper(statement->name) == "TRANSACTION" ||
+               AsciiUpper(statement->name) == "SESSION" ||
+               AsciiUpper(statement->name) == "CHARACTERISTICS") {
+      return command(Kind::kSet, "SET");  // isolation and read-only: always read-only here
+    }
     if (keyword == "SHOW") {
       if (AsciiUpper(statement->name) != "ALL" && !FindSetting(statement->name)) {
         return Status::NotFound("unrecognized configuration parameter \"{}\"", statement->name);
@@ -595,7 +607,14 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
       statement->value += (statement->value.empty() ? "" : ", ") + words[at];
     }
     const KnownSetting* setting = FindSetting(statement->name);
-    if (setting && setting->fixed) {
+    if (!setting) {
+      return Status::NotSupported(
+          "SET {}: only PostgreSQL session settings can be set on the SQL port (such as "
+          "application_name, search_path, extra_float_digits); the engine's settings are "
+          "fixed by the node",
+          statement->name);
+    }
+    if (setting->fixed) {
       std::string now = ShowValue(std::string(setting->name));
       bool same = AsciiLower(statement->value) == AsciiLower(now) ||
                   (setting->name == "client_encoding" &&
@@ -759,15 +778,7 @@ bool PgSession::ContinueExecution() {
   }
   PgBackendWriter writer(out_);
   auto fail = [&](const Status& status) {
-    Status reported = status;
-    if (SqlStateFor(status) == "57014") {
-      reported = Status(status.code(),
-                        cancel_reason_.load() == 2
-                            ? fmt::format("canceling statement due to statement timeout ({} ms)",
-                                          options_.statement_timeout.count())
-                            : std::string("canceling statement due to user request"));
-    }
-    SendError(reported);
+    SendStatementError(status);
     portal.finished = true;
     active_.reset();
     EnterErrorState();
@@ -1044,10 +1055,10 @@ std::string PgSession::ShowValue(const std::string& name) const {
 // ---------------------------------------------------------------------------------------------
 // Errors and readiness
 
-void PgSession::SendError(const Status& status, int position) {
+void PgSession::SendError(const Status& status, int position, std::string_view sqlstate) {
   PgErrorFields fields;
   fields.severity = "ERROR";
-  fields.sqlstate = SqlStateFor(status);
+  fields.sqlstate = sqlstate.empty() ? SqlStateFor(status) : std::string(sqlstate);
   fields.message = status.message();
   // DuckDB's messages carry the statement excerpt after a blank line: keep the first part.
   if (std::size_t cut = fields.message.find("\n\nLINE "); cut != std::string::npos) {
@@ -1057,9 +1068,27 @@ void PgSession::SendError(const Status& status, int position) {
   PgBackendWriter(out_).ErrorResponse(fields);
 }
 
+void PgSession::SendStatementError(const Status& status) {
+  if (SqlStateFor(status) != "57014") return SendError(status);
+  SendError(Status(status.code(), cancel_reason_.load() == 2
+                                      ? fmt::format("canceling statement due to statement "
+                                                    "timeout ({} ms)",
+                                                    options_.statement_timeout.count())
+                                      : std::string("canceling statement due to user request")),
+            0, "57014");
+}
+
 void PgSession::SendFatal(const Status& status) {
   PgErrorFields fields;
   fields.severity = "FATAL";
+  if (options_.too_many_clients && phase_ == Phase::kStartup) {
+    fields.sqlstate = "53300";
+    fields.message = fmt::format("sorry, too many clients already (the node allows {})",
+                                 options_.max_connections);
+    PgBackendWriter(out_).ErrorResponse(fields);
+    phase_ = Phase::kClosed;
+    return;
+  }
   fields.sqlstate = SqlStateFor(status);
   if (status.code() == ErrorCode::kPermissionDenied && phase_ != Phase::kReady) {
     fields.sqlstate = status.message().find("password") != std::string::npos ? "28P01" : "28000";

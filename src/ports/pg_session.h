@@ -51,6 +51,10 @@ struct PgSessionOptions {
   std::size_t flush_bytes = 256 * 1024;
   /// A statement running longer is cancelled (57014); zero: no limit.
   std::chrono::milliseconds statement_timeout{0};
+  /// The connection is one too many: after the startup packet it gets PostgreSQL's 53300
+  /// "too many clients" (answering SSLRequest first, so that libpq shows the message).
+  bool too_many_clients = false;
+  int max_connections = 0;  ///< for that message
   /// server_version as reported to clients; PostgreSQL 15's protocol and catalogs.
   std::string server_version = "15.0 (Quanta)";
 };
@@ -162,7 +166,11 @@ class PgSession {
   void SendCopyRow(const Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
   std::string ShowValue(const std::string& name) const;
 
-  void SendError(const Status& status, int position = 0);
+  // An ErrorResponse; `sqlstate` overrides the one SqlStateFor gives.
+  void SendError(const Status& status, int position = 0, std::string_view sqlstate = {});
+  // The error of a statement that failed while running: cancels and timeouts as PostgreSQL
+  // words them (57014).
+  void SendStatementError(const Status& status);
   void SendFatal(const Status& status);
   void EnterErrorState();
   void ReadyForQuery();

@@ -55,6 +55,7 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
     {"pg_is_in_recovery", "false"},
     {"pg_relation_is_publishable", "false"},
     {"array_upper", "len($1)"},
+    {"pg_get_serial_sequence", "CAST(NULL AS VARCHAR)"},
     {"array_lower", "CASE WHEN len($1) > 0 THEN 1 END"},
     {"has_table_privilege", "true"},
     {"has_schema_privilege", "true"},
@@ -81,6 +82,13 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
      "WHEN 1115 THEN 'timestamp without time zone[]' "
      "WHEN 1185 THEN 'timestamp with time zone[]' WHEN 1231 THEN 'numeric[]' "
      "WHEN 2951 THEN 'uuid[]' ELSE 'text' END"},
+};
+
+// PostgreSQL functions that DuckDB has under another name, with the same arguments.
+constexpr std::pair<std::string_view, std::string_view> kPostgresRenamedFunctions[] = {
+    {"json_build_object", "json_object"},
+    {"jsonb_build_object", "json_object"},
+    {"json_agg", "json_group_array"},
 };
 
 // Splits `sql` at top-level semicolons, keeping quoted text, dollar quotes and comments
@@ -262,6 +270,12 @@ class Rewriter {
       node["function_name"] = "regexp_matches";
       return std::nullopt;
     }
+    for (const auto& [function, renamed] : kPostgresRenamedFunctions) {
+      if (function == name) {
+        node["function_name"] = std::string(renamed);
+        return std::nullopt;
+      }
+    }
     for (const auto& [function, expression] : kPostgresFunctions) {
       if (function != name) continue;
       Result<Json> parsed = Parse(fmt::format("SELECT {}", expression));
@@ -402,6 +416,15 @@ class Rewriter {
                             fmt::format("{}.{}.{}: a consumer query reads data products as "
                                         "schema.dataset; other databases cannot be named",
                                         catalog, schema, table)),
+                     location};
+    }
+    // PostgreSQL searches pg_catalog first, so clients name its tables without a schema.
+    if (schema.empty() && AsciiLower(table).starts_with("pg_")) schema = "pg_catalog";
+    if (schema.empty() && table.find_first_of("/\\") != std::string::npos) {
+      return Finding{Status(ErrorCode::kPermissionDenied,
+                            fmt::format("'{}' looks like a file: consumer queries cannot read "
+                                        "files, only data products by name (schema.dataset)",
+                                        table)),
                      location};
     }
     if (schema.empty()) {

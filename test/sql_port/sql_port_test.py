@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""The SQL port as its users meet it: real PostgreSQL clients against a running node.
+
+Usage: sql_port_test.py QUANTA_BINARY
+
+Starts `quanta node` with two principals (`analyst`, signing in with SCRAM-SHA-256, and `dev`,
+trusted), deploys the orders and customers example products, ingests a few known events over
+HTTP, and then drives the SQL port with each client in its own process: psql (queries, \\dn,
+\\dt, \\d+ with the contracts' descriptions, COPY TO STDOUT, time travel), a libpq C program
+(binary results, a prepared statement, PQcancel), psycopg2, psycopg 3 (server-side
+parameters, binary), asyncpg (binary protocol), SQLAlchemy's inspector with pandas read_sql,
+pgjdbc (DatabaseMetaData) and the npm `pg` client when they are installed. Hostile queries must
+be refused with SQLSTATE 42501 or 0A000 while the node keeps serving; a wrong password, an
+unknown user, too many connections, an idle session and a statement past its timeout get
+PostgreSQL's errors.
+
+Prints one line per check and a closing 'N passed, N failed'; exits 1 when a check failed.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PASSWORD = "correct horse battery staple"
+# The system's python, where Debian's client packages (psycopg2, asyncpg, ...) live.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}")
+        if detail:
+            print(textwrap.indent(str(detail)[:2000], "     "))
+
+
+def run(command, env=None, timeout=60, stdin=None):
+    """Runs a client; returns (exit code, stdout + stderr)."""
+    merged = dict(os.environ)
+    merged.update(env or {})
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=merged,
+                              timeout=timeout, input=stdin)
+    except subprocess.TimeoutExpired as error:
+        return 124, f"timed out after {timeout} s: {error}"
+    return done.returncode, done.stdout + done.stderr
+
+
+def http(method, url, body=None, content_type="application/json"):
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Node:
+    def __init__(self, quanta, work):
+        self.quanta = quanta
+        self.work = work
+        verifier = subprocess.run([quanta, "scram-verifier", "--password-stdin"],
+                                  input=PASSWORD + "\n", capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        self.config = os.path.join(work, "node.yaml")
+        with open(self.config, "w") as out:
+            out.write(textwrap.dedent(f"""\
+                dataDir: data
+                http: {{listen: "127.0.0.1:0"}}
+                sql:
+                  listen: "127.0.0.1:0"
+                  maxConnections: 12
+                  idleTimeout: 4s
+                  statementTimeout: 3s
+                principals:
+                  - name: analyst
+                    scram: "{verifier}"
+                    groups: [analysts]
+                  - name: dev
+                    trust: true
+                """))
+        self.log = open(os.path.join(work, "node.log"), "w+")
+        self.process = subprocess.Popen([quanta, "node", "--config", self.config],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        self.url = self.sql_port = None
+        while time.time() < deadline and not (self.url and self.sql_port):
+            time.sleep(0.1)
+            self.log.seek(0)
+            text = self.log.read()
+            match = re.search(r"listening on (http://\S+)", text)
+            self.url = match.group(1) if match else None
+            match = re.search(r"serving SQL on postgresql://127\.0\.0\.1:(\d+)", text)
+            self.sql_port = int(match.group(1)) if match else None
+        if not (self.url and self.sql_port):
+            self.log.seek(0)
+            raise RuntimeError("the node did not start:\n" + self.log.read())
+
+    def dsn(self, user="analyst", password=PASSWORD):
+        return (f"host=127.0.0.1 port={self.sql_port} user={user} password='{password}' "
+                "dbname=quanta")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def order_event(event_id, order, event_type, amount, when, customer="c-1"):
+    return json.dumps({"event_id": event_id, "order_id": order, "customer_id": customer,
+                       "event_type": event_type, "product_id": "p-1", "category": "books",
+                       "quantity": 2, "amount": amount, "occurred_at": when})
+
+
+def load_products(node):
+    for product in ("orders/orders", "customers/demographics"):
+        code, output = run([node.quanta, "deploy", os.path.join(REPO, "examples", product),
+                            "--node", node.url])
+        if code != 0:
+            raise RuntimeError(f"deploy {product}: {output}")
+    customers = [
+        {"customer_id": "c-1", "email": "jane.doe@example.com", "birth_date": "1990-06-15",
+         "country": "DE", "gender": "female", "income_band": "high",
+         "updated_at": "2026-03-01T02:00:00Z"},
+        {"customer_id": "c-2", "email": "li.ming@example.org", "birth_date": "1975-01-02",
+         "country": "FR", "gender": "male", "income_band": "low",
+         "updated_at": "2026-03-01T02:00:00Z"},
+    ]
+    status, body = http("POST", f"{node.url}/v1/products/customers/demographics/ports/"
+                        "demographic_drops/events",
+                        "\n".join(json.dumps(c) for c in customers).encode(),
+                        "application/x-ndjson")
+    if status != 200:
+        raise RuntimeError(f"customers ingest: {status} {body}")
+    batches = [
+        [order_event("e1", "o-1", "created", 10.5, "2026-03-01T10:00:00Z"),
+         order_event("e2", "o-2", "created", 20.25, "2026-03-01T10:01:00Z", "c-2"),
+         order_event("e3", "o-3", "created", 5, "2026-03-01T10:02:00Z")],
+        [order_event("e4", "o-1", "paid", 10.5, "2026-03-01T11:00:00Z"),
+         order_event("e5", "o-3", "cancelled", 5, "2026-03-01T11:05:00Z")],
+    ]
+    for batch in batches:
+        status, body = http("POST", f"{node.url}/v1/products/orders/orders/ports/order_events/"
+                            "events", "\n".join(batch).encode(), "application/x-ndjson")
+        if status != 200:
+            raise RuntimeError(f"orders ingest: {status} {body}")
+    status, body = http("GET", f"{node.url}/v1/products/orders/orders")
+    return json.loads(body)["head"]["version"]
+
+
+def psql(node, *commands, user="analyst", password=PASSWORD, extra=()):
+    arguments = ["psql", "-X", "-v", "ON_ERROR_STOP=0", "-v", "VERBOSITY=verbose",
+                 "-h", "127.0.0.1", "-p", str(node.sql_port), "-U", user, "-d", "quanta",
+                 *extra]
+    for command in commands:
+        arguments += ["-c", command]
+    return run(arguments, env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"})
+
+
+def test_psql(node, head):
+    code, out = psql(node, "SELECT order_id, status, amount FROM orders.orders ORDER BY 1",
+                     extra=["-A", "-t", "-F", ","])
+    check("psql reads the current orders", code == 0 and out.split() ==
+          ["o-1,paid,10.50", "o-2,created,20.25", "o-3,cancelled,5.00"], out)
+    code, out = psql(node, "SELECT order_id, status FROM orders.orders AT (VERSION => 1) "
+                     "ORDER BY 1", extra=["-A", "-t", "-F", ","])
+    check("time travel: AT (VERSION => 1) shows the orders as first created",
+          code == 0 and out.split() == ["o-1,created", "o-2,created", "o-3,created"], out)
+    code, out = psql(node, "SELECT count(*) FROM orders.orders AT (TIMESTAMP => "
+                     "TIMESTAMPTZ '2000-01-01 00:00:00+00')", extra=["-A", "-t"])
+    check("time travel before the first commit reads version 0 (no rows) or says why",
+          (code == 0 and out.strip() == "0") or "retention" in out or "older" in out, out)
+    code, out = psql(node, "SELECT c.age_group, count(*) AS orders, sum(o.amount) AS spent "
+                     "FROM orders.orders o JOIN demographics.customers c USING (customer_id) "
+                     "GROUP BY 1 ORDER BY 1", extra=["-A", "-t", "-F", ","])
+    check("one query joins two products", code == 0 and out.split() ==
+          ["35-44,2,15.50", "45-54,1,20.25"], out)
+    code, out = psql(node, "SELECT 1 AS a; SELECT 'two' AS b", extra=["-A", "-t"])
+    check("several statements in one query message", code == 0 and out.split() == ["1", "two"],
+          out)
+    code, out = psql(node, "\\dn")
+    check("\\dn lists the products' schemas", code == 0 and "orders" in out and
+          "demographics" in out and "pg_catalog" not in out, out)
+    code, out = psql(node, "\\dt *.*")
+    check("\\dt lists the datasets as tables", code == 0 and
+          re.search(r"orders\s*\|\s*orders\s*\|\s*table", out) and
+          re.search(r"demographics\s*\|\s*customers\s*\|\s*table", out), out)
+    code, out = psql(node, "\\d+ orders.orders")
+    check("\\d+ shows columns, types and the contract's descriptions", code == 0 and
+          re.search(r"amount\s*\|\s*numeric\(12,2\)", out) and
+          "Identifier of the order." in out, out)
+    code, out = psql(node, "COPY (SELECT order_id, amount FROM orders.orders ORDER BY 1) "
+                     "TO STDOUT WITH (FORMAT csv, HEADER)")
+    check("COPY ... TO STDOUT (csv)", code == 0 and out.split() ==
+          ["order_id,amount", "o-1,10.50", "o-2,20.25", "o-3,5.00"], out)
+    code, out = psql(node, "SELECT missing FROM orders.orders")
+    check("an unknown column is 42703 and names it", "42703" in out and "missing" in out, out)
+    code, out = psql(node, "SELECT * FROM orders.nothing")
+    check("an unknown dataset is 42P01 and lists the datasets", "42P01" in out and
+          "orders.orders" in out, out)
+    code, out = psql(node, "SELEC 1")
+    check("a syntax error is 42601", "42601" in out, out)
+    code, out = psql(node, "SHOW server_version", "SET application_name = 'report'",
+                     "SHOW application_name", "BEGIN", "SELECT 1", "COMMIT",
+                     extra=["-A", "-t"])
+    check("session commands: SHOW, SET, BEGIN/COMMIT", code == 0 and "report" in out and
+          "15.0" in out, out)
+
+
+HOSTILE = [
+    ("INSERT INTO orders.orders VALUES ('x')", "0A000"),
+    ("UPDATE orders.orders SET amount = 0", "0A000"),
+    ("DELETE FROM orders.orders", "0A000"),
+    ("DROP TABLE orders.orders", "0A000"),
+    ("CREATE TABLE t (a INT)", "0A000"),
+    ("ATTACH '/tmp/x.duckdb' AS x", "0A000"),
+    ("COPY orders.orders TO '/tmp/stolen.csv'", "0A000"),
+    ("INSTALL httpfs", "0A000"),
+    ("LOAD httpfs", "0A000"),
+    ("SET threads = 1", "0A000"),
+    ("PRAGMA database_list", "0A000"),
+    ("CALL pragma_version()", "0A000"),
+    ("SELECT * FROM read_csv('/etc/passwd')", "42501"),
+    ("SELECT * FROM '/etc/passwd'", "42501"),
+    ("SELECT * FROM read_text('/etc/hostname')", "42501"),
+    ("SELECT * FROM glob('/*')", "42501"),
+    ("SELECT * FROM duckdb_tables()", "42501"),
+    ("SELECT * FROM duckdb_databases()", "42501"),
+    ("SELECT current_setting('allowed_directories')", "42501"),
+    ("SELECT * FROM query('SELECT 1')", "42501"),
+    ("SELECT count(*) FROM orders.orders WHERE EXISTS (SELECT * FROM read_blob('/etc/shadow'))",
+     "42501"),
+]
+
+
+def test_sandbox(node):
+    import psycopg2
+    connection = psycopg2.connect(node.dsn())
+    connection.autocommit = True
+    for sql, sqlstate in HOSTILE:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            check(f"refused: {sql}", False, f"accepted: {cursor.fetchall()}")
+        except psycopg2.Error as error:
+            check(f"refused with {sqlstate}: {sql}", error.pgcode == sqlstate,
+                  f"{error.pgcode} {error}")
+    # A store's own tables cannot be reached by any catalog name.
+    cursor = connection.cursor()
+    cursor.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                   "ORDER BY 1, 2")
+    listed = cursor.fetchall()
+    check("information_schema lists the datasets and nothing of the stores",
+          listed == [("demographics", "customers"), ("orders", "orders")], listed)
+    cursor.execute("SELECT count(*) FROM orders.orders")
+    check("the node keeps serving after the refusals", cursor.fetchone()[0] == 3)
+    connection.close()
+
+
+def test_libpq(node, work):
+    source = os.path.join(HERE, "libpq_client.c")
+    binary = os.path.join(work, "libpq_client")
+    code, out = run(["cc", "-o", binary, source, "-I/usr/include/postgresql", "-lpq"])
+    if code != 0:
+        check("the libpq client builds", False, out)
+        return
+    code, out = run([binary, node.dsn(), "o-1"], timeout=60)
+    check("libpq: binary int8 result, prepared statement, PQcancel", code == 0 and
+          "binary quantity of o-1: 2" in out and "prepared paid: 1" in out and
+          "cancelled: 57014 canceling statement due to user request" in out and
+          "after cancel: 42" in out, out)
+
+
+CLIENTS = r'''
+import asyncio, decimal, datetime, json, sys
+port, password = int(sys.argv[1]), sys.argv[2]
+out = {}
+import psycopg2
+c = psycopg2.connect(host="127.0.0.1", port=port, user="analyst", password=password,
+                     dbname="quanta")
+cur = c.cursor()
+cur.execute("SELECT order_id, amount, updated_at FROM orders.orders WHERE order_id = %s",
+            ("o-2",))
+row = cur.fetchone()
+out["psycopg2"] = [row[0], str(row[1]), row[2].isoformat()]
+c.close()
+import psycopg
+with psycopg.connect(host="127.0.0.1", port=port, user="analyst", password=password,
+                     dbname="quanta") as c:
+    rows = c.execute("SELECT order_id FROM orders.orders WHERE amount > %s ORDER BY 1",
+                     (decimal.Decimal("6"),), prepare=True).fetchall()
+    out["psycopg3"] = [r[0] for r in rows]
+    with c.cursor(binary=True) as cur:
+        cur.execute("SELECT amount, updated_at, quantity, true, DATE '2024-02-29', "
+                    "[1, 2, NULL], 2.5::DOUBLE, INTERVAL '1 day 2 hours', "
+                    "'b1a3c4d5-0000-4000-8000-000000000001'::UUID "
+                    "FROM orders.orders WHERE order_id = %s", ("o-1",))
+        r = cur.fetchone()
+        out["psycopg3_binary"] = [str(r[0]), r[1].isoformat(), r[2], r[3], r[4].isoformat(),
+                                  r[5], r[6], str(r[7]), str(r[8])]
+import asyncpg
+async def main():
+    conn = await asyncpg.connect(host="127.0.0.1", port=port, user="analyst",
+                                 password=password, database="quanta")
+    rows = await conn.fetch("SELECT order_id, amount FROM orders.orders WHERE status = $1 "
+                            "ORDER BY 1", "created")
+    out["asyncpg"] = [[r["order_id"], str(r["amount"])] for r in rows]
+    await conn.close()
+asyncio.run(main())
+print(json.dumps(out))
+'''
+
+SQLALCHEMY = r'''
+import json, sys
+import pandas
+import sqlalchemy
+port, password = int(sys.argv[1]), sys.argv[2]
+engine = sqlalchemy.create_engine(
+    f"postgresql+psycopg2://analyst:{password}@127.0.0.1:{port}/quanta")
+out = {}
+inspector = sqlalchemy.inspect(engine)
+out["schemas"] = sorted(s for s in inspector.get_schema_names() if s in ("orders", "demographics"))
+out["tables"] = inspector.get_table_names(schema="orders")
+out["columns"] = [(c["name"], str(c["type"])) for c in inspector.get_columns("orders", "orders")]
+with engine.connect() as connection:
+    frame = pandas.read_sql("SELECT status, count(*) AS n FROM orders.orders GROUP BY 1 "
+                            "ORDER BY 1", connection)
+out["frame"] = frame.to_dict(orient="records")
+print(json.dumps(out))
+'''
+
+
+def test_python_clients(node, work):
+    if not os.path.exists(SYSTEM_PYTHON):
+        check("Debian's python3 with the client packages is installed", False)
+        return
+    script = os.path.join(work, "clients.py")
+    with open(script, "w") as out:
+        out.write(CLIENTS)
+    code, output = run([SYSTEM_PYTHON, script, str(node.sql_port), PASSWORD], timeout=120)
+    try:
+        results = json.loads(output.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        check("psycopg2, psycopg 3 and asyncpg run", False, output[-1500:])
+        return
+    check("psycopg2: a parameter, numeric and timestamptz", results.get("psycopg2") ==
+          ["o-2", "20.25", "2026-03-01T10:01:00+00:00"], results)
+    check("psycopg 3: a server-side numeric parameter, prepared",
+          results.get("psycopg3") == ["o-1", "o-2"], results)
+    check("psycopg 3: binary results of many types", results.get("psycopg3_binary") ==
+          ["10.50", "2026-03-01T11:00:00+00:00", 2, True, "2024-02-29", [1, 2, None], 2.5,
+           "1 day, 2:00:00", "b1a3c4d5-0000-4000-8000-000000000001"], results)
+    check("asyncpg: the binary protocol", results.get("asyncpg") == [["o-2", "20.25"]], results)
+
+    script = os.path.join(work, "sqlalchemy_client.py")
+    with open(script, "w") as out:
+        out.write(SQLALCHEMY)
+    code, output = run([SYSTEM_PYTHON, script, str(node.sql_port), PASSWORD], timeout=120)
+    try:
+        results = json.loads(output.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        check("SQLAlchemy's inspector and pandas read_sql run", False, output[-1500:])
+        return
+    check("SQLAlchemy lists the schemas and tables", results["schemas"] ==
+          ["demographics", "orders"] and results["tables"] == ["orders"], results)
+    check("SQLAlchemy reads the columns and their types",
+          ["amount", "NUMERIC(12, 2)"] in results["columns"], results)
+    check("pandas read_sql", results["frame"] == [
+        {"status": "cancelled", "n": 1}, {"status": "created", "n": 1},
+        {"status": "paid", "n": 1}], results)
+
+
+def test_jdbc(node, work):
+    jar = "/usr/share/java/postgresql.jar"
+    if not (shutil.which("java") and os.path.exists(jar)):
+        check("pgjdbc and java are installed", False, "install libpostgresql-jdbc-java")
+        return
+    code, out = run(["java", "-cp", jar, os.path.join(HERE, "JdbcClient.java"),
+                     f"jdbc:postgresql://127.0.0.1:{node.sql_port}/quanta", "analyst", PASSWORD],
+                    timeout=180)
+    check("pgjdbc: DatabaseMetaData lists tables and columns with remarks, a prepared query",
+          code == 0 and "table orders.orders" in out and
+          "column amount numeric Total price of the order" in out and
+          "prepared o-2 20.25" in out, out)
+
+
+def test_node_pg(node, work):
+    module = os.path.join(REPO, "build", "sql-clients", "node_modules", "pg")
+    if not (shutil.which("node") and os.path.isdir(module)):
+        check("node and the npm pg client are installed", False,
+              "scripts/setup.sh installs pg into build/sql-clients")
+        return
+    code, out = run(["node", os.path.join(HERE, "pg_client.js"), str(node.sql_port), PASSWORD],
+                    env={"NODE_PATH": os.path.dirname(module)}, timeout=60)
+    check("npm pg: a parameterized query", code == 0 and "o-3 cancelled 5.00" in out, out)
+
+
+def test_sign_in_and_limits(node):
+    code, out = psql(node, "SELECT 1", password="wrong")
+    check("a wrong password is refused (28P01)", code != 0 and
+          "password authentication failed" in out, out)
+    code, out = psql(node, "SELECT 1", user="mallory")
+    check("an unknown user gets the same answer", code != 0 and
+          "password authentication failed" in out, out)
+    code, out = psql(node, "SELECT current_user", user="dev", password="")
+    check("a trusted principal signs in without a password", code == 0, out)
+    code, out = psql(node, "SELECT sum(i * i) FROM range(1000000000000) t(i)")
+    check("a statement past its timeout is cancelled (57014)",
+          "57014" in out and "statement timeout" in out, out)
+
+    import psycopg2
+    held = []
+    refused = None
+    for _ in range(14):
+        try:
+            held.append(psycopg2.connect(node.dsn(), connect_timeout=10))
+        except psycopg2.OperationalError as error:
+            refused = str(error)
+            break
+    check("connections beyond maxConnections get 'too many clients'",
+          refused is not None and "too many clients" in refused, refused)
+    for connection in held:
+        connection.close()
+    time.sleep(0.5)
+    idle = psycopg2.connect(node.dsn(), connect_timeout=10)
+    time.sleep(5)
+    try:
+        idle.cursor().execute("SELECT 1")
+        check("an idle session is closed after idleTimeout", False, "the session still ran")
+    except psycopg2.Error as error:
+        check("an idle session is closed after idleTimeout",
+              "idle-session timeout" in str(error) or "closed" in str(error), str(error))
+    code, out = psql(node, "SELECT 7", extra=["-A", "-t"])
+    check("the port serves new sessions afterwards", code == 0 and out.strip() == "7", out)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    quanta = os.path.abspath(sys.argv[1])
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    work = tempfile.mkdtemp(prefix="quanta-sql-port-")
+    node = Node(quanta, work)
+    try:
+        head = load_products(node)
+        test_psql(node, head)
+        test_sandbox(node)
+        test_libpq(node, work)
+        test_python_clients(node, work)
+        test_jdbc(node, work)
+        test_node_pg(node, work)
+        test_sign_in_and_limits(node)
+    finally:
+        node.stop()
+        node.log.seek(0)
+        log = node.log.read()
+        if failed:
+            print("node log (last lines):")
+            print(textwrap.indent("\n".join(log.splitlines()[-30:]), "  "))
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
