@@ -48,7 +48,16 @@ fi
 echo
 echo "== running the source products on a node"
 data="$tmp/node-data"
-"$quanta" node --listen 127.0.0.1:0 --data-dir "$data" > "$tmp/node.log" 2> "$tmp/node.err" &
+# The analyst signs in to the SQL port with a password (SCRAM-SHA-256); the node keeps only
+# the verifier.
+verifier="$(echo 'demo-password' | "$quanta" scram-verifier --password-stdin)"
+cat > "$tmp/node.yaml" <<YAML
+principals:
+  - name: analyst
+    scram: "$verifier"
+YAML
+"$quanta" node --config "$tmp/node.yaml" --listen 127.0.0.1:0 --data-dir "$data" \
+  > "$tmp/node.log" 2> "$tmp/node.err" &
 node_pid=$!
 trap 'kill "$node_pid" 2>/dev/null; wait "$node_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 export QUANTA_NODE=""
@@ -117,6 +126,37 @@ print("  version %s, %s rows, columns: %s" % (manifest["version"], manifest["row
       ", ".join(column["name"] for column in manifest["schema"])))
 for part in manifest["files"]:
     print("  %s (%s rows, %s bytes)" % (part["path"], part["rows"], part["bytes"]))' || failed=1
+
+echo
+echo "-- an analyst's psql on the SQL port joins the three products, the work done by the node"
+sql_port="$(grep -oE 'serving SQL on postgresql://127\.0\.0\.1:[0-9]+' "$tmp/node.log" | grep -oE '[0-9]+$' || true)"
+analyst_psql() {
+  PGPASSWORD=demo-password psql -X -h 127.0.0.1 -p "$sql_port" -U analyst -d quanta "$@"
+}
+if [[ -z "$sql_port" ]]; then
+  echo "demo: the node did not report its SQL port"; failed=1
+else
+  analyst_psql -c '\dt *.*' || failed=1
+  echo "  which age groups browse a product category but do not order it?"
+  analyst_psql -c "
+    WITH browsed AS (
+      SELECT DISTINCT user_id AS customer_id, category FROM user_interactions.interactions
+      WHERE user_id IS NOT NULL AND category IS NOT NULL),
+    ordered AS (
+      SELECT DISTINCT customer_id, category FROM orders.orders WHERE status <> 'cancelled')
+    SELECT coalesce(c.age_group, 'unknown') AS age_group, b.category,
+           count(*) AS customers_who_browsed_but_did_not_order
+    FROM browsed b
+    LEFT JOIN ordered o USING (customer_id, category)
+    LEFT JOIN demographics.customers c USING (customer_id)
+    WHERE o.customer_id IS NULL
+    GROUP BY ALL ORDER BY 3 DESC, 1, 2 LIMIT 8" || failed=1
+  echo "  the same orders as of the version before the demo's cancellation (time travel in SQL):"
+  analyst_psql -c "SELECT order_id, status FROM orders.orders AT (VERSION => $before)
+                   WHERE order_id = '$order'" || failed=1
+  echo "  and what the sandbox says to a query that reaches for a file:"
+  analyst_psql -c "SELECT * FROM read_csv('/etc/passwd')" 2>&1 | head -1 || true
+fi
 
 echo
 if ((failed)); then
