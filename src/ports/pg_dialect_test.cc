@@ -1,0 +1,35 @@
+#include "ports/pg_dialect.h"
+
+#include <gtest/gtest.h>
+
+namespace quanta::ports {
+namespace {
+
+TEST(PgDialectTest, RewritesTheSpellingsOfPsqlsCatalogQueries) {
+  EXPECT_EQ(NormalizePostgresDialect(
+                "WHERE c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default"),
+            "WHERE c.relname  ~  '^(orders)$' ");
+  EXPECT_EQ(NormalizePostgresDialect("c.reloftype::pg_catalog.regtype::pg_catalog.text"),
+            "c.reloftype::VARCHAR::text");
+  EXPECT_EQ(NormalizePostgresDialect("d.classoid = 'pg_class'::regclass"), "d.classoid = 1259");
+  EXPECT_EQ(NormalizePostgresDialect("'orders.orders'::regclass"), "'orders.orders'::VARCHAR");
+}
+
+TEST(PgDialectTest, LeavesQuotedTextAndCommentsAlone) {
+  for (const char* sql : {"SELECT 'OPERATOR(pg_catalog.~)'", "SELECT \"x::regclass\"",
+                          "SELECT 1 -- COLLATE pg_catalog.default", "SELECT /* ::regtype */ 1",
+                          "SELECT E'it\\'s ::regclass'"}) {
+    EXPECT_EQ(NormalizePostgresDialect(sql), sql);
+  }
+}
+
+TEST(PgDialectTest, PassesOtherSqlThroughAndSurvivesHostileText) {
+  EXPECT_EQ(NormalizePostgresDialect("SELECT a::INTEGER, b COLLATE nocase FROM t"),
+            "SELECT a::INTEGER, b COLLATE nocase FROM t");
+  for (const char* sql : {"'", "\"", "OPERATOR(", "OPERATOR", "::", "COLLATE", "/*", "--"}) {
+    (void)NormalizePostgresDialect(sql);
+  }
+}
+
+}  // namespace
+}  // namespace quanta::ports

@@ -1,0 +1,276 @@
+#include "ports/pg_session.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "testing/matchers.h"
+
+namespace quanta::ports {
+namespace {
+
+using ::testing::HasSubstr;
+
+// One in-memory database; the "product" shop has the dataset items.
+class FakeBackend : public PgBackend {
+ public:
+  FakeBackend() {
+    database_ = std::move(engine::Database::Open()).value();
+    auto connection = std::move(database_->Connect()).value();
+    (void)connection->Execute(
+        "CREATE TABLE raw_items (id INTEGER, name VARCHAR, price DECIMAL(10,2));"
+        "INSERT INTO raw_items VALUES (1, 'pen', 1.50), (2, 'ink', 3.25), (3, 'pad', 2.00)");
+  }
+  PgCredentials CredentialsFor(std::string_view user) override {
+    PgCredentials credentials;
+    if (user == "dev") credentials.kind = PgCredentials::Kind::kTrust;
+    return credentials;
+  }
+  Result<std::unique_ptr<engine::Connection>> Connect() override { return database_->Connect(); }
+  std::unique_ptr<query::TableResolver> ResolverFor(std::string_view) override {
+    class Items : public query::TableResolver {
+      Result<std::string> Resolve(std::string_view schema, std::string_view table,
+                                  const query::TableTime&) override {
+        if (schema == "shop" && table == "items") return std::string("SELECT * FROM raw_items");
+        return Status::NotFound("relation \"{}.{}\" does not exist", schema, table);
+      }
+    };
+    return std::make_unique<Items>();
+  }
+
+ private:
+  std::unique_ptr<engine::Database> database_;
+};
+
+// Frontend messages, built by hand as a client would send them.
+std::string Int32(std::int32_t value) {
+  std::uint32_t big = htonl(static_cast<std::uint32_t>(value));
+  return std::string(reinterpret_cast<const char*>(&big), 4);
+}
+std::string Int16(std::int16_t value) {
+  std::uint16_t big = htons(static_cast<std::uint16_t>(value));
+  return std::string(reinterpret_cast<const char*>(&big), 2);
+}
+std::string Typed(char type, const std::string& body) {
+  return std::string(1, type) + Int32(static_cast<std::int32_t>(body.size() + 4)) + body;
+}
+std::string CString(std::string_view text) { return std::string(text) + '\0'; }
+std::string Startup(std::string_view user) {
+  std::string body = Int32(3 << 16) + CString("user") + CString(user) + CString("database") +
+                     CString("quanta") + '\0';
+  return Int32(static_cast<std::int32_t>(body.size() + 4)) + body;
+}
+std::string Query(std::string_view sql) { return Typed('Q', CString(sql)); }
+std::string Parse(std::string_view name, std::string_view sql) {
+  return Typed('P', CString(name) + CString(sql) + Int16(0));
+}
+std::string Bind(std::string_view portal, std::string_view statement,
+                 const std::vector<std::string>& text_parameters) {
+  std::string body = CString(portal) + CString(statement) + Int16(0) +
+                     Int16(static_cast<std::int16_t>(text_parameters.size()));
+  for (const std::string& value : text_parameters) {
+    body += Int32(static_cast<std::int32_t>(value.size())) + value;
+  }
+  return Typed('B', body + Int16(0));
+}
+std::string Describe(char kind, std::string_view name) {
+  return Typed('D', std::string(1, kind) + CString(name));
+}
+std::string Execute(std::string_view portal, std::int32_t max_rows) {
+  return Typed('E', CString(portal) + Int32(max_rows));
+}
+std::string Sync() { return Typed('S', ""); }
+
+// Backend messages as the client reads them: type and body.
+struct Message {
+  char type;
+  std::string body;
+  // For ErrorResponse / NoticeResponse: the field with code `code`.
+  std::string Field(char code) const {
+    std::size_t at = 0;
+    while (at < body.size() && body[at] != '\0') {
+      char field = body[at++];
+      std::size_t end = body.find('\0', at);
+      if (field == code) return body.substr(at, end - at);
+      at = end + 1;
+    }
+    return "";
+  }
+  // For DataRow: the text of column `index`; "NULL" for NULL.
+  std::string Column(int index) const {
+    std::size_t at = 2;
+    for (int c = 0;; ++c) {
+      std::int32_t length;
+      std::memcpy(&length, body.data() + at, 4);
+      length = static_cast<std::int32_t>(ntohl(static_cast<std::uint32_t>(length)));
+      at += 4;
+      if (c == index) return length < 0 ? "NULL" : body.substr(at, length);
+      if (length > 0) at += static_cast<std::size_t>(length);
+    }
+  }
+};
+
+std::vector<Message> Split(const std::string& out) {
+  std::vector<Message> messages;
+  std::size_t at = 0;
+  while (at + 5 <= out.size()) {
+    std::uint32_t length;
+    std::memcpy(&length, out.data() + at + 1, 4);
+    length = ntohl(length);
+    messages.push_back({out[at], out.substr(at + 5, length - 4)});
+    at += 1 + length;
+  }
+  return messages;
+}
+
+std::string Types(const std::vector<Message>& messages) {
+  std::string types;
+  for (const Message& message : messages) types += message.type;
+  return types;
+}
+
+class PgSessionTest : public ::testing::Test {
+ protected:
+  PgSessionTest() : session_(backend_, PgSessionOptions{}) {}
+
+  // Feeds `bytes` and runs until the session needs input or closes; returns the messages.
+  std::vector<Message> Send(const std::string& bytes, PgSession::Step* step = nullptr) {
+    session_.Feed(bytes);
+    std::string out;
+    PgSession::Step last;
+    do {
+      last = session_.Run(&out);
+    } while (last == PgSession::Step::kOutput);
+    if (step) *step = last;
+    return Split(out);
+  }
+
+  void SignIn() {
+    std::vector<Message> messages = Send(Startup("dev"));
+    ASSERT_FALSE(messages.empty());
+    ASSERT_EQ(messages.front().type, 'R');
+    ASSERT_EQ(messages.back().type, 'Z');
+  }
+
+  FakeBackend backend_;
+  PgSession session_;
+};
+
+TEST_F(PgSessionTest, SignsInATrustedUserWithTheSettingsClientsExpect) {
+  std::vector<Message> messages = Send(Startup("dev"));
+  ASSERT_GE(messages.size(), 4u);
+  EXPECT_EQ(messages[0].type, 'R');  // AuthenticationOk
+  std::string settings;
+  for (const Message& message : messages) {
+    if (message.type == 'S') settings += message.body.substr(0, message.body.find('\0')) + " ";
+  }
+  for (const char* name : {"server_version", "client_encoding", "DateStyle", "TimeZone",
+                           "integer_datetimes", "standard_conforming_strings"}) {
+    EXPECT_THAT(settings, HasSubstr(name));
+  }
+  EXPECT_EQ(Types(messages).substr(Types(messages).size() - 2), "KZ");
+  EXPECT_TRUE(session_.ready());
+}
+
+TEST_F(PgSessionTest, AnUnknownUserIsAskedForAPasswordAndRefused) {
+  std::vector<Message> messages = Send(Startup("mallory"));
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].type, 'R');  // AuthenticationSASL
+  EXPECT_THAT(messages[0].body, HasSubstr("SCRAM-SHA-256"));
+  EXPECT_FALSE(session_.ready());
+}
+
+TEST_F(PgSessionTest, RunsASimpleQueryAndNamesColumnsAsPostgreSQL) {
+  SignIn();
+  std::vector<Message> messages =
+      Send(Query("SELECT name, price FROM shop.items WHERE id > 1 ORDER BY id; "
+                 "SELECT count(*) FROM shop.items"));
+  EXPECT_EQ(Types(messages), "TDDCTDCZ");
+  EXPECT_EQ(messages[1].Column(0), "ink");
+  EXPECT_EQ(messages[1].Column(1), "3.25");
+  EXPECT_EQ(messages[3].body.substr(0, 8), "SELECT 2");
+  EXPECT_THAT(messages[4].body, HasSubstr("count"));
+  EXPECT_EQ(messages[5].Column(0), "3");
+}
+
+TEST_F(PgSessionTest, ARefusedStatementIsAnErrorAndTheSessionGoesOn) {
+  SignIn();
+  std::vector<Message> messages = Send(Query("DROP TABLE raw_items"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("DROP is not allowed"));
+  messages = Send(Query("SELECT * FROM read_csv('/etc/passwd')"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "42501");
+  EXPECT_EQ(messages[0].Field('P'), "15");
+  messages = Send(Query("SELECT count(*) FROM raw_items"));
+  EXPECT_EQ(messages[0].Field('C'), "42P01");
+  messages = Send(Query("SELECT count(*) FROM shop.items"));
+  EXPECT_EQ(Types(messages), "TDCZ");
+}
+
+TEST_F(PgSessionTest, AnExtendedQueryErrorSkipsToSync) {
+  SignIn();
+  std::vector<Message> messages =
+      Send(Parse("", "SELECT nope FROM shop.items") + Bind("", "", {}) + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "42703");
+  messages = Send(Parse("byid", "SELECT name FROM shop.items WHERE id = $1") +
+                  Bind("", "byid", {"2"}) + Describe('P', "") + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12TDCZ");
+  EXPECT_EQ(messages[3].Column(0), "ink");
+}
+
+TEST_F(PgSessionTest, AnExecuteRowLimitSuspendsThePortal) {
+  SignIn();
+  std::vector<Message> messages =
+      Send(Parse("", "SELECT id FROM shop.items ORDER BY id") + Bind("p", "", {}) +
+           Execute("p", 2) + Execute("p", 2) + Sync());
+  ASSERT_EQ(Types(messages), "12DDsDCZ") << messages.back().Field('M');
+  EXPECT_EQ(messages[5].Column(0), "3");
+  EXPECT_EQ(messages[6].body.substr(0, 8), "SELECT 3");
+}
+
+TEST_F(PgSessionTest, BytesMayArriveOneAtATime) {
+  std::string bytes = Startup("dev") + Query("SELECT 41 + 1 AS answer");
+  std::vector<Message> messages;
+  for (char byte : bytes) {
+    std::vector<Message> more = Send(std::string(1, byte));
+    messages.insert(messages.end(), more.begin(), more.end());
+  }
+  std::string types = Types(messages);
+  EXPECT_EQ(types.substr(types.size() - 4), "TDCZ");
+  EXPECT_EQ(messages[messages.size() - 3].Column(0), "42");
+}
+
+TEST_F(PgSessionTest, AMalformedMessageClosesTheSessionWithAFatalError) {
+  SignIn();
+  PgSession::Step step;
+  std::vector<Message> messages = Send(std::string("Q") + Int32(2), &step);
+  ASSERT_EQ(Types(messages), "E");
+  EXPECT_EQ(messages[0].Field('S'), "FATAL");
+  EXPECT_EQ(messages[0].Field('C'), "08P01");
+  EXPECT_EQ(step, PgSession::Step::kClose);
+}
+
+TEST_F(PgSessionTest, SessionCommandsAreAnsweredWithoutTheEngine) {
+  SignIn();
+  std::vector<Message> messages =
+      Send(Query("SET application_name = 'report'; SHOW application_name; BEGIN; "
+                 "SELECT 1; COMMIT"));
+  EXPECT_EQ(Types(messages), "SCTDCCTDCCZ");
+  EXPECT_EQ(messages[3].Column(0), "report");
+  messages = Send(Query("SET threads = 1"));
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  messages = Send(Query("SET TimeZone = 'Europe/Paris'"));
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+}
+
+}  // namespace
+}  // namespace quanta::ports
