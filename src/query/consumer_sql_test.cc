@@ -204,6 +204,31 @@ TEST_F(ConsumerSqlTest, SurvivesHostileText) {
   EXPECT_OK(connection_->Execute("SELECT 1"));
 }
 
+TEST_F(ConsumerSqlTest, SpeaksPostgreSQLWhereClientsExpectIt) {
+  // ~ and !~ match anywhere in the text, as in PostgreSQL; DuckDB's own ~ is a full match.
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       Run("SELECT 'pg_catalog' ~ '^pg_', 'pg_catalog' !~ '^pg_', 'abc' ~ 'b'"));
+  EXPECT_EQ(rows.rows[0][0], "true");
+  EXPECT_EQ(rows.rows[0][1], "false");
+  EXPECT_EQ(rows.rows[0][2], "true");
+  // Unaliased columns are named as PostgreSQL names them.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*), max(amount), 1 + 1, amount::INTEGER, "
+                                 "CASE WHEN true THEN 1 END, order_id FROM orders.orders "
+                                 "GROUP BY amount, order_id LIMIT 1"));
+  std::vector<std::string> names;
+  for (const engine::Column& column : rows.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("count", "max", "?column?", "amount", "case",
+                                            "order_id"));
+  // Catalog functions DuckDB lacks are replaced; pg_catalog's tables need no schema.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT pg_catalog.pg_get_userbyid(10), "
+                                 "pg_catalog.format_type(1700, 786438)"));
+  EXPECT_EQ(rows.rows[0][0], "quanta");
+  EXPECT_EQ(rows.rows[0][1], "numeric(12,2)");
+  Status status = Refusal("SELECT * FROM pg_class");
+  EXPECT_EQ(status.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(tables_.resolved.count("pg_catalog.pg_class"), 1u);
+}
+
 TEST(LeadingKeywordTest, SkipsBlanksCommentsAndParentheses) {
   EXPECT_EQ(LeadingKeyword("  (( select 1))"), "SELECT");
   EXPECT_EQ(LeadingKeyword("-- a\n/* b */ Insert into"), "INSERT");
