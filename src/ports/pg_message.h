@@ -18,8 +18,9 @@ namespace quanta::ports {
 // incrementally from whatever pieces the socket delivers, and the messages a server sends,
 // appended to an output buffer. Nothing here does I/O; the SQL port's session feeds bytes in and
 // writes the buffer out. Errors are Status values: kProtocolViolation (SQLSTATE 08P01) for a
-// malformed message, kTooLarge (54000) for a message beyond the limits; after either, the
-// connection must be closed, as PostgreSQL does.
+// malformed message (an oversized startup packet included, as in PostgreSQL), kTooLarge (54000)
+// for a typed message beyond max_message_bytes; after either, the connection must be closed, as
+// PostgreSQL does.
 
 /// Protocol 3.0 as the startup message spells it: major << 16 | minor.
 inline constexpr std::int32_t kPgProtocol30 = 3 << 16;

@@ -1271,6 +1271,15 @@ Result<std::int32_t> DecodeDateText(std::string_view text) {
   if (EqualsIgnoringCase(value, "epoch")) return 0;
   bool bc = TakeEra(value);
   std::optional<std::int64_t> days = ParseCivilDate(value, bc);
+  if (days && !value.empty() && (IsBlank(value.front()) || value.front() == 'T')) {
+    // A time of day or a UTC offset after the date is read and dropped, as PostgreSQL does;
+    // pgjdbc sends dates as "2024-02-29 +00".
+    Result<std::int64_t> timestamp = DecodeTimestampText(text, false);
+    if (!timestamp.ok()) {
+      return BadText("date", text, "a date, optionally with a time or UTC offset, is expected");
+    }
+    return static_cast<std::int32_t>(FloorDivide(*timestamp, kMicrosPerDay));
+  }
   if (!days || !value.empty()) {
     return BadText("date", text, "a date such as 2024-02-29 (ISO year-month-day) is expected");
   }
@@ -1322,7 +1331,9 @@ Result<std::int64_t> DecodeTimestampText(std::string_view text, bool with_time_z
     // The zone starts at the first '+', '-' or 'Z' after the clock.
     std::size_t zone = value.find_first_of("+-Zz");
     std::string_view clock = Trim(value.substr(0, zone));
-    std::optional<std::int64_t> parsed = ParseClock(clock, 24);
+    // A date with only an offset ("2024-02-29 +00", as pgjdbc sends dates) is its midnight.
+    std::optional<std::int64_t> parsed =
+        clock.empty() && zone != std::string_view::npos ? 0 : ParseClock(clock, 24);
     if (!parsed || *parsed > kMicrosPerDay) return bad();
     micros_of_day = *parsed;
     if (zone != std::string_view::npos) {

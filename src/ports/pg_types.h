@@ -237,7 +237,8 @@ Result<PgNumeric> DecodeNumericText(std::string_view text);
 Result<PgNumeric> DecodeNumericBinary(std::string_view bytes);
 /// Hex ("\x00ff") or escape ("a\\000b") format.
 Result<std::string> DecodeByteaText(std::string_view text);
-/// "YYYY-MM-DD" with optional " BC", "infinity", "-infinity", "epoch".
+/// "YYYY-MM-DD" with optional " BC", "infinity", "-infinity", "epoch"; a time of day or UTC
+/// offset after the date is read and dropped ("2024-02-29 +00", as pgjdbc sends dates).
 Result<std::int32_t> DecodeDateText(std::string_view text);
 Result<std::int32_t> DecodeDateBinary(std::string_view bytes);
 /// "HH:MM", "HH:MM:SS", "HH:MM:SS.ffffff"; fractions beyond microseconds are rounded.

@@ -509,13 +509,17 @@ TEST(PgDecodeTest, ReadsDatesTimesAndTimestamps) {
       {"infinity", std::numeric_limits<std::int32_t>::max()},
       {"-infinity", std::numeric_limits<std::int32_t>::min()},
       {"epoch", 0},
+      {"2024-02-29 +00", Days(2024, 2, 29)},  // pgjdbc's setDate
+      {"2024-02-29 23:59:59", Days(2024, 2, 29)},
+      {"2024-02-29T10:00:00-05:00", Days(2024, 2, 29)},  // the offset does not move the date
   };
   for (const DateCase& c : dates) {
     ASSERT_OK_AND_ASSIGN(std::int32_t days, DecodeDateText(c.text));
     EXPECT_EQ(days, c.days) << c.text;
   }
-  for (std::string_view bad : {"4714-11-23 BC", "5874898-01-01", "2023-02-29", "2024-13-01",
-                               "2024-1-01", "24-01-01x", "0000-01-01 BC", "yesterday"}) {
+  for (std::string_view bad :
+       {"4714-11-23 BC", "5874898-01-01", "2023-02-29", "2024-13-01", "2024-1-01", "24-01-01x",
+        "0000-01-01 BC", "yesterday", "2024-02-29 25:00", "2024-02-29 x"}) {
     EXPECT_FALSE(DecodeDateText(bad).ok()) << bad;
   }
   ASSERT_OK_AND_ASSIGN(std::int32_t first_day, DecodeDateText("4714-11-24 BC"));
@@ -553,6 +557,7 @@ TEST(PgDecodeTest, ReadsDatesTimesAndTimestamps) {
       {"2024-02-29 13:45:06+0530", true, Micros(2024, 2, 29, 8, 15, 6)},
       {"2024-02-29 24:00:00", false, Micros(2024, 3, 1, 0, 0, 0)},
       {"2024-02-29", false, Micros(2024, 2, 29, 0, 0, 0)},
+      {"2024-02-29 +02", true, Micros(2024, 2, 28, 22, 0, 0)},
       {"0044-03-15 10:00:00 BC", false, Micros(-43, 3, 15, 10, 0, 0)},
       {"0044-03-15 10:00:00+00 BC", true, Micros(-43, 3, 15, 10, 0, 0)},
       {"infinity", true, std::numeric_limits<std::int64_t>::max()},
