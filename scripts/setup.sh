@@ -16,7 +16,7 @@ readonly kPackages=(
   python3 prometheus  # promtool checks /metrics in the tests
   # Real PostgreSQL clients for the SQL port's tests and benchmarks.
   postgresql-client-15 libpq-dev python3-psycopg2 python3-psycopg python3-asyncpg
-  python3-sqlalchemy python3-pandas libpostgresql-jdbc-java default-jdk-headless
+  python3-sqlalchemy python3-pandas libpostgresql-jdbc-java default-jdk-headless openssl
 )
 
 missing=()

@@ -49,6 +49,9 @@ class ConfigReader {
  public:
   explicit ConfigReader(const model::Document& document) : document_(document) {}
 
+  /// The file being read, for paths relative to it.
+  const std::string& file() const { return document_.file(); }
+
   const std::vector<Diagnostic>& problems() const { return problems_; }
 
   void Problem(const std::string& pointer, std::string rule, std::string message,
@@ -296,8 +299,27 @@ namespace {
 void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
   if (!reader.Mapping("/sql", sql,
                       {"enabled", "listen", "maxConnections", "idleTimeout", "statementTimeout",
-                       "memoryLimit"})) {
+                       "memoryLimit", "tls"})) {
     return;
+  }
+  if (sql.contains("tls")) {
+    const Json& tls = sql["tls"];
+    if (reader.Mapping("/sql/tls", tls, {"certificate", "key"})) {
+      std::filesystem::path base = std::filesystem::path(reader.file()).parent_path();
+      auto path = [&](const char* name, std::filesystem::path* out) {
+        if (!tls.contains(name)) {
+          reader.Problem("/sql/tls", "required",
+                         fmt::format("TLS needs both certificate and key; {} is missing", name));
+          return;
+        }
+        if (auto text = reader.String(fmt::format("/sql/tls/{}", name), tls[name])) {
+          std::filesystem::path file(*text);
+          *out = file.is_relative() && !base.empty() ? base / file : file;
+        }
+      };
+      path("certificate", &config->tls_certificate);
+      path("key", &config->tls_key);
+    }
   }
   if (sql.contains("enabled")) {
     if (!sql["enabled"].is_boolean()) {

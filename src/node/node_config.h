@@ -36,6 +36,9 @@ struct SqlPortConfig {
   /// node.yaml or a flag named the address. When not, a node whose HTTP port is 0 (tests,
   /// several nodes on one machine) picks a free SQL port too.
   bool listen_configured = false;
+  /// PEM certificate (chain) and key: with both, clients may switch to TLS (sslmode=require).
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_key;
   /// DuckDB's memory limit for the node's instance (stores and queries together), e.g.
   /// "4GiB"; empty: DuckDB's default (80% of the machine's memory).
   std::string memory_limit;

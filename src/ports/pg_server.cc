@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -29,6 +30,9 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
         random_(std::random_device{}()) {}
 
   Status Listen() {
+    if (!options_.tls_certificate_file.empty() || !options_.tls_key_file.empty()) {
+      QUANTA_RETURN_IF_ERROR(LoadTls());
+    }
     error_code error;
     net::ip::address address = net::ip::make_address(options_.address, error);
     if (error) {
@@ -50,6 +54,29 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
   }
 
+  Status LoadTls() {
+    if (options_.tls_certificate_file.empty() || options_.tls_key_file.empty()) {
+      return Status::Usage("the SQL port's TLS needs both a certificate and a key file");
+    }
+    tls_.emplace(net::ssl::context::tls_server);
+    tls_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                      net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                      net::ssl::context::no_tlsv1_1);
+    error_code error;
+    tls_->use_certificate_chain_file(options_.tls_certificate_file, error);
+    if (error) {
+      return Status::IoError("{}: cannot be read as a PEM certificate: {}",
+                             options_.tls_certificate_file, error.message());
+    }
+    tls_->use_private_key_file(options_.tls_key_file, net::ssl::context::pem, error);
+    if (error) {
+      return Status::IoError("{}: cannot be read as the PEM private key of {}: {}",
+                             options_.tls_key_file, options_.tls_certificate_file,
+                             error.message());
+    }
+    return Status::Ok();
+  }
+
   void Stop(std::chrono::milliseconds drain_timeout);
 
   void Accept();
@@ -60,6 +87,7 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   const PgServerOptions options_;
   PgBackend& backend_;
   tcp::acceptor acceptor_;
+  std::optional<net::ssl::context> tls_;  // with a certificate configured
   net::thread_pool pool_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -126,15 +154,37 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   }
 
  private:
+  // Reads and writes go through TLS once the session switched to it.
+  template <typename Handler>
+  void ReadSome(Handler handler) {
+    if (tls_) return tls_->async_read_some(net::buffer(read_buffer_), std::move(handler));
+    socket_.async_read_some(net::buffer(read_buffer_), std::move(handler));
+  }
+  template <typename Handler>
+  void WriteAll(Handler handler) {
+    if (tls_) return net::async_write(*tls_, net::buffer(writing_), std::move(handler));
+    net::async_write(socket_, net::buffer(writing_), std::move(handler));
+  }
+
   void Read() {
     if (closed_) return;
-    socket_.async_read_some(
-        net::buffer(read_buffer_), [self = shared_from_this()](error_code error, std::size_t n) {
-          if (error) return self->Close();
-          if (self->session_.ready()) self->ArmIdleTimer(self->server_->options_.idle_timeout);
-          self->session_.Feed(std::string_view(self->read_buffer_.data(), n));
-          self->Work();
-        });
+    ReadSome([self = shared_from_this()](error_code error, std::size_t n) {
+      if (error) return self->Close();
+      if (self->session_.ready()) self->ArmIdleTimer(self->server_->options_.idle_timeout);
+      self->session_.Feed(std::string_view(self->read_buffer_.data(), n));
+      self->Work();
+    });
+  }
+
+  // After the 'S' answer to an SSLRequest: the handshake, then the session goes on in TLS.
+  void StartTls() {
+    tls_.emplace(socket_, *server_->tls_);
+    tls_->async_handshake(net::ssl::stream_base::server,
+                          [self = shared_from_this()](error_code error) {
+                            if (error) return self->Close();  // a client that gave up on TLS
+                            self->session_.TlsStarted();
+                            self->Work();
+                          });
   }
 
   void Work() {
@@ -186,22 +236,21 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     }
     auto next = [self = shared_from_this(), step] {
       if (step == PgSession::Step::kClose) return self->Close();
+      if (self->session_.tls_requested()) return self->StartTls();
       if (step == PgSession::Step::kOutput) return self->Work();
       self->Read();
     };
     if (out.empty()) return next();
     writing_ = std::move(out);
-    net::async_write(socket_, net::buffer(writing_),
-                     [self = shared_from_this(), next](error_code error, std::size_t) {
-                       if (error) return self->Close();
-                       next();
-                     });
+    WriteAll([self = shared_from_this(), next](error_code error, std::size_t) {
+      if (error) return self->Close();
+      next();
+    });
   }
 
   void WriteThenClose(std::string out) {
     writing_ = std::move(out);
-    net::async_write(socket_, net::buffer(writing_),
-                     [self = shared_from_this()](error_code, std::size_t) { self->Close(); });
+    WriteAll([self = shared_from_this()](error_code, std::size_t) { self->Close(); });
   }
 
   void ArmIdleTimer(std::chrono::milliseconds timeout) {
@@ -239,6 +288,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   std::shared_ptr<PgServer::Impl> server_;
   tcp::socket socket_;
+  std::optional<net::ssl::stream<tcp::socket&>> tls_;
   net::steady_timer idle_timer_;
   net::steady_timer statement_timer_;
   const std::int32_t process_id_;
@@ -263,6 +313,7 @@ void PgServer::Impl::Accept() {
         options.limits = self->options_.limits;
         options.statement_timeout = self->options_.statement_timeout;
         options.max_connections = self->options_.max_connections;
+        options.tls_available = self->tls_.has_value();
         std::shared_ptr<PgConnection> connection;
         {
           std::lock_guard lock(self->mutex_);

@@ -32,6 +32,10 @@ struct PgServerOptions {
   /// A statement running longer is cancelled (57014); 0: no limit.
   std::chrono::milliseconds statement_timeout{0};
   PgMessageLimits limits;
+  /// PEM files of the server's certificate (chain) and private key. When both are set, an
+  /// SSLRequest is answered 'S' and the session runs over TLS (1.2 or later); otherwise 'N'.
+  std::string tls_certificate_file;
+  std::string tls_key_file;
 };
 
 /// Counters for /metrics.
@@ -52,7 +56,8 @@ struct PgServerStats {
 class PgServer {
  public:
   /// Binds options.address:options.port on `event_loop`, which must outlive the server. Fails
-  /// (kUsage) for an address that is not an IP, (kIoError) when the port cannot be bound.
+  /// (kUsage) for an address that is not an IP, (kIoError) when the port cannot be bound or
+  /// the TLS certificate or key cannot be read, naming the file.
   static Result<std::unique_ptr<PgServer>> Listen(boost::asio::io_context& event_loop,
                                                   PgServerOptions options, PgBackend& backend);
   ~PgServer();

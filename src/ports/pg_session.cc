@@ -130,6 +130,7 @@ void PgSession::Feed(std::string_view bytes) { reader_.Feed(bytes); }
 PgSession::Step PgSession::Run(std::string* out) {
   out_ = out;
   while (phase_ != Phase::kClosed) {
+    if (tls_requested_) return Step::kOutput;  // the handshake comes before anything else
     if (out_->size() >= options_.flush_bytes) return Step::kOutput;
     if (active_) {
       if (!ContinueExecution()) return Step::kOutput;
@@ -171,13 +172,20 @@ void PgSession::CancelForTimeout() {
 
 void PgSession::HandleMessage(PgFrontendMessage message) {
   if (phase_ == Phase::kStartup) {
-    if (std::holds_alternative<PgSslRequest>(message) ||
-        std::holds_alternative<PgGssEncRequest>(message)) {
-      PgBackendWriter(out_).RefuseEncryption();
-      // Bytes sent before our answer would have been meant for inside the encryption.
+    bool ssl = std::holds_alternative<PgSslRequest>(message);
+    if (ssl || std::holds_alternative<PgGssEncRequest>(message)) {
+      // Bytes sent before our answer would have been meant for inside the encryption, or were
+      // put there by someone in the middle: never read them (CVE-2021-23214).
       if (reader_.buffered_bytes() > 0) {
         phase_ = Phase::kClosed;
+        return;
       }
+      if (ssl && options_.tls_available && !tls_done_) {
+        out_->push_back('S');
+        tls_requested_ = tls_done_ = true;
+        return;
+      }
+      PgBackendWriter(out_).RefuseEncryption();
       return;
     }
     if (auto* cancel = std::get_if<PgCancelRequest>(&message)) {

@@ -51,6 +51,9 @@ struct PgSessionOptions {
   std::size_t flush_bytes = 256 * 1024;
   /// A statement running longer is cancelled (57014); zero: no limit.
   std::chrono::milliseconds statement_timeout{0};
+  /// The server has a certificate: SSLRequest is answered 'S' and the connection switches to
+  /// TLS (see tls_requested); without one it is answered 'N'.
+  bool tls_available = false;
   /// The connection is one too many: after the startup packet it gets PostgreSQL's 53300
   /// "too many clients" (answering SSLRequest first, so that libpq shows the message).
   bool too_many_clients = false;
@@ -94,6 +97,10 @@ class PgSession {
 
   /// After Run returned kClose for a CancelRequest packet: what it asked to cancel.
   const std::optional<PgCancelRequest>& cancel_request() const { return cancel_request_; }
+  /// True right after Run answered an SSLRequest with 'S': the connection writes the output,
+  /// runs the TLS handshake, calls TlsStarted, and then reads and writes through TLS.
+  bool tls_requested() const { return tls_requested_; }
+  void TlsStarted() { tls_requested_ = false; }
   /// True once the client has signed in.
   bool ready() const { return phase_ == Phase::kReady; }
   const std::string& user() const { return user_; }
@@ -182,6 +189,8 @@ class PgSession {
   std::string* out_ = nullptr;
   Phase phase_ = Phase::kStartup;
   std::optional<PgCancelRequest> cancel_request_;
+  bool tls_requested_ = false;
+  bool tls_done_ = false;
 
   std::string user_;
   std::optional<ScramServerExchange> scram_;

@@ -9,7 +9,7 @@ HTTP, and then drives the SQL port with each client in its own process: psql (qu
 \\dt, \\d+ with the contracts' descriptions, COPY TO STDOUT, time travel), a libpq C program
 (binary results, a prepared statement, PQcancel), psycopg2, psycopg 3 (server-side
 parameters, binary), asyncpg (binary protocol), SQLAlchemy's inspector with pandas read_sql,
-pgjdbc (DatabaseMetaData) and the npm `pg` client when they are installed. Hostile queries must
+pgjdbc (DatabaseMetaData) and the npm `pg` client, and TLS (sslmode=require). Hostile queries must
 be refused with SQLSTATE 42501 or 0A000 while the node keeps serving; a wrong password, an
 unknown user, too many connections, an idle session and a statement past its timeout get
 PostgreSQL's errors.
@@ -80,6 +80,9 @@ class Node:
         verifier = subprocess.run([quanta, "scram-verifier", "--password-stdin"],
                                   input=PASSWORD + "\n", capture_output=True, text=True,
                                   check=True).stdout.strip()
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-keyout", os.path.join(work, "key.pem"),
+                        "-out", os.path.join(work, "cert.pem")], capture_output=True, check=True)
         self.config = os.path.join(work, "node.yaml")
         with open(self.config, "w") as out:
             out.write(textwrap.dedent(f"""\
@@ -90,6 +93,7 @@ class Node:
                   maxConnections: 12
                   idleTimeout: 4s
                   statementTimeout: 3s
+                  tls: {{certificate: cert.pem, key: key.pem}}
                 principals:
                   - name: analyst
                     scram: "{verifier}"
@@ -415,6 +419,28 @@ def test_node_pg(node, work):
     check("npm pg: a parameterized query", code == 0 and "o-3 cancelled 5.00" in out, out)
 
 
+def test_tls(node, work):
+    import psycopg2
+    connection = psycopg2.connect(node.dsn() + " sslmode=require")
+    cursor = connection.cursor()
+    cursor.execute("SELECT count(*) FROM orders.orders")
+    check("TLS: sslmode=require signs in over TLS 1.2 or later and reads",
+          connection.info.ssl_in_use and cursor.fetchone()[0] == 3 and
+          connection.info.ssl_attribute("protocol") in ("TLSv1.2", "TLSv1.3"),
+          connection.info.ssl_attribute("protocol"))
+    connection.close()
+    connection = psycopg2.connect(node.dsn() + " sslmode=disable")
+    check("TLS stays optional: sslmode=disable still connects", not connection.info.ssl_in_use)
+    connection.close()
+    bad = os.path.join(work, "bad.yaml")
+    with open(bad, "w") as out:
+        out.write("sql:\n  tls: {certificate: missing.pem, key: key.pem}\n")
+    code, out = run([node.quanta, "node", "--config", bad, "--listen", "127.0.0.1:0",
+                     "--data-dir", os.path.join(work, "bad-data")], timeout=30)
+    check("a missing certificate stops the node with a message naming the file",
+          code == 2 and "missing.pem" in out, out)
+
+
 def test_sign_in_and_limits(node):
     code, out = psql(node, "SELECT 1", password="wrong")
     check("a wrong password is refused (28P01)", code != 0 and
@@ -442,7 +468,7 @@ def test_sign_in_and_limits(node):
     for connection in held:
         connection.close()
     time.sleep(0.5)
-    idle = psycopg2.connect(node.dsn(), connect_timeout=10)
+    idle = psycopg2.connect(node.dsn() + " sslmode=disable", connect_timeout=10)
     time.sleep(5)
     try:
         idle.cursor().execute("SELECT 1")
@@ -470,6 +496,7 @@ def main():
         test_python_clients(node, work)
         test_jdbc(node, work)
         test_node_pg(node, work)
+        test_tls(node, work)
         test_sign_in_and_limits(node)
     finally:
         node.stop()
