@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/ascii.h"
+#include "ports/pg_byte_order.h"
 #include "ports/pg_dialect.h"
 #include "ports/pg_result_encoding.h"
 
@@ -747,10 +748,6 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
     bool explicit_delimiter = std::find(upper.begin(), upper.end(), "DELIMITER") != upper.end();
     if (!explicit_delimiter) statement->copy_delimiter = ',';
   }
-  if (statement->copy_format == 1) {
-    return Status::NotSupported("COPY ... TO STDOUT (FORMAT binary) is not supported yet; use "
-                                "text or csv");
-  }
   QUANTA_ASSIGN_OR_RETURN(statement, PrepareQuery(statement, source, error_position));
   statement->kind = Statement::Kind::kCopy;
   return statement;
@@ -800,9 +797,16 @@ bool PgSession::ContinueExecution() {
     }
   }
   if (statement.kind == Statement::Kind::kCopy && portal.rows_sent == 0 && !portal.chunk) {
-    std::vector<std::int16_t> formats(statement.query->column_types().size(), 0);
-    writer.CopyOutResponse(0, formats);
-    if (statement.copy_header) {
+    bool binary = statement.copy_format == 1;
+    std::vector<std::int16_t> formats(statement.query->column_types().size(), binary ? 1 : 0);
+    writer.CopyOutResponse(binary ? 1 : 0, formats);
+    if (binary) {
+      // PGCOPY signature, flags, header extension length: sent in front of the first row, as
+      // PostgreSQL does (psycopg reads a row from the header's message).
+      portal.copy_prefix.assign("PGCOPY\n\xff\r\n\0", 11);
+      AppendInt32(portal.copy_prefix, 0);
+      AppendInt32(portal.copy_prefix, 0);
+    } else if (statement.copy_header) {
       std::string header;
       const auto& names = statement.query->column_names();
       for (std::size_t c = 0; c < names.size(); ++c) {
@@ -874,6 +878,11 @@ bool PgSession::ContinueExecution() {
   }
   portal.finished = true;
   if (statement.kind == Statement::Kind::kCopy) {
+    if (statement.copy_format == 1) {
+      std::string trailer = std::move(portal.copy_prefix);
+      AppendInt16(trailer, -1);
+      writer.CopyData(trailer);
+    }
     writer.CopyDone();
     writer.CommandComplete(fmt::format("COPY {}", portal.rows_sent));
   } else {
@@ -1007,11 +1016,29 @@ void PgSession::SendRowDescription(const Statement& statement,
   writer.RowDescription(fields);
 }
 
-void PgSession::SendCopyRow(const Portal& portal, const engine::ResultChunk& chunk,
+void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk,
                             std::size_t row) {
   const Statement& statement = *portal.statement;
-  std::string line;
+  std::string line = std::move(portal.copy_prefix);
+  portal.copy_prefix.clear();
   std::string value;
+  if (statement.copy_format == 1) {
+    // A tuple: the field count, then each field's length (-1 for NULL) and binary value.
+    AppendInt16(line, static_cast<std::int16_t>(chunk.column_count()));
+    for (std::size_t c = 0; c < chunk.column_count(); ++c) {
+      const engine::ColumnView& column = chunk.Column(c);
+      if (column.IsNull(row)) {
+        AppendInt32(line, -1);
+        continue;
+      }
+      value.clear();
+      EncodeValue(column, row, statement.column_types[c], 1, value);
+      AppendInt32(line, static_cast<std::int32_t>(value.size()));
+      line += value;
+    }
+    PgBackendWriter(out_).CopyData(line);
+    return;
+  }
   for (std::size_t c = 0; c < chunk.column_count(); ++c) {
     if (c) line += statement.copy_delimiter;
     const engine::ColumnView& column = chunk.Column(c);

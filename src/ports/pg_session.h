@@ -135,6 +135,7 @@ class PgSession {
     std::int64_t rows_sent = 0;
     bool started = false;
     bool finished = false;
+    std::string copy_prefix;  ///< binary COPY's header, sent with the first row
   };
 
   // Where a result being sent goes when the output buffer fills.
@@ -170,7 +171,7 @@ class PgSession {
   Status StartPortal(Portal& portal);
   void RunCommand(Portal& portal, bool describe_rows);
   void SendRowDescription(const Statement& statement, const std::vector<std::int16_t>& formats);
-  void SendCopyRow(const Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
+  void SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
   std::string ShowValue(const std::string& name) const;
 
   // An ErrorResponse; `sqlstate` overrides the one SqlStateFor gives.

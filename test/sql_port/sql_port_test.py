@@ -322,6 +322,11 @@ with psycopg.connect(host="127.0.0.1", port=port, user="analyst", password=passw
         r = cur.fetchone()
         out["psycopg3_binary"] = [str(r[0]), r[1].isoformat(), r[2], r[3], r[4].isoformat(),
                                   r[5], r[6], str(r[7]), str(r[8])]
+    with c.cursor() as cur:
+        with cur.copy("COPY (SELECT order_id, amount, quantity, updated_at FROM orders.orders "
+                      "ORDER BY 1) TO STDOUT (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "numeric", "int8", "timestamptz"])
+            out["copy_binary"] = [[r[0], str(r[1]), r[2], r[3].isoformat()] for r in copy.rows()]
 import asyncpg
 async def main():
     conn = await asyncpg.connect(host="127.0.0.1", port=port, user="analyst",
@@ -374,6 +379,10 @@ def test_python_clients(node, work):
     check("psycopg 3: binary results of many types", results.get("psycopg3_binary") ==
           ["10.50", "2026-03-01T11:00:00+00:00", 2, True, "2024-02-29", [1, 2, None], 2.5,
            "1 day, 2:00:00", "b1a3c4d5-0000-4000-8000-000000000001"], results)
+    check("psycopg 3: COPY TO STDOUT in binary format", results.get("copy_binary") == [
+        ["o-1", "10.50", 2, "2026-03-01T11:00:00+00:00"],
+        ["o-2", "20.25", 2, "2026-03-01T10:01:00+00:00"],
+        ["o-3", "5.00", 2, "2026-03-01T11:05:00+00:00"]], results)
     check("asyncpg: the binary protocol", results.get("asyncpg") == [["o-2", "20.25"]], results)
 
     script = os.path.join(work, "sqlalchemy_client.py")
