@@ -1,6 +1,7 @@
 #include "pipeline/product_runner.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,22 @@ std::string InsertRowsSql(const std::string& table, const model::SchemaObject& o
       engine::QuoteIdentifier(table),
       engine::QuoteLiteral(rows.dump(-1, ' ', false, Json::error_handler_t::replace)),
       ColumnDefinitions(object));
+}
+
+// A record's declared fields only, each present (null when absent), in property order: what
+// DuckDB's reader makes of the record, as text that it reads whatever the record looked like.
+Json DeclaredFields(Json record, const std::vector<std::string>& names) {
+  Json row = Json::object();
+  if (!record.is_object()) return row;
+  for (const std::string& name : names) {
+    auto value = record.find(name);
+    row[name] = value != record.end() ? std::move(*value) : Json(nullptr);
+  }
+  return row;
+}
+
+std::string DumpRow(const Json& row) {
+  return row.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 // DuckDB's first line, without the statement excerpt that follows it.
@@ -93,7 +110,7 @@ const model::SchemaObject* ProductRunner::InputObject(std::string_view port) con
 }
 
 Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
-                                 const std::vector<Json>& rows) {
+                                 const AcceptedRows& rows) {
   // Every input table exists in every batch, empty unless this port fills it, so that a
   // transform joining several inputs always binds.
   for (const auto& [table, ref] : plan_.inputs) {
@@ -101,7 +118,7 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
                                                           engine::QuoteIdentifier(table),
                                                           ColumnDefinitions(*ref.object))));
   }
-  if (rows.empty()) return Status::Ok();
+  if (rows.size() == 0) return Status::Ok();
   // The rows reach DuckDB as an NDJSON file that its JSON reader loads in bulk: several times
   // faster than the same rows as one SQL literal, which the SQL parser would have to scan.
   static std::atomic<std::uint64_t> counter{0};
@@ -110,9 +127,7 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
       fmt::format(".ingest-{}-{}.ndjson", ::getpid(), counter.fetch_add(1));
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    for (const Json& row : rows) {
-      out << row.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
-    }
+    out.write(rows.ndjson.data(), static_cast<std::streamsize>(rows.ndjson.size()));
     out.close();
     if (!out) {
       std::error_code ignored;
@@ -127,9 +142,11 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
     columns += (columns.empty() ? "" : ", ") + engine::QuoteLiteral(*property.name) + ": " +
                engine::QuoteLiteral(model::DuckdbTypeFor(property));
   }
+  // The reader takes the declared keys of each line, fills absent ones with NULL and skips the
+  // others, as the transform would see the record.
   Status loaded = connection.Execute(fmt::format(
       "INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
-      "maximum_object_size = 67108864)",
+      "format = 'newline_delimited', maximum_object_size = 67108864)",
       engine::QuoteIdentifier(port.table), engine::QuoteLiteral(file.string()), columns));
   std::error_code ignored;
   std::filesystem::remove(file, ignored);
@@ -137,7 +154,7 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
 }
 
 Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnloadableRows(
-    const PortPlan& port, const std::vector<Json>& rows) {
+    const PortPlan& port, const AcceptedRows& rows) {
   // A scratch database, since a failed statement aborts the batch's transaction.
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> scratch, engine::Database::Open());
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, scratch->Connect());
@@ -146,11 +163,25 @@ Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnlo
                                       ColumnDefinitions(*port.object))));
   std::vector<std::pair<std::size_t, std::string>> failures;
   for (std::size_t i = 0; i < rows.size(); ++i) {
+    Json row = DeclaredFields(Json::parse(rows.Row(i), nullptr, /*allow_exceptions=*/false),
+                              port.validator->column_names());
     Status status =
-        connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({rows[i]})));
+        connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({row})));
     if (!status.ok()) failures.emplace_back(i, FirstLine(status.message()));
   }
   return failures;
+}
+
+void ProductRunner::AcceptedRows::Add(std::string_view row, std::size_t record_index) {
+  ndjson.append(row);
+  ndjson += '\n';
+  ends.push_back(ndjson.size() - 1);
+  index.push_back(record_index);
+}
+
+std::string_view ProductRunner::AcceptedRows::Row(std::size_t i) const {
+  std::size_t start = i == 0 ? 0 : ends[i - 1] + 1;
+  return std::string_view(ndjson).substr(start, ends[i] - start);
 }
 
 Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
@@ -187,29 +218,47 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     std::string reason;
   };
   std::vector<Pending> rejected;
-  std::vector<Json> rows;
-  std::vector<std::size_t> row_index;  // rows[i] came from records[row_index[i]]
-  rows.reserve(records.size());
+  AcceptedRows rows;
+  std::size_t total_bytes = 0;
+  for (const std::string& record : records) total_bytes += record.size() + 1;
+  rows.ndjson.reserve(total_bytes);
+  rows.ends.reserve(records.size());
+  rows.index.reserve(records.size());
   const std::vector<std::string>& names = port.validator->column_names();
+  simdjson::dom::parser parser;
+  RecordValidator::Fields fields;
   for (std::size_t i = 0; i < records.size(); ++i) {
-    Json record = Json::parse(records[i], nullptr, /*allow_exceptions=*/false);
-    if (record.is_discarded()) {
-      rejected.push_back({i, "not valid JSON"});
+    std::string_view text = records[i];
+    simdjson::dom::element element;
+    if (parser.parse(text.data(), text.size()).get(element) != simdjson::SUCCESS) {
+      // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits, nesting
+      // deeper than 1024): nlohmann-json decides, and its reading is what gets loaded.
+      Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) {
+        rejected.push_back({i, "not valid JSON"});
+        continue;
+      }
+      if (auto problem = port.validator->Check(record)) {
+        rejected.push_back({i, std::move(*problem)});
+        continue;
+      }
+      rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
       continue;
     }
-    if (auto problem = port.validator->Check(record)) {
+    if (auto problem = port.validator->Check(element, &fields)) {
       rejected.push_back({i, std::move(*problem)});
       continue;
     }
-    Json row = Json::object();
-    // Every declared field is present (null when absent): DuckDB's cast of a JSON object to
-    // a STRUCT wants every key.
-    for (const std::string& name : names) {
-      auto value = record.find(name);
-      row[name] = value != record.end() ? std::move(*value) : Json(nullptr);
+    // The record's own bytes go to DuckDB's reader, unless the reader would see something
+    // else than the checks did: a repeated key (the reader refuses it), a line break inside
+    // the record (the reader splits lines), or nested values (which the reader would have to
+    // take as the nlohmann-json reading did, without repeated keys inside).
+    if (fields.repeated_key || fields.nested ||
+        text.find_first_of("\r\n") != std::string_view::npos) {
+      rows.Add(DumpRow(DeclaredFields(Json::parse(text, nullptr, false), names)), i);
+    } else {
+      rows.Add(text, i);
     }
-    rows.push_back(std::move(row));
-    row_index.push_back(i);
   }
 
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
@@ -221,20 +270,17 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     writer.reset();
     QUANTA_ASSIGN_OR_RETURN(auto failures, FindUnloadableRows(port, rows));
     if (failures.empty()) return loaded;  // not the rows' fault
-    std::vector<Json> kept;
-    std::vector<std::size_t> kept_index;
+    AcceptedRows kept;
     std::size_t next_failure = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (next_failure < failures.size() && failures[next_failure].first == i) {
-        rejected.push_back({row_index[i], failures[next_failure].second});
+        rejected.push_back({rows.index[i], failures[next_failure].second});
         ++next_failure;
         continue;
       }
-      kept.push_back(std::move(rows[i]));
-      kept_index.push_back(row_index[i]);
+      kept.Add(rows.Row(i), rows.index[i]);
     }
     rows = std::move(kept);
-    row_index = std::move(kept_index);
     QUANTA_ASSIGN_OR_RETURN(writer, store_->BeginBatch());
     QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, rows));
   }
