@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <utility>
 
 #include "engine/database.h"
@@ -57,6 +58,10 @@ Json DeclaredFields(Json record, const std::vector<std::string>& names) {
 std::string DumpRow(const Json& row) {
   return row.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
+
+// The in-memory database, attached to each store's DuckDB instance, where a batch's rows are
+// loaded before its transaction opens. Nothing in it is durable or needs to be.
+constexpr std::string_view kIngestDatabase = "quanta_ingest";
 
 // DuckDB's first line, without the statement excerpt that follows it.
 std::string FirstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
@@ -109,22 +114,25 @@ const model::SchemaObject* ProductRunner::InputObject(std::string_view port) con
   return found == ports_.end() ? nullptr : found->second.object;
 }
 
-Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
-                                 const AcceptedRows& rows) {
-  // Every input table exists in every batch, empty unless this port fills it, so that a
-  // transform joining several inputs always binds.
-  for (const auto& [table, ref] : plan_.inputs) {
-    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})",
-                                                          engine::QuoteIdentifier(table),
-                                                          ColumnDefinitions(*ref.object))));
+Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection,
+                                                  const PortPlan& port, const AcceptedRows& rows) {
+  {
+    // Attached databases belong to the store's DuckDB instance, shared by its connections.
+    static std::mutex attach_mutex;
+    std::lock_guard lock(attach_mutex);
+    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format(
+        "ATTACH IF NOT EXISTS ':memory:' AS {}", engine::QuoteIdentifier(kIngestDatabase))));
   }
-  if (rows.size() == 0) return Status::Ok();
+  static std::atomic<std::uint64_t> counter{0};
+  std::uint64_t id = counter.fetch_add(1);
+  std::string table = fmt::format("{}.main.{}", engine::QuoteIdentifier(kIngestDatabase),
+                                  engine::QuoteIdentifier(fmt::format("batch_{}", id)));
+  QUANTA_RETURN_IF_ERROR(connection.Execute(
+      fmt::format("CREATE TABLE {} ({})", table, ColumnDefinitions(*port.object))));
   // The rows reach DuckDB as an NDJSON file that its JSON reader loads in bulk: several times
   // faster than the same rows as one SQL literal, which the SQL parser would have to scan.
-  static std::atomic<std::uint64_t> counter{0};
   std::filesystem::path file =
-      store_->path().parent_path() /
-      fmt::format(".ingest-{}-{}.ndjson", ::getpid(), counter.fetch_add(1));
+      store_->path().parent_path() / fmt::format(".ingest-{}-{}.ndjson", ::getpid(), id);
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(rows.ndjson.data(), static_cast<std::streamsize>(rows.ndjson.size()));
@@ -132,6 +140,7 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
     if (!out) {
       std::error_code ignored;
       std::filesystem::remove(file, ignored);
+      (void)connection.Execute("DROP TABLE IF EXISTS " + table);
       return Status::IoError("{}: cannot write the batch's rows (is the disk full?)",
                              file.string());
     }
@@ -144,13 +153,31 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
   }
   // The reader takes the declared keys of each line, fills absent ones with NULL and skips the
   // others, as the transform would see the record.
-  Status loaded = connection.Execute(fmt::format(
-      "INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
-      "format = 'newline_delimited', maximum_object_size = 67108864)",
-      engine::QuoteIdentifier(port.table), engine::QuoteLiteral(file.string()), columns));
+  Status loaded = connection.Execute(
+      fmt::format("INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
+                  "format = 'newline_delimited', maximum_object_size = 67108864)",
+                  table, engine::QuoteLiteral(file.string()), columns));
   std::error_code ignored;
   std::filesystem::remove(file, ignored);
-  return loaded;
+  if (!loaded.ok()) {
+    (void)connection.Execute("DROP TABLE IF EXISTS " + table);
+    return loaded;
+  }
+  return table;
+}
+
+Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
+                                 const std::optional<std::string>& loaded) {
+  // Every input table exists in every batch, empty unless this port fills it, so that a
+  // transform joining several inputs always binds.
+  for (const auto& [table, ref] : plan_.inputs) {
+    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})",
+                                                          engine::QuoteIdentifier(table),
+                                                          ColumnDefinitions(*ref.object))));
+  }
+  if (!loaded) return Status::Ok();
+  return connection.Execute(
+      fmt::format("INSERT INTO {} SELECT * FROM {}", engine::QuoteIdentifier(port.table), *loaded));
 }
 
 Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnloadableRows(
@@ -261,29 +288,44 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     }
   }
 
-  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
-  Status loaded = LoadInputs(writer->connection(), port, rows);
-  if (!loaded.ok()) {
-    // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's range,
-    // say). Find which rows, reject only those, and load the rest in a new transaction.
-    writer->Abort();
-    writer.reset();
-    QUANTA_ASSIGN_OR_RETURN(auto failures, FindUnloadableRows(port, rows));
-    if (failures.empty()) return loaded;  // not the rows' fault
-    AcceptedRows kept;
-    std::size_t next_failure = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (next_failure < failures.size() && failures[next_failure].first == i) {
-        rejected.push_back({rows.index[i], failures[next_failure].second});
-        ++next_failure;
-        continue;
-      }
-      kept.Add(rows.Row(i), rows.index[i]);
+  // The rows are loaded before the batch opens, on a connection of their own, so that DuckDB
+  // reads them while the previous batch commits; the writer then only copies them.
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> loader, store_->Connect());
+  std::optional<std::string> loaded;
+  // Dropped once the batch is done (declared before the writer, so destroyed after it).
+  struct DropOnExit {
+    engine::Connection& connection;
+    std::optional<std::string>& table;
+    ~DropOnExit() {
+      if (table) (void)connection.Execute("DROP TABLE IF EXISTS " + *table);
     }
-    rows = std::move(kept);
-    QUANTA_ASSIGN_OR_RETURN(writer, store_->BeginBatch());
-    QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, rows));
+  } drop_loaded{*loader, loaded};
+  if (rows.size() > 0) {
+    Result<std::string> table = LoadBatchTable(*loader, port, rows);
+    if (!table.ok()) {
+      // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's
+      // range, say). Find which rows, reject only those, and load the rest.
+      QUANTA_ASSIGN_OR_RETURN(auto failures, FindUnloadableRows(port, rows));
+      if (failures.empty()) return table.status();  // not the rows' fault
+      AcceptedRows kept;
+      std::size_t next_failure = 0;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (next_failure < failures.size() && failures[next_failure].first == i) {
+          rejected.push_back({rows.index[i], failures[next_failure].second});
+          ++next_failure;
+          continue;
+        }
+        kept.Add(rows.Row(i), rows.index[i]);
+      }
+      rows = std::move(kept);
+      if (rows.size() > 0) table = LoadBatchTable(*loader, port, rows);
+      if (!table.ok()) return table.status();
+    }
+    if (rows.size() > 0) loaded = *table;
   }
+
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
+  QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, loaded));
   QUANTA_ASSIGN_OR_RETURN(std::optional<std::int64_t> last_offset, store_->Offset(port_name));
   std::int64_t first_offset = last_offset ? *last_offset + 1 : 0;
 

@@ -89,8 +89,13 @@ class ProductRunner {
 
   ProductRunner(std::shared_ptr<const model::ProductFolder> folder, store::ProductStore* store,
                 PipelinePlan plan);
-  // Creates the batch's input tables and loads `rows` into the port's table.
-  Status LoadInputs(engine::Connection& connection, const PortPlan& port, const AcceptedRows& rows);
+  // Loads `rows` through `connection` into a new table of the in-memory ingest database and
+  // returns its qualified name; drops the table and fails when DuckDB cannot load them.
+  Result<std::string> LoadBatchTable(engine::Connection& connection, const PortPlan& port,
+                                     const AcceptedRows& rows);
+  // Creates the batch's input tables and fills the port's table from the table `loaded`.
+  Status LoadInputs(engine::Connection& connection, const PortPlan& port,
+                    const std::optional<std::string>& loaded);
   // The rows DuckDB cannot load into the port's table, with DuckDB's reason, by index.
   Result<std::vector<std::pair<std::size_t, std::string>>> FindUnloadableRows(
       const PortPlan& port, const AcceptedRows& rows);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "store/store_fixture.h"
 #include "testing/matchers.h"
@@ -225,6 +226,42 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
   EXPECT_EQ(status.ports[0].received, 9);
   EXPECT_EQ(status.ports[0].rejected, 4);
   EXPECT_EQ(status.ports[0].dead_letters, 4);
+}
+
+TEST_F(ProductRunnerTest, ConcurrentBatchesAllCommitAndLeaveNothingBehind) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  constexpr int kThreads = 4, kBatches = 5, kEvents = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<std::string> batch;
+        for (int e = 0; e < kEvents; ++e) {
+          std::string order = "o-" + std::to_string((t * kBatches + b) * kEvents + e);
+          batch.push_back(Event(order, "created", "2026-01-01T10:00:00Z"));
+        }
+        batch.push_back("{\"event_id\": 1}");  // one dead letter per batch
+        Result<IngestOutcome> outcome = runner_->Ingest("order_events", batch);
+        if (!outcome.ok() || outcome->accepted != kEvents || outcome->rejected != 1) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_THAT(Orders().rows, SizeIs(kThreads * kBatches * kEvents));
+  EXPECT_EQ(store_->Head().version, kThreads * kBatches);
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, kThreads * kBatches * (kEvents + 1));
+  EXPECT_EQ(status.ports[0].dead_letters, kThreads * kBatches);
+  // The batches' loading tables and files are gone.
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult tables,
+                       store_->Query("SELECT count(*) FROM duckdb_tables() "
+                                     "WHERE database_name = 'quanta_ingest'"));
+  EXPECT_EQ(tables.rows[0][0], "0");
+  for (const auto& entry : std::filesystem::directory_iterator(folder_.path())) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".ingest-")));
+  }
 }
 
 TEST_F(ProductRunnerTest, AnUnknownPortIsNamed) {
