@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -168,16 +169,27 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
 
 Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
                                  const std::optional<std::string>& loaded) {
-  // Every input table exists in every batch, empty unless this port fills it, so that a
-  // transform joining several inputs always binds.
+  // Every input is a view in every batch, empty unless this port fills it, so that a
+  // transform joining several inputs always binds. The port's view reads the loaded rows
+  // where they are.
+  std::string sql;
   for (const auto& [table, ref] : plan_.inputs) {
-    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})",
-                                                          engine::QuoteIdentifier(table),
-                                                          ColumnDefinitions(*ref.object))));
+    std::string source;
+    if (loaded && table == port.table) {
+      source = "SELECT * FROM " + *loaded;
+    } else {
+      for (const model::Property& property : ref.object->properties) {
+        if (!property.name || property.name->empty()) continue;
+        source += (source.empty() ? "SELECT " : ", ") +
+                  fmt::format("CAST(NULL AS {}) AS {}", model::DuckdbTypeFor(property),
+                              engine::QuoteIdentifier(*property.name));
+      }
+      source += " LIMIT 0";
+    }
+    sql += fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {};\n", engine::QuoteIdentifier(table),
+                       source);
   }
-  if (!loaded) return Status::Ok();
-  return connection.Execute(
-      fmt::format("INSERT INTO {} SELECT * FROM {}", engine::QuoteIdentifier(port.table), *loaded));
+  return connection.Execute(sql);
 }
 
 Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnloadableRows(
@@ -254,10 +266,16 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   const std::vector<std::string>& names = port.validator->column_names();
   simdjson::dom::parser parser;
   RecordValidator::Fields fields;
+  std::string padded;  // simdjson reads a little past the end: one buffer for all records
   for (std::size_t i = 0; i < records.size(); ++i) {
     std::string_view text = records[i];
+    if (padded.size() < text.size() + simdjson::SIMDJSON_PADDING) {
+      padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    }
+    std::memcpy(padded.data(), text.data(), text.size());
     simdjson::dom::element element;
-    if (parser.parse(text.data(), text.size()).get(element) != simdjson::SUCCESS) {
+    if (parser.parse(padded.data(), text.size(), /*realloc_if_needed=*/false).get(element) !=
+        simdjson::SUCCESS) {
       // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits, nesting
       // deeper than 1024): nlohmann-json decides, and its reading is what gets loaded.
       Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);

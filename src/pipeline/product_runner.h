@@ -93,7 +93,8 @@ class ProductRunner {
   // returns its qualified name; drops the table and fails when DuckDB cannot load them.
   Result<std::string> LoadBatchTable(engine::Connection& connection, const PortPlan& port,
                                      const AcceptedRows& rows);
-  // Creates the batch's input tables and fills the port's table from the table `loaded`.
+  // Creates the batch's inputs as temporary views: the port's reads the table `loaded`, the
+  // others are empty.
   Status LoadInputs(engine::Connection& connection, const PortPlan& port,
                     const std::optional<std::string>& loaded);
   // The rows DuckDB cannot load into the port's table, with DuckDB's reason, by index.

@@ -284,8 +284,45 @@ std::optional<double> NumberOption(const Json& options, const char* name) {
 RecordValidator::RecordValidator(const model::SchemaObject& object) {
   for (const model::Property& property : object.properties) {
     if (!property.name || property.name->empty()) continue;
-    Field field{&property, *property.name, model::DuckdbTypeFor(property), property.IsRequired(),
-                model::ValidValuesOf(property)};
+    Field field;
+    field.name = *property.name;
+    field.type = model::DuckdbTypeFor(property);
+    field.required = property.IsRequired();
+    field.valid_values = model::ValidValuesOf(property);
+    const std::string& type = field.type;
+    if (auto range = IntegerRangeOf(type)) {
+      field.shape = Shape::kInteger;
+      field.integer_min = range->min;
+      field.integer_max = range->max;
+    } else if (IsFloatType(type)) {
+      field.shape = Shape::kNumber;
+    } else if (type == "BOOLEAN") {
+      field.shape = Shape::kBoolean;
+    } else if (type == "DATE") {
+      field.shape = Shape::kDate;
+    } else if (StartsWith(type, "TIMESTAMP")) {
+      field.shape = Shape::kTimestamp;
+    } else if (StartsWith(type, "TIME")) {
+      field.shape = Shape::kTime;
+    } else if (type == "UUID") {
+      field.shape = Shape::kUuid;
+    } else if (type == "JSON") {
+      field.shape = Shape::kAny;
+    } else if (StartsWith(type, "STRUCT") || StartsWith(type, "MAP")) {
+      field.shape = Shape::kObject;
+    } else if (type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0) {
+      field.shape = Shape::kArray;
+    } else {
+      // VARCHAR, BLOB, INTERVAL and anything else DuckDB reads from text.
+      field.shape = Shape::kString;
+    }
+    const Json& options = property.logical_type_options;
+    field.min_length = NumberOption(options, "minLength");
+    field.max_length = NumberOption(options, "maxLength");
+    field.minimum = NumberOption(options, "minimum");
+    field.maximum = NumberOption(options, "maximum");
+    field.exclusive_minimum = NumberOption(options, "exclusiveMinimum");
+    field.exclusive_maximum = NumberOption(options, "exclusiveMaximum");
     names_.push_back(field.name);
     types_.push_back(field.type);
     fields_.push_back(std::move(field));
@@ -374,42 +411,53 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
     return fmt::format("expected {} ({}), got {}", what, type, Shown(value));
   };
 
-  if (auto range = IntegerRangeOf(type)) {
-    if (!IsNumber(kind)) return expected("an integer");
-    double number = value.AsDouble();
-    if (kind == Kind::kFloat && number != std::floor(number)) return expected("an integer");
-    if (kind == Kind::kUnsigned ? static_cast<double>(value.AsUnsigned()) > range->max
-                                : (number < range->min || number > range->max)) {
-      return fmt::format("{} is out of range for {} ({} to {})", Shown(value), type, range->min,
-                         range->max);
+  switch (field.shape) {
+    case Shape::kInteger: {
+      if (!IsNumber(kind)) return expected("an integer");
+      double number = value.AsDouble();
+      if (kind == Kind::kFloat && number != std::floor(number)) return expected("an integer");
+      if (kind == Kind::kUnsigned ? static_cast<double>(value.AsUnsigned()) > field.integer_max
+                                  : (number < field.integer_min || number > field.integer_max)) {
+        return fmt::format("{} is out of range for {} ({} to {})", Shown(value), type,
+                           field.integer_min, field.integer_max);
+      }
+      break;
     }
-  } else if (IsFloatType(type)) {
-    if (!IsNumber(kind)) return expected("a number");
-  } else if (type == "BOOLEAN") {
-    if (kind != Kind::kBoolean) return expected("true or false");
-  } else if (type == "DATE") {
-    if (kind != Kind::kString) return expected("a date");
-    if (!IsDate(value.AsString())) return bad_text("a date YYYY-MM-DD");
-  } else if (StartsWith(type, "TIMESTAMP")) {
-    if (kind != Kind::kString) return expected("a timestamp");
-    if (!IsTimestamp(value.AsString())) {
-      return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
-    }
-  } else if (StartsWith(type, "TIME")) {
-    if (kind != Kind::kString) return expected("a time");
-    if (!IsTime(value.AsString())) return bad_text("a time HH:MM:SS");
-  } else if (type == "UUID") {
-    if (kind != Kind::kString) return expected("a UUID");
-    if (!IsUuid(value.AsString())) return bad_text("a UUID");
-  } else if (type == "JSON") {
-    // Any JSON value.
-  } else if (StartsWith(type, "STRUCT") || StartsWith(type, "MAP")) {
-    if (kind != Kind::kObject) return expected("an object");
-  } else if (type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0) {
-    if (kind != Kind::kArray) return expected("an array");
-  } else {
-    // VARCHAR, BLOB, INTERVAL and anything else DuckDB reads from text.
-    if (kind != Kind::kString) return expected("a string");
+    case Shape::kNumber:
+      if (!IsNumber(kind)) return expected("a number");
+      break;
+    case Shape::kBoolean:
+      if (kind != Kind::kBoolean) return expected("true or false");
+      break;
+    case Shape::kDate:
+      if (kind != Kind::kString) return expected("a date");
+      if (!IsDate(value.AsString())) return bad_text("a date YYYY-MM-DD");
+      break;
+    case Shape::kTimestamp:
+      if (kind != Kind::kString) return expected("a timestamp");
+      if (!IsTimestamp(value.AsString())) {
+        return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
+      }
+      break;
+    case Shape::kTime:
+      if (kind != Kind::kString) return expected("a time");
+      if (!IsTime(value.AsString())) return bad_text("a time HH:MM:SS");
+      break;
+    case Shape::kUuid:
+      if (kind != Kind::kString) return expected("a UUID");
+      if (!IsUuid(value.AsString())) return bad_text("a UUID");
+      break;
+    case Shape::kAny:
+      break;
+    case Shape::kObject:
+      if (kind != Kind::kObject) return expected("an object");
+      break;
+    case Shape::kArray:
+      if (kind != Kind::kArray) return expected("an array");
+      break;
+    case Shape::kString:
+      if (kind != Kind::kString) return expected("a string");
+      break;
   }
 
   if (field.valid_values) {
@@ -423,28 +471,29 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
       return fmt::format("{} is not one of the allowed values ({})", Shown(value), choices);
     }
   }
-  const Json& options = field.property->logical_type_options;
-  if (kind == Kind::kString) {
+  if (kind == Kind::kString && (field.min_length || field.max_length)) {
     std::size_t length = CodePoints(value.AsString());
-    if (auto min = NumberOption(options, "minLength"); min && length < *min) {
-      return fmt::format("{} is shorter than minLength {}", Shown(value), *min);
+    if (field.min_length && length < *field.min_length) {
+      return fmt::format("{} is shorter than minLength {}", Shown(value), *field.min_length);
     }
-    if (auto max = NumberOption(options, "maxLength"); max && length > *max) {
-      return fmt::format("{} characters, more than maxLength {}", length, *max);
+    if (field.max_length && length > *field.max_length) {
+      return fmt::format("{} characters, more than maxLength {}", length, *field.max_length);
     }
   } else if (IsNumber(kind)) {
     double number = value.AsDouble();
-    if (auto min = NumberOption(options, "minimum"); min && number < *min) {
-      return fmt::format("{} is below the minimum {}", Shown(value), *min);
+    if (field.minimum && number < *field.minimum) {
+      return fmt::format("{} is below the minimum {}", Shown(value), *field.minimum);
     }
-    if (auto max = NumberOption(options, "maximum"); max && number > *max) {
-      return fmt::format("{} is above the maximum {}", Shown(value), *max);
+    if (field.maximum && number > *field.maximum) {
+      return fmt::format("{} is above the maximum {}", Shown(value), *field.maximum);
     }
-    if (auto min = NumberOption(options, "exclusiveMinimum"); min && number <= *min) {
-      return fmt::format("{} is not above the exclusive minimum {}", Shown(value), *min);
+    if (field.exclusive_minimum && number <= *field.exclusive_minimum) {
+      return fmt::format("{} is not above the exclusive minimum {}", Shown(value),
+                         *field.exclusive_minimum);
     }
-    if (auto max = NumberOption(options, "exclusiveMaximum"); max && number >= *max) {
-      return fmt::format("{} is not below the exclusive maximum {}", Shown(value), *max);
+    if (field.exclusive_maximum && number >= *field.exclusive_maximum) {
+      return fmt::format("{} is not below the exclusive maximum {}", Shown(value),
+                         *field.exclusive_maximum);
     }
   }
   return std::nullopt;

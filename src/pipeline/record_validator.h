@@ -53,12 +53,30 @@ class RecordValidator {
   const std::vector<std::string>& column_names() const { return names_; }
 
  private:
+  /// The JSON value a DuckDB type takes.
+  enum class Shape {
+    kInteger,
+    kNumber,
+    kBoolean,
+    kDate,
+    kTimestamp,
+    kTime,
+    kUuid,
+    kAny,
+    kObject,
+    kArray,
+    kString
+  };
   struct Field {
-    const model::Property* property;
     std::string name;
     std::string type;  ///< DuckDB type
-    bool required;
+    bool required = false;
+    Shape shape = Shape::kString;
+    double integer_min = 0, integer_max = 0;  ///< for kInteger
     std::optional<std::vector<model::Json>> valid_values;
+    // logicalTypeOptions
+    std::optional<double> min_length, max_length, minimum, maximum, exclusive_minimum,
+        exclusive_maximum;
   };
   template <typename View>
   std::optional<std::string> CheckValue(const Field& field, const View& value) const;
