@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
-# Fuzzes the YAML document loader with libFuzzer.  scripts/fuzz.sh [SECONDS]  (default 600)
+# Fuzzes with libFuzzer: the YAML document loader, then the PostgreSQL frontend message reader.
+#   scripts/fuzz.sh [SECONDS]  (default 600, shared: each of the two targets gets half)
 # Needs the sanitizer build: QUANTA_SANITIZE=1 scripts/setup.sh. Crashes land in .cache/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
-[[ -x build-asan/fuzz_document_loader ]] || QUANTA_SANITIZE=1 scripts/setup.sh
+per_target=$((seconds / 2 > 0 ? seconds / 2 : 1))
+if [[ ! -x build-asan/fuzz_document_loader || ! -x build-asan/fuzz_pg_message ]]; then
+  QUANTA_SANITIZE=1 scripts/setup.sh
+fi
+mkdir -p .cache/fuzz/crashes
+
+run() {  # target, corpus folder, extra libFuzzer flags...
+  local target="$1" corpus="$2"; shift 2
+  echo "fuzz: $target for ${per_target}s"
+  "build-asan/$target" "$corpus" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix=.cache/fuzz/crashes/ -print_final_stats=1 "$@" 2>&1 |
+    grep -E "^(#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|==|SUMMARY|ERROR)" || true
+}
+
+# The document loader, seeded with every document we have: the standards' examples and our own.
 corpus=.cache/fuzz/corpus
-mkdir -p "$corpus" .cache/fuzz/crashes
-# Seed with every document we have: the standards' examples and our own.
+mkdir -p "$corpus"
 find ../shared/standards examples fuzz/seeds -name '*.yaml' -o -name '*.yml' -o -name '*.json' \
   2>/dev/null | head -500 | xargs -r cp -t "$corpus" 2>/dev/null || true
-build-asan/fuzz_document_loader "$corpus" -max_total_time="$seconds" -max_len=65536 \
-  -timeout=10 -rss_limit_mb=4096 -artifact_prefix=.cache/fuzz/crashes/ -print_final_stats=1 \
-  2>&1 | grep -E "^(#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|==|SUMMARY|ERROR)" || true
+run fuzz_document_loader "$corpus" -max_len=65536
+
+# The SQL port's message reader, seeded with client conversations (fuzz/seeds/pg_message).
+corpus=.cache/fuzz/pg_message_corpus
+mkdir -p "$corpus"
+cp fuzz/seeds/pg_message/* "$corpus"/
+run fuzz_pg_message "$corpus" -max_len=16384
+
 if ls .cache/fuzz/crashes/* >/dev/null 2>&1; then
   echo "fuzz: crashes found in .cache/fuzz/crashes/" >&2
   exit 1

@@ -12,7 +12,7 @@ readonly kPackages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libboost1.81-dev libboost-url1.81-dev libsimdjson-dev curl
+  libboost1.81-dev libboost-url1.81-dev libsimdjson-dev libssl-dev curl
   python3 prometheus  # promtool checks /metrics in the tests
 )
 

@@ -4,7 +4,7 @@
 # again under AddressSanitizer + UndefinedBehaviorSanitizer, and a short fuzzing run.
 # Last, the node benchmarks at their small sizes (bench/README.md), which print numbers and
 # assert nothing about time.
-#   QUANTA_FUZZ_SECONDS=N   how long the document-loader fuzzer runs (default 60)
+#   QUANTA_FUZZ_SECONDS=N   how long fuzzing runs, shared by the fuzz targets (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
   build-asan/quanta_unit_tests --gtest_brief=1
 
-echo "== fuzzing the document loader for ${QUANTA_FUZZ_SECONDS:-60}s"
+echo "== fuzzing the document loader and the PostgreSQL message reader for ${QUANTA_FUZZ_SECONDS:-60}s"
 scripts/fuzz.sh "${QUANTA_FUZZ_SECONDS:-60}"
 
 echo "== node benchmarks, small sizes (bench/node_bench.py --quick)"

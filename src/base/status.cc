@@ -7,7 +7,7 @@ namespace {
 
 // One row per ErrorCode, in enum order. Exit codes follow compilers and linters:
 // 1 means "your input has problems", 2 means "the tool could not do its job as asked".
-constexpr std::array<ErrorCodeInfo, 10> kErrorTable = {{
+constexpr std::array<ErrorCodeInfo, 13> kErrorTable = {{
     {ErrorCode::kOk, "ok", "00000", 200, 0, false},
     {ErrorCode::kUsage, "usage", "42601", 400, 2, true},
     {ErrorCode::kInvalidDocument, "invalid_document", "22023", 422, 1, true},
@@ -17,6 +17,9 @@ constexpr std::array<ErrorCodeInfo, 10> kErrorTable = {{
     {ErrorCode::kNotSupported, "not_supported", "0A000", 501, 2, true},
     {ErrorCode::kIncompatible, "incompatible", "2F000", 409, 1, true},
     {ErrorCode::kQueryFailed, "query_failed", "XX000", 400, 1, true},
+    {ErrorCode::kProtocolViolation, "protocol_violation", "08P01", 400, 1, true},
+    {ErrorCode::kTooLarge, "too_large", "54000", 413, 1, true},
+    {ErrorCode::kAuthFailed, "auth_failed", "28P01", 401, 1, true},
     {ErrorCode::kInternal, "internal", "XX000", 500, 3, false},
 }};
 

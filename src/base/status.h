@@ -21,6 +21,9 @@ enum class ErrorCode {
   kNotSupported,      ///< valid, but Quanta does not do this (user error)
   kIncompatible,      ///< a change is breaking, a check failed (user error)
   kQueryFailed,       ///< a query failed while running (user error)
+  kProtocolViolation, ///< a client broke a wire protocol (user error)
+  kTooLarge,          ///< a message or value exceeds a configured limit (user error)
+  kAuthFailed,        ///< a password or proof did not match (user error)
   kInternal,          ///< a bug in Quanta
 };
 
@@ -68,6 +71,18 @@ class [[nodiscard]] Status {
   template <typename... Args>
   static Status QueryFailed(fmt::format_string<Args...> format, Args&&... args) {
     return Status(ErrorCode::kQueryFailed, fmt::format(format, std::forward<Args>(args)...));
+  }
+  template <typename... Args>
+  static Status ProtocolViolation(fmt::format_string<Args...> format, Args&&... args) {
+    return Status(ErrorCode::kProtocolViolation, fmt::format(format, std::forward<Args>(args)...));
+  }
+  template <typename... Args>
+  static Status TooLarge(fmt::format_string<Args...> format, Args&&... args) {
+    return Status(ErrorCode::kTooLarge, fmt::format(format, std::forward<Args>(args)...));
+  }
+  template <typename... Args>
+  static Status AuthFailed(fmt::format_string<Args...> format, Args&&... args) {
+    return Status(ErrorCode::kAuthFailed, fmt::format(format, std::forward<Args>(args)...));
   }
   template <typename... Args>
   static Status Internal(fmt::format_string<Args...> format, Args&&... args) {

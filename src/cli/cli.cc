@@ -25,6 +25,7 @@ int RunCli(int argc, char** argv) {
   RegisterUndeployCommand(app, &exit_code);
   RegisterStatusCommand(app, &exit_code);
   RegisterIngestCommand(app, &exit_code);
+  RegisterScramVerifierCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -19,6 +19,7 @@ void RegisterDeployCommand(CLI::App& app, int* exit_code);
 void RegisterUndeployCommand(CLI::App& app, int* exit_code);
 void RegisterStatusCommand(CLI::App& app, int* exit_code);
 void RegisterIngestCommand(CLI::App& app, int* exit_code);
+void RegisterScramVerifierCommand(CLI::App& app, int* exit_code);
 
 /// Runs the `quanta` command line; returns the process exit code.
 int RunCli(int argc, char** argv);

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 struct DeployArguments {
   std::string path;
   std::string node;
+  std::string retire_previous_at;
 };
 
 // The folders of a product whose files are uploaded, beside product.yaml and pipeline.yaml.
@@ -143,6 +144,9 @@ int RunDeploy(const DeployArguments& arguments) {
   ports::HttpClientRequest request;
   request.method = "PUT";
   request.target = ProductTarget(product);
+  if (!arguments.retire_previous_at.empty()) {
+    request.target += "?retire_previous_at=" + PathSegment(arguments.retire_previous_at);
+  }
   request.content_type = "application/json";
   request.body = nlohmann::json{{"files", *files}}.dump();
   ports::HttpClientResponse response;
@@ -155,8 +159,23 @@ int RunDeploy(const DeployArguments& arguments) {
     return ReportFailure("deploy", body.status());
   }
   PrintFindings(*body, root);
-  std::cout << fmt::format("deployed {} to {}{}\n", ProductLabel(product), address->url,
-                           response.status == 201 ? "" : " (redeployed)");
+  std::string how = response.status == 201 ? "" : " (redeployed)";
+  if (body->is_object() && body->value("newMajor", false)) {
+    how = fmt::format(" as a new major, {} ({})", IntField(*body, "major"),
+                      folder->product->product.version.value_or(""));
+  }
+  std::cout << fmt::format("deployed {} to {}{}\n", ProductLabel(product), address->url, how);
+  // While two majors are served, say until when the older one is.
+  auto majors = body->is_object() ? body->find("majors") : body->end();
+  if (majors != body->end() && majors->is_array()) {
+    for (const nlohmann::json& major : *majors) {
+      if (StringField(major, "role") != "retiring") continue;
+      std::cout << fmt::format("major {} ({}) is retiring: served until {} at {}/majors/{}/\n",
+                               IntField(major, "major"), StringField(major, "version"),
+                               StringField(major, "retireAt"), ProductTarget(product),
+                               IntField(major, "major"));
+    }
+  }
   return 0;
 }
 
@@ -168,17 +187,25 @@ void RegisterDeployCommand(CLI::App& app, int* exit_code) {
       "deploy", "Upload a product folder to a node, which lints it like `quanta lint` and runs it");
   command->add_option("path", arguments->path, "The product folder (holding product.yaml)")
       ->required();
+  command->add_option("--retire-previous-at", arguments->retire_previous_at,
+                      "When this deploy raises the product's major: until when the previous major "
+                      "stays served (now, YYYY-MM-DD for 00:00 UTC, or an RFC 3339 time; default: "
+                      "the previous product.yaml's retireAt custom property, else 30 days)");
   AddNodeOption(command, &arguments->node);
   command->footer(
       "Uploads product.yaml, pipeline.yaml, contracts/, transforms/ and tests/ to the node as\n"
       "DOMAIN/NAME (product.yaml's domain and name). The node runs the same checks as\n"
       "`quanta lint`; its findings are printed like lint's, and an error refuses the deploy.\n"
-      "Deploying again replaces the product's code and keeps its data.\n\n"
+      "Deploying again replaces the product's code and keeps its data. A version of a new major\n"
+      "(product.yaml's version, raised with any output port's major) runs beside the previous\n"
+      "major, with a store of its own; the previous one is served, retiring, until its date\n"
+      "and then retired (docs/node.md, \"Major versions\").\n\n"
       "Exit codes: 0 deployed, 1 refused (findings, a breaking change), 2 usage or I/O error\n"
       "(including a node that cannot be reached).\n\n"
       "Examples:\n  quanta deploy orders/\n"
       "  quanta deploy examples/orders/orders --node http://127.0.0.1:7071\n"
-      "  QUANTA_NODE=http://node-a:7070 quanta deploy .");
+      "  QUANTA_NODE=http://node-a:7070 quanta deploy .\n"
+      "  quanta deploy orders/ --retire-previous-at 2027-01-31");
   command->callback([arguments, exit_code] { *exit_code = RunDeploy(*arguments); });
 }
 

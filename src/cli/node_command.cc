@@ -16,6 +16,7 @@ namespace {
 struct NodeArguments {
   std::string config;
   std::string listen;
+  std::string sql_listen;
   std::string data_dir;
   int threads = 0;
 };
@@ -33,6 +34,7 @@ int RunNode(const NodeArguments& arguments, const CLI::App& command) {
   node::NodeFlags flags;
   if (!arguments.config.empty()) flags.config_file = arguments.config;
   if (command.count("--listen") > 0) flags.listen = arguments.listen;
+  if (command.count("--sql-listen") > 0) flags.sql_listen = arguments.sql_listen;
   if (command.count("--data-dir") > 0) flags.data_dir = arguments.data_dir;
   if (command.count("--threads") > 0) flags.threads = arguments.threads;
   Result<node::NodeConfig> config = node::ResolveNodeConfig(flags);
@@ -56,6 +58,9 @@ int RunNode(const NodeArguments& arguments, const CLI::App& command) {
   std::cout << fmt::format("quanta node listening on {} (data: {})", node->url(),
                            config->data_dir.string())
             << std::endl;
+  if (!node->sql_url().empty()) {
+    std::cout << fmt::format("quanta node serving SQL on {}", node->sql_url()) << std::endl;
+  }
 
   int received = 0;
   sigwait(&stop_signals, &received);
@@ -99,6 +104,9 @@ void RegisterNodeCommand(CLI::App& app, int* exit_code) {
   command->add_option("--listen", arguments->listen,
                       "HTTP address as HOST:PORT; port 0 picks a free port (default "
                       "127.0.0.1:7070)");
+  command->add_option("--sql-listen", arguments->sql_listen,
+                      "SQL (PostgreSQL protocol) address as HOST:PORT, or off (default "
+                      "127.0.0.1:5433; port 0 when --listen has port 0)");
   command->add_option("--data-dir", arguments->data_dir,
                       "Data directory, created when missing (default ./quanta-data)");
   command
@@ -122,6 +130,17 @@ void RegisterNodeCommand(CLI::App& app, int* exit_code) {
       "    limits: {maxHeaderBytes: 16KiB, maxBodyBytes: 16MiB, requestTimeout: 30s,\n"
       "             idleTimeout: 60s, writeTimeout: 30s, maxConnections: 1024,\n"
       "             streamBufferBytes: 1MiB}\n"
+      "  sql:                           # the PostgreSQL-protocol port (docs/sql-port.md)\n"
+      "    listen: 127.0.0.1:5433\n"
+      "    maxConnections: 100\n"
+      "    idleTimeout: 0s              # 0: idle sessions stay\n"
+      "    statementTimeout: 5m\n"
+      "    memoryLimit: 4GiB            # the node's DuckDB instance\n"
+      "  principals:                    # who may sign in (SCRAM-SHA-256)\n"
+      "    - name: analyst\n"
+      "      scram: SCRAM-SHA-256$4096:...  # quanta scram-verifier --password-stdin\n"
+      "      groups: [analysts]\n"
+      "    - {name: dev, trust: true}   # no password: local development only\n"
       "  shutdown: {readinessDelay: 0s, drainTimeout: 30s}\n\n"
       "Exit codes: 0 stopped cleanly, 2 bad configuration or the data directory or port cannot\n"
       "be used.\n\n"

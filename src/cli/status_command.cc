@@ -82,6 +82,24 @@ std::string SloSummary(const Json& status) {
   return summary;
 }
 
+// "current", "retiring until 2027-01-31T00:00:00.000000Z", or the state of a product that does
+// not run ("failed").
+std::string MajorState(const Json& status) {
+  std::string role = Cell(status, "role");
+  if (role == "retiring") return "retiring until " + Cell(status, "retireAt");
+  if (role != "-") return role;
+  return Cell(status, "state");
+}
+
+// The served majors of a product's status, newest first; a node that predates majors answers
+// one status without them.
+std::vector<Json> MajorsOf(const Json& status) {
+  std::vector<Json> majors;
+  for (const Json& major : ArrayField(status, "majors")) majors.push_back(major);
+  if (majors.empty()) majors.push_back(status);
+  return majors;
+}
+
 std::vector<std::string> ProductRow(const Json& status) {
   std::int64_t received = 0, committed = 0, rejected = 0, dead_letters = 0;
   for (const Json& port : ArrayField(status, "ports")) {
@@ -91,19 +109,25 @@ std::vector<std::string> ProductRow(const Json& status) {
     dead_letters += Count(port, "deadLetters");
   }
   const Json& head = status.is_object() && status.contains("head") ? status["head"] : Json();
-  return {Cell(status, "product"),   Cell(status, "version"),  std::to_string(received),
-          std::to_string(committed), std::to_string(rejected), std::to_string(dead_letters),
-          Cell(head, "committedAt"), SloSummary(status)};
+  return {Cell(status, "product"),      Cell(status, "version"),   MajorState(status),
+          std::to_string(received),     std::to_string(committed), std::to_string(rejected),
+          std::to_string(dead_letters), Cell(head, "committedAt"), SloSummary(status)};
 }
 
-void PrintDetail(const Json& status) {
+void PrintMajorDetail(const Json& status) {
   const Json& head = status.is_object() && status.contains("head") ? status["head"] : Json();
   std::string head_text = Cell(head, "version") == "-"
                               ? "no commit yet"
                               : fmt::format("version {}, committed {}", Cell(head, "version"),
                                             Cell(head, "committedAt"));
-  PrintTable({{"Product:", Cell(status, "product")},
-              {"Version:", Cell(status, "version")},
+  std::string output_ports;
+  for (const Json& port : ArrayField(status, "outputPorts")) {
+    output_ports += fmt::format("{}{} {}", output_ports.empty() ? "" : ", ", Cell(port, "name"),
+                                Cell(port, "version"));
+  }
+  PrintTable({{"Version:", Cell(status, "version")},
+              {"State:", MajorState(status)},
+              {"Output ports:", output_ports.empty() ? "-" : output_ports},
               {"Head:", head_text},
               {"Store size:", HumanBytes(Count(status, "fileBytes"))}});
   std::cout << "Input ports:\n";
@@ -140,6 +164,15 @@ void PrintDetail(const Json& status) {
   }
 }
 
+void PrintDetail(const Json& status) {
+  std::vector<Json> majors = MajorsOf(status);
+  PrintTable({{"Product:", Cell(status, "product")}});
+  for (const Json& major : majors) {
+    if (majors.size() > 1) std::cout << fmt::format("\nMajor {}:\n", Cell(major, "major"));
+    PrintMajorDetail(major);
+  }
+}
+
 int RunStatus(const StatusArguments& arguments) {
   std::optional<ProductName> product;
   if (!arguments.product.empty()) {
@@ -167,9 +200,13 @@ int RunStatus(const StatusArguments& arguments) {
     std::cout << fmt::format("No products deployed on {}.\n", address->url);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"PRODUCT", "VERSION", "RECEIVED", "COMMITTED",
-                                                 "REJECTED", "DEAD LETTERS", "LAST COMMIT", "SLO"}};
-  for (const Json& status : products) rows.push_back(ProductRow(status));
+  std::vector<std::vector<std::string>> rows = {{"PRODUCT", "VERSION", "STATE", "RECEIVED",
+                                                 "COMMITTED", "REJECTED", "DEAD LETTERS",
+                                                 "LAST COMMIT", "SLO"}};
+  // One line per served major, the current one first.
+  for (const Json& status : products) {
+    for (const Json& major : MajorsOf(status)) rows.push_back(ProductRow(major));
+  }
   PrintTable(rows);
   return 0;
 }
@@ -186,10 +223,12 @@ void RegisterStatusCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"table", "json"}));
   AddNodeOption(command, &arguments->node);
   command->footer(
-      "Without a product: one line per deployed product; RECEIVED, COMMITTED, REJECTED and\n"
-      "DEAD LETTERS add up its input ports (received = committed + rejected). With one: its\n"
-      "head version, store size, input ports and datasets. --format json prints the node's\n"
-      "answer as it is.\n\n"
+      "Without a product: one line per served major of each deployed product, with its\n"
+      "STATE: current, or retiring until the date it stops being served (a new major\n"
+      "replaced it); RECEIVED, COMMITTED, REJECTED and DEAD LETTERS add up that major's input\n"
+      "ports (received = committed + rejected). With one: for each served major its version,\n"
+      "state, output ports, head version, store size, input ports and datasets. --format\n"
+      "json prints the node's answer as it is.\n\n"
       "Exit codes: 0 ok, 1 refused (e.g. the product is not deployed), 2 usage or I/O error\n"
       "(including a node that cannot be reached).\n\n"
       "Examples:\n  quanta status\n  quanta status orders/orders\n"

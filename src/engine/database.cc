@@ -2,37 +2,10 @@
 
 #include <duckdb.h>
 
+#include "engine/handles.h"
+
 namespace quanta::engine {
 namespace {
-
-// DuckDB prefixes messages with the error class ("Binder Error: ..."); that class decides
-// whether the fault is the user's SQL or something else.
-Status StatusFromDuckdbError(duckdb_error_type type, const char* message) {
-  std::string text = message ? message : "unknown DuckDB error";
-  switch (type) {
-    case DUCKDB_ERROR_PARSER:
-    case DUCKDB_ERROR_SYNTAX:
-    case DUCKDB_ERROR_BINDER:
-    case DUCKDB_ERROR_CATALOG:
-    case DUCKDB_ERROR_CONVERSION:
-    case DUCKDB_ERROR_MISMATCH_TYPE:
-    case DUCKDB_ERROR_INVALID_INPUT:
-    case DUCKDB_ERROR_INVALID_TYPE:
-    case DUCKDB_ERROR_CONSTRAINT:
-    case DUCKDB_ERROR_OUT_OF_RANGE:
-    case DUCKDB_ERROR_DIVIDE_BY_ZERO:
-    case DUCKDB_ERROR_NOT_IMPLEMENTED:
-    case DUCKDB_ERROR_PERMISSION:
-      return Status(ErrorCode::kQueryFailed, std::move(text));
-    case DUCKDB_ERROR_IO:
-      return Status(ErrorCode::kIoError, std::move(text));
-    case DUCKDB_ERROR_INTERNAL:
-    case DUCKDB_ERROR_FATAL:
-      return Status(ErrorCode::kInternal, std::move(text));
-    default:
-      return Status(ErrorCode::kQueryFailed, std::move(text));
-  }
-}
 
 // Names of the type ids; parameterised types (DECIMAL(p,s), lists, structs) are reported by
 // their family only. Describe() gives full type names.
@@ -68,6 +41,35 @@ std::string TypeName(duckdb_type type) {
 
 }  // namespace
 
+// DuckDB prefixes messages with the error class ("Binder Error: ..."); that class decides
+// whether the fault is the user's SQL or something else.
+Status StatusFromDuckdbError(duckdb_error_type type, const char* message) {
+  std::string text = message ? message : "unknown DuckDB error";
+  switch (type) {
+    case DUCKDB_ERROR_PARSER:
+    case DUCKDB_ERROR_SYNTAX:
+    case DUCKDB_ERROR_BINDER:
+    case DUCKDB_ERROR_CATALOG:
+    case DUCKDB_ERROR_CONVERSION:
+    case DUCKDB_ERROR_MISMATCH_TYPE:
+    case DUCKDB_ERROR_INVALID_INPUT:
+    case DUCKDB_ERROR_INVALID_TYPE:
+    case DUCKDB_ERROR_CONSTRAINT:
+    case DUCKDB_ERROR_OUT_OF_RANGE:
+    case DUCKDB_ERROR_DIVIDE_BY_ZERO:
+    case DUCKDB_ERROR_NOT_IMPLEMENTED:
+    case DUCKDB_ERROR_PERMISSION:
+      return Status(ErrorCode::kQueryFailed, std::move(text));
+    case DUCKDB_ERROR_IO:
+      return Status(ErrorCode::kIoError, std::move(text));
+    case DUCKDB_ERROR_INTERNAL:
+    case DUCKDB_ERROR_FATAL:
+      return Status(ErrorCode::kInternal, std::move(text));
+    default:
+      return Status(ErrorCode::kQueryFailed, std::move(text));
+  }
+}
+
 int QueryResult::ColumnIndex(std::string_view name) const {
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (columns[i].name == name) return static_cast<int>(i);
@@ -75,19 +77,6 @@ int QueryResult::ColumnIndex(std::string_view name) const {
   return -1;
 }
 
-struct Database::Handle {
-  duckdb_database database = nullptr;
-  ~Handle() {
-    if (database) duckdb_close(&database);
-  }
-};
-
-struct Connection::Handle {
-  duckdb_connection connection = nullptr;
-  ~Handle() {
-    if (connection) duckdb_disconnect(&connection);
-  }
-};
 
 Database::Database(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Database::~Database() = default;
@@ -128,6 +117,8 @@ Result<std::unique_ptr<Connection>> Database::Connect() {
 
 Connection::Connection(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Connection::~Connection() = default;
+
+void Connection::Interrupt() { duckdb_interrupt(handle_->connection); }
 
 Status Connection::Execute(std::string_view sql) {
   duckdb_result result;

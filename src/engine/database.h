@@ -70,9 +70,13 @@ class Connection {
   Result<QueryResult> Query(std::string_view sql);
   /// Binds (does not run) a single SELECT and returns the columns it would produce.
   Result<std::vector<Column>> Describe(std::string_view select_sql);
+  /// Stops the statement running on this connection, which then fails with DuckDB's
+  /// "Interrupted" error. Safe to call from any thread, also when nothing runs.
+  void Interrupt();
 
  private:
   friend class Database;
+  friend class PreparedQuery;
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;

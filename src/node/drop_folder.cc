@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <vector>
 
 #include "pipeline/file_records.h"
@@ -61,11 +62,18 @@ void DropFolders::Start(std::chrono::milliseconds interval) {
 
 int DropFolders::ScanOnce() {
   int handled = 0;
-  for (const std::shared_ptr<DeployedProduct>& product : catalog_.List()) {
-    if (!product->folder->pipeline) continue;
-    for (const model::PipelineInput& input : product->folder->pipeline->pipeline.inputs) {
-      if (!input.port || input.source.value_or("") != "file") continue;
-      fs::path folder = FolderOf(product->id, *input.port);
+  for (const ServedProduct& product : catalog_.ListServed()) {
+    // The file ports of every served major: a retiring major may read a port the current
+    // one dropped.
+    std::set<std::string> file_ports;
+    for (const ServedMajor& major : product.majors) {
+      if (!major.product->folder->pipeline) continue;
+      for (const model::PipelineInput& input : major.product->folder->pipeline->pipeline.inputs) {
+        if (input.port && input.source.value_or("") == "file") file_ports.insert(*input.port);
+      }
+    }
+    for (const std::string& port : file_ports) {
+      fs::path folder = FolderOf(product.id, port);
       std::error_code error;
       fs::create_directories(folder, error);
       std::vector<fs::path> files;
@@ -80,7 +88,7 @@ int DropFolders::ScanOnce() {
           std::lock_guard lock(mutex_);
           if (stopping_) return handled;
         }
-        IngestFile(*product, *input.port, file);
+        IngestFile(product, port, file);
         ++handled;
       }
     }
@@ -88,7 +96,7 @@ int DropFolders::ScanOnce() {
   return handled;
 }
 
-void DropFolders::IngestFile(DeployedProduct& product, const std::string& port,
+void DropFolders::IngestFile(const ServedProduct& product, const std::string& port,
                              const fs::path& file) {
   fs::path folder = file.parent_path();
   auto fail = [&](const Status& status) {
@@ -98,7 +106,12 @@ void DropFolders::IngestFile(DeployedProduct& product, const std::string& port,
     std::ofstream(folder / "failed" / (file.filename().string() + ".error.txt"))
         << status.message() << "\n";
   };
-  const model::SchemaObject* object = product.runner->InputObject(port);
+  // The file is read as the newest major that has the port types it.
+  const model::SchemaObject* object = nullptr;
+  for (const ServedMajor& major : product.majors) {
+    object = major.product->runner->InputObject(port);
+    if (object) break;
+  }
   if (!object) return fail(Status::NotFound("the product has no input port '{}'", port));
   Result<pipeline::FileFormat> format = pipeline::FileFormatOf(file);
   if (!format.ok()) return fail(format.status());
@@ -116,16 +129,24 @@ void DropFolders::IngestFile(DeployedProduct& product, const std::string& port,
     std::size_t end = std::min(records->size(), start + kRecordsPerBatch);
     std::vector<std::string> slice(records->begin() + static_cast<std::ptrdiff_t>(start),
                                    records->begin() + static_cast<std::ptrdiff_t>(end));
-    Result<pipeline::IngestOutcome> outcome =
-        product.runner->Ingest(port, slice, fmt::format("{}:{}", key_prefix, batch));
-    if (!outcome.ok()) {
-      return fail(Status(outcome.status().code(),
-                         fmt::format("records {} to {}: {} (earlier batches of the file are "
-                                     "committed; fix it and drop it again: they apply once)",
-                                     start + 1, end, outcome.status().message())));
+    Result<std::vector<MajorIngest>> outcomes =
+        IngestToMajors(product, port, slice, fmt::format("{}:{}", key_prefix, batch));
+    Status failed = outcomes.ok() ? Status::Ok() : outcomes.status();
+    for (std::size_t i = 0; failed.ok() && i < outcomes->size(); ++i) {
+      const MajorIngest& outcome = (*outcomes)[i];
+      if (outcome.outcome.ok()) continue;
+      failed =
+          Status(outcome.outcome.status().code(),
+                 fmt::format("major {}: {}", outcome.major, outcome.outcome.status().message()));
     }
-    accepted += outcome->accepted;
-    rejected += outcome->rejected;
+    if (!failed.ok()) {
+      return fail(
+          Status(failed.code(), fmt::format("records {} to {}: {} (earlier batches of the file are "
+                                            "committed; fix it and drop it again: they apply once)",
+                                            start + 1, end, failed.message())));
+    }
+    accepted += outcomes->front().outcome->accepted;
+    rejected += outcomes->front().outcome->rejected;
   }
   std::cerr << fmt::format("quanta node: drop {} of {} port {}: {} accepted, {} rejected\n",
                            file.filename().string(), product.id, port, accepted, rejected);

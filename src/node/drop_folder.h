@@ -15,10 +15,11 @@ namespace quanta::node {
 /// pipeline.yaml source is `file`, files put into
 ///   <data>/drops/<domain>/<product>/<port>/
 /// are ingested (CSV with a header, NDJSON or Parquet, by extension) as micro-batches of at most
-/// 10000 records, then moved to `done/` beside them, or to `failed/` with a `.error.txt` saying
-/// why. Each batch's idempotency key comes from the file's name, size and content, so a file
-/// found again after a crash between commit and move is not applied twice. Write files under a
-/// name starting with '.' and rename them when complete: dot files are not picked up.
+/// 10000 records, into every served major of the product that has the port, then moved to `done/`
+/// beside them, or to `failed/` with a `.error.txt` saying why. Each batch's idempotency key comes
+/// from the file's name, size and content, so a file found again after a crash between commit and
+/// move is not applied twice. Write files under a name starting with '.' and rename them when
+/// complete: dot files are not picked up.
 class DropFolders {
  public:
   DropFolders(std::filesystem::path data_dir, ProductCatalog& catalog)
@@ -39,7 +40,7 @@ class DropFolders {
   }
 
  private:
-  void IngestFile(DeployedProduct& product, const std::string& port,
+  void IngestFile(const ServedProduct& product, const std::string& port,
                   const std::filesystem::path& file);
 
   const std::filesystem::path root_;

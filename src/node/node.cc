@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "node/node_database.h"
 #include "node/product_routes.h"
+#include "node/sql_backend.h"
 #include "ports/http_error.h"
 
 namespace quanta::node {
@@ -81,6 +83,7 @@ Node::Node(NodeConfig config, std::unique_ptr<DataDirectory> data_directory,
 Node::~Node() {
   if (state_.load() == NodeState::kReady || state_.load() == NodeState::kDraining) {
     state_ = NodeState::kDraining;
+    if (sql_server_) sql_server_->Stop(std::chrono::milliseconds(0));
     server_->Stop(std::chrono::milliseconds(0));
   }
 }
@@ -99,11 +102,31 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   std::unique_ptr<Node> node(
       new Node(std::move(config), std::move(data_directory), std::move(server)));
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
-  QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir()));
+  QUANTA_ASSIGN_OR_RETURN(node->database_,
+                          OpenNodeDatabase(node->data_dir(), node->config_.sql.memory_limit));
+  QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir(), nullptr, node->database_));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ = std::make_unique<DropFolders>(node->data_dir(), *node->catalog_);
   QUANTA_RETURN_IF_ERROR(
       AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_, node->data_dir()));
+  if (node->config_.sql.enabled) {
+    QUANTA_ASSIGN_OR_RETURN(
+        std::unique_ptr<SqlBackend> backend,
+        SqlBackend::Create(node->config_.principals, node->database_, *node->catalog_));
+    node->sql_backend_ = std::move(backend);
+    ports::PgServerOptions sql;
+    sql.address = node->config_.sql.listen.host;
+    sql.port = node->config_.listen.port == 0 && !node->config_.sql.listen_configured
+                   ? 0
+                   : node->config_.sql.listen.port;
+    sql.max_connections = node->config_.sql.max_connections;
+    sql.idle_timeout = node->config_.sql.idle_timeout;
+    sql.statement_timeout = node->config_.sql.statement_timeout;
+    sql.worker_threads = node->config_.EffectiveBlockingThreads();
+    QUANTA_ASSIGN_OR_RETURN(node->sql_server_,
+                            ports::PgServer::Listen(node->server_->event_loop(), sql,
+                                                    *node->sql_backend_));
+  }
   return node;
 }
 
@@ -183,6 +206,7 @@ Status Node::Start() {
       .WithLabels({})
       .Set(std::chrono::duration<double>(started_at_.time_since_epoch()).count());
   QUANTA_RETURN_IF_ERROR(server_->Start());
+  if (sql_server_) sql_server_->Start();
   drop_folders_->Start(std::chrono::seconds(1));
   state_ = NodeState::kReady;
   return Status::Ok();
@@ -195,12 +219,15 @@ ports::DrainOutcome Node::Shutdown() {
   }
   state_ = NodeState::kDraining;
   if (config_.readiness_delay.count() > 0) std::this_thread::sleep_for(config_.readiness_delay);
+  if (sql_server_) sql_server_->Stop(config_.drain_timeout);
   drain_outcome_ = server_->Stop(config_.drain_timeout);
   state_ = NodeState::kStopped;
   return drain_outcome_;
 }
 
 std::string Node::url() const { return server_->url(); }
+
+std::string Node::sql_url() const { return sql_server_ ? sql_server_->url() : std::string(); }
 
 std::uint16_t Node::port() const { return server_->port(); }
 

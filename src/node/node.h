@@ -17,6 +17,7 @@
 #include "node/product_catalog.h"
 #include "node/product_metrics.h"
 #include "ports/http_server.h"
+#include "ports/pg_server.h"
 
 namespace quanta::node {
 
@@ -62,6 +63,8 @@ class Node {
   std::string url() const;
   std::uint16_t port() const;
   const NodeConfig& config() const { return config_; }
+  /// "postgresql://127.0.0.1:5433"; empty when the SQL port is off.
+  std::string sql_url() const;
   /// The absolute data directory.
   const std::filesystem::path& data_dir() const { return data_directory_->path(); }
 
@@ -74,11 +77,15 @@ class Node {
 
   const NodeConfig config_;
   std::unique_ptr<DataDirectory> data_directory_;
+  std::shared_ptr<engine::Database> database_;  // every store and SQL session; closes last
   // Declared before the server so that it closes after the server has stopped.
   std::unique_ptr<ProductCatalog> catalog_;
   std::unique_ptr<DropFolders> drop_folders_;  // stops before the catalog closes
   MetricsRegistry metrics_;
   std::unique_ptr<ports::HttpServer> server_;
+  // The SQL port runs on the HTTP server's event loop, so it stops first.
+  std::unique_ptr<ports::PgBackend> sql_backend_;
+  std::unique_ptr<ports::PgServer> sql_server_;
   std::atomic<NodeState> state_{NodeState::kOpened};
   std::mutex shutdown_mutex_;
   ports::DrainOutcome drain_outcome_;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
+#include <set>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <cmath>
@@ -289,13 +291,126 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
       "'{}' is not a duration: write a number with a unit (ms, s, m, h), e.g. 30s or 500ms", text);
 }
 
+namespace {
+
+void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
+  if (!reader.Mapping("/sql", sql,
+                      {"enabled", "listen", "maxConnections", "idleTimeout", "statementTimeout",
+                       "memoryLimit"})) {
+    return;
+  }
+  if (sql.contains("enabled")) {
+    if (!sql["enabled"].is_boolean()) {
+      reader.Problem("/sql/enabled", "type",
+                     fmt::format("expected true or false, found {}", TypeName(sql["enabled"])));
+    } else {
+      config->enabled = sql["enabled"].get<bool>();
+    }
+  }
+  if (sql.contains("listen")) {
+    if (auto listen = reader.String("/sql/listen", sql["listen"])) {
+      Result<ListenAddress> address = ParseListenAddress(*listen);
+      if (address.ok()) {
+        config->listen = *address;
+        config->listen_configured = true;
+      } else {
+        reader.Problem("/sql/listen", "listen", address.status().message());
+      }
+    }
+  }
+  if (sql.contains("maxConnections")) {
+    if (auto count = reader.Integer("/sql/maxConnections", sql["maxConnections"], 1, 10000)) {
+      config->max_connections = static_cast<int>(*count);
+    }
+  }
+  if (sql.contains("idleTimeout")) {
+    if (auto timeout = reader.Duration("/sql/idleTimeout", sql["idleTimeout"], true)) {
+      config->idle_timeout = *timeout;
+    }
+  }
+  if (sql.contains("statementTimeout")) {
+    if (auto timeout = reader.Duration("/sql/statementTimeout", sql["statementTimeout"], true)) {
+      config->statement_timeout = *timeout;
+    }
+  }
+  if (sql.contains("memoryLimit")) {
+    if (auto size = reader.Size("/sql/memoryLimit", sql["memoryLimit"], 16 * 1024 * 1024)) {
+      config->memory_limit = std::to_string(*size / (1024 * 1024)) + "MiB";
+    }
+  }
+}
+
+void ReadPrincipals(ConfigReader& reader, const Json& principals, NodeConfig* config) {
+  if (!principals.is_array()) {
+    reader.Problem("/principals", "type",
+                   fmt::format("expected a list of principals, found {}", TypeName(principals)));
+    return;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < principals.size(); ++i) {
+    std::string at = fmt::format("/principals/{}", i);
+    const Json& entry = principals[i];
+    if (!reader.Mapping(at, entry, {"name", "scram", "trust", "groups"})) continue;
+    Principal principal;
+    if (!entry.contains("name")) {
+      reader.Problem(at, "required", "a principal needs a name");
+      continue;
+    }
+    if (auto name = reader.String(at + "/name", entry["name"])) principal.name = *name;
+    if (principal.name.empty()) continue;
+    if (!seen.insert(principal.name).second) {
+      reader.Problem(at + "/name", "duplicate",
+                     fmt::format("principal '{}' is listed twice", principal.name));
+    }
+    if (entry.contains("scram")) {
+      if (auto secret = reader.String(at + "/scram", entry["scram"])) {
+        if (!secret->starts_with("SCRAM-SHA-256$")) {
+          reader.Problem(at + "/scram", "scram",
+                         "not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iterations>:<salt>$...)",
+                         "make one with: quanta scram-verifier --password-stdin");
+        }
+        principal.scram_verifier = *secret;
+      }
+    }
+    if (entry.contains("trust")) {
+      if (!entry["trust"].is_boolean()) {
+        reader.Problem(at + "/trust", "type", "expected true or false");
+      } else {
+        principal.trust = entry["trust"].get<bool>();
+      }
+    }
+    if (!principal.trust && principal.scram_verifier.empty()) {
+      reader.Problem(at, "credentials",
+                     fmt::format("principal '{}' has neither a scram verifier nor trust: true, "
+                                 "so it could never sign in",
+                                 principal.name));
+    }
+    if (entry.contains("groups")) {
+      const Json& groups = entry["groups"];
+      if (!groups.is_array()) {
+        reader.Problem(at + "/groups", "type", "expected a list of group names");
+      } else {
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+          if (auto group = reader.String(fmt::format("{}/groups/{}", at, g), groups[g])) {
+            principal.groups.push_back(*group);
+          }
+        }
+      }
+    }
+    config->principals.push_back(std::move(principal));
+  }
+}
+
+}  // namespace
+
 Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* config) {
   ConfigReader reader(document);
   const Json& root = document.root();
   if (root.is_null()) return Status::Ok();  // an empty file keeps every default
   if (reader.Mapping(
           "", root,
-          {"apiVersion", "kind", "dataDir", "threads", "blockingThreads", "http", "shutdown"})) {
+          {"apiVersion", "kind", "dataDir", "threads", "blockingThreads", "http", "sql",
+           "principals", "shutdown"})) {
     if (root.contains("apiVersion")) {
       auto version = reader.String("/apiVersion", root["apiVersion"]);
       if (version && *version != "quanta/v1") {
@@ -350,6 +465,8 @@ Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* conf
         }
       }
     }
+    if (root.contains("sql")) ReadSqlPort(reader, root["sql"], &config->sql);
+    if (root.contains("principals")) ReadPrincipals(reader, root["principals"], config);
     if (root.contains("shutdown")) {
       const Json& shutdown = root["shutdown"];
       if (reader.Mapping("/shutdown", shutdown, {"readinessDelay", "drainTimeout"})) {
@@ -396,6 +513,16 @@ Result<NodeConfig> ResolveNodeConfig(const NodeFlags& flags) {
   }
   if (flags.listen) {
     QUANTA_ASSIGN_OR_RETURN(config.listen, ParseListenAddress(*flags.listen));
+  }
+
+  if (flags.sql_listen) {
+    if (*flags.sql_listen == "off") {
+      config.sql.enabled = false;
+    } else {
+      QUANTA_ASSIGN_OR_RETURN(config.sql.listen, ParseListenAddress(*flags.sql_listen));
+      config.sql.listen_configured = true;
+      config.sql.enabled = true;
+    }
   }
   if (flags.data_dir) {
     if (flags.data_dir->empty()) return Status::Usage("--data-dir must not be empty");

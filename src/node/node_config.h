@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/result.h"
@@ -23,6 +24,33 @@ struct ListenAddress {
 /// naming what is wrong and the expected form.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
+/// The SQL port (PostgreSQL protocol).
+struct SqlPortConfig {
+  bool enabled = true;
+  ListenAddress listen{"127.0.0.1", 5433};
+  int max_connections = 100;
+  /// A signed-in client idle this long is disconnected; 0: never.
+  std::chrono::milliseconds idle_timeout{0};
+  /// A consumer statement running longer is cancelled; 0: no limit.
+  std::chrono::milliseconds statement_timeout{300'000};
+  /// node.yaml or a flag named the address. When not, a node whose HTTP port is 0 (tests,
+  /// several nodes on one machine) picks a free SQL port too.
+  bool listen_configured = false;
+  /// DuckDB's memory limit for the node's instance (stores and queries together), e.g.
+  /// "4GiB"; empty: DuckDB's default (80% of the machine's memory).
+  std::string memory_limit;
+};
+
+/// Someone who signs in to the node's ports.
+struct Principal {
+  std::string name;
+  /// A SCRAM-SHA-256 verifier in PostgreSQL's format (`quanta scram-verifier` makes one).
+  std::string scram_verifier;
+  /// Signs in without a password: for local development only.
+  bool trust = false;
+  std::vector<std::string> groups;
+};
+
 /// Everything a node needs to start. Built from embedded defaults, then `node.yaml`, then
 /// command-line flags, each overriding the one before.
 struct NodeConfig {
@@ -36,6 +64,8 @@ struct NodeConfig {
   std::chrono::milliseconds readiness_delay{0};
   /// How long in-flight requests may take to finish once shutdown begins.
   std::chrono::milliseconds drain_timeout{30'000};
+  SqlPortConfig sql;
+  std::vector<Principal> principals;
   std::string source = "defaults";  ///< "defaults" or the path of the node.yaml read
 
   /// The thread counts with 0 resolved for this machine.
@@ -56,6 +86,7 @@ Result<NodeConfig> LoadNodeConfig(const std::filesystem::path& path);
 struct NodeFlags {
   std::optional<std::filesystem::path> config_file;
   std::optional<std::string> listen;
+  std::optional<std::string> sql_listen;  ///< "off" disables the SQL port
   std::optional<std::filesystem::path> data_dir;
   std::optional<int> threads;
 };

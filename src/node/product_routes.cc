@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "model/contract_diff.h"
 #include "ports/change_stream.h"
 #include "ports/dataset_export.h"
@@ -15,6 +17,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::size_t kMaxIdempotencyKey = 200;  // as ports::ServeIngest
+
 json OptionalTime(const std::optional<store::Timestamp>& time) {
   return time ? json(store::FormatTimestamp(*time)) : json(nullptr);
 }
@@ -25,23 +29,119 @@ json FindingsToJson(const std::vector<Diagnostic>& findings) {
   return list;
 }
 
-// Runs `serve` with the product named by the request's path, or answers 404.
-template <typename Serve>
-ports::HttpResponse WithProduct(ProductCatalog& catalog, const ports::HttpRequest& request,
-                                Serve serve) {
-  std::string domain = request.PathParam("domain"), name = request.PathParam("product");
-  std::shared_ptr<DeployedProduct> product = catalog.Find(domain, name);
-  if (!product) {
-    return ports::ErrorResponse(Status::NotFound(
-        "no product {}/{} is deployed on this node; see GET /v1/products", domain, name));
+// `time` as an HTTP date (RFC 9110 IMF-fixdate): "Sun, 31 Jan 2027 00:00:00 GMT".
+std::string HttpDate(store::Timestamp time) {
+  std::time_t seconds = std::chrono::floor<std::chrono::seconds>(time).time_since_epoch().count();
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return text;
+}
+
+// A body writer that also stops when the major it streams from stops being served, so that a
+// retirement or redeploy ends its event streams instead of waiting for them.
+class MajorStreamWriter final : public ports::BodyWriter {
+ public:
+  MajorStreamWriter(ports::BodyWriter& inner, const DeployedProduct& product)
+      : inner_(inner), product_(product) {}
+  bool Write(std::string chunk) override { return inner_.Write(std::move(chunk)); }
+  bool Cancelled() const override { return inner_.Cancelled(); }
+  bool Draining() const override { return inner_.Draining() || product_.stopping.load(); }
+  bool WaitForStop(std::chrono::milliseconds timeout) override {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!product_.stopping.load()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      if (inner_.WaitForStop(std::min(left, std::chrono::milliseconds(50)))) return true;
+    }
+    return true;
   }
-  ports::HttpResponse response = serve(*product);
+
+ private:
+  ports::BodyWriter& inner_;
+  const DeployedProduct& product_;
+};
+
+ports::HttpResponse NoSuchProduct(const std::string& domain, const std::string& name) {
+  return ports::ErrorResponse(Status::NotFound(
+      "no product {}/{} is deployed on this node; see GET /v1/products", domain, name));
+}
+
+// Runs `serve` with the served major that the request's path names (/majors/{major}/...), or
+// the current one; answers 404 for an unknown product or major, 400 for a malformed major.
+// Responses of a retiring major say when it goes (Sunset, Deprecation) and where to
+// (Link rel="successor-version").
+template <typename Serve>
+ports::HttpResponse WithMajor(ProductCatalog& catalog, const ports::HttpRequest& request,
+                              Serve serve) {
+  std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+  std::optional<ServedProduct> served = catalog.FindServed(domain, name);
+  if (!served) return NoSuchProduct(domain, name);
+  const ServedMajor* chosen = &served->current();
+  std::string major_text = request.PathParam("major");
+  std::string product_path = fmt::format("/v1/products/{}/{}", domain, name);
+  if (!major_text.empty()) {
+    std::optional<std::int64_t> major;
+    if (major_text.size() <= 9 && major_text.find_first_not_of("0123456789") == std::string::npos) {
+      major = std::stoll(major_text);
+    }
+    if (!major) {
+      return ports::ErrorResponse(Status::Usage(
+          "'{}' in {}/majors/{}/ is not a major version number; {} serves {}: use e.g. "
+          "{}/majors/{}/",
+          major_text, product_path, major_text, served->id, served->Describe(), product_path,
+          served->current().product->major));
+    }
+    chosen = served->Find(*major);
+    if (!chosen) {
+      return ports::ErrorResponse(Status::NotFound(
+          "{} serves no major {} (a major is served until its retirement date); it serves {}",
+          served->id, *major, served->Describe()));
+    }
+  }
+  ServedMajor major = *chosen;
+  std::int64_t current_major = served->current().product->major;
+  served.reset();  // hold only the major being read
+  ports::HttpResponse response = serve(major);
+  response.headers.emplace_back("Quanta-Major", std::to_string(major.product->major));
+  if (!major.current()) {
+    response.headers.emplace_back("Sunset", HttpDate(*major.retire_at));
+    if (major.retiring_since) {
+      response.headers.emplace_back(
+          "Deprecation",
+          fmt::format("@{}", std::chrono::floor<std::chrono::seconds>(*major.retiring_since)
+                                 .time_since_epoch()
+                                 .count()));
+    }
+    std::string rest = request.path.substr(std::min(request.path.size(), product_path.size()));
+    std::string pinned = "/majors/" + major_text;
+    if (rest.compare(0, pinned.size(), pinned) == 0) rest.erase(0, pinned.size());
+    response.headers.emplace_back("Link", fmt::format("<{}/majors/{}{}>; rel=\"successor-version\"",
+                                                      product_path, current_major, rest));
+  }
   if (response.producer) {
-    // A streamed body is produced after the handler returns: it keeps the product open.
-    response.producer = [product, produce = std::move(response.producer)](
-                            ports::BodyWriter& writer) { return produce(writer); };
+    // A streamed body is produced after the handler returns: it keeps the major open, and
+    // ends when the major stops being served.
+    response.producer = [product = major.product,
+                         produce = std::move(response.producer)](ports::BodyWriter& writer) {
+      MajorStreamWriter stoppable(writer, *product);
+      return produce(stoppable);
+    };
   }
   return response;
+}
+
+json MajorSummariesToJson(const std::vector<MajorSummary>& summaries) {
+  json majors = json::array();
+  for (const MajorSummary& major : summaries) {
+    majors.push_back({{"major", major.major},
+                      {"version", major.version},
+                      {"role", major.retire_at ? "retiring" : "current"},
+                      {"retireAt", OptionalTime(major.retire_at)}});
+  }
+  return majors;
 }
 
 ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& request) {
@@ -60,9 +160,11 @@ ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& re
     }
     files.emplace(it.key(), it->get<std::string>());
   }
+  DeployOptions options;
+  options.retire_previous_at = request.Query("retire_previous_at");
   std::string domain = request.PathParam("domain"), name = request.PathParam("product");
   DeployRefusal refusal;
-  Result<DeployReport> report = catalog.Deploy(domain, name, files, &refusal);
+  Result<DeployReport> report = catalog.Deploy(domain, name, files, &refusal, options);
   if (!report.ok()) {
     ports::HttpResponse response = ports::ErrorResponse(report.status());
     if (!refusal.findings.empty()) {
@@ -74,11 +176,14 @@ ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& re
     }
     return response;
   }
-  return ports::HttpResponse::Json(report->created ? 201 : 200,
-                                   {{"product", domain + "/" + name},
-                                    {"deployed", true},
-                                    {"created", report->created},
-                                    {"findings", FindingsToJson(report->findings)}});
+  json answer = {{"product", domain + "/" + name},
+                 {"deployed", true},
+                 {"created", report->created},
+                 {"major", report->major},
+                 {"newMajor", report->new_major},
+                 {"findings", FindingsToJson(report->findings)},
+                 {"majors", MajorSummariesToJson(report->majors)}};
+  return ports::HttpResponse::Json(report->created ? 201 : 200, answer);
 }
 
 // The latency SLOs of the product's output ports: met, violated, or no data yet.
@@ -105,11 +210,117 @@ json SloToJson(DeployedProduct& product, const ProductMetrics& metrics) {
   return slos;
 }
 
+// The answer to an ingest batch that went to several majors: the newest major's outcome at the
+// top (what a client of one major reads), and every major's under "majors". When a major
+// failed, an error that says which committed and how to retry.
+ports::HttpResponse MajorsIngestResponse(const std::string& product_id,
+                                         const std::vector<MajorIngest>& outcomes, bool has_key) {
+  json majors = json::array();
+  const MajorIngest* failed = nullptr;
+  std::vector<std::string> committed;
+  for (const MajorIngest& result : outcomes) {
+    if (result.outcome.ok()) {
+      json entry = ports::IngestOutcomeToJson(*result.outcome);
+      entry["major"] = result.major;
+      majors.push_back(std::move(entry));
+      committed.push_back(
+          fmt::format("major {} (version {})", result.major, result.outcome->commit.version));
+    } else {
+      const Status& status = result.outcome.status();
+      majors.push_back({{"major", result.major},
+                        {"error",
+                         {{"code", InfoFor(status.code()).name},
+                          {"message", status.message()},
+                          {"status", InfoFor(status.code()).http_status}}}});
+      if (!failed) failed = &result;
+    }
+  }
+  if (!failed) {
+    json body = ports::IngestOutcomeToJson(*outcomes.front().outcome);
+    body["major"] = outcomes.front().major;
+    body["majors"] = std::move(majors);
+    return ports::HttpResponse::Json(200, body);
+  }
+  std::string committed_text;
+  for (const std::string& part : committed) {
+    committed_text += (committed_text.empty() ? "" : ", ") + part;
+  }
+  std::string retry =
+      committed.empty() ? "nothing was committed"
+      : has_key         ? fmt::format(
+                              "{} committed it; send the batch again with the same Idempotency-Key: "
+                                      "each major applies it once",
+                              committed_text)
+                : fmt::format(
+                      "{} committed it; the batch has no Idempotency-Key, so sending it again "
+                      "applies it twice there (send batches with an Idempotency-Key while "
+                      "several majors are served)",
+                      committed_text);
+  Status status(failed->outcome.status().code(),
+                fmt::format("{} major {}: {}; {}", product_id, failed->major,
+                            failed->outcome.status().message(), retry));
+  ports::HttpResponse response = ports::ErrorResponse(status);
+  json error = json::parse(response.body, nullptr, false);
+  if (error.is_object()) {
+    error["majors"] = std::move(majors);
+    response.body = error.dump() + "\n";
+  }
+  return response;
+}
+
+ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
+                           const ports::HttpRequest& request) {
+  std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+  std::optional<ServedProduct> served = catalog.FindServed(domain, name);
+  if (!served) return NoSuchProduct(domain, name);
+  std::string port = request.PathParam("port");
+  auto started = std::chrono::steady_clock::now();
+  auto observe = [&](const Result<pipeline::IngestOutcome>& outcome) {
+    metrics.RecordIngest(served->id, port, outcome, std::chrono::steady_clock::now() - started);
+  };
+  if (served->majors.size() == 1) {
+    return ports::ServeIngest(request, *served->current().product->runner, port, observe);
+  }
+  std::optional<std::string> key = request.Header("Idempotency-Key");
+  if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
+    return ports::ErrorResponse(
+        Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey));
+  }
+  Result<std::vector<std::string>> records =
+      ports::SplitRecords(request.body, request.Header("Content-Type").value_or(""));
+  if (!records.ok()) return ports::ErrorResponse(records.status());
+  if (records->empty()) return ports::ErrorResponse(Status::Usage("the body holds no records"));
+  Result<std::vector<MajorIngest>> outcomes = IngestToMajors(*served, port, *records, key);
+  if (!outcomes.ok()) {
+    observe(outcomes.status());
+    return ports::ErrorResponse(outcomes.status());
+  }
+  // The node's ingest metrics count the newest major that took the batch.
+  observe(outcomes->front().outcome);
+  return MajorsIngestResponse(served->id, *outcomes, key.has_value());
+}
+
 }  // namespace
 
-json ProductStatusToJson(DeployedProduct& product, const ProductMetrics& metrics) {
+json MajorStatusToJson(const ServedMajor& major, const ProductMetrics& metrics) {
+  DeployedProduct& product = *major.product;
+  json output_ports = json::array();
+  for (const model::OutputPort& port : product.folder->product->product.output_ports) {
+    if (!port.name) continue;
+    const model::ContractFile* contract = product.folder->ContractForOutputPort(*port.name);
+    output_ports.push_back({{"name", *port.name},
+                            {"version", port.version ? json(*port.version) : json(nullptr)},
+                            {"contractVersion", contract && contract->contract.version
+                                                    ? json(*contract->contract.version)
+                                                    : json(nullptr)}});
+  }
   json result = {{"product", product.id},
-                 {"version", product.folder->product->product.version.value_or("")},
+                 {"major", product.major},
+                 {"version", product.version()},
+                 {"role", major.current() ? "current" : "retiring"},
+                 {"retireAt", OptionalTime(major.retire_at)},
+                 {"retiringSince", OptionalTime(major.retiring_since)},
+                 {"outputPorts", output_ports},
                  {"state", "running"}};
   Result<store::StoreStatus> status = product.store->ReadStatus();
   if (!status.ok()) {
@@ -140,7 +351,18 @@ json ProductStatusToJson(DeployedProduct& product, const ProductMetrics& metrics
          {"latestCommitAt", OptionalTime(dataset.latest_commit_at)}});
   }
   result["datasets"] = datasets;
-  result["slo"] = SloToJson(product, metrics);
+  // The node measures commit latency per product, which is the current major's.
+  result["slo"] = major.current() ? SloToJson(product, metrics) : json::array();
+  return result;
+}
+
+json ProductStatusToJson(const ServedProduct& product, const ProductMetrics& metrics) {
+  json majors = json::array();
+  for (const ServedMajor& major : product.majors) {
+    majors.push_back(MajorStatusToJson(major, metrics));
+  }
+  json result = majors.front();
+  result["majors"] = std::move(majors);
   return result;
 }
 
@@ -151,13 +373,14 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
   // operator sets; producers send larger data in several batches.
   ports::RouteOptions deploy_options = blocking, ingest_options = blocking;
   const std::string product_path = "/v1/products/{domain}/{product}";
+  const std::string major_path = product_path + "/majors/{major}";
 
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/products",
       [&catalog, &metrics](const ports::HttpRequest&) {
         json products = json::array();
-        for (const std::shared_ptr<DeployedProduct>& product : catalog.List()) {
-          products.push_back(ProductStatusToJson(*product, metrics));
+        for (const ServedProduct& product : catalog.ListServed()) {
+          products.push_back(ProductStatusToJson(product, metrics));
         }
         for (const auto& [id, error] : catalog.load_errors()) {
           products.push_back({{"product", id}, {"state", "failed"}, {"error", error}});
@@ -168,8 +391,17 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", product_path,
       [&catalog, &metrics](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [&metrics](DeployedProduct& product) {
-          return ports::HttpResponse::Json(200, ProductStatusToJson(product, metrics));
+        std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+        std::optional<ServedProduct> served = catalog.FindServed(domain, name);
+        if (!served) return NoSuchProduct(domain, name);
+        return ports::HttpResponse::Json(200, ProductStatusToJson(*served, metrics));
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", major_path,
+      [&catalog, &metrics](const ports::HttpRequest& request) {
+        return WithMajor(catalog, request, [&metrics](const ServedMajor& major) {
+          return ports::HttpResponse::Json(200, MajorStatusToJson(major, metrics));
         });
       },
       blocking));
@@ -189,55 +421,75 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
       },
       blocking));
   QUANTA_RETURN_IF_ERROR(router.Add(
+      "DELETE", major_path,
+      [&catalog](const ports::HttpRequest& request) {
+        std::string domain = request.PathParam("domain"), name = request.PathParam("product");
+        std::string major_text = request.PathParam("major");
+        bool purge = request.Query("purge").value_or("false") == "true";
+        if (major_text.empty() || major_text.size() > 9 ||
+            major_text.find_first_not_of("0123456789") != std::string::npos) {
+          return ports::ErrorResponse(
+              Status::Usage("'{}' is not a major version number; DELETE "
+                            "/v1/products/{}/{}/majors/1 retires major 1",
+                            major_text, domain, name));
+        }
+        std::int64_t major = std::stoll(major_text);
+        Status status = catalog.RetireMajor(domain, name, major, purge);
+        if (!status.ok()) return ports::ErrorResponse(status);
+        return ports::HttpResponse::Json(200, {{"product", domain + "/" + name},
+                                               {"major", major},
+                                               {"retired", true},
+                                               {"purged", purge}});
+      },
+      blocking));
+  QUANTA_RETURN_IF_ERROR(router.Add(
       "POST", product_path + "/ports/{port}/events",
       [&catalog, &metrics](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [&](DeployedProduct& product) {
-          std::string port = request.PathParam("port");
-          auto started = std::chrono::steady_clock::now();
-          return ports::ServeIngest(
-              request, *product.runner, port, [&](const Result<pipeline::IngestOutcome>& outcome) {
-                metrics.RecordIngest(product.id, port, outcome,
-                                     std::chrono::steady_clock::now() - started);
-              });
-        });
+        return Ingest(catalog, metrics, request);
       },
       ingest_options));
-  QUANTA_RETURN_IF_ERROR(router.Add(
-      "GET", product_path + "/datasets/{name}",
-      [&catalog](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [&](DeployedProduct& product) {
-          return ports::ServeDatasetRead(request, *product.store, request.PathParam("name"));
-        });
-      },
-      blocking));
-  QUANTA_RETURN_IF_ERROR(router.Add(
-      "GET", product_path + "/deadletters",
-      [&catalog](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [&](DeployedProduct& product) {
-          return ports::ServeDeadLetters(request, *product.store);
-        });
-      },
-      blocking));
-  QUANTA_RETURN_IF_ERROR(router.Add(
-      "GET", product_path + "/datasets/{name}/export",
-      [&catalog, exports_dir = data_dir / "exports"](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [&](DeployedProduct& product) {
-          // Domain and product names were checked as folder names when the product deployed.
-          std::filesystem::path folder =
-              exports_dir / request.PathParam("domain") / request.PathParam("product");
-          return ports::ServeDatasetExport(request, *product.store, folder, product.id,
+  for (const std::string& base : {product_path, major_path}) {
+    QUANTA_RETURN_IF_ERROR(router.Add(
+        "GET", base + "/datasets/{name}",
+        [&catalog](const ports::HttpRequest& request) {
+          return WithMajor(catalog, request, [&](const ServedMajor& major) {
+            return ports::ServeDatasetRead(request, *major.product->store,
                                            request.PathParam("name"));
-        });
-      },
-      blocking));
-  QUANTA_RETURN_IF_ERROR(router.Add(
-      "GET", product_path + "/datasets/{name}/changes",
-      [&catalog](const ports::HttpRequest& request) {
-        return WithProduct(catalog, request, [&](DeployedProduct& product) {
-          return ports::ServeChangeStream(request, *product.store, request.PathParam("name"));
-        });
-      },
-      blocking));
+          });
+        },
+        blocking));
+    QUANTA_RETURN_IF_ERROR(router.Add(
+        "GET", base + "/deadletters",
+        [&catalog](const ports::HttpRequest& request) {
+          return WithMajor(catalog, request, [&](const ServedMajor& major) {
+            return ports::ServeDeadLetters(request, *major.product->store);
+          });
+        },
+        blocking));
+    QUANTA_RETURN_IF_ERROR(router.Add(
+        "GET", base + "/datasets/{name}/export",
+        [&catalog, exports_dir = data_dir / "exports"](const ports::HttpRequest& request) {
+          return WithMajor(catalog, request, [&](const ServedMajor& major) {
+            // Domain and product names were checked as folder names when the product
+            // deployed. Each major has its own folder: their versions count apart.
+            std::filesystem::path folder = exports_dir / request.PathParam("domain") /
+                                           request.PathParam("product") / "majors" /
+                                           std::to_string(major.product->major);
+            return ports::ServeDatasetExport(request, *major.product->store, folder,
+                                             major.product->id, request.PathParam("name"));
+          });
+        },
+        blocking));
+    QUANTA_RETURN_IF_ERROR(router.Add(
+        "GET", base + "/datasets/{name}/changes",
+        [&catalog](const ports::HttpRequest& request) {
+          return WithMajor(catalog, request, [&](const ServedMajor& major) {
+            return ports::ServeChangeStream(request, *major.product->store,
+                                            request.PathParam("name"));
+          });
+        },
+        blocking));
+  }
   return Status::Ok();
 }
 

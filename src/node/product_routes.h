@@ -10,16 +10,23 @@
 namespace quanta::node {
 
 /// Adds the product API of docs/node.md to `router`: deploy (PUT), undeploy (DELETE), list
-/// and status (GET) of /v1/products/{domain}/{product}, the ingest route of input ports, and
-/// the dataset and dead letter reads, Parquet exports (written under
-/// `data_dir`/exports/<domain>/<product>/) and the change stream. `catalog` must outlive the
-/// router's server.
+/// and status (GET) of /v1/products/{domain}/{product}, the ingest route of input ports (which
+/// feeds every served major), and the dataset and dead letter reads, Parquet exports (written
+/// under `data_dir`/exports/<domain>/<product>/majors/<major>/) and the change stream, each of
+/// the current major under the product's path and of any served major under
+/// /v1/products/{domain}/{product}/majors/{major}/..., where GET answers the major's status and
+/// DELETE retires it. `catalog` must outlive the router's server.
 Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, ProductMetrics& metrics,
                         const std::filesystem::path& data_dir);
 
-/// The status of a deployed product as the API and `quanta status` show it, with the state of
-/// its output ports' latency SLOs (`slo`: the contract's latency against the worst time from
-/// an ingest request to its durable commit since the node started).
-nlohmann::json ProductStatusToJson(DeployedProduct& product, const ProductMetrics& metrics);
+/// The status of one served major as the API and `quanta status` show it: its version, role
+/// (current or retiring, with retireAt), output ports, counts and datasets, and for the current
+/// major the state of its output ports' latency SLOs (`slo`: the contract's latency against the
+/// worst time from an ingest request to its durable commit since the node started).
+nlohmann::json MajorStatusToJson(const ServedMajor& major, const ProductMetrics& metrics);
+
+/// The status of a product: its current major's (MajorStatusToJson) with `majors`, the status
+/// of every served major, newest first.
+nlohmann::json ProductStatusToJson(const ServedProduct& product, const ProductMetrics& metrics);
 
 }  // namespace quanta::node

@@ -121,6 +121,7 @@ class HttpServer::Impl {
   const HttpRouter& router() const { return router_; }
   bool draining() const { return draining_.load(); }
   net::thread_pool& blocking_pool() { return *blocking_pool_; }
+  net::io_context& event_loop() { return io_context_; }
   void Observe(const HttpExchange& exchange) {
     if (observer_) observer_(exchange);
   }
@@ -805,5 +806,7 @@ std::uint16_t HttpServer::port() const { return impl_->port_; }
 std::string HttpServer::url() const { return impl_->Url(); }
 
 HttpServerStats HttpServer::stats() const { return impl_->Stats(); }
+
+net::io_context& HttpServer::event_loop() { return impl_->event_loop(); }
 
 }  // namespace quanta::ports

@@ -10,6 +10,10 @@
 #include "ports/http_limits.h"
 #include "ports/http_router.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace quanta::ports {
 
 /// How to run an HttpServer.
@@ -85,6 +89,9 @@ class HttpServer {
   /// "http://127.0.0.1:7070" ("http://[::1]:7070" for IPv6).
   std::string url() const;
   HttpServerStats stats() const;
+  /// The event loop, for other ports that share it (the SQL port). It runs from Start until
+  /// Stop; anything posted to it must be finished before Stop.
+  boost::asio::io_context& event_loop();
 
  private:
   class Impl;

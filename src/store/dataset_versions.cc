@@ -43,8 +43,9 @@ std::string InsertColumns(const DatasetLayout& dataset) {
 
 }  // namespace
 
-std::string HistoryTable(std::string_view dataset) {
-  return QuoteIdentifier(kHistorySchema) + "." + QuoteIdentifier(dataset);
+std::string HistoryTable(std::string_view dataset, std::string_view catalog) {
+  std::string prefix = catalog.empty() ? std::string() : QuoteIdentifier(catalog) + ".";
+  return prefix + QuoteIdentifier(kHistorySchema) + "." + QuoteIdentifier(dataset);
 }
 
 std::string PreviousView(std::string_view dataset) {
@@ -79,9 +80,10 @@ std::string CreatePreviousViewSql(const DatasetLayout& dataset) {
                      CurrentSql(dataset));
 }
 
-std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version) {
+std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version,
+                        std::string_view catalog) {
   return fmt::format("SELECT {} FROM {} WHERE {} <= {} AND ({} IS NULL OR {} > {})",
-                     ColumnList(dataset), HistoryTable(dataset.name), Hidden(kFromVersionColumn),
+                     ColumnList(dataset), HistoryTable(dataset.name, catalog), Hidden(kFromVersionColumn),
                      version, Hidden(kToVersionColumn), Hidden(kToVersionColumn), version);
 }
 

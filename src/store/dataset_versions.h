@@ -30,8 +30,8 @@ inline constexpr std::string_view kHistorySchema = "history";
 /// transforms that read their own state ("previous.orders").
 inline constexpr std::string_view kPreviousSchema = "previous";
 
-/// history."<dataset>".
-std::string HistoryTable(std::string_view dataset);
+/// history."<dataset>", or "<catalog>".history."<dataset>" when `catalog` is not empty.
+std::string HistoryTable(std::string_view dataset, std::string_view catalog = "");
 /// previous."<dataset>".
 std::string PreviousView(std::string_view dataset);
 
@@ -45,8 +45,9 @@ std::string CreateHistoryTableSql(const DatasetLayout& dataset);
 std::string CreatePreviousViewSql(const DatasetLayout& dataset);
 
 /// The rows of the dataset as they were at `version` (0: before the first commit), without
-/// hidden columns.
-std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version);
+/// hidden columns; qualified with `catalog` when it is not empty.
+std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version,
+                        std::string_view catalog = "");
 /// The current rows, whatever the latest version is when the SQL runs.
 std::string CurrentSql(const DatasetLayout& dataset);
 /// Row versions that appeared or stopped being current in versions after `after_version` up to

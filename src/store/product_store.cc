@@ -176,6 +176,11 @@ ProductStore::ProductStore(std::filesystem::path path, StoreLayout layout, Store
 ProductStore::~ProductStore() {
   writer_.reset();
   reader_.reset();
+  if (attached_) {
+    // DETACH checkpoints the log into the file, as closing a private instance does.
+    Result<std::unique_ptr<engine::Connection>> connection = database_->Connect();
+    if (connection.ok()) (void)(*connection)->Execute("DETACH " + QuoteIdentifier(catalog_));
+  }
   database_.reset();
   if (registered_) {
     std::lock_guard lock(open_paths_mutex);
@@ -248,17 +253,29 @@ Status ProductStore::Initialize() {
                            std::strerror(errno));
   }
 
-  engine::DatabaseOptions database_options;
-  database_options.path = path_.string();
-  database_options.settings = options_.settings;
-  Result<std::unique_ptr<engine::Database>> database = engine::Database::Open(database_options);
-  if (!database.ok()) return Annotate(database.status());
-  database_ = std::move(database).value();
+  // The file is attached to a DuckDB instance rather than opened as one, so that a node's
+  // stores can share an instance and one query can join several products.
+  database_ = options_.database;
+  if (!database_) {
+    engine::DatabaseOptions database_options;
+    database_options.settings = options_.settings;
+    Result<std::unique_ptr<engine::Database>> database = engine::Database::Open(database_options);
+    if (!database.ok()) return Annotate(database.status());
+    database_ = std::move(database).value();
+  }
+  catalog_ = options_.catalog.empty() ? "store:" + key : options_.catalog;
   Result<std::unique_ptr<engine::Connection>> writer = database_->Connect();
   if (!writer.ok()) return Annotate(writer.status());
   writer_ = std::move(writer).value();
-  Result<std::unique_ptr<engine::Connection>> reader = database_->Connect();
-  if (!reader.ok()) return Annotate(reader.status());
+  Status attached = writer_->Execute(fmt::format("ATTACH {} AS {}", QuoteLiteral(path_.string()),
+                                                 QuoteIdentifier(catalog_)));
+  if (!attached.ok()) {
+    return Annotate(Status::IoError("cannot open it: {}", attached.message()));
+  }
+  attached_ = true;
+  QUANTA_RETURN_IF_ERROR(Annotate(writer_->Execute("USE " + QuoteIdentifier(catalog_))));
+  Result<std::unique_ptr<engine::Connection>> reader = Connect();
+  if (!reader.ok()) return reader.status();
   reader_ = std::move(reader).value();
 
   // Types as DuckDB spells them ("INT" -> "INTEGER"), so that comparisons with the stored
@@ -693,7 +710,8 @@ Result<Snapshot> ProductStore::SnapshotOf(std::string_view name, const AsOf& as_
         dataset->retention ? " of " + FormatDuration(*dataset->retention) : std::string(),
         earliest);
   }
-  Snapshot snapshot{dataset->name, version, std::nullopt, SnapshotSql(*dataset, version)};
+  Snapshot snapshot{dataset->name, version, std::nullopt, SnapshotSql(*dataset, version),
+                    SnapshotSql(*dataset, version, catalog_)};
   if (version > 0) {
     std::lock_guard lock(reader_mutex_);
     Result<std::int64_t> micros =
@@ -738,6 +756,7 @@ std::string ProductStore::DeadLettersSql() {
 Result<std::unique_ptr<engine::Connection>> ProductStore::Connect() {
   Result<std::unique_ptr<engine::Connection>> connection = database_->Connect();
   if (!connection.ok()) return Annotate(connection.status());
+  QUANTA_RETURN_IF_ERROR(Annotate((*connection)->Execute("USE " + QuoteIdentifier(catalog_))));
   return connection;
 }
 

@@ -33,7 +33,14 @@ enum class OpenCheck {
 struct StoreOptions {
   /// Where commit times and "now" come from; nullptr: the system clock.
   std::shared_ptr<Clock> clock;
-  /// DuckDB settings for the product's database, e.g. {"threads", "2"},
+  /// The DuckDB instance the store's file is attached to, shared with other stores so that one
+  /// query can read several products (a node passes its own). nullptr: the store opens a
+  /// private in-memory instance with `settings`.
+  std::shared_ptr<engine::Database> database;
+  /// The name the file is attached under in `database`; empty: made from the file's path.
+  /// Must be unique in the instance.
+  std::string catalog;
+  /// DuckDB settings for a private instance (ignored with `database`), e.g. {"threads", "2"},
   /// {"memory_limit", "1GB"}, {"checkpoint_threshold", "16MB"}.
   std::map<std::string, std::string> settings;
   OpenCheck open_check = OpenCheck::kFull;
@@ -71,6 +78,9 @@ struct Snapshot {
   std::int64_t version = 0;
   std::optional<Timestamp> committed_at;  ///< of `version`; nullopt for version 0
   std::string sql;                        ///< SELECT of the dataset's columns
+  /// The same SELECT with its table named through the store's catalog, for any connection of
+  /// the instance the store is attached to (queries across products).
+  std::string qualified_sql;
 };
 
 /// Changes of a dataset between two versions, as SQL (see ChangesSql for its columns).
@@ -159,6 +169,8 @@ class ProductStore {
   ProductStore& operator=(const ProductStore&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  /// The name the store's file is attached under in its DuckDB instance.
+  const std::string& catalog() const { return catalog_; }
   /// The layout the store was opened with, types as DuckDB spells them.
   const StoreLayout& layout() const { return layout_; }
 
@@ -201,8 +213,9 @@ class ProductStore {
   /// bytes are not UTF-8), payload_bytes (BLOB), received_at.
   static std::string DeadLettersSql();
 
-  /// A new connection to the store's database for a port to run the SQL above. It must not
-  /// outlive the store. Writing through it breaks the store's promises: read only.
+  /// A new connection to the store's database for a port to run the SQL above, with the store's
+  /// catalog as its default. It must not outlive the store. Writing through it breaks the
+  /// store's promises: read only.
   Result<std::unique_ptr<engine::Connection>> Connect();
 
   /// Runs a snapshot, ordered by `order_by` (SQL after ORDER BY) when not empty. Reads the
@@ -244,7 +257,9 @@ class ProductStore {
   std::filesystem::path path_;
   StoreLayout layout_;
   StoreOptions options_;
-  std::unique_ptr<engine::Database> database_;
+  std::shared_ptr<engine::Database> database_;
+  std::string catalog_;   // the file's name in database_
+  bool attached_ = false;  // DETACH at close
 
   std::mutex writer_mutex_;                            // held by the open BatchWriter and by Purge
   std::unique_ptr<engine::Connection> writer_;         // guarded by writer_mutex_

@@ -85,7 +85,7 @@ expect "ingesting the same file again applies nothing twice" 1 \
   "8 received, 5 accepted, 3 rejected \(3 batches, 3 already applied before\)" -- \
   "$quanta" ingest "$nc_dir/events.ndjson" --product orders/orders --port order_events --batch-rows 3
 expect "status counts each event once" 0 \
-  "^orders/orders +1\.0\.0 +8 +5 +3 +3 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+ +met$" -- "$quanta" status
+  "^orders/orders +1\.0\.0 +current +8 +5 +3 +3 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+ +met$" -- "$quanta" status
 
 cat > "$nc_dir/events.csv" <<'CSV'
 event_id,order_id,customer_id,event_type,product_id,category,quantity,amount,occurred_at

@@ -136,13 +136,14 @@ expect "promtool accepts /metrics with products" 0 "" -- \
 kill -TERM "$products_pid"
 wait "$products_pid"
 # A second product whose store file is damaged while the node is down.
-mkdir -p "$products_dir/data/products/shop/broken"
-cp -r "$products_dir/data/products/orders/orders/source" "$products_dir/data/products/shop/broken/"
-head -c 300000 /dev/urandom > "$products_dir/data/products/shop/broken/store.duckdb"
+mkdir -p "$products_dir/data/products/shop/broken/majors/1"
+cp -r "$products_dir/data/products/orders/orders/majors/1/source" \
+  "$products_dir/data/products/shop/broken/majors/1/"
+head -c 300000 /dev/urandom > "$products_dir/data/products/shop/broken/majors/1/store.duckdb"
 start_products_node
 orders="$products_url/v1/products/orders/orders"
 expect "a product whose store is damaged is reported as failed, naming the file" 0 \
-  'shop/broken/store.duckdb.*is damaged.*"product":"shop/broken","state":"failed"' -- \
+  'shop/broken/majors/1/store.duckdb.*is damaged.*"product":"shop/broken","state":"failed"' -- \
   curl -sS --max-time 10 "$products_url/v1/products"
 rm -rf "$products_dir/data/products/shop"
 expect "after a restart the product is back with its data" 0 '"status":"shipped"' -- \
@@ -157,11 +158,11 @@ expect "an undeployed product is gone" 0 '"status":404' -- curl -sS --max-time 1
 expect "a product deployed again keeps its data" 0 '^20[01] .*"deployed":true' -- \
   put_product "$products_dir/orders.json" "$orders"
 expect "export writes Parquet at the latest version and answers the manifest" 0 \
-  '"files":\[\{"bytes":[1-9][0-9]*,"path":"[^"]*/exports/orders/orders/orders/v2/part-0.parquet","rows":2\}\].*"rowCount":2.*"sinceVersion":null.*"version":2' -- \
+  '"files":\[\{"bytes":[1-9][0-9]*,"path":"[^"]*/exports/orders/orders/majors/1/orders/v2/part-0.parquet","rows":2\}\].*"rowCount":2.*"sinceVersion":null.*"version":2' -- \
   curl -sS --max-time 30 "$orders/datasets/orders/export?format=parquet"
 expect "the exported file and its manifest are on the node's disk" 0 "" -- \
-  test -s "$products_dir/data/exports/orders/orders/orders/v2/part-0.parquet" -a \
-  -s "$products_dir/data/exports/orders/orders/orders/v2/manifest.json"
+  test -s "$products_dir/data/exports/orders/orders/majors/1/orders/v2/part-0.parquet" -a \
+  -s "$products_dir/data/exports/orders/orders/majors/1/orders/v2/manifest.json"
 expect "an incremental export holds the changes since a version" 0 \
   '"rowCount":2.*"_quanta_change".*"sinceVersion":1.*"version":2' -- \
   curl -sS --max-time 30 "$orders/datasets/orders/export?since=1"

@@ -1,0 +1,170 @@
+#include "node/product_routes.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "node/node.h"
+#include "ports/http_test_client.h"
+#include "testing/matchers.h"
+
+namespace quanta::node {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ports::testing::TestClient;
+using ::testing::HasSubstr;
+
+std::string Event(const std::string& order, const std::string& type) {
+  return R"({"event_id": "e-)" + order + "-" + type + R"(", "order_id": ")" + order +
+         R"(", "customer_id": "c-1", "event_type": ")" + type +
+         R"(", "product_id": "p-1", "category": "Shoes", "quantity": 1, "amount": 10.5, )" +
+         R"("occurred_at": "2026-01-01T10:00:00Z"})";
+}
+
+// The PUT body of the orders example, with `edit` applied to its files.
+std::string DeployBody(const std::function<void(json& files)>& edit) {
+  json files = json::object();
+  fs::path root = "examples/orders/orders";
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    files[entry.path().lexically_relative(root).generic_string()] = text.str();
+  }
+  edit(files);
+  return json{{"files", files}}.dump();
+}
+
+void Replace(json& files, const std::string& path, const std::string& from, const std::string& to) {
+  std::string text = files[path].get<std::string>();
+  std::size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from << " is not in " << path;
+  text.replace(at, from.size(), to);
+  files[path] = text;
+}
+
+// A node serving the orders example as major 1 and as a major 2 whose transform fails at run
+// time for the order "o-boom", so that a batch can commit in one major and fail in the other.
+class ProductRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quanta-routes-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    NodeConfig config;
+    config.data_dir = dir_ / "data";
+    config.listen.port = 0;
+    config.threads = 2;
+    config.blocking_threads = 4;
+    config.drain_timeout = 2s;
+    ASSERT_OK_AND_ASSIGN(node_, Node::Open(std::move(config)));
+    ASSERT_OK(node_->Start());
+
+    auto v1 = Call("PUT", kProduct, DeployBody([](json&) {}));
+    ASSERT_EQ(v1.status, 201) << v1.body;
+    auto v2 = Call("PUT", kProduct, DeployBody([](json& files) {
+                     Replace(files, "product.yaml", "version: 1.0.0\nstatus: active",
+                             "version: 2.0.0\nstatus: active");
+                     Replace(files, "transforms/orders.sql", "FROM order_events",
+                             "FROM order_events WHERE CASE WHEN order_id = 'o-boom' THEN "
+                             "error('no order may be called o-boom') ELSE true END");
+                   }));
+    ASSERT_EQ(v2.status, 200) << v2.body;
+    ASSERT_EQ(json::parse(v2.body)["newMajor"], true) << v2.body;
+  }
+  void TearDown() override {
+    if (node_) node_->Shutdown();
+    node_.reset();
+    fs::remove_all(dir_);
+  }
+
+  ports::testing::TestReply Call(std::string_view method, const std::string& target,
+                                 const std::string& body = "", const std::string& headers = "") {
+    TestClient client(node_->port());
+    std::optional<ports::testing::TestReply> reply = client.Request(method, target, body, headers);
+    EXPECT_TRUE(reply.has_value()) << method << " " << target;
+    return reply.value_or(ports::testing::TestReply{});
+  }
+
+  static constexpr const char* kProduct = "/v1/products/orders/orders";
+  fs::path dir_;
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(ProductRoutesTest, ABatchThatFailsInOneMajorSaysWhichCommittedAndHowToRetry) {
+  std::string batch = Event("o-1", "created") + "\n" + Event("o-boom", "created") + "\n";
+  std::string events = std::string(kProduct) + "/ports/order_events/events";
+  auto failed = Call("POST", events, batch, "Idempotency-Key: batch-1\r\n");
+  EXPECT_EQ(failed.status, 422) << failed.body;
+  json body = json::parse(failed.body);
+  std::string message = body["error"]["message"];
+  EXPECT_THAT(message, HasSubstr("orders/orders major 2: "));
+  EXPECT_THAT(message, HasSubstr("no order may be called o-boom"));
+  EXPECT_THAT(message, HasSubstr("major 1 (version 1) committed it; send the batch again with "
+                                 "the same Idempotency-Key: each major applies it once"));
+  ASSERT_EQ(body["majors"].size(), 2u) << failed.body;
+  EXPECT_EQ(body["majors"][0]["major"], 2);
+  EXPECT_EQ(body["majors"][0]["error"]["code"], "invalid_document");
+  EXPECT_EQ(body["majors"][1]["major"], 1);
+  EXPECT_EQ(body["majors"][1]["accepted"], 2);
+  EXPECT_EQ(body["majors"][1]["replayed"], false);
+
+  // The retry applies nothing again to major 1, and fails again in major 2.
+  auto retried = Call("POST", events, batch, "Idempotency-Key: batch-1\r\n");
+  EXPECT_EQ(retried.status, 422) << retried.body;
+  EXPECT_EQ(json::parse(retried.body)["majors"][1]["replayed"], true) << retried.body;
+  auto major_one = json::parse(Call("GET", std::string(kProduct) + "/majors/1").body);
+  EXPECT_EQ(major_one["ports"][0]["received"], 2) << major_one.dump();
+  auto major_two = json::parse(Call("GET", std::string(kProduct) + "/majors/2").body);
+  EXPECT_EQ(major_two["ports"][0]["received"], 0) << major_two.dump();
+
+  auto unkeyed = Call("POST", events, batch);
+  EXPECT_EQ(unkeyed.status, 422);
+  EXPECT_THAT(unkeyed.body, HasSubstr("the batch has no Idempotency-Key, so sending it again "
+                                      "applies it twice there"));
+}
+
+TEST_F(ProductRoutesTest, RetiringAMajorEndsItsChangeStreams) {
+  TestClient stream(node_->port());
+  ASSERT_TRUE(stream.SendRequest(
+      "GET", std::string(kProduct) + "/majors/1/datasets/orders/changes?since_version=0"));
+  // Wait until the stream runs: the node then counts it and this /metrics request as active.
+  bool streaming = false;
+  for (int attempt = 0; attempt < 200 && !streaming; ++attempt) {
+    streaming =
+        Call("GET", "/metrics").body.find("quanta_http_requests_active 2\n") != std::string::npos;
+    if (!streaming) std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_TRUE(streaming) << "the change stream did not start";
+  // The stream holds major 1 open; retiring it must not wait for the client to leave.
+  auto retired = std::async(std::launch::async,
+                            [this] { return Call("DELETE", std::string(kProduct) + "/majors/1"); });
+  std::optional<ports::testing::TestReply> ended = stream.Read(20s);
+  ports::testing::TestReply answer = retired.get();
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(json::parse(answer.body)["retired"], true);
+  ASSERT_TRUE(ended.has_value()) << "the stream did not end";
+  EXPECT_EQ(ended->status, 200);
+  EXPECT_THAT(ended->body, HasSubstr(": changes of dataset orders after version 0"));
+  EXPECT_EQ(ended->headers["Quanta-Major"], "1");
+  EXPECT_THAT(std::string(ended->headers["Link"]),
+              HasSubstr("</v1/products/orders/orders/majors/2/datasets/orders/changes>"));
+
+  auto gone = Call("GET", std::string(kProduct) + "/majors/1/datasets/orders");
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_THAT(gone.body, HasSubstr("serves no major 1"));
+}
+
+}  // namespace
+}  // namespace quanta::node

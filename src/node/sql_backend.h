@@ -1,0 +1,39 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/database.h"
+#include "node/node_config.h"
+#include "node/product_catalog.h"
+#include "ports/pg_session.h"
+
+namespace quanta::node {
+
+/// What the SQL port needs from a node: its principals (from the configuration), connections
+/// to its DuckDB instance and the tables of its running products. Thread-safe.
+class SqlBackend : public ports::PgBackend {
+ public:
+  /// Reads the principals' verifiers; fails (kUsage) naming the principal whose verifier is
+  /// malformed. `catalog` and `database` must outlive the backend.
+  static Result<std::unique_ptr<SqlBackend>> Create(const std::vector<Principal>& principals,
+                                                    std::shared_ptr<engine::Database> database,
+                                                    const ProductCatalog& catalog);
+
+  ports::PgCredentials CredentialsFor(std::string_view user) override;
+  Result<std::unique_ptr<engine::Connection>> Connect() override;
+  std::unique_ptr<query::TableResolver> ResolverFor(std::string_view user) override;
+
+ private:
+  SqlBackend(std::shared_ptr<engine::Database> database, const ProductCatalog& catalog)
+      : database_(std::move(database)), catalog_(catalog) {}
+
+  std::shared_ptr<engine::Database> database_;
+  const ProductCatalog& catalog_;
+  std::map<std::string, ports::PgCredentials, std::less<>> credentials_;
+};
+
+}  // namespace quanta::node

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/product_catalog.h"
+#include "query/consumer_sql.h"
+
+namespace quanta::node {
+
+/// The SQL schema a product's datasets appear in: its name with '-' as '_' ("user-interactions"
+/// is user_interactions), so that it needs no quotes.
+std::string SqlSchemaName(std::string_view product_name);
+
+/// The tables a consumer sees on the SQL port: every dataset of every running product as
+/// <schema>.<dataset>, read through the product's store at the version the statement asks for;
+/// and the parts of PostgreSQL's catalogs that clients read to list them (pg_catalog's
+/// pg_namespace, pg_class, pg_attribute, pg_type, pg_description and friends;
+/// information_schema's schemata, tables and columns), made from the same products, so that
+/// psql's \dn, \dt and \d, JDBC's DatabaseMetaData and SQLAlchemy's inspector list exactly
+/// the datasets and nothing of the node's own storage. Column comments come from the
+/// contracts' descriptions.
+///
+/// One per statement: it sees the products running when it is made.
+class ProductTables : public query::TableResolver {
+ public:
+  ProductTables(const ProductCatalog& catalog, std::string user);
+
+  Result<std::string> Resolve(std::string_view schema, std::string_view table,
+                              const query::TableTime& time) override;
+
+ private:
+  struct Dataset {
+    std::shared_ptr<DeployedProduct> product;
+    std::string schema;
+    const store::DatasetLayout* layout = nullptr;
+    std::string description;                       ///< of the schema object
+    std::vector<std::string> column_descriptions;  ///< one per column
+    std::uint32_t oid = 0;
+  };
+  struct Schema {
+    std::string name;
+    std::string description;
+    std::uint32_t oid = 0;
+  };
+
+  Result<std::string> CatalogTable(std::string_view schema, std::string_view table);
+  std::string Namespaces() const;
+  std::string Classes() const;
+  std::string Attributes() const;
+  std::string Types() const;
+  std::string Descriptions() const;
+  std::string InformationSchemaTables() const;
+  std::string InformationSchemaColumns() const;
+  std::string InformationSchemaSchemata() const;
+
+  std::string user_;
+  std::vector<Schema> schemas_;
+  std::vector<Dataset> datasets_;
+};
+
+}  // namespace quanta::node

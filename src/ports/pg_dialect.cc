@@ -1,0 +1,125 @@
+#include "ports/pg_dialect.h"
+
+#include <array>
+#include <cctype>
+
+#include "base/ascii.h"
+
+namespace quanta::ports {
+namespace {
+
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Case-insensitive match of `word` at `at`, not followed by another word character.
+bool WordAt(std::string_view sql, std::size_t at, std::string_view word) {
+  if (at + word.size() > sql.size()) return false;
+  if (AsciiLower(sql.substr(at, word.size())) != word) return false;
+  return at + word.size() == sql.size() || !IsWordChar(sql[at + word.size()]);
+}
+
+std::size_t SkipBlanks(std::string_view sql, std::size_t at) {
+  while (at < sql.size() && std::isspace(static_cast<unsigned char>(sql[at]))) ++at;
+  return at;
+}
+
+// Types Quanta does not have, read as their text.
+constexpr std::array<std::string_view, 7> kRegTypes = {
+    "regtype", "regclass", "regproc", "regprocedure", "regnamespace", "regrole", "regoper"};
+
+}  // namespace
+
+std::string NormalizePostgresDialect(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    // Quoted text and comments are copied whole.
+    if (c == '\'' || c == '"') {
+      std::size_t end = i + 1;
+      while (end < sql.size()) {
+        if (sql[end] == c) {
+          if (end + 1 < sql.size() && sql[end + 1] == c) {
+            end += 2;
+            continue;
+          }
+          break;
+        }
+        if (c == '\'' && sql[end] == '\\' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e')) {
+          ++end;  // E'...\'...' escape strings
+        }
+        ++end;
+      }
+      end = std::min(end + 1, sql.size());
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      std::size_t end = sql.find('\n', i);
+      end = end == std::string_view::npos ? sql.size() : end;
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      std::size_t end = sql.find("*/", i + 2);
+      end = end == std::string_view::npos ? sql.size() : end + 2;
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    bool word_start = i == 0 || !IsWordChar(sql[i - 1]);
+    // OPERATOR(pg_catalog.~) -> ~
+    if (word_start && WordAt(sql, i, "operator")) {
+      std::size_t open = SkipBlanks(sql, i + 8);
+      std::size_t close = open < sql.size() && sql[open] == '(' ? sql.find(')', open) : std::string_view::npos;
+      if (close != std::string_view::npos) {
+        std::string_view inside = sql.substr(open + 1, close - open - 1);
+        std::size_t dot = inside.rfind('.');
+        std::string_view op = dot == std::string_view::npos ? inside : inside.substr(dot + 1);
+        out += ' ';
+        out.append(op);
+        out += ' ';
+        i = close + 1;
+        continue;
+      }
+    }
+    // COLLATE pg_catalog.default / COLLATE "default" -> nothing
+    if (word_start && WordAt(sql, i, "collate")) {
+      std::size_t name = SkipBlanks(sql, i + 7);
+      std::size_t end = name;
+      while (end < sql.size() && (IsWordChar(sql[end]) || sql[end] == '.' || sql[end] == '"')) {
+        ++end;
+      }
+      std::string collation = AsciiLower(sql.substr(name, end - name));
+      if (collation == "pg_catalog.default" || collation == "\"default\"" ||
+          collation == "pg_catalog.\"default\"" || collation == "\"c\"" ||
+          collation == "pg_catalog.\"c\"") {
+        i = end;
+        continue;
+      }
+    }
+    // ::pg_catalog.name -> ::name, and ::regtype and friends -> ::VARCHAR
+    if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
+      std::size_t at = SkipBlanks(sql, i + 2);
+      if (WordAt(sql, at, "pg_catalog") && at + 10 < sql.size() && sql[at + 10] == '.') {
+        at += 11;
+      }
+      std::size_t end = at;
+      while (end < sql.size() && IsWordChar(sql[end])) ++end;
+      std::string type = AsciiLower(sql.substr(at, end - at));
+      bool reg = false;
+      for (std::string_view name : kRegTypes) reg = reg || type == name;
+      out += "::";
+      out += reg ? std::string("VARCHAR") : std::string(sql.substr(at, end - at));
+      i = end;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+}  // namespace quanta::ports

@@ -1,0 +1,375 @@
+#include "ports/pg_scram.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <charconv>
+#include <optional>
+
+namespace quanta::ports {
+namespace {
+
+constexpr std::size_t kKeyBytes = 32;  // SHA-256
+constexpr std::size_t kSaltBytes = 16;
+constexpr std::size_t kServerNonceBytes = 18;  // 24 base64 characters, as PostgreSQL
+
+constexpr std::string_view kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  auto byte = [&](std::size_t at) { return static_cast<unsigned char>(bytes[at]); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    std::uint32_t group = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    out.push_back(kBase64Alphabet[(group >> 18) & 63]);
+    out.push_back(kBase64Alphabet[(group >> 12) & 63]);
+    out.push_back(kBase64Alphabet[(group >> 6) & 63]);
+    out.push_back(kBase64Alphabet[group & 63]);
+  }
+  std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t group = byte(i) << 16;
+    if (rest == 2) group |= byte(i + 1) << 8;
+    out.push_back(kBase64Alphabet[(group >> 18) & 63]);
+    out.push_back(kBase64Alphabet[(group >> 12) & 63]);
+    out.push_back(rest == 2 ? kBase64Alphabet[(group >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// Strict base64: the standard alphabet, padded to a multiple of 4, no whitespace.
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    std::uint32_t group = 0;
+    int padding = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      char c = text[i + j];
+      int value;
+      if (c == '=') {
+        // Padding only in the last group, only at its end, at most two.
+        if (i + 4 != text.size() || j < 2) return std::nullopt;
+        ++padding;
+        value = 0;
+      } else {
+        if (padding > 0) return std::nullopt;
+        std::size_t at = kBase64Alphabet.find(c);
+        if (at == std::string_view::npos) return std::nullopt;
+        value = static_cast<int>(at);
+      }
+      group = (group << 6) | static_cast<std::uint32_t>(value);
+    }
+    out.push_back(static_cast<char>(group >> 16));
+    if (padding < 2) out.push_back(static_cast<char>(group >> 8));
+    if (padding < 1) out.push_back(static_cast<char>(group));
+  }
+  return out;
+}
+
+std::string Hmac(std::string_view key, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out;
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &length);
+  return std::string(reinterpret_cast<const char*>(out.data()), length);
+}
+
+std::string Sha256(std::string_view data) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> out;
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  return std::string(reinterpret_cast<const char*>(out.data()), out.size());
+}
+
+Result<std::string> RandomBytes(std::size_t count) {
+  std::string out(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
+    return Status::Internal("SCRAM: the system random source (OpenSSL RAND_bytes) failed");
+  }
+  return out;
+}
+
+// One random secret per process for mock exchanges whose caller gives none.
+const std::string& ProcessMockSecret() {
+  static const std::string secret = [] {
+    Result<std::string> bytes = RandomBytes(kKeyBytes);
+    return bytes.ok() ? *bytes : std::string(kKeyBytes, '\x5a');
+  }();
+  return secret;
+}
+
+Status Malformed(std::string_view message_name, std::string_view reason) {
+  return Status::ProtocolViolation("SCRAM {}: {}", message_name, reason);
+}
+
+// Reads "<name>=<value>" up to the next ',' (or the end) from `text` at `position`.
+Result<std::string_view> ReadAttribute(std::string_view message_name, std::string_view text,
+                                       std::size_t& position, char name) {
+  if (position + 2 > text.size() || text[position] != name || text[position + 1] != '=') {
+    return Malformed(message_name,
+                     fmt::format("expected attribute \"{}=\" at character {}", name, position + 1));
+  }
+  std::size_t start = position + 2;
+  std::size_t end = text.find(',', start);
+  if (end == std::string_view::npos) end = text.size();
+  position = end;
+  return text.substr(start, end - start);
+}
+
+// RFC 5802's printable: %x21-2B / %x2D-7E.
+bool IsNonce(std::string_view nonce) {
+  if (nonce.empty()) return false;
+  for (char c : nonce) {
+    if (c < 0x21 || c > 0x7E || c == ',') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ScramVerifier::ToString() const {
+  return fmt::format("SCRAM-SHA-256${}:{}${}:{}", iterations, Base64Encode(salt),
+                     Base64Encode(stored_key), Base64Encode(server_key));
+}
+
+Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_view salt,
+                                        int iterations) {
+  if (iterations <= 0) {
+    return Status::Invalid("SCRAM verifier: iteration count {} must be positive", iterations);
+  }
+  if (salt.empty()) return Status::Invalid("SCRAM verifier: the salt must not be empty");
+  std::array<unsigned char, kKeyBytes> salted;
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        static_cast<int>(salt.size()), iterations, EVP_sha256(), kKeyBytes,
+                        salted.data()) != 1) {
+    return Status::Internal("SCRAM verifier: OpenSSL PKCS5_PBKDF2_HMAC failed");
+  }
+  std::string_view salted_password(reinterpret_cast<const char*>(salted.data()), salted.size());
+  ScramVerifier verifier;
+  verifier.iterations = iterations;
+  verifier.salt = std::string(salt);
+  verifier.stored_key = Sha256(Hmac(salted_password, "Client Key"));
+  verifier.server_key = Hmac(salted_password, "Server Key");
+  OPENSSL_cleanse(salted.data(), salted.size());
+  return verifier;
+}
+
+Result<ScramVerifier> MakeScramVerifier(std::string_view password, int iterations) {
+  QUANTA_ASSIGN_OR_RETURN(std::string salt, RandomBytes(kSaltBytes));
+  return MakeScramVerifier(password, salt, iterations);
+}
+
+Result<ScramVerifier> ParseScramVerifier(std::string_view text) {
+  constexpr std::string_view kPrefix = "SCRAM-SHA-256$";
+  auto bad = [&](std::string_view reason) {
+    return Status::Invalid(
+        "SCRAM verifier: {}; the format is "
+        "SCRAM-SHA-256$<iterations>:<base64 salt>$<base64 StoredKey>:<base64 ServerKey>",
+        reason);
+  };
+  if (!text.starts_with(kPrefix)) return bad("it does not start with \"SCRAM-SHA-256$\"");
+  text.remove_prefix(kPrefix.size());
+  std::size_t dollar = text.find('$');
+  if (dollar == std::string_view::npos) return bad("the '$' before the keys is missing");
+  std::string_view salt_part = text.substr(0, dollar);
+  std::string_view key_part = text.substr(dollar + 1);
+  std::size_t colon = salt_part.find(':');
+  if (colon == std::string_view::npos) return bad("the ':' after the iteration count is missing");
+  std::string_view iterations_text = salt_part.substr(0, colon);
+  ScramVerifier verifier;
+  auto [end, error] = std::from_chars(
+      iterations_text.data(), iterations_text.data() + iterations_text.size(), verifier.iterations);
+  if (error != std::errc() || end != iterations_text.data() + iterations_text.size() ||
+      iterations_text.empty() || verifier.iterations <= 0) {
+    return bad(
+        fmt::format("the iteration count \"{}\" is not a positive integer", iterations_text));
+  }
+  std::optional<std::string> salt = Base64Decode(salt_part.substr(colon + 1));
+  if (!salt || salt->empty()) return bad("the salt is not base64");
+  colon = key_part.find(':');
+  if (colon == std::string_view::npos) return bad("the ':' between the two keys is missing");
+  std::optional<std::string> stored_key = Base64Decode(key_part.substr(0, colon));
+  std::optional<std::string> server_key = Base64Decode(key_part.substr(colon + 1));
+  if (!stored_key || stored_key->size() != kKeyBytes) {
+    return bad("the StoredKey is not 32 bytes of base64");
+  }
+  if (!server_key || server_key->size() != kKeyBytes) {
+    return bad("the ServerKey is not 32 bytes of base64");
+  }
+  verifier.salt = std::move(*salt);
+  verifier.stored_key = std::move(*stored_key);
+  verifier.server_key = std::move(*server_key);
+  return verifier;
+}
+
+Status CheckScramMechanism(std::string_view mechanism) {
+  if (mechanism == kScramSha256) return Status::Ok();
+  if (mechanism == "SCRAM-SHA-256-PLUS") {
+    return Status::ProtocolViolation(
+        "SASL mechanism SCRAM-SHA-256-PLUS (channel binding) was not offered; the server offers "
+        "SCRAM-SHA-256 only");
+  }
+  return Status::ProtocolViolation(
+      "SASL mechanism \"{}\" was not offered; the server offers SCRAM-SHA-256 only", mechanism);
+}
+
+ScramServerExchange::ScramServerExchange(ScramVerifier verifier, std::string user_name)
+    : verifier_(std::move(verifier)), user_name_(std::move(user_name)) {}
+
+ScramServerExchange ScramServerExchange::ForUnknownUser(std::string user_name,
+                                                        std::string_view mock_secret) {
+  std::string secret(mock_secret.empty() ? std::string_view(ProcessMockSecret()) : mock_secret);
+  // A salt that depends only on the name and the secret, as PostgreSQL's scram_mock_salt; keys
+  // of the right size that no password gives except by chance.
+  std::string digest = Sha256(user_name + '\0' + secret);
+  ScramVerifier verifier;
+  verifier.iterations = kScramDefaultIterations;
+  verifier.salt = digest.substr(0, kSaltBytes);
+  verifier.stored_key = Hmac(secret, digest + "stored");
+  verifier.server_key = Hmac(secret, digest + "server");
+  ScramServerExchange exchange(std::move(verifier), std::move(user_name));
+  exchange.doomed_ = true;
+  return exchange;
+}
+
+Status ScramServerExchange::Fail(Status status) {
+  state_ = State::kFailed;
+  return status;
+}
+
+Result<std::string> ScramServerExchange::HandleClientFirst(std::string_view message) {
+  constexpr std::string_view kName = "client-first-message";
+  if (state_ != State::kExpectClientFirst) {
+    return Fail(Malformed(kName, "it arrived after the exchange had already started"));
+  }
+  // gs2-header: cbind-flag "," [authzid] ","
+  if (message.empty()) return Fail(Malformed(kName, "it is empty"));
+  std::size_t position = 0;
+  switch (message[0]) {
+    case 'n':  // the client does not support channel binding
+    case 'y':  // the client supports it but thinks the server does not: true here
+      position = 1;
+      break;
+    case 'p':
+      return Fail(Malformed(kName,
+                            "the client asks for channel binding (\"p=\"), which the server "
+                            "does not offer with SCRAM-SHA-256"));
+    default:
+      return Fail(Malformed(kName, fmt::format("the channel binding flag '{}' at character 1 "
+                                               "is not 'n', 'y' or 'p'",
+                                               message[0])));
+  }
+  if (position >= message.size() || message[position] != ',') {
+    return Fail(Malformed(kName, "a ',' must follow the channel binding flag at character 2"));
+  }
+  ++position;
+  if (position < message.size() && message[position] == 'a') {
+    return Fail(Status::NotSupported(
+        "SCRAM {}: an authorization identity (\"a=\") is not supported", kName));
+  }
+  if (position >= message.size() || message[position] != ',') {
+    return Fail(Malformed(
+        kName, fmt::format("a ',' must end the gs2 header at character {}", position + 1)));
+  }
+  ++position;
+  gs2_header_ = std::string(message.substr(0, position));
+  client_first_bare_ = std::string(message.substr(position));
+  std::string_view bare = client_first_bare_;
+  std::size_t at = 0;
+  if (bare.starts_with("m=")) {
+    return Fail(
+        Status::NotSupported("SCRAM {}: the client requires an extension (\"m=\") that "
+                             "the server does not support",
+                             kName));
+  }
+  // The SCRAM user name is ignored: the startup message's user is the one authenticated.
+  Result<std::string_view> user = ReadAttribute(kName, bare, at, 'n');
+  if (!user.ok()) return Fail(user.status());
+  if (at >= bare.size()) return Fail(Malformed(kName, "the nonce attribute \"r=\" is missing"));
+  ++at;  // ','
+  Result<std::string_view> client_nonce = ReadAttribute(kName, bare, at, 'r');
+  if (!client_nonce.ok()) return Fail(client_nonce.status());
+  if (!IsNonce(*client_nonce)) {
+    return Fail(Malformed(kName,
+                          "the client nonce is empty or holds characters outside "
+                          "printable ASCII"));
+  }
+  // Anything after the nonce is an optional extension, ignored as RFC 5802 allows.
+  std::string server_nonce = fixed_server_nonce_;
+  if (server_nonce.empty()) {
+    Result<std::string> random = RandomBytes(kServerNonceBytes);
+    if (!random.ok()) return Fail(random.status());
+    server_nonce = Base64Encode(*random);
+  }
+  nonce_ = std::string(*client_nonce) + server_nonce;
+  server_first_ =
+      fmt::format("r={},s={},i={}", nonce_, Base64Encode(verifier_.salt), verifier_.iterations);
+  state_ = State::kExpectClientFinal;
+  return server_first_;
+}
+
+Result<std::string> ScramServerExchange::HandleClientFinal(std::string_view message) {
+  constexpr std::string_view kName = "client-final-message";
+  if (state_ != State::kExpectClientFinal) {
+    return Fail(Malformed(kName,
+                          "it arrived before the client-first-message or after the end "
+                          "of the exchange"));
+  }
+  std::size_t at = 0;
+  Result<std::string_view> binding = ReadAttribute(kName, message, at, 'c');
+  if (!binding.ok()) return Fail(binding.status());
+  std::optional<std::string> binding_bytes = Base64Decode(*binding);
+  if (!binding_bytes) return Fail(Malformed(kName, "the channel binding \"c=\" is not base64"));
+  if (*binding_bytes != gs2_header_) {
+    return Fail(Malformed(kName,
+                          "the channel binding \"c=\" does not repeat the gs2 header of "
+                          "the client-first-message"));
+  }
+  if (at >= message.size()) return Fail(Malformed(kName, "the nonce attribute \"r=\" is missing"));
+  ++at;
+  Result<std::string_view> nonce = ReadAttribute(kName, message, at, 'r');
+  if (!nonce.ok()) return Fail(nonce.status());
+  if (*nonce != nonce_) {
+    return Fail(Malformed(kName, "the nonce does not match the one the server sent"));
+  }
+  // Optional extensions, then ",p=" and the proof as the last attribute.
+  std::size_t proof_at = message.rfind(",p=");
+  if (proof_at == std::string_view::npos || proof_at < at) {
+    return Fail(Malformed(kName, "the proof attribute \"p=\" is missing"));
+  }
+  std::string_view without_proof = message.substr(0, proof_at);
+  std::optional<std::string> proof = Base64Decode(message.substr(proof_at + 3));
+  if (!proof || proof->size() != kKeyBytes) {
+    return Fail(Malformed(kName, "the proof \"p=\" is not 32 bytes of base64, or bytes follow it"));
+  }
+  std::string auth_message = client_first_bare_;
+  auth_message += ',';
+  auth_message += server_first_;
+  auth_message += ',';
+  auth_message += without_proof;
+  // ClientKey = ClientProof XOR HMAC(StoredKey, AuthMessage); the client knows the password if
+  // SHA-256(ClientKey) is the StoredKey. The same work runs for a mock exchange.
+  std::string client_key = Hmac(verifier_.stored_key, auth_message);
+  for (std::size_t i = 0; i < kKeyBytes; ++i) client_key[i] ^= (*proof)[i];
+  std::string computed = Sha256(client_key);
+  bool match = CRYPTO_memcmp(computed.data(), verifier_.stored_key.data(), kKeyBytes) == 0;
+  std::string server_signature = Hmac(verifier_.server_key, auth_message);
+  OPENSSL_cleanse(client_key.data(), client_key.size());
+  if (!match || doomed_) {
+    return Fail(Status::AuthFailed("password authentication failed for user \"{}\"", user_name_));
+  }
+  state_ = State::kAuthenticated;
+  return "v=" + Base64Encode(server_signature);
+}
+
+}  // namespace quanta::ports

@@ -1,0 +1,366 @@
+#include "ports/pg_server.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <random>
+
+namespace quanta::ports {
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+class PgConnection;
+
+class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
+ public:
+  Impl(net::io_context& loop, PgServerOptions options, PgBackend& backend)
+      : loop_(loop),
+        options_(std::move(options)),
+        backend_(backend),
+        acceptor_(net::make_strand(loop)),
+        pool_(static_cast<std::size_t>(std::max(options_.worker_threads, 1))),
+        random_(std::random_device{}()) {}
+
+  Status Listen() {
+    error_code error;
+    net::ip::address address = net::ip::make_address(options_.address, error);
+    if (error) {
+      return Status::Usage("cannot listen for SQL on '{}': not an IP address", options_.address);
+    }
+    tcp::endpoint endpoint(address, options_.port);
+    if (acceptor_.open(endpoint.protocol(), error) ||
+        acceptor_.set_option(net::socket_base::reuse_address(true), error) ||
+        acceptor_.bind(endpoint, error) ||
+        acceptor_.listen(net::socket_base::max_listen_connections, error)) {
+      return Status::IoError("cannot listen for SQL on {}:{}: {}", options_.address,
+                             options_.port, error.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return Status::Ok();
+  }
+
+  void Start() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
+  }
+
+  void Stop(std::chrono::milliseconds drain_timeout);
+
+  void Accept();
+  void Unregister(std::int32_t process_id);
+  void CancelBackend(std::int32_t process_id, std::int32_t secret_key);
+
+  net::io_context& loop_;
+  const PgServerOptions options_;
+  PgBackend& backend_;
+  tcp::acceptor acceptor_;
+  net::thread_pool pool_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, cancels_{0};
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::int32_t, std::weak_ptr<PgConnection>> connections_;  // by process id
+  std::int32_t next_process_id_ = 1000;
+  std::mt19937 random_;  // secret keys; guarded by mutex_
+  bool stopped_ = false;
+};
+
+// One client: reads its bytes, runs its session on the worker pool, writes what it answers.
+// All socket work happens on the connection's strand; the session runs on one worker at a time.
+class PgConnection : public std::enable_shared_from_this<PgConnection> {
+ public:
+  PgConnection(std::shared_ptr<PgServer::Impl> server, tcp::socket socket,
+               PgSessionOptions options)
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        statement_timer_(socket_.get_executor()),
+        process_id_(options.process_id),
+        secret_key_(options.secret_key),
+        session_(server_->backend_, std::move(options)) {}
+
+  std::int32_t secret_key() const { return secret_key_; }
+  PgSession& session() { return session_; }
+
+  void Start() {
+    error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    ArmIdleTimer(server_->options_.startup_timeout);
+    Read();
+  }
+
+  // From any thread: ends the connection (the server is stopping).
+  void Shutdown() {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->shutting_down_ = true;
+      if (self->working_) {
+        self->session_.Cancel();
+        return;  // closes when the session's work returns
+      }
+      if (self->session_.ready()) {
+        std::string out;
+        PgErrorFields fields;
+        fields.severity = "FATAL";
+        fields.sqlstate = "57P01";
+        fields.message = "terminating connection due to administrator command";
+        PgBackendWriter(&out).ErrorResponse(fields);
+        self->WriteThenClose(std::move(out));
+      } else {
+        self->Close();
+      }
+    });
+  }
+
+ private:
+  void Read() {
+    if (closed_) return;
+    socket_.async_read_some(
+        net::buffer(read_buffer_), [self = shared_from_this()](error_code error, std::size_t n) {
+          if (error) return self->Close();
+          if (self->session_.ready()) self->ArmIdleTimer(self->server_->options_.idle_timeout);
+          self->session_.Feed(std::string_view(self->read_buffer_.data(), n));
+          self->Work();
+        });
+  }
+
+  void Work() {
+    if (closed_) return;
+    working_ = true;
+    if (server_->options_.statement_timeout.count() > 0 && session_.ready()) {
+      statement_timer_.expires_after(server_->options_.statement_timeout);
+      statement_timer_.async_wait([self = shared_from_this()](error_code error) {
+        if (!error && self->working_) self->session_.CancelForTimeout();
+      });
+    }
+    net::post(server_->pool_, [self = shared_from_this()] {
+      std::string out;
+      PgSession::Step step;
+      try {
+        step = self->session_.Run(&out);
+      } catch (const std::exception& error) {
+        // A bug in a session must not take the node down: end this connection only.
+        std::fprintf(stderr, "quanta sql: internal error in a session: %s\n", error.what());
+        PgErrorFields fields;
+        fields.severity = "FATAL";
+        fields.message = fmt::format("internal error: {}", error.what());
+        PgBackendWriter(&out).ErrorResponse(fields);
+        step = PgSession::Step::kClose;
+      }
+      net::post(self->socket_.get_executor(), [self, step, out = std::move(out)]() mutable {
+        self->AfterWork(step, std::move(out));
+      });
+    });
+  }
+
+  void AfterWork(PgSession::Step step, std::string out) {
+    working_ = false;
+    statement_timer_.cancel();
+    if (step == PgSession::Step::kClose && session_.cancel_request()) {
+      const PgCancelRequest& request = *session_.cancel_request();
+      server_->CancelBackend(request.process_id, request.secret_key);
+    }
+    if (shutting_down_ && step != PgSession::Step::kClose) {
+      PgErrorFields fields;
+      fields.severity = "FATAL";
+      fields.sqlstate = "57P01";
+      fields.message = "terminating connection due to administrator command";
+      PgBackendWriter(&out).ErrorResponse(fields);
+      step = PgSession::Step::kClose;
+    }
+    if (session_.ready() && idle_timer_armed_for_startup_) {
+      ArmIdleTimer(server_->options_.idle_timeout);
+    }
+    auto next = [self = shared_from_this(), step] {
+      if (step == PgSession::Step::kClose) return self->Close();
+      if (step == PgSession::Step::kOutput) return self->Work();
+      self->Read();
+    };
+    if (out.empty()) return next();
+    writing_ = std::move(out);
+    net::async_write(socket_, net::buffer(writing_),
+                     [self = shared_from_this(), next](error_code error, std::size_t) {
+                       if (error) return self->Close();
+                       next();
+                     });
+  }
+
+  void WriteThenClose(std::string out) {
+    writing_ = std::move(out);
+    net::async_write(socket_, net::buffer(writing_),
+                     [self = shared_from_this()](error_code, std::size_t) { self->Close(); });
+  }
+
+  void ArmIdleTimer(std::chrono::milliseconds timeout) {
+    idle_timer_armed_for_startup_ = !session_.ready();
+    idle_timer_.cancel();
+    if (timeout.count() <= 0) return;
+    idle_timer_.expires_after(timeout);
+    idle_timer_.async_wait([self = shared_from_this(), timeout](error_code error) {
+      if (error || self->closed_ || self->working_) return;
+      std::string out;
+      PgErrorFields fields;
+      fields.severity = "FATAL";
+      bool signed_in = self->session_.ready();
+      fields.sqlstate = signed_in ? "57P05" : "08006";
+      fields.message =
+          signed_in
+              ? fmt::format("terminating connection due to idle-session timeout ({} ms)",
+                            timeout.count())
+              : fmt::format("canceling authentication due to timeout ({} ms)", timeout.count());
+      PgBackendWriter(&out).ErrorResponse(fields);
+      self->WriteThenClose(std::move(out));
+    });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    idle_timer_.cancel();
+    statement_timer_.cancel();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    server_->Unregister(process_id_);
+  }
+
+  std::shared_ptr<PgServer::Impl> server_;
+  tcp::socket socket_;
+  net::steady_timer idle_timer_;
+  net::steady_timer statement_timer_;
+  const std::int32_t process_id_;
+  const std::int32_t secret_key_;
+  PgSession session_;
+  std::array<char, 16 * 1024> read_buffer_;
+  std::string writing_;
+  bool working_ = false;
+  bool closed_ = false;
+  bool shutting_down_ = false;
+  bool idle_timer_armed_for_startup_ = false;
+};
+
+void PgServer::Impl::Accept() {
+  acceptor_.async_accept(
+      net::make_strand(loop_), [self = shared_from_this()](error_code error, tcp::socket socket) {
+        if (error) {
+          if (error == net::error::operation_aborted || self->stopping_) return;
+          return self->Accept();  // a failed accept (too many files) must not stop the port
+        }
+        PgSessionOptions options;
+        options.limits = self->options_.limits;
+        options.statement_timeout = self->options_.statement_timeout;
+        std::shared_ptr<PgConnection> connection;
+        bool refused = false;
+        {
+          std::lock_guard lock(self->mutex_);
+          if (static_cast<int>(self->connections_.size()) >= self->options_.max_connections) {
+            refused = true;
+          } else {
+            options.process_id = self->next_process_id_++;
+            options.secret_key = static_cast<std::int32_t>(self->random_());
+            connection = std::make_shared<PgConnection>(self, std::move(socket), options);
+            self->connections_[options.process_id] = connection;
+          }
+        }
+        if (refused) {
+          ++self->rejected_;
+          auto out = std::make_shared<std::string>();
+          PgErrorFields fields;
+          fields.severity = "FATAL";
+          fields.sqlstate = "53300";
+          fields.message = fmt::format("sorry, too many clients already (the node allows {})",
+                                       self->options_.max_connections);
+          PgBackendWriter(out.get()).ErrorResponse(fields);
+          auto held = std::make_shared<tcp::socket>(std::move(socket));
+          net::async_write(*held, net::buffer(*out), [held, out](error_code, std::size_t) {
+            error_code ignored;
+            held->close(ignored);
+          });
+        } else {
+          ++self->accepted_;
+          connection->Start();
+        }
+        self->Accept();
+      });
+}
+
+void PgServer::Impl::Unregister(std::int32_t process_id) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(process_id);
+  changed_.notify_all();
+}
+
+void PgServer::Impl::CancelBackend(std::int32_t process_id, std::int32_t secret_key) {
+  ++cancels_;
+  std::shared_ptr<PgConnection> target;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = connections_.find(process_id);
+    if (found != connections_.end()) target = found->second.lock();
+  }
+  // A wrong key is ignored without a word, as PostgreSQL does.
+  if (target && target->secret_key() == secret_key) target->session().Cancel();
+}
+
+void PgServer::Impl::Stop(std::chrono::milliseconds drain_timeout) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  stopping_ = true;
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+  std::vector<std::shared_ptr<PgConnection>> live;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) live.push_back(std::move(connection));
+    }
+  }
+  for (auto& connection : live) connection->Shutdown();
+  live.clear();
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, drain_timeout, [&] { return connections_.empty(); });
+  lock.unlock();
+  pool_.join();
+}
+
+PgServer::PgServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PgServer::~PgServer() { Stop(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<PgServer>> PgServer::Listen(net::io_context& event_loop,
+                                                   PgServerOptions options, PgBackend& backend) {
+  auto impl = std::make_shared<Impl>(event_loop, std::move(options), backend);
+  QUANTA_RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<PgServer>(new PgServer(std::move(impl)));
+}
+
+void PgServer::Start() { impl_->Start(); }
+void PgServer::Stop(std::chrono::milliseconds drain_timeout) { impl_->Stop(drain_timeout); }
+std::uint16_t PgServer::port() const { return impl_->port_; }
+std::string PgServer::url() const {
+  return fmt::format("postgresql://{}:{}", impl_->options_.address, impl_->port_);
+}
+PgServerStats PgServer::stats() const {
+  PgServerStats stats;
+  {
+    std::lock_guard lock(impl_->mutex_);
+    stats.open_connections = impl_->connections_.size();
+  }
+  stats.accepted_connections = impl_->accepted_;
+  stats.rejected_connections = impl_->rejected_;
+  stats.cancel_requests = impl_->cancels_;
+  return stats;
+}
+
+}  // namespace quanta::ports

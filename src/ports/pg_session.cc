@@ -1,0 +1,1085 @@
+#include "ports/pg_session.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "base/ascii.h"
+#include "ports/pg_dialect.h"
+#include "ports/pg_result_encoding.h"
+
+namespace quanta::ports {
+namespace {
+
+constexpr char kSimplePortal[] = "\x01simple";
+
+// Settings a client may SET and SHOW. The values the node really uses are reported and cannot
+// change (TimeZone, encodings, DateStyle); the rest are kept for the session so that drivers
+// that set them at connect time (JDBC: extra_float_digits, application_name) work.
+struct KnownSetting {
+  std::string_view name;
+  std::string_view value;
+  bool fixed;
+};
+constexpr KnownSetting kSettings[] = {
+    {"server_version", "", true},
+    {"server_version_num", "150000", true},
+    {"server_encoding", "UTF8", true},
+    {"client_encoding", "UTF8", true},
+    {"DateStyle", "ISO, MDY", true},
+    {"IntervalStyle", "postgres", true},
+    {"TimeZone", "UTC", true},
+    {"integer_datetimes", "on", true},
+    {"standard_conforming_strings", "on", true},
+    {"is_superuser", "off", true},
+    {"default_transaction_read_only", "on", true},
+    {"transaction_read_only", "on", true},
+    {"in_hot_standby", "off", true},
+    {"application_name", "", false},
+    {"extra_float_digits", "1", false},
+    {"search_path", "\"$user\", public", false},
+    {"statement_timeout", "0", false},
+    {"transaction_isolation", "read committed", false},
+    {"default_transaction_isolation", "read committed", false},
+    {"lc_messages", "C", false},
+    {"bytea_output", "hex", true},
+    {"max_identifier_length", "63", true},
+};
+
+// The setting called `name`, matched without case as PostgreSQL does.
+const KnownSetting* FindSetting(std::string_view name) {
+  for (const KnownSetting& setting : kSettings) {
+    if (AsciiLower(setting.name) == AsciiLower(name)) return &setting;
+  }
+  return nullptr;
+}
+
+// Splits a statement into words outside quotes, for the few session commands parsed here.
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string current;
+  char quote = 0;
+  for (char c : text) {
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        current += c;
+      }
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (std::isspace(static_cast<unsigned char>(c)) || c == '=' || c == ';' || c == ',') {
+      if (!current.empty()) words.push_back(std::move(current));
+      current.clear();
+      if (c == '=') words.emplace_back("=");
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty()) words.push_back(std::move(current));
+  return words;
+}
+
+bool StartsWithWord(std::string_view message, std::string_view prefix) {
+  return message.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+std::string SqlStateFor(const Status& status) {
+  const std::string& message = status.message();
+  if (status.code() == ErrorCode::kQueryFailed || status.code() == ErrorCode::kInternal ||
+      status.code() == ErrorCode::kIoError) {
+    if (StartsWithWord(message, "Parser Error")) return "42601";
+    if (StartsWithWord(message, "Catalog Error")) {
+      return message.find("does not exist") != std::string::npos &&
+                     message.find("Function") != std::string::npos
+                 ? "42883"
+                 : "42P01";
+    }
+    if (StartsWithWord(message, "Binder Error")) {
+      if (message.find("Referenced column") != std::string::npos) return "42703";
+      if (message.find("No function matches") != std::string::npos) return "42883";
+      return "42P18";
+    }
+    if (StartsWithWord(message, "Conversion Error")) return "22P02";
+    if (StartsWithWord(message, "Out of Range Error")) return "22003";
+    if (StartsWithWord(message, "Invalid Input Error")) return "22023";
+    if (message.find("Division by zero") != std::string::npos) return "22012";
+    if (StartsWithWord(message, "INTERRUPT Error")) return "57014";
+    if (StartsWithWord(message, "Out of Memory Error")) return "53200";
+    if (StartsWithWord(message, "Permission Error")) return "42501";
+    if (StartsWithWord(message, "Not implemented Error")) return "0A000";
+    if (StartsWithWord(message, "Constraint Error")) return "23000";
+    if (status.code() == ErrorCode::kQueryFailed) return "42000";
+  }
+  return std::string(InfoFor(status.code()).sqlstate);
+}
+
+PgSession::PgSession(PgBackend& backend, PgSessionOptions options)
+    : backend_(backend), options_(std::move(options)), reader_(options_.limits) {}
+
+PgSession::~PgSession() = default;
+
+void PgSession::Feed(std::string_view bytes) { reader_.Feed(bytes); }
+
+PgSession::Step PgSession::Run(std::string* out) {
+  out_ = out;
+  while (phase_ != Phase::kClosed) {
+    if (out_->size() >= options_.flush_bytes) return Step::kOutput;
+    if (active_) {
+      if (!ContinueExecution()) return Step::kOutput;
+      continue;
+    }
+    if (simple_query_active_) {
+      RunNextSimpleStatement();
+      continue;
+    }
+    Result<std::optional<PgFrontendMessage>> next = reader_.Next();
+    if (!next.ok()) {
+      SendFatal(next.status());
+      break;
+    }
+    if (!*next) return Step::kNeedInput;
+    HandleMessage(std::move(**next));
+  }
+  return Step::kClose;
+}
+
+void PgSession::Cancel() {
+  std::lock_guard lock(connection_mutex_);
+  if (connection_ && running_.load()) {
+    cancel_reason_ = 1;
+    connection_->Interrupt();
+  }
+}
+
+void PgSession::CancelForTimeout() {
+  std::lock_guard lock(connection_mutex_);
+  if (connection_ && running_.load()) {
+    cancel_reason_ = 2;
+    connection_->Interrupt();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+void PgSession::HandleMessage(PgFrontendMessage message) {
+  if (phase_ == Phase::kStartup) {
+    if (std::holds_alternative<PgSslRequest>(message) ||
+        std::holds_alternative<PgGssEncRequest>(message)) {
+      PgBackendWriter(out_).RefuseEncryption();
+      // Bytes sent before our answer would have been meant for inside the encryption.
+      if (reader_.buffered_bytes() > 0) {
+        phase_ = Phase::kClosed;
+      }
+      return;
+    }
+    if (auto* cancel = std::get_if<PgCancelRequest>(&message)) {
+      cancel_request_ = *cancel;
+      phase_ = Phase::kClosed;
+      return;
+    }
+    if (auto* startup = std::get_if<PgStartupMessage>(&message)) {
+      HandleStartup(*startup);
+      return;
+    }
+    SendFatal(Status(ErrorCode::kUsage, "expected a startup message"));
+    return;
+  }
+  if (phase_ == Phase::kSaslInitial || phase_ == Phase::kSaslContinue) {
+    if (auto* password = std::get_if<PgPasswordMessage>(&message)) {
+      HandlePassword(*password);
+    } else {
+      SendFatal(Status(ErrorCode::kUsage,
+                       fmt::format("expected a SASL response during authentication, got {}",
+                                   PgMessageName(message))));
+    }
+    return;
+  }
+
+  // Ready: after an extended-query error everything up to Sync is skipped.
+  if (std::holds_alternative<PgSync>(message)) {
+    skip_until_sync_ = false;
+    portals_.erase("");
+    ReadyForQuery();
+    return;
+  }
+  if (std::holds_alternative<PgTerminate>(message)) {
+    phase_ = Phase::kClosed;
+    return;
+  }
+  if (skip_until_sync_) return;
+  std::visit(
+      [&](auto& typed) {
+        using T = std::decay_t<decltype(typed)>;
+        if constexpr (std::is_same_v<T, PgQuery>) {
+          HandleQuery(typed);
+        } else if constexpr (std::is_same_v<T, PgParse>) {
+          HandleParse(typed);
+        } else if constexpr (std::is_same_v<T, PgBind>) {
+          HandleBind(typed);
+        } else if constexpr (std::is_same_v<T, PgDescribe>) {
+          HandleDescribe(typed);
+        } else if constexpr (std::is_same_v<T, PgExecute>) {
+          HandleExecute(typed);
+        } else if constexpr (std::is_same_v<T, PgClose>) {
+          HandleClose(typed);
+        } else if constexpr (std::is_same_v<T, PgFlush>) {
+          // Output goes out whenever Run returns; nothing is held back.
+        } else if constexpr (std::is_same_v<T, PgFunctionCall>) {
+          SendError(Status(ErrorCode::kNotSupported,
+                           "the function call interface is not supported; use a query"));
+          EnterErrorState();
+        } else if constexpr (std::is_same_v<T, PgCopyData> || std::is_same_v<T, PgCopyDone> ||
+                             std::is_same_v<T, PgCopyFail>) {
+          // COPY FROM STDIN is refused before any data is asked for; stray data is ignored.
+        } else {
+          SendFatal(Status(ErrorCode::kUsage, fmt::format("unexpected message {} after startup",
+                                                          PgMessageName(typed))));
+        }
+      },
+      message);
+}
+
+void PgSession::HandleStartup(const PgStartupMessage& startup) {
+  PgBackendWriter writer(out_);
+  if ((startup.protocol >> 16) != 3) {
+    SendFatal(Status(ErrorCode::kNotSupported,
+                     fmt::format("unsupported frontend protocol {}.{}: the server supports 3.0",
+                                 startup.protocol >> 16, startup.protocol & 0xFFFF)));
+    return;
+  }
+  if (startup.minor_version() > 0 || !startup.ProtocolOptions().empty()) {
+    writer.NegotiateProtocolVersion(0, startup.ProtocolOptions());
+  }
+  std::optional<std::string_view> user = startup.Parameter("user");
+  if (!user || user->empty()) {
+    SendFatal(Status(ErrorCode::kPermissionDenied,
+                     "no PostgreSQL user name specified in startup packet"));
+    return;
+  }
+  user_ = std::string(*user);
+  for (const auto& [name, value] : startup.parameters) {
+    if (name == "application_name") parameters_["application_name"] = value;
+  }
+  PgCredentials credentials = backend_.CredentialsFor(user_);
+  if (credentials.kind == PgCredentials::Kind::kTrust) {
+    writer.AuthenticationOk();
+    CompleteStartup();
+    return;
+  }
+  if (credentials.kind == PgCredentials::Kind::kScram) {
+    scram_.emplace(credentials.verifier, user_);
+  } else {
+    scram_.emplace(ScramServerExchange::ForUnknownUser(user_));
+  }
+  writer.AuthenticationSasl({std::string(kScramSha256)});
+  phase_ = Phase::kSaslInitial;
+}
+
+void PgSession::HandlePassword(const PgPasswordMessage& message) {
+  PgBackendWriter writer(out_);
+  if (phase_ == Phase::kSaslInitial) {
+    Result<PgSaslInitialResponse> initial = ParseSaslInitialResponse(message.body);
+    if (!initial.ok()) return SendFatal(initial.status());
+    Status mechanism = CheckScramMechanism(initial->mechanism);
+    if (!mechanism.ok()) return SendFatal(mechanism);
+    Result<std::string> server_first = scram_->HandleClientFirst(initial->data.value_or(""));
+    if (!server_first.ok()) return SendFatal(server_first.status());
+    writer.AuthenticationSaslContinue(*server_first);
+    phase_ = Phase::kSaslContinue;
+    return;
+  }
+  Result<std::string> server_final = scram_->HandleClientFinal(message.body);
+  if (!server_final.ok() || !scram_->authenticated()) {
+    return SendFatal(server_final.ok()
+                         ? Status(ErrorCode::kPermissionDenied,
+                                  fmt::format("password authentication failed for user \"{}\"",
+                                              user_))
+                         : server_final.status());
+  }
+  writer.AuthenticationSaslFinal(*server_final);
+  writer.AuthenticationOk();
+  scram_.reset();
+  CompleteStartup();
+}
+
+void PgSession::CompleteStartup() {
+  Result<std::unique_ptr<engine::Connection>> connection = backend_.Connect();
+  if (!connection.ok()) return SendFatal(connection.status());
+  {
+    std::lock_guard lock(connection_mutex_);
+    connection_ = std::move(connection).value();
+  }
+  phase_ = Phase::kReady;
+  PgBackendWriter writer(out_);
+  for (const KnownSetting& setting : kSettings) {
+    if (setting.name == "server_version_num" || setting.name == "extra_float_digits" ||
+        setting.name == "search_path" || setting.name == "statement_timeout" ||
+        setting.name.find("isolation") != std::string_view::npos ||
+        setting.name == "lc_messages" || setting.name == "bytea_output" ||
+        setting.name == "max_identifier_length" || setting.name == "transaction_read_only") {
+      continue;  // not reported in ParameterStatus by PostgreSQL either
+    }
+    writer.ParameterStatus(setting.name, ShowValue(std::string(setting.name)));
+  }
+  writer.ParameterStatus("session_authorization", user_);
+  writer.BackendKeyData(options_.process_id, options_.secret_key);
+  ReadyForQuery();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simple query
+
+void PgSession::HandleQuery(const PgQuery& query) {
+  std::vector<query::SqlPiece> pieces = query::SplitSql(query.sql);
+  if (pieces.empty()) {
+    PgBackendWriter(out_).EmptyQueryResponse();
+    ReadyForQuery();
+    return;
+  }
+  simple_statements_.clear();
+  for (query::SqlPiece& piece : pieces) simple_statements_.push_back(std::move(piece.text));
+  simple_query_active_ = true;
+}
+
+void PgSession::RunNextSimpleStatement() {
+  if (simple_statements_.empty()) {
+    simple_query_active_ = false;
+    portals_.erase(kSimplePortal);
+    ReadyForQuery();
+    return;
+  }
+  std::string text = std::move(simple_statements_.front());
+  simple_statements_.pop_front();
+  int position = 0;
+  Result<std::shared_ptr<Statement>> statement = Prepare(text, {}, &position);
+  if (!statement.ok()) {
+    SendError(statement.status(), position);
+    EnterErrorState();
+    simple_statements_.clear();
+    return;
+  }
+  Portal& portal = portals_[kSimplePortal];
+  portal = Portal{};
+  portal.statement = *statement;
+  const Statement& prepared = **statement;
+  if (prepared.query) {
+    portal.result_formats.assign(prepared.query->column_types().size(),
+                                 prepared.kind == Statement::Kind::kCopy ? prepared.copy_format
+                                                                          : 0);
+    if (prepared.kind == Statement::Kind::kCopy) portal.result_formats.assign(
+        prepared.query->column_types().size(), 0);
+  }
+  if (prepared.kind == Statement::Kind::kQuery) {
+    SendRowDescription(prepared, portal.result_formats);
+  }
+  active_ = ActiveExecution{kSimplePortal, 0, true};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extended query
+
+void PgSession::HandleParse(const PgParse& parse) {
+  std::vector<query::SqlPiece> pieces = query::SplitSql(parse.query);
+  if (pieces.size() > 1) {
+    SendError(Status(ErrorCode::kUsage,
+                     "cannot insert multiple commands into a prepared statement"));
+    return EnterErrorState();
+  }
+  if (!parse.statement.empty() && statements_.count(parse.statement)) {
+    SendError(Status(ErrorCode::kUsage,
+                     fmt::format("prepared statement \"{}\" already exists", parse.statement)));
+    return EnterErrorState();
+  }
+  int position = 0;
+  Result<std::shared_ptr<Statement>> statement =
+      Prepare(pieces.empty() ? std::string() : pieces[0].text, parse.parameter_types, &position);
+  if (!statement.ok()) {
+    if (position > 0 && !pieces.empty()) position += static_cast<int>(pieces[0].offset);
+    SendError(statement.status(), position);
+    return EnterErrorState();
+  }
+  statements_[parse.statement] = *statement;
+  PgBackendWriter(out_).ParseComplete();
+}
+
+void PgSession::HandleBind(const PgBind& bind) {
+  auto found = statements_.find(bind.statement);
+  if (found == statements_.end()) {
+    SendError(Status(ErrorCode::kNotFound,
+                     fmt::format("prepared statement \"{}\" does not exist", bind.statement)));
+    return EnterErrorState();
+  }
+  std::shared_ptr<Statement> statement = found->second;
+  std::size_t expected = statement->query ? statement->query->parameter_count() : 0;
+  if (bind.parameters.size() != expected) {
+    SendError(Status(ErrorCode::kUsage,
+                     fmt::format("bind message supplies {} parameters, but prepared statement "
+                                 "\"{}\" requires {}",
+                                 bind.parameters.size(), bind.statement, expected)));
+    return EnterErrorState();
+  }
+  if (statement->query) {
+    statement->query->ClearBindings();
+    for (std::size_t i = 0; i < expected; ++i) {
+      Status bound;
+      if (!bind.parameters[i]) {
+        bound = statement->query->BindNull(i);
+      } else {
+        std::uint32_t oid =
+            i < statement->parameter_oids.size() ? statement->parameter_oids[i] : 0;
+        bound = BindParameter(*statement->query, i, oid, bind.ParameterFormat(i),
+                              *bind.parameters[i]);
+      }
+      if (!bound.ok()) {
+        SendError(bound);
+        return EnterErrorState();
+      }
+    }
+  }
+  Portal portal;
+  portal.statement = statement;
+  std::size_t columns = statement->query ? statement->query->column_types().size() : 0;
+  for (std::size_t c = 0; c < columns; ++c) {
+    std::int16_t format = bind.ResultFormat(c);
+    if (format != 0 && format != 1) {
+      SendError(Status(ErrorCode::kUsage, fmt::format("unsupported format code: {}", format)));
+      return EnterErrorState();
+    }
+    portal.result_formats.push_back(format);
+  }
+  // A portal's parameters are bound into its statement: the statement runs now, before the
+  // next Bind can change them.
+  if (statement->kind == Statement::Kind::kQuery) {
+    Status started = StartPortal(portal);
+    if (!started.ok()) {
+      SendError(started);
+      return EnterErrorState();
+    }
+  }
+  portals_[bind.portal] = std::move(portal);
+  PgBackendWriter(out_).BindComplete();
+}
+
+void PgSession::HandleDescribe(const PgDescribe& describe) {
+  PgBackendWriter writer(out_);
+  if (describe.kind == PgObjectKind::kStatement) {
+    auto found = statements_.find(describe.name);
+    if (found == statements_.end()) {
+      SendError(Status(ErrorCode::kNotFound,
+                       fmt::format("prepared statement \"{}\" does not exist", describe.name)));
+      return EnterErrorState();
+    }
+    const Statement& statement = *found->second;
+    std::vector<std::uint32_t> oids;
+    if (statement.query) {
+      for (std::size_t i = 0; i < statement.query->parameter_count(); ++i) {
+        std::uint32_t given = i < statement.parameter_oids.size() ? statement.parameter_oids[i] : 0;
+        oids.push_back(given != 0 ? given : PgTypeOf(statement.query->parameter_type(i)).oid);
+      }
+    }
+    writer.ParameterDescription(oids);
+    if (statement.kind == Statement::Kind::kQuery || statement.kind == Statement::Kind::kShow) {
+      SendRowDescription(statement, {});
+    } else {
+      writer.NoData();
+    }
+    return;
+  }
+  auto found = portals_.find(describe.name);
+  if (found == portals_.end()) {
+    SendError(Status(ErrorCode::kNotFound,
+                     fmt::format("portal \"{}\" does not exist", describe.name)));
+    return EnterErrorState();
+  }
+  const Statement& statement = *found->second.statement;
+  if (statement.kind == Statement::Kind::kQuery || statement.kind == Statement::Kind::kShow) {
+    SendRowDescription(statement, found->second.result_formats);
+  } else {
+    writer.NoData();
+  }
+}
+
+void PgSession::HandleExecute(const PgExecute& execute) {
+  auto found = portals_.find(execute.portal);
+  if (found == portals_.end()) {
+    SendError(Status(ErrorCode::kNotFound,
+                     fmt::format("portal \"{}\" does not exist", execute.portal)));
+    return EnterErrorState();
+  }
+  if (found->second.finished) {
+    // PostgreSQL answers an exhausted portal with an empty completion.
+    PgBackendWriter(out_).CommandComplete(
+        fmt::format("SELECT {}", found->second.rows_sent > 0 ? 0 : 0));
+    return;
+  }
+  active_ = ActiveExecution{execute.portal, execute.max_rows > 0 ? execute.max_rows : 0, false};
+}
+
+void PgSession::HandleClose(const PgClose& close) {
+  if (close.kind == PgObjectKind::kStatement) {
+    statements_.erase(close.name);
+  } else {
+    portals_.erase(close.name);
+  }
+  PgBackendWriter(out_).CloseComplete();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preparing
+
+Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
+    std::string_view text, const std::vector<std::uint32_t>& parameter_oids,
+    int* error_position) {
+  auto statement = std::make_shared<Statement>();
+  statement->text = std::string(text);
+  statement->parameter_oids = parameter_oids;
+  std::string keyword = query::LeadingKeyword(text);
+  std::vector<std::string> words = Words(text);
+  using Kind = Statement::Kind;
+  auto command = [&](Kind kind, std::string tag) {
+    statement->kind = kind;
+    statement->tag = std::move(tag);
+    return statement;
+  };
+  if (query::SplitSql(text).empty()) return command(Kind::kEmpty, "");
+  if (keyword == "BEGIN" || keyword == "START") return command(Kind::kBegin, "BEGIN");
+  if (keyword == "COMMIT" || keyword == "END") return command(Kind::kCommit, "COMMIT");
+  if (keyword == "ROLLBACK" || keyword == "ABORT") {
+    if (words.size() >= 3 && AsciiUpper(words[1]) == "TO") {
+      return command(Kind::kRollback, "ROLLBACK");  // ROLLBACK TO SAVEPOINT: nothing to undo
+    }
+    return command(Kind::kRollback, "ROLLBACK");
+  }
+  if (keyword == "SAVEPOINT") return command(Kind::kCommit, "SAVEPOINT");
+  if (keyword == "RELEASE") return command(Kind::kCommit, "RELEASE");
+  if (keyword == "DISCARD") return command(Kind::kDiscard, "DISCARD ALL");
+  if (keyword == "LISTEN" || keyword == "UNLISTEN") return command(Kind::kListen, keyword);
+  if (keyword == "DEALLOCATE") {
+    statement->name = words.size() >= 2 ? words.back() : "";
+    return command(Kind::kDeallocate, "DEALLOCATE");
+  }
+  if (keyword == "SET" || keyword == "RESET" || keyword == "SHOW") {
+    // SET [SESSION | LOCAL] name { TO | = } value; RESET name; SHOW name.
+    std::size_t at = 1;
+    if (at < words.size() &&
+        (AsciiUpper(words[at]) == "SESSION" || AsciiUpper(words[at]) == "LOCAL")) {
+      ++at;
+    }
+    if (at >= words.size()) {
+      return Status::Usage("{} needs the name of a setting", keyword);
+    }
+    statement->name = words[at];
+    if (keyword == "SHOW") {
+      if (AsciiUpper(statement->name) != "ALL" && !FindSetting(statement->name)) {
+        return Status::NotFound("unrecognized configuration parameter \"{}\"", statement->name);
+      }
+      return command(Kind::kShow, "SHOW");
+    }
+    if (keyword == "RESET") return command(Kind::kReset, "RESET");
+    if (AsciiUpper(statement->name) == "TIME" && at + 1 < words.size() &&
+        AsciiUpper(words[at + 1]) == "ZONE") {
+      statement->name = "TimeZone";
+      ++at;
+    }
+    ++at;
+    if (at < words.size() && (words[at] == "=" || AsciiUpper(words[at]) == "TO")) ++at;
+    for (; at < words.size(); ++at) {
+      statement->value += (statement->value.empty() ? "" : ", ") + words[at];
+    }
+    const KnownSetting* setting = FindSetting(statement->name);
+    if (setting && setting->fixed) {
+      std::string now = ShowValue(std::string(setting->name));
+      bool same = AsciiLower(statement->value) == AsciiLower(now) ||
+                  (setting->name == "client_encoding" &&
+                   (AsciiUpper(statement->value) == "UNICODE" ||
+                    AsciiUpper(statement->value) == "UTF-8")) ||
+                  (setting->name == "TimeZone" && (AsciiUpper(statement->value) == "UTC" ||
+                                                   AsciiUpper(statement->value) == "ETC/UTC"));
+      if (!same && setting->name != "DateStyle") {
+        return Status::NotSupported("parameter \"{}\" is fixed at '{}' on this server",
+                                    setting->name, now);
+      }
+    }
+    return command(Kind::kSet, "SET");
+  }
+  if (keyword == "COPY") return PrepareCopy(statement, error_position);
+  return PrepareQuery(statement, text, error_position);
+}
+
+Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
+    std::shared_ptr<Statement> statement, std::string_view select, int* error_position) {
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  query::SandboxRefusal refusal;
+  // Error positions refer to the text after these rewrites, which touch only spellings that
+  // PostgreSQL's catalog queries use.
+  std::string text = NormalizePostgresDialect(select);
+  Result<std::vector<query::SandboxedStatement>> sandboxed =
+      query::SandboxConsumerSql(*connection_, text, *resolver, &refusal);
+  if (!sandboxed.ok()) {
+    *error_position = static_cast<int>(refusal.position);
+    return sandboxed.status();
+  }
+  if (sandboxed->size() != 1) {
+    return Status::Usage("expected one statement, found {}", sandboxed->size());
+  }
+  std::string sql = (*sandboxed)[0].sql;
+  QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(*connection_, sql));
+  // Columns of types PostgreSQL has no counterpart for are cast in SQL, by position.
+  const std::vector<engine::ValueType>& types = statement->query->column_types();
+  bool cast = std::any_of(types.begin(), types.end(), NeedsCastBeforeEncoding);
+  if (cast) {
+    std::string columns;
+    for (std::size_t c = 0; c < types.size(); ++c) {
+      std::string column = fmt::format("#{}", c + 1);
+      if (NeedsCastBeforeEncoding(types[c])) {
+        column = fmt::format("CAST({} AS {})", column, CastTargetFor(types[c]));
+      }
+      columns += fmt::format("{}{} AS {}", c ? ", " : "", column,
+                             engine::QuoteIdentifier(statement->query->column_names()[c]));
+    }
+    QUANTA_ASSIGN_OR_RETURN(
+        statement->query,
+        engine::PreparedQuery::Prepare(
+            *connection_, fmt::format("SELECT {} FROM ({}) AS quanta_result", columns, sql)));
+  }
+  statement->column_types.clear();
+  for (const engine::ValueType& type : statement->query->column_types()) {
+    statement->column_types.push_back(PgTypeOf(type));
+  }
+  statement->kind = Statement::Kind::kQuery;
+  return statement;
+}
+
+Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
+    std::shared_ptr<Statement> statement, int* error_position) {
+  // COPY { table | (query) } TO STDOUT [WITH] [(options)] | [CSV [HEADER]] [BINARY]
+  const std::string& text = statement->text;
+  std::size_t at = AsciiUpper(text).find("COPY") + 4;
+  while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+  std::string source;
+  std::size_t rest_at;
+  if (at < text.size() && text[at] == '(') {
+    int depth = 0;
+    std::size_t end = at;
+    char quote = 0;
+    for (; end < text.size(); ++end) {
+      char c = text[end];
+      if (quote) {
+        if (c == quote) quote = 0;
+        continue;
+      }
+      if (c == '\'' || c == '"') quote = c;
+      if (c == '(') ++depth;
+      if (c == ')' && --depth == 0) break;
+    }
+    if (end >= text.size()) return Status::Usage("COPY: the query in parentheses is not closed");
+    source = text.substr(at + 1, end - at - 1);
+    rest_at = end + 1;
+  } else {
+    std::size_t end = at;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+    source = "SELECT * FROM " + text.substr(at, end - at);
+    rest_at = end;
+  }
+  std::vector<std::string> words = Words(text.substr(rest_at));
+  std::vector<std::string> upper;
+  for (const std::string& word : words) upper.push_back(AsciiUpper(word));
+  if (upper.size() < 2 || upper[0] != "TO" || upper[1] != "STDOUT") {
+    return Status(ErrorCode::kNotSupported,
+                  "only COPY ... TO STDOUT is allowed: the SQL port is read-only and cannot "
+                  "write files (use psql's \\copy to save the output)");
+  }
+  for (std::size_t i = 2; i < upper.size(); ++i) {
+    std::string word = upper[i];
+    word.erase(std::remove(word.begin(), word.end(), '('), word.end());
+    word.erase(std::remove(word.begin(), word.end(), ')'), word.end());
+    if (word == "CSV") statement->copy_format = 2;
+    if (word == "BINARY") statement->copy_format = 1;
+    if (word == "FORMAT" && i + 1 < upper.size()) {
+      std::string format = upper[i + 1];
+      format.erase(std::remove(format.begin(), format.end(), ')'), format.end());
+      if (format == "CSV") statement->copy_format = 2;
+      if (format == "BINARY") statement->copy_format = 1;
+      if (format == "TEXT") statement->copy_format = 0;
+    }
+    if (word == "HEADER") statement->copy_header = i + 1 >= upper.size() ||
+                                                   (upper[i + 1] != "FALSE" && upper[i + 1] != "OFF");
+    if (word == "DELIMITER" && i + 1 < words.size() && words[i + 1].size() == 1) {
+      statement->copy_delimiter = words[i + 1][0];
+    }
+  }
+  if (statement->copy_format == 2 && statement->copy_delimiter == '\t') {
+    bool explicit_delimiter = std::find(upper.begin(), upper.end(), "DELIMITER") != upper.end();
+    if (!explicit_delimiter) statement->copy_delimiter = ',';
+  }
+  if (statement->copy_format == 1) {
+    return Status::NotSupported("COPY ... TO STDOUT (FORMAT binary) is not supported yet; use "
+                                "text or csv");
+  }
+  QUANTA_ASSIGN_OR_RETURN(statement, PrepareQuery(statement, source, error_position));
+  statement->kind = Statement::Kind::kCopy;
+  return statement;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+Status PgSession::StartPortal(Portal& portal) {
+  portal.started = true;
+  running_ = true;
+  cancel_reason_ = 0;
+  Result<std::unique_ptr<engine::ResultStream>> stream = portal.statement->query->Execute();
+  running_ = false;
+  if (!stream.ok()) return stream.status();
+  portal.stream = std::move(stream).value();
+  return Status::Ok();
+}
+
+bool PgSession::ContinueExecution() {
+  auto found = portals_.find(active_->portal);
+  if (found == portals_.end()) {
+    active_.reset();
+    return true;
+  }
+  Portal& portal = found->second;
+  Statement& statement = *portal.statement;
+  bool simple = active_->simple;
+  if (statement.kind != Statement::Kind::kQuery && statement.kind != Statement::Kind::kCopy) {
+    RunCommand(portal, simple);
+    active_.reset();
+    return true;
+  }
+  PgBackendWriter writer(out_);
+  auto fail = [&](const Status& status) {
+    Status reported = status;
+    if (SqlStateFor(status) == "57014") {
+      reported = Status(status.code(),
+                        cancel_reason_.load() == 2
+                            ? fmt::format("canceling statement due to statement timeout ({} ms)",
+                                          options_.statement_timeout.count())
+                            : std::string("canceling statement due to user request"));
+    }
+    SendError(reported);
+    portal.finished = true;
+    active_.reset();
+    EnterErrorState();
+    if (simple) simple_statements_.clear();
+  };
+  if (!portal.started) {
+    Status started = StartPortal(portal);
+    if (!started.ok()) {
+      fail(started);
+      return true;
+    }
+  }
+  if (statement.kind == Statement::Kind::kCopy && portal.rows_sent == 0 && !portal.chunk) {
+    std::vector<std::int16_t> formats(statement.query->column_types().size(), 0);
+    writer.CopyOutResponse(0, formats);
+    if (statement.copy_header) {
+      std::string header;
+      const auto& names = statement.query->column_names();
+      for (std::size_t c = 0; c < names.size(); ++c) {
+        if (c) header += statement.copy_delimiter;
+        header += names[c];
+      }
+      writer.CopyData(header + "\n");
+    }
+  }
+  const std::size_t columns = statement.query->column_types().size();
+  while (true) {
+    if (!portal.chunk || portal.chunk_row >= portal.chunk->row_count()) {
+      running_ = true;
+      Result<std::unique_ptr<engine::ResultChunk>> chunk = portal.stream->Next();
+      running_ = false;
+      if (!chunk.ok()) {
+        fail(chunk.status());
+        return true;
+      }
+      portal.chunk = std::move(chunk).value();
+      portal.chunk_row = 0;
+      if (!portal.chunk) break;
+      continue;
+    }
+    const engine::ResultChunk& chunk = *portal.chunk;
+    std::size_t row = portal.chunk_row++;
+    if (statement.kind == Statement::Kind::kCopy) {
+      SendCopyRow(portal, chunk, row);
+    } else {
+      writer.BeginDataRow(static_cast<std::int16_t>(columns));
+      for (std::size_t c = 0; c < columns; ++c) {
+        const engine::ColumnView& column = chunk.Column(c);
+        if (column.IsNull(row)) {
+          writer.AddNull();
+          continue;
+        }
+        EncodeValue(column, row, statement.column_types[c], portal.result_formats[c],
+                    writer.BeginValue());
+        writer.EndValue();
+      }
+      writer.EndDataRow();
+    }
+    ++portal.rows_sent;
+    if (active_->limit > 0 && --active_->limit == 0) {
+      // Execute's row limit reached: the portal stays open for the next Execute.
+      if (portal.chunk_row < portal.chunk->row_count()) {
+        writer.PortalSuspended();
+        active_.reset();
+        return true;
+      }
+      // The rest may be empty; look ahead one chunk to know whether the portal is done.
+      running_ = true;
+      Result<std::unique_ptr<engine::ResultChunk>> next = portal.stream->Next();
+      running_ = false;
+      if (!next.ok()) {
+        fail(next.status());
+        return true;
+      }
+      portal.chunk = std::move(next).value();
+      portal.chunk_row = 0;
+      if (portal.chunk) {
+        writer.PortalSuspended();
+        active_.reset();
+        return true;
+      }
+      break;
+    }
+    if (out_->size() >= options_.flush_bytes) return false;
+  }
+  portal.finished = true;
+  if (statement.kind == Statement::Kind::kCopy) {
+    writer.CopyDone();
+    writer.CommandComplete(fmt::format("COPY {}", portal.rows_sent));
+  } else {
+    writer.CommandComplete(fmt::format("SELECT {}", portal.rows_sent));
+  }
+  portal.stream.reset();
+  active_.reset();
+  if (simple) {
+    portal.chunk.reset();
+  }
+  return true;
+}
+
+void PgSession::RunCommand(Portal& portal, bool describe_rows) {
+  Statement& statement = *portal.statement;
+  PgBackendWriter writer(out_);
+  using Kind = Statement::Kind;
+  if (transaction_failed_ && statement.kind != Kind::kRollback &&
+      statement.kind != Kind::kCommit) {
+    SendError(Status(ErrorCode::kUsage, "current transaction is aborted, commands ignored until "
+                                        "end of transaction block"));
+    return EnterErrorState();
+  }
+  switch (statement.kind) {
+    case Kind::kEmpty: writer.EmptyQueryResponse(); return;
+    case Kind::kBegin:
+      if (in_transaction_) {
+        PgErrorFields warning;
+        warning.severity = "WARNING";
+        warning.sqlstate = "25001";
+        warning.message = "there is already a transaction in progress";
+        writer.NoticeResponse(warning);
+      }
+      in_transaction_ = true;
+      break;
+    case Kind::kCommit:
+    case Kind::kRollback:
+      if (statement.tag == "COMMIT" || statement.tag == "ROLLBACK") {
+        if (transaction_failed_ && statement.tag == "COMMIT") {
+          writer.CommandComplete("ROLLBACK");
+          in_transaction_ = transaction_failed_ = false;
+          return;
+        }
+        in_transaction_ = transaction_failed_ = false;
+      }
+      break;
+    case Kind::kSet:
+      if (const KnownSetting* setting = FindSetting(statement.name); !setting || !setting->fixed) {
+        parameters_[AsciiLower(statement.name)] = statement.value;
+      }
+      if (AsciiLower(statement.name) == "application_name") {
+        writer.ParameterStatus("application_name", statement.value);
+      }
+      break;
+    case Kind::kReset:
+      if (AsciiUpper(statement.name) == "ALL") {
+        parameters_.clear();
+      } else {
+        parameters_.erase(AsciiLower(statement.name));
+      }
+      break;
+    case Kind::kShow: {
+      std::vector<std::pair<std::string, std::string>> rows;
+      if (AsciiUpper(statement.name) == "ALL") {
+        for (const KnownSetting& setting : kSettings) {
+          rows.emplace_back(std::string(setting.name), ShowValue(std::string(setting.name)));
+        }
+      } else {
+        const KnownSetting* setting = FindSetting(statement.name);
+        rows.emplace_back(AsciiLower(statement.name), ShowValue(std::string(setting->name)));
+      }
+      if (describe_rows) {
+        std::vector<PgFieldDescription> fields;
+        PgFieldDescription field;
+        field.name = rows.size() == 1 ? rows[0].first : "name";
+        field.type_oid = 25;
+        fields.push_back(field);
+        if (rows.size() > 1) {
+          field.name = "setting";
+          fields.push_back(field);
+        }
+        writer.RowDescription(fields);
+      }
+      for (const auto& [name, value] : rows) {
+        if (rows.size() == 1) {
+          writer.DataRow({std::string_view(value)});
+        } else {
+          writer.DataRow({std::string_view(name), std::string_view(value)});
+        }
+      }
+      writer.CommandComplete(fmt::format("SHOW"));
+      return;
+    }
+    case Kind::kDiscard:
+      parameters_.clear();
+      statements_.clear();
+      for (auto it = portals_.begin(); it != portals_.end();) {
+        it = it->first == kSimplePortal ? std::next(it) : portals_.erase(it);
+      }
+      break;
+    case Kind::kDeallocate:
+      if (AsciiUpper(statement.name) == "ALL") {
+        statements_.clear();
+      } else if (!statements_.erase(statement.name)) {
+        SendError(Status::NotFound("prepared statement \"{}\" does not exist", statement.name));
+        return EnterErrorState();
+      }
+      break;
+    default: break;
+  }
+  writer.CommandComplete(statement.tag);
+}
+
+void PgSession::SendRowDescription(const Statement& statement,
+                                   const std::vector<std::int16_t>& formats) {
+  PgBackendWriter writer(out_);
+  if (statement.kind == Statement::Kind::kShow) {
+    PgFieldDescription field;
+    field.name = AsciiLower(statement.name);
+    field.type_oid = 25;
+    writer.RowDescription({field});
+    return;
+  }
+  std::vector<PgFieldDescription> fields;
+  const auto& names = statement.query->column_names();
+  const auto& types = statement.query->column_types();
+  for (std::size_t c = 0; c < types.size(); ++c) {
+    fields.push_back(
+        FieldFor(names[c], statement.column_types[c], c < formats.size() ? formats[c] : 0));
+  }
+  writer.RowDescription(fields);
+}
+
+void PgSession::SendCopyRow(const Portal& portal, const engine::ResultChunk& chunk,
+                            std::size_t row) {
+  const Statement& statement = *portal.statement;
+  std::string line;
+  std::string value;
+  for (std::size_t c = 0; c < chunk.column_count(); ++c) {
+    if (c) line += statement.copy_delimiter;
+    const engine::ColumnView& column = chunk.Column(c);
+    if (column.IsNull(row)) {
+      if (statement.copy_format == 0) line += "\\N";
+      continue;
+    }
+    value.clear();
+    EncodeValue(column, row, statement.column_types[c], 0, value);
+    if (statement.copy_format == 2) {
+      bool quote = value.empty() || value.find_first_of("\"\n\r") != std::string::npos ||
+                   value.find(statement.copy_delimiter) != std::string::npos;
+      if (quote) {
+        line += '"';
+        for (char ch : value) {
+          if (ch == '"') line += '"';
+          line += ch;
+        }
+        line += '"';
+      } else {
+        line += value;
+      }
+    } else {
+      for (char ch : value) {
+        switch (ch) {
+          case '\\': line += "\\\\"; break;
+          case '\n': line += "\\n"; break;
+          case '\r': line += "\\r"; break;
+          case '\t': line += "\\t"; break;
+          default:
+            if (ch == statement.copy_delimiter) line += '\\';
+            line += ch;
+        }
+      }
+    }
+  }
+  line += '\n';
+  PgBackendWriter(out_).CopyData(line);
+}
+
+std::string PgSession::ShowValue(const std::string& name) const {
+  if (AsciiLower(name) == "server_version") return options_.server_version;
+  auto found = parameters_.find(AsciiLower(name));
+  if (found != parameters_.end()) return found->second;
+  const KnownSetting* setting = FindSetting(name);
+  return setting ? std::string(setting->value) : std::string();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and readiness
+
+void PgSession::SendError(const Status& status, int position) {
+  PgErrorFields fields;
+  fields.severity = "ERROR";
+  fields.sqlstate = SqlStateFor(status);
+  fields.message = status.message();
+  // DuckDB's messages carry the statement excerpt after a blank line: keep the first part.
+  if (std::size_t cut = fields.message.find("\n\nLINE "); cut != std::string::npos) {
+    fields.message.resize(cut);
+  }
+  fields.position = position;
+  PgBackendWriter(out_).ErrorResponse(fields);
+}
+
+void PgSession::SendFatal(const Status& status) {
+  PgErrorFields fields;
+  fields.severity = "FATAL";
+  fields.sqlstate = SqlStateFor(status);
+  if (status.code() == ErrorCode::kPermissionDenied && phase_ != Phase::kReady) {
+    fields.sqlstate = status.message().find("password") != std::string::npos ? "28P01" : "28000";
+  }
+  fields.message = status.message();
+  PgBackendWriter(out_).ErrorResponse(fields);
+  phase_ = Phase::kClosed;
+}
+
+void PgSession::EnterErrorState() {
+  if (!simple_query_active_) skip_until_sync_ = true;
+  if (in_transaction_) transaction_failed_ = true;
+}
+
+PgTransactionStatus PgSession::TransactionStatus() const {
+  if (!in_transaction_) return PgTransactionStatus::kIdle;
+  return transaction_failed_ ? PgTransactionStatus::kFailed
+                             : PgTransactionStatus::kInTransaction;
+}
+
+void PgSession::ReadyForQuery() { PgBackendWriter(out_).ReadyForQuery(TransactionStatus()); }
+
+}  // namespace quanta::ports

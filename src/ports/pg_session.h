@@ -1,0 +1,203 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/database.h"
+#include "engine/prepared_query.h"
+#include "ports/pg_message.h"
+#include "ports/pg_scram.h"
+#include "ports/pg_types.h"
+#include "query/consumer_sql.h"
+
+namespace quanta::ports {
+
+/// How a principal signs in on the SQL port.
+struct PgCredentials {
+  enum class Kind { kUnknown, kScram, kTrust };
+  Kind kind = Kind::kUnknown;
+  ScramVerifier verifier;  ///< for kScram
+};
+
+/// What a SQL session needs from the node. Thread-safe: sessions call it concurrently.
+class PgBackend {
+ public:
+  virtual ~PgBackend() = default;
+  /// How `user` authenticates; kUnknown for a user the node does not know.
+  virtual PgCredentials CredentialsFor(std::string_view user) = 0;
+  /// A new connection to the node's DuckDB instance, owned by the session.
+  virtual Result<std::unique_ptr<engine::Connection>> Connect() = 0;
+  /// The tables `user` may read, as the sandbox resolves them. Called per statement, so that a
+  /// deploy is seen by the next statement.
+  virtual std::unique_ptr<query::TableResolver> ResolverFor(std::string_view user) = 0;
+};
+
+/// Settings of one session.
+struct PgSessionOptions {
+  std::int32_t process_id = 0;  ///< BackendKeyData, for CancelRequest
+  std::int32_t secret_key = 0;
+  PgMessageLimits limits;
+  /// Run returns to let the connection write once this much output is buffered.
+  std::size_t flush_bytes = 256 * 1024;
+  /// A statement running longer is cancelled (57014); zero: no limit.
+  std::chrono::milliseconds statement_timeout{0};
+  /// server_version as reported to clients; PostgreSQL 15's protocol and catalogs.
+  std::string server_version = "15.0 (Quanta)";
+};
+
+/// One client of the SQL port: the PostgreSQL protocol v3 state machine, from the startup
+/// packet through authentication to simple and extended queries, over bytes fed in and bytes
+/// appended to an output buffer. It does no I/O itself; PgServer moves the bytes. Consumer
+/// SQL passes the sandbox (query::SandboxConsumerSql) and runs on the session's own DuckDB
+/// connection; PostgreSQL session commands (SET, SHOW, RESET, BEGIN, COMMIT, ROLLBACK,
+/// DISCARD, DEALLOCATE) are answered by the session itself.
+///
+/// Not thread-safe, except Cancel: one thread at a time calls Feed and Run.
+class PgSession {
+ public:
+  /// What the connection does after Run.
+  enum class Step {
+    kNeedInput,  ///< write the output (if any), then read more input and call Run again
+    kOutput,     ///< write the output, then call Run again without reading
+    kClose,      ///< write the output, then close the connection
+  };
+
+  PgSession(PgBackend& backend, PgSessionOptions options);
+  ~PgSession();
+
+  /// Bytes from the client.
+  void Feed(std::string_view bytes);
+  /// Works through the input: may block for as long as a statement runs.
+  Step Run(std::string* out);
+
+  /// Cancels the statement running now, if any ("canceling statement due to user request").
+  /// Thread-safe.
+  void Cancel();
+  /// Cancels the running statement for running past the statement timeout. Thread-safe.
+  void CancelForTimeout();
+  /// True while a statement runs (for the connection's statement timer). Thread-safe.
+  bool running() const { return running_.load(); }
+
+  /// After Run returned kClose for a CancelRequest packet: what it asked to cancel.
+  const std::optional<PgCancelRequest>& cancel_request() const { return cancel_request_; }
+  /// True once the client has signed in.
+  bool ready() const { return phase_ == Phase::kReady; }
+  const std::string& user() const { return user_; }
+
+ private:
+  enum class Phase { kStartup, kSaslInitial, kSaslContinue, kReady, kClosed };
+
+  // A statement as prepared: either consumer SQL for DuckDB, or a session command.
+  struct Statement {
+    enum class Kind { kQuery, kEmpty, kBegin, kCommit, kRollback, kSet, kShow, kReset,
+                      kDiscard, kDeallocate, kListen, kCopy };
+    Kind kind = Kind::kQuery;
+    std::string text;                               ///< as the client sent it
+    std::string tag;                                ///< CommandComplete tag of a command
+    std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery and kCopy
+    std::vector<PgType> column_types;               ///< how each result column is sent
+    std::vector<std::uint32_t> parameter_oids;      ///< as Parse gave them, else inferred
+    std::string name;                               ///< kSet, kShow, kReset, kDeallocate
+    std::string value;                              ///< kSet
+    std::int16_t copy_format = 0;                   ///< kCopy: 0 text, 2 csv, 1 binary
+    bool copy_header = false;
+    char copy_delimiter = '\t';
+  };
+
+  // A bound statement, possibly half read (Execute with a row limit).
+  struct Portal {
+    std::shared_ptr<Statement> statement;
+    std::vector<std::int16_t> result_formats;  ///< one per column
+    std::unique_ptr<engine::ResultStream> stream;
+    std::unique_ptr<engine::ResultChunk> chunk;
+    std::size_t chunk_row = 0;
+    std::int64_t rows_sent = 0;
+    bool started = false;
+    bool finished = false;
+  };
+
+  // Where a result being sent goes when the output buffer fills.
+  struct ActiveExecution {
+    std::string portal;    ///< key in portals_, or "\x01simple" for a simple query's statement
+    std::int64_t limit = 0;  ///< rows this Execute may still send; 0: all
+    bool simple = false;
+  };
+
+  void HandleMessage(PgFrontendMessage message);
+  void HandleStartup(const PgStartupMessage& startup);
+  void HandlePassword(const PgPasswordMessage& message);
+  void CompleteStartup();
+  void HandleQuery(const PgQuery& query);
+  void HandleParse(const PgParse& parse);
+  void HandleBind(const PgBind& bind);
+  void HandleDescribe(const PgDescribe& describe);
+  void HandleExecute(const PgExecute& execute);
+  void HandleClose(const PgClose& close);
+
+  // Prepares one statement of consumer SQL or a session command; errors are user errors.
+  Result<std::shared_ptr<Statement>> Prepare(std::string_view text,
+                                             const std::vector<std::uint32_t>& parameter_oids,
+                                             int* error_position);
+  Result<std::shared_ptr<Statement>> PrepareQuery(std::shared_ptr<Statement> statement,
+                                                  std::string_view select, int* error_position);
+  Result<std::shared_ptr<Statement>> PrepareCopy(std::shared_ptr<Statement> statement,
+                                                 int* error_position);
+  // Runs the next statement of a simple query.
+  void RunNextSimpleStatement();
+  // Sends rows of `portal`; false when it stopped because the output is full.
+  bool ContinueExecution();
+  Status StartPortal(Portal& portal);
+  void RunCommand(Portal& portal, bool describe_rows);
+  void SendRowDescription(const Statement& statement, const std::vector<std::int16_t>& formats);
+  void SendCopyRow(const Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
+  std::string ShowValue(const std::string& name) const;
+
+  void SendError(const Status& status, int position = 0);
+  void SendFatal(const Status& status);
+  void EnterErrorState();
+  void ReadyForQuery();
+  PgTransactionStatus TransactionStatus() const;
+
+  PgBackend& backend_;
+  const PgSessionOptions options_;
+  PgFrontendReader reader_;
+  std::string* out_ = nullptr;
+  Phase phase_ = Phase::kStartup;
+  std::optional<PgCancelRequest> cancel_request_;
+
+  std::string user_;
+  std::optional<ScramServerExchange> scram_;
+  std::map<std::string, std::string, std::less<>> parameters_;  // session settings (SHOW)
+
+  std::unique_ptr<engine::Connection> connection_;
+  std::mutex connection_mutex_;  // guards connection_ against Cancel from another thread
+  std::atomic<bool> running_{false};
+  std::atomic<int> cancel_reason_{0};  // 0 none, 1 user, 2 timeout
+
+  std::map<std::string, std::shared_ptr<Statement>, std::less<>> statements_;
+  std::map<std::string, Portal, std::less<>> portals_;
+  bool skip_until_sync_ = false;  // an extended-query error: discard until Sync
+  bool in_transaction_ = false;
+  bool transaction_failed_ = false;
+
+  std::deque<std::string> simple_statements_;  // statements of a Query not yet run
+  bool simple_query_active_ = false;
+  std::optional<ActiveExecution> active_;
+};
+
+/// The SQLSTATE for a failed consumer statement: PostgreSQL's code for DuckDB's error class
+/// (syntax 42601, unknown table 42P01, unknown column 42703, cast 22P02, out of range 22003,
+/// division by zero 22012, interrupted 57014, memory 53200), else the error table's.
+std::string SqlStateFor(const Status& status);
+
+}  // namespace quanta::ports

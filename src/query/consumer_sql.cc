@@ -1,0 +1,602 @@
+#include "query/consumer_sql.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/ascii.h"
+
+namespace quanta::query {
+namespace {
+
+using Json = nlohmann::json;
+
+// DuckDB marks "no position" with the largest unsigned 64-bit number.
+constexpr std::uint64_t kNoLocation = 18446744073709551615ull;
+
+// Table functions a consumer may call: they make rows from their arguments and reach nothing.
+constexpr std::array<std::string_view, 3> kAllowedTableFunctions = {"range", "generate_series",
+                                                                    "unnest"};
+
+// Scalar functions that reveal the node's settings, files or internals, or whose names are
+// prefixes of families that do. Table functions are refused by default instead.
+constexpr std::array<std::string_view, 5> kRefusedFunctions = {
+    "current_setting", "getenv", "getvariable", "txid_current", "json_execute_serialized_sql"};
+constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
+    "duckdb_", "pragma_", "read_", "parquet_", "sqlite_", "postgres_", "iceberg_", "delta_",
+    "glob",    "sniff_"};
+
+// PostgreSQL functions that clients call in catalog queries and DuckDB lacks or answers from
+// its own catalog, each replaced by an expression over the catalog tables the resolver gives
+// (pg_catalog.pg_description, ...); $1, $2 stand for the call's arguments.
+constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
+    {"pg_get_userbyid", "'quanta'"},
+    {"pg_encoding_to_char", "'UTF8'"},
+    {"pg_table_is_visible", "true"},
+    {"pg_type_is_visible", "true"},
+    {"pg_function_is_visible", "true"},
+    {"pg_get_indexdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_constraintdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_triggerdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_ruledef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_partkeydef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_statisticsobjdef_columns", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_expr", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_viewdef", "CAST(NULL AS VARCHAR)"},
+    {"pg_relation_size", "CAST(0 AS BIGINT)"},
+    {"pg_total_relation_size", "CAST(0 AS BIGINT)"},
+    {"pg_table_size", "CAST(0 AS BIGINT)"},
+    {"pg_indexes_size", "CAST(0 AS BIGINT)"},
+    {"pg_tablespace_location", "''"},
+    {"pg_is_in_recovery", "false"},
+    {"pg_relation_is_publishable", "false"},
+    {"array_upper", "len($1)"},
+    {"array_lower", "CASE WHEN len($1) > 0 THEN 1 END"},
+    {"has_table_privilege", "true"},
+    {"has_schema_privilege", "true"},
+    {"has_database_privilege", "true"},
+    {"version", "'PostgreSQL 15.0 (Quanta, a data mesh node; DuckDB engine)'"},
+    {"obj_description",
+     "(SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d "
+     "WHERE quanta_d.objoid = $1 AND quanta_d.objsubid = 0)"},
+    {"col_description",
+     "(SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d "
+     "WHERE quanta_d.objoid = $1 AND quanta_d.objsubid = $2)"},
+    {"format_type",
+     "CASE $1 WHEN 16 THEN 'boolean' WHEN 17 THEN 'bytea' WHEN 20 THEN 'bigint' "
+     "WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' WHEN 25 THEN 'text' WHEN 114 THEN 'json' "
+     "WHEN 700 THEN 'real' WHEN 701 THEN 'double precision' WHEN 1043 THEN 'character varying' "
+     "WHEN 1082 THEN 'date' WHEN 1083 THEN 'time without time zone' "
+     "WHEN 1114 THEN 'timestamp without time zone' WHEN 1184 THEN 'timestamp with time zone' "
+     "WHEN 1186 THEN 'interval' WHEN 2950 THEN 'uuid' WHEN 3802 THEN 'jsonb' "
+     "WHEN 1700 THEN CASE WHEN $2 >= 4 THEN 'numeric(' || (($2 - 4) >> 16) || ',' || "
+     "(($2 - 4) & 65535) || ')' ELSE 'numeric' END "
+     "WHEN 1000 THEN 'boolean[]' WHEN 1005 THEN 'smallint[]' WHEN 1007 THEN 'integer[]' "
+     "WHEN 1009 THEN 'text[]' WHEN 1015 THEN 'character varying[]' WHEN 1016 THEN 'bigint[]' "
+     "WHEN 1021 THEN 'real[]' WHEN 1022 THEN 'double precision[]' WHEN 1182 THEN 'date[]' "
+     "WHEN 1115 THEN 'timestamp without time zone[]' "
+     "WHEN 1185 THEN 'timestamp with time zone[]' WHEN 1231 THEN 'numeric[]' "
+     "WHEN 2951 THEN 'uuid[]' ELSE 'text' END"},
+};
+
+// Splits `sql` at top-level semicolons, keeping quoted text, dollar quotes and comments
+// whole. Each piece carries its byte offset in `sql`.
+struct Piece {
+  std::size_t offset;
+  std::string_view text;
+};
+
+std::vector<Piece> SplitStatements(std::string_view sql) {
+  std::vector<Piece> pieces;
+  std::size_t start = 0;
+  std::size_t i = 0;
+  auto skip_quoted = [&](char quote) {
+    ++i;
+    while (i < sql.size()) {
+      if (sql[i] == quote) {
+        if (i + 1 < sql.size() && sql[i + 1] == quote) {
+          i += 2;
+          continue;
+        }
+        ++i;
+        return;
+      }
+      ++i;
+    }
+  };
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      skip_quoted(c);
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      while (i < sql.size() && sql[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      std::size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else if (c == '$') {
+      // $tag$ ... $tag$ (PostgreSQL and DuckDB dollar quoting); $1 is a parameter.
+      std::size_t close = sql.find('$', i + 1);
+      bool is_tag = close != std::string_view::npos;
+      for (std::size_t k = i + 1; is_tag && k < close; ++k) {
+        is_tag = std::isalnum(static_cast<unsigned char>(sql[k])) || sql[k] == '_';
+      }
+      if (is_tag && close > i + 1 && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+        is_tag = false;
+      }
+      if (is_tag) {
+        std::string_view tag = sql.substr(i, close - i + 1);
+        std::size_t end = sql.find(tag, close + 1);
+        i = end == std::string_view::npos ? sql.size() : end + tag.size();
+      } else {
+        ++i;
+      }
+    } else if (c == ';') {
+      pieces.push_back({start, sql.substr(start, i - start)});
+      start = ++i;
+    } else {
+      ++i;
+    }
+  }
+  pieces.push_back({start, sql.substr(start)});
+  return pieces;
+}
+
+// True when `statement` holds only white space and comments.
+bool IsBlank(std::string_view statement) {
+  std::size_t i = 0;
+  while (i < statement.size()) {
+    if (std::isspace(static_cast<unsigned char>(statement[i]))) {
+      ++i;
+    } else if (statement.substr(i, 2) == "--") {
+      while (i < statement.size() && statement[i] != '\n') ++i;
+    } else if (statement.substr(i, 2) == "/*") {
+      std::size_t end = statement.find("*/", i + 2);
+      i = end == std::string_view::npos ? statement.size() : end + 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// What the sandbox found wrong, and where (0-based byte offset in the statement, or npos).
+struct Finding {
+  Status status;
+  std::size_t location = std::string::npos;
+};
+
+std::size_t LocationOf(const Json& node) {
+  auto found = node.find("query_location");
+  if (found == node.end() || !found->is_number_unsigned()) return std::string::npos;
+  std::uint64_t location = found->get<std::uint64_t>();
+  return location == kNoLocation ? std::string::npos : static_cast<std::size_t>(location);
+}
+
+std::string StringField(const Json& node, const char* name) {
+  auto found = node.find(name);
+  return found != node.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+// Walks a parsed statement, checking every node and replacing each dataset reference by a
+// subquery of the SQL the resolver gives for it.
+class Rewriter {
+ public:
+  Rewriter(engine::Connection& connection, TableResolver& resolver, std::string_view text)
+      : connection_(connection), resolver_(resolver), text_(text) {}
+
+  std::optional<Finding> Visit(Json& node) {
+    if (node.is_array()) {
+      for (Json& item : node) {
+        if (auto finding = Visit(item)) return finding;
+      }
+      return std::nullopt;
+    }
+    if (!node.is_object()) return std::nullopt;
+
+    // A query node's common table expressions are in scope for its whole subtree, their own
+    // bodies included (recursive CTEs, later CTEs reading earlier ones).
+    std::size_t scope_size = cte_names_.size();
+    if (auto map = node.find("cte_map"); map != node.end() && map->is_object()) {
+      if (auto entries = map->find("map"); entries != map->end() && entries->is_array()) {
+        for (const Json& entry : *entries) {
+          cte_names_.push_back(AsciiLower(StringField(entry, "key")));
+        }
+      }
+    }
+    std::optional<Finding> finding = VisitObject(node);
+    cte_names_.resize(scope_size);
+    return finding;
+  }
+
+ private:
+  std::optional<Finding> VisitObject(Json& node) {
+    std::string type = StringField(node, "type");
+    if (type == "BASE_TABLE" && node.contains("table_name")) return ReplaceTable(node);
+    if (type == "TABLE_FUNCTION") {
+      if (auto finding = CheckTableFunction(node)) return finding;
+    } else if (type == "SHOW_REF") {
+      return Finding{Status(ErrorCode::kNotSupported,
+                            "DESCRIBE, SHOW and SUMMARIZE are not available on the SQL port; "
+                            "the columns of every dataset are in information_schema.columns"),
+                     LocationOf(node)};
+    }
+    if (StringField(node, "type") == "OPERATOR_NOT") {
+      // a !~ b is NOT (a ~ b): the location of the NOT is that of the operator.
+      std::size_t location = LocationOf(node);
+      Json& children = node["children"];
+      if (location < text_.size() && text_.substr(location, 2) == "!~" && children.is_array() &&
+          children.size() == 1 &&
+          StringField(children[0], "function_name") == "regexp_full_match") {
+        children[0]["function_name"] = "regexp_matches";
+      }
+    }
+    if (StringField(node, "class") == "FUNCTION") {
+      if (auto finding = ReplacePostgresFunction(node)) return finding;
+      if (StringField(node, "class") != "FUNCTION") return Visit(node);  // replaced
+      if (auto finding = CheckFunction(node)) return finding;
+    }
+    for (auto& [key, value] : node.items()) {
+      if (value.is_structured()) {
+        if (auto finding = Visit(value)) return finding;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Replaces a call of kPostgresFunctions by its expression, with the call's arguments in
+  // place of $1, $2.
+  std::optional<Finding> ReplacePostgresFunction(Json& node) {
+    std::string name = AsciiLower(StringField(node, "function_name"));
+    std::string schema = AsciiLower(StringField(node, "schema"));
+    if (!schema.empty() && schema != "pg_catalog") return std::nullopt;
+    // DuckDB finds pg_catalog's functions and its own by their plain names.
+    if (schema == "pg_catalog") node["schema"] = "";
+    // PostgreSQL's ~ matches anywhere in the text; DuckDB's parser reads it as a full match.
+    std::size_t location = LocationOf(node);
+    if (name == "regexp_full_match" && location < text_.size() &&
+        (text_.substr(location, 1) == "~" || text_.substr(location, 2) == "!~")) {
+      node["function_name"] = "regexp_matches";
+      return std::nullopt;
+    }
+    for (const auto& [function, expression] : kPostgresFunctions) {
+      if (function != name) continue;
+      Result<Json> parsed = Parse(fmt::format("SELECT {}", expression));
+      if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
+      Json replacement = (*parsed)["statements"][0]["node"]["select_list"][0];
+      Json arguments = node.value("children", Json::array());
+      SubstituteArguments(replacement, arguments);
+      replacement["alias"] = node.value("alias", std::string());
+      node = std::move(replacement);
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  static void SubstituteArguments(Json& node, const Json& arguments) {
+    if (node.is_array()) {
+      for (Json& item : node) SubstituteArguments(item, arguments);
+      return;
+    }
+    if (!node.is_object()) return;
+    if (StringField(node, "class") == "PARAMETER") {
+      std::string identifier = StringField(node, "identifier");
+      std::size_t index = identifier.empty() ? 0 : std::stoul(identifier);
+      if (index >= 1 && index <= arguments.size()) {
+        node = arguments[index - 1];
+      } else {
+        node = {{"class", "CONSTANT"},
+                {"type", "VALUE_CONSTANT"},
+                {"alias", ""},
+                {"query_location", kNoLocation},
+                {"value", {{"type", {{"id", "NULL"}, {"type_info", nullptr}}}, {"is_null", true}}}};
+      }
+      return;
+    }
+    for (auto& [key, value] : node.items()) SubstituteArguments(value, arguments);
+  }
+
+  std::optional<Finding> CheckFunction(const Json& node) {
+    std::string name = AsciiLower(StringField(node, "function_name"));
+    std::string schema = AsciiLower(StringField(node, "schema"));
+    std::string catalog = StringField(node, "catalog");
+    if (!catalog.empty() || (!schema.empty() && schema != "main" && schema != "pg_catalog")) {
+      return Finding{Status(ErrorCode::kPermissionDenied,
+                            fmt::format("function {}.{} is not available: call functions by "
+                                        "their plain name",
+                                        catalog.empty() ? schema : catalog + "." + schema, name)),
+                     LocationOf(node)};
+    }
+    bool refused = std::find(kRefusedFunctions.begin(), kRefusedFunctions.end(), name) !=
+                   kRefusedFunctions.end();
+    for (std::string_view prefix : kRefusedFunctionPrefixes) {
+      refused = refused || name.starts_with(prefix);
+    }
+    if (refused) {
+      return Finding{
+          Status(ErrorCode::kPermissionDenied,
+                 fmt::format("function {}() is not available to consumer queries: it reaches "
+                             "the node's files, settings or internal tables",
+                             name)),
+          LocationOf(node)};
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Finding> CheckTableFunction(Json& node) {
+    auto function = node.find("function");
+    std::string name = function != node.end() && function->is_object()
+                           ? AsciiLower(StringField(*function, "function_name"))
+                           : std::string();
+    if (std::find(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), name) !=
+        kAllowedTableFunctions.end()) {
+      // PostgreSQL names the one column of `generate_series(...) AS s` s, as queries expect.
+      Json& columns = node["column_name_alias"];
+      std::string alias = StringField(node, "alias");
+      if (!alias.empty() && (!columns.is_array() || columns.empty())) {
+        columns = Json::array({alias});
+      }
+      return std::nullopt;
+    }
+    return Finding{
+        Status(ErrorCode::kPermissionDenied,
+               fmt::format("table function {}() is not available to consumer queries: read "
+                           "data products by name (schema.dataset); files, other databases "
+                           "and the node's internals cannot be reached",
+                           name.empty() ? "?" : name)),
+        LocationOf(node)};
+  }
+
+  Result<TableTime> ReadAtClause(Json& at) {
+    TableTime time;
+    std::string unit = AsciiUpper(StringField(at, "unit"));
+    auto expression = at.find("expr");
+    if (expression == at.end() || !expression->is_object()) {
+      return Status::Usage("AT (...) needs VERSION => n or TIMESTAMP => t");
+    }
+    if (auto finding = Visit(*expression)) return finding->status;
+    // The clause's expression is evaluated on its own, as a one-column SELECT.
+    QUANTA_ASSIGN_OR_RETURN(Json statement, Parse("SELECT NULL"));
+    statement["statements"][0]["node"]["select_list"] = Json::array({*expression});
+    QUANTA_ASSIGN_OR_RETURN(std::string select, Deserialize(statement));
+    if (unit == "VERSION") {
+      time.kind = TableTime::Kind::kVersion;
+      Result<engine::QueryResult> value =
+          connection_.Query(fmt::format("SELECT CAST(({}) AS BIGINT)", StripSelect(select)));
+      if (!value.ok() || value->rows.empty() || !value->rows[0][0]) {
+        return Status::Usage("AT (VERSION => ...) needs a whole number: {}",
+                             value.ok() ? "it is NULL" : FirstLine(value.status().message()));
+      }
+      time.version = std::stoll(*value->rows[0][0]);
+    } else if (unit == "TIMESTAMP") {
+      time.kind = TableTime::Kind::kTimestamp;
+      Result<engine::QueryResult> value = connection_.Query(
+          fmt::format("SELECT epoch_us(CAST(({}) AS TIMESTAMPTZ))", StripSelect(select)));
+      if (!value.ok() || value->rows.empty() || !value->rows[0][0]) {
+        return Status::Usage("AT (TIMESTAMP => ...) needs a time: {}",
+                             value.ok() ? "it is NULL" : FirstLine(value.status().message()));
+      }
+      time.epoch_micros = std::stoll(*value->rows[0][0]);
+    } else {
+      return Status::Usage("AT ({} => ...) is not a time-travel clause; use VERSION or TIMESTAMP",
+                           unit);
+    }
+    return time;
+  }
+
+  std::optional<Finding> ReplaceTable(Json& node) {
+    std::string catalog = StringField(node, "catalog_name");
+    std::string schema = StringField(node, "schema_name");
+    std::string table = StringField(node, "table_name");
+    std::size_t location = LocationOf(node);
+    bool has_at = node.contains("at_clause") && node["at_clause"].is_object();
+    if (catalog.empty() && schema.empty() && !has_at &&
+        std::find(cte_names_.begin(), cte_names_.end(), AsciiLower(table)) != cte_names_.end()) {
+      return std::nullopt;  // a common table expression of this query
+    }
+    if (!catalog.empty()) {
+      return Finding{Status(ErrorCode::kPermissionDenied,
+                            fmt::format("{}.{}.{}: a consumer query reads data products as "
+                                        "schema.dataset; other databases cannot be named",
+                                        catalog, schema, table)),
+                     location};
+    }
+    if (schema.empty()) {
+      return Finding{Status(ErrorCode::kNotFound,
+                            fmt::format("table \"{}\" does not exist; name a dataset with its "
+                                        "product's schema, as product.dataset",
+                                        table)),
+                     location};
+    }
+    TableTime time;
+    if (has_at) {
+      Result<TableTime> read = ReadAtClause(node["at_clause"]);
+      if (!read.ok()) return Finding{read.status(), location};
+      time = *read;
+    }
+    Result<std::string> resolved = resolver_.Resolve(schema, table, time);
+    if (!resolved.ok()) return Finding{resolved.status(), location};
+    Result<Json> subquery = Serialize(*resolved);
+    if (!subquery.ok()) return Finding{subquery.status(), location};
+    std::string alias = StringField(node, "alias");
+    Json replacement = {{"type", "SUBQUERY"},
+                        {"alias", alias.empty() ? table : alias},
+                        {"sample", node.value("sample", Json(nullptr))},
+                        {"query_location", kNoLocation},
+                        {"subquery", *subquery},
+                        {"column_name_alias", node.value("column_name_alias", Json::array())}};
+    node = std::move(replacement);
+    return std::nullopt;
+  }
+
+ public:
+  // The parse tree of one SELECT as json_serialize_sql gives it.
+  Result<Json> Serialize(std::string_view select) {
+    QUANTA_ASSIGN_OR_RETURN(Json tree, Parse(select));
+    return tree["statements"][0];
+  }
+
+  Result<Json> Parse(std::string_view sql) {
+    Result<engine::QueryResult> result = connection_.Query(
+        fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
+    if (!result.ok()) return Status::Internal("the SQL parser failed: {}", result.status().message());
+    if (result->rows.empty() || !result->rows[0][0]) {
+      return Status::Internal("the SQL parser returned nothing");
+    }
+    Json tree = Json::parse(*result->rows[0][0], nullptr, /*allow_exceptions=*/false);
+    if (tree.is_discarded()) return Status::Internal("the SQL parser returned malformed JSON");
+    return tree;
+  }
+
+  Result<std::string> Deserialize(const Json& tree) {
+    Result<engine::QueryResult> result = connection_.Query(fmt::format(
+        "SELECT json_deserialize_sql({}::JSON)", engine::QuoteLiteral(tree.dump())));
+    if (!result.ok() || result->rows.empty() || !result->rows[0][0]) {
+      return Status::Internal("the rewritten query could not be rendered as SQL: {}",
+                              result.ok() ? "no result" : result.status().message());
+    }
+    return *result->rows[0][0];
+  }
+
+ private:
+  static std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+  static std::string StripSelect(const std::string& select) {
+    return select.starts_with("SELECT ") ? select.substr(7) : select;
+  }
+
+  engine::Connection& connection_;
+  TableResolver& resolver_;
+  std::string_view text_;               // the statement, for what the tree does not keep
+  std::vector<std::string> cte_names_;  // in scope, lower case
+};
+
+// Names the unaliased columns of a query's select list as PostgreSQL does, since clients and
+// reports use them: a function call by its name (count(*) is "count"), a cast of a column by
+// the column, CASE "case", EXISTS "exists", other expressions "?column?". Column references
+// and stars keep DuckDB's names, which are PostgreSQL's.
+void NameColumnsAsPostgres(Json& node, std::string_view text) {
+  if (!node.is_object()) return;
+  std::string type = StringField(node, "type");
+  if (type == "SET_OPERATION_NODE") {
+    if (auto left = node.find("left"); left != node.end()) NameColumnsAsPostgres(*left, text);
+    return;
+  }
+  if (type != "SELECT_NODE") return;
+  auto list = node.find("select_list");
+  if (list == node.end() || !list->is_array()) return;
+  for (Json& column : *list) {
+    if (!column.is_object() || !StringField(column, "alias").empty()) continue;
+    std::string kind = StringField(column, "class");
+    std::string name;
+    if (kind == "COLUMN_REF" || kind == "STAR") continue;
+    std::size_t location = LocationOf(column);
+    bool operator_text = location < text.size() &&
+                         !std::isalpha(static_cast<unsigned char>(text[location]));
+    if (kind == "FUNCTION" && !column.value("is_operator", false) && !operator_text) {
+      name = AsciiLower(StringField(column, "function_name"));
+      if (name == "count_star") name = "count";
+    } else if (kind == "CAST") {
+      const Json& child = column.value("child", Json::object());
+      if (StringField(child, "class") != "COLUMN_REF") continue;
+      const Json& parts = child.value("column_names", Json::array());
+      if (parts.empty() || !parts.back().is_string()) continue;
+      name = parts.back().get<std::string>();
+    } else if (kind == "CASE") {
+      name = "case";
+    } else if (kind == "OPERATOR" && StringField(column, "type") == "OPERATOR_NOT") {
+      name = "?column?";
+    } else if (kind == "SUBQUERY" && StringField(column, "subquery_type") == "EXISTS") {
+      name = "exists";
+    } else if (kind == "SUBQUERY") {
+      continue;
+    } else {
+      name = "?column?";
+    }
+    column["alias"] = name;
+  }
+}
+
+}  // namespace
+
+std::vector<SqlPiece> SplitSql(std::string_view sql) {
+  std::vector<SqlPiece> pieces;
+  for (const Piece& piece : SplitStatements(sql)) {
+    if (!IsBlank(piece.text)) pieces.push_back({piece.offset, std::string(piece.text)});
+  }
+  return pieces;
+}
+
+std::string LeadingKeyword(std::string_view statement) {
+  std::size_t i = 0;
+  while (i < statement.size()) {
+    char c = statement[i];
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '(') {
+      ++i;
+    } else if (statement.substr(i, 2) == "--") {
+      while (i < statement.size() && statement[i] != '\n') ++i;
+    } else if (statement.substr(i, 2) == "/*") {
+      std::size_t end = statement.find("*/", i + 2);
+      i = end == std::string_view::npos ? statement.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  std::size_t end = i;
+  while (end < statement.size() && std::isalpha(static_cast<unsigned char>(statement[end]))) ++end;
+  return AsciiUpper(statement.substr(i, end - i));
+}
+
+Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
+                                                           std::string_view sql,
+                                                           TableResolver& resolver,
+                                                           SandboxRefusal* refusal) {
+  auto refuse = [&](Status status, std::size_t offset) -> Status {
+    if (refusal) refusal->position = offset == std::string::npos ? 0 : offset + 1;
+    return status;
+  };
+  std::vector<SandboxedStatement> statements;
+  for (const Piece& piece : SplitStatements(sql)) {
+    if (IsBlank(piece.text)) continue;
+    Rewriter rewriter(connection, resolver, piece.text);
+    Result<Json> tree = rewriter.Parse(piece.text);
+    if (!tree.ok()) return tree.status();
+    if (tree->value("error", false)) {
+      std::string type = tree->value("error_type", "");
+      std::string message = tree->value("error_message", "");
+      if (type == "parser") {
+        std::size_t position = std::string::npos;
+        if (auto found = tree->find("position"); found != tree->end() && found->is_string()) {
+          position = piece.offset + std::stoull(found->get<std::string>());
+        }
+        return refuse(Status::Usage("syntax error: {}", message), position);
+      }
+      std::string keyword = LeadingKeyword(piece.text);
+      return refuse(
+          Status(ErrorCode::kNotSupported,
+                 fmt::format("{} is not allowed: the SQL port is read-only and takes SELECT "
+                             "queries only (WITH, VALUES, set operations and subqueries "
+                             "included)",
+                             keyword.empty() ? std::string("this statement") : keyword)),
+          piece.offset);
+    }
+    Json& parsed = (*tree)["statements"];
+    if (!parsed.is_array() || parsed.size() != 1) {
+      return refuse(Status::Internal("the SQL parser split one statement in {}", parsed.size()),
+                    piece.offset);
+    }
+    NameColumnsAsPostgres(parsed[0]["node"], piece.text);
+    if (std::optional<Finding> finding = rewriter.Visit(parsed)) {
+      return refuse(finding->status, finding->location == std::string::npos
+                                         ? std::string::npos
+                                         : piece.offset + finding->location);
+    }
+    QUANTA_ASSIGN_OR_RETURN(std::string rewritten, rewriter.Deserialize(*tree));
+    statements.push_back({std::move(rewritten)});
+  }
+  return statements;
+}
+
+}  // namespace quanta::query

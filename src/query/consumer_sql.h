@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/database.h"
+
+namespace quanta::query {
+
+/// Which state of a dataset a table reference reads: the current one, or the one named by a
+/// DuckDB time-travel clause, `FROM orders.orders AT (VERSION => 3)` or
+/// `AT (TIMESTAMP => TIMESTAMPTZ '2026-11-30 12:00:00+00')`.
+struct TableTime {
+  enum class Kind { kCurrent, kVersion, kTimestamp };
+  Kind kind = Kind::kCurrent;
+  std::int64_t version = 0;
+  std::int64_t epoch_micros = 0;  ///< for kTimestamp: microseconds since 1970, UTC
+};
+
+/// Turns the tables a consumer query names into SQL that the node's DuckDB instance runs, with
+/// the principal's grants, masks and row filters already applied. The node implements it over
+/// its products; tests implement it over fixed tables.
+class TableResolver {
+ public:
+  virtual ~TableResolver() = default;
+  /// A SELECT of the rows of `schema`.`table` at `time`. NotFound (naming what there is) for an
+  /// unknown table, PermissionDenied when the principal may not read it, Invalid for a time
+  /// outside the dataset's history.
+  virtual Result<std::string> Resolve(std::string_view schema, std::string_view table,
+                                      const TableTime& time) = 0;
+};
+
+/// One consumer statement that passed the sandbox.
+struct SandboxedStatement {
+  std::string sql;  ///< what runs: the consumer's SELECT with each dataset replaced by its SQL
+};
+
+/// Where in the consumer's text a refusal points (1-based characters, 0: the whole query), for
+/// the PostgreSQL error position.
+struct SandboxRefusal {
+  std::size_t position = 0;
+};
+
+/// Checks consumer SQL and rewrites it to run safely (DESIGN.md promise 3). The text is parsed
+/// by DuckDB's own parser (json_serialize_sql on `connection`); only SELECT statements pass
+/// (CTEs, set operations, window functions, subqueries, VALUES). Every table it names must be
+/// a dataset `resolver` knows, given as schema.table; references to a catalog, to DuckDB's or
+/// PostgreSQL's internal tables and views, to table functions other than range,
+/// generate_series and unnest, and to functions that reveal settings or reach files are
+/// refused. Refusals are PermissionDenied (SQLSTATE 42501) for what the consumer may not
+/// reach and NotSupported (0A000) for statements other than SELECT; a syntax error is Usage
+/// (42601) with DuckDB's message. `refusal`, when given, receives the position.
+///
+/// `connection` may be any connection; only the parser runs on it. Thread-compatible.
+Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
+                                                           std::string_view sql,
+                                                           TableResolver& resolver,
+                                                           SandboxRefusal* refusal = nullptr);
+
+/// One statement of a text that may hold several, and its byte offset in that text.
+struct SqlPiece {
+  std::size_t offset = 0;
+  std::string text;
+};
+/// The statements of `sql`, split at semicolons outside quotes, dollar quotes and comments;
+/// blank statements (white space and comments only) are left out.
+std::vector<SqlPiece> SplitSql(std::string_view sql);
+
+/// The leading keyword of `statement` in upper case ("SELECT", "INSERT", "WITH"), skipping
+/// white space, comments and opening parentheses; empty when there is none.
+std::string LeadingKeyword(std::string_view statement);
+
+}  // namespace quanta::query

@@ -1,0 +1,215 @@
+#include "query/consumer_sql.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "testing/matchers.h"
+
+namespace quanta::query {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Two "products" whose datasets are plain tables of an in-memory database.
+class FixedTables : public TableResolver {
+ public:
+  Result<std::string> Resolve(std::string_view schema, std::string_view table,
+                              const TableTime& time) override {
+    last_time = time;
+    std::string name = std::string(schema) + "." + std::string(table);
+    ++resolved[name];
+    if (name == "orders.orders") return std::string("SELECT * FROM raw_orders");
+    if (name == "customers.demographics") return std::string("SELECT * FROM raw_customers");
+    if (name == "orders.secret") return Status(ErrorCode::kPermissionDenied, "no grant");
+    return Status::NotFound("no dataset {}", name);
+  }
+  std::map<std::string, int> resolved;
+  TableTime last_time;
+};
+
+class ConsumerSqlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(database_, engine::Database::Open());
+    ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
+    ASSERT_OK(connection_->Execute(
+        "CREATE TABLE raw_orders (order_id INTEGER, customer_id INTEGER, amount DOUBLE);"
+        "INSERT INTO raw_orders VALUES (1, 10, 5.0), (2, 10, 7.5), (3, 20, 1.0);"
+        "CREATE TABLE raw_customers (customer_id INTEGER, age_group VARCHAR);"
+        "INSERT INTO raw_customers VALUES (10, '25-34'), (20, '35-44');"));
+  }
+
+  // Sandboxes `sql` and runs its single statement, returning the rows.
+  Result<engine::QueryResult> Run(std::string_view sql) {
+    QUANTA_ASSIGN_OR_RETURN(std::vector<SandboxedStatement> statements,
+                            SandboxConsumerSql(*connection_, sql, tables_));
+    if (statements.size() != 1) return Status::Internal("{} statements", statements.size());
+    return connection_->Query(statements[0].sql);
+  }
+
+  Status Refusal(std::string_view sql, std::size_t* position = nullptr) {
+    SandboxRefusal refusal;
+    Result<std::vector<SandboxedStatement>> result =
+        SandboxConsumerSql(*connection_, sql, tables_, &refusal);
+    if (position) *position = refusal.position;
+    if (result.ok()) return Status::Internal("accepted: {}", result->empty() ? "" : (*result)[0].sql);
+    return result.status();
+  }
+
+  std::unique_ptr<engine::Database> database_;
+  std::unique_ptr<engine::Connection> connection_;
+  FixedTables tables_;
+};
+
+TEST_F(ConsumerSqlTest, ReadsDatasetsByProductAndName) {
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       Run("SELECT c.age_group, sum(o.amount) AS total FROM orders.orders o "
+                           "JOIN customers.demographics c USING (customer_id) "
+                           "GROUP BY ALL ORDER BY 1"));
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_EQ(rows.rows[0][0], "25-34");
+  EXPECT_EQ(rows.rows[0][1], "12.5");
+  EXPECT_EQ(rows.columns[1].name, "total");
+}
+
+TEST_F(ConsumerSqlTest, KeepsTheShapesOfAnalyticSql) {
+  ASSERT_OK_AND_ASSIGN(
+      engine::QueryResult rows,
+      Run("WITH big AS (SELECT * FROM orders.orders WHERE amount > 2), "
+          "ranked AS (SELECT order_id, rank() OVER (ORDER BY amount DESC) AS r FROM big) "
+          "SELECT order_id FROM ranked WHERE r = 1 "
+          "UNION ALL SELECT customer_id FROM customers.demographics "
+          "WHERE customer_id IN (SELECT customer_id FROM orders.orders WHERE amount < 2) "
+          "UNION ALL SELECT * FROM (VALUES (99)) v(x) ORDER BY 1"));
+  ASSERT_EQ(rows.rows.size(), 3u);
+  EXPECT_EQ(rows.rows[0][0], "2");
+  EXPECT_EQ(rows.rows[1][0], "20");
+  EXPECT_EQ(rows.rows[2][0], "99");
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM range(5) t(i), unnest([1, 2])"));
+  EXPECT_EQ(rows.rows[0][0], "10");
+  ASSERT_OK_AND_ASSIGN(rows, Run("FROM orders.orders SELECT max(order_id)"));
+  EXPECT_EQ(rows.rows[0][0], "3");
+}
+
+TEST_F(ConsumerSqlTest, ACommonTableExpressionMayShadowADatasetName) {
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       Run("WITH orders AS (SELECT 42 AS x) SELECT x FROM orders"));
+  EXPECT_EQ(rows.rows[0][0], "42");
+  EXPECT_EQ(tables_.resolved.size(), 0u);
+  // Out of the CTE's scope the bare name is no dataset.
+  Status status = Refusal("SELECT (WITH t AS (SELECT 1) SELECT * FROM t), (SELECT * FROM t)");
+  EXPECT_EQ(status.code(), ErrorCode::kNotFound) << status.message();
+}
+
+TEST_F(ConsumerSqlTest, PassesTimeTravelToTheResolver) {
+  ASSERT_OK(Run("SELECT count(*) FROM orders.orders AT (VERSION => 2 + 1)").status());
+  EXPECT_EQ(tables_.last_time.kind, TableTime::Kind::kVersion);
+  EXPECT_EQ(tables_.last_time.version, 3);
+  ASSERT_OK(
+      Run("SELECT count(*) FROM orders.orders AT (TIMESTAMP => TIMESTAMPTZ '2026-11-30 "
+          "12:00:00+00')")
+          .status());
+  EXPECT_EQ(tables_.last_time.kind, TableTime::Kind::kTimestamp);
+  EXPECT_EQ(tables_.last_time.epoch_micros, 1796040000000000);
+  Status status = Refusal("SELECT * FROM orders.orders AT (VERSION => 'soon')");
+  EXPECT_EQ(status.code(), ErrorCode::kUsage) << status.message();
+  status = Refusal("SELECT * FROM orders.orders AT (VERSION => (SELECT 1 FROM read_csv('x')))");
+  EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied) << status.message();
+}
+
+TEST_F(ConsumerSqlTest, RefusesEveryStatementThatIsNotASelect) {
+  for (std::string_view sql :
+       {"INSERT INTO orders.orders VALUES (1, 1, 1)", "UPDATE orders.orders SET amount = 0",
+        "DELETE FROM orders.orders", "CREATE TABLE x (a INT)", "DROP TABLE raw_orders",
+        "ATTACH '/tmp/x.duckdb' AS x", "COPY raw_orders TO '/tmp/out.csv'", "INSTALL httpfs",
+        "LOAD httpfs", "SET threads = 1", "PRAGMA version", "CALL pragma_version()",
+        "EXPORT DATABASE '/tmp/x'", "CHECKPOINT", "DETACH x", "USE x",
+        "CREATE SECRET (TYPE s3)", "EXPLAIN SELECT 1", "BEGIN", "VACUUM"}) {
+    Status status = Refusal(sql);
+    EXPECT_EQ(status.code(), ErrorCode::kNotSupported) << sql << ": " << status.message();
+    EXPECT_THAT(status.message(), HasSubstr("read-only")) << sql;
+  }
+  Status status = Refusal("  -- why\n/* not */ insert into orders.orders values (1, 2, 3)");
+  EXPECT_THAT(status.message(), HasSubstr("INSERT is not allowed"));
+  EXPECT_OK(connection_->Execute("SELECT count(*) FROM raw_orders"));
+}
+
+TEST_F(ConsumerSqlTest, RefusesFilesOtherDatabasesAndInternals) {
+  for (std::string_view sql :
+       {"SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM read_parquet('x.parquet')", "SELECT * FROM glob('/*')",
+        "SELECT * FROM duckdb_tables()", "SELECT * FROM duckdb_settings()",
+        "SELECT * FROM query('SELECT 1')", "SELECT current_setting('allowed_directories')",
+        "SELECT * FROM read_text('/etc/hostname')", "SELECT * FROM pragma_database_list()",
+        "SELECT 1 WHERE EXISTS (SELECT * FROM read_blob('/etc/shadow'))",
+        "SELECT * FROM \"store:/data/x.duckdb\".history.orders", "SELECT secret.f()",
+        "SELECT * FROM orders.secret"}) {
+    Status status = Refusal(sql);
+    EXPECT_TRUE(status.code() == ErrorCode::kPermissionDenied ||
+                status.code() == ErrorCode::kNotFound)
+        << sql << ": " << status.ToString();
+  }
+  EXPECT_EQ(Refusal("SELECT * FROM information_schema.tables").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Refusal("SELECT * FROM raw_orders").code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ConsumerSqlTest, PointsAtWhatItRefuses) {
+  std::size_t position = 0;
+  Status status = Refusal("SELECT 1 FROM orders.orders, read_csv('/etc/passwd')", &position);
+  EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(status.message(), HasSubstr("read_csv"));
+  EXPECT_EQ(position, 30u);
+  status = Refusal("SELECT 1; SELECT * FRM orders.orders", &position);
+  EXPECT_EQ(status.code(), ErrorCode::kUsage);
+  EXPECT_THAT(status.message(), HasSubstr("syntax error"));
+  EXPECT_GT(position, 10u);
+}
+
+TEST_F(ConsumerSqlTest, SplitsStatementsOutsideQuotesAndComments) {
+  ASSERT_OK_AND_ASSIGN(std::vector<SandboxedStatement> statements,
+                       SandboxConsumerSql(*connection_,
+                                          "SELECT 'a;b' AS \"x;y\"; -- c;d\n SELECT $$e;f$$; "
+                                          "/* g; */ ;; SELECT $1::INT",
+                                          tables_));
+  ASSERT_EQ(statements.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows, connection_->Query(statements[0].sql));
+  EXPECT_EQ(rows.rows[0][0], "a;b");
+  EXPECT_EQ(rows.columns[0].name, "x;y");
+  ASSERT_OK_AND_ASSIGN(rows, connection_->Query(statements[1].sql));
+  EXPECT_EQ(rows.rows[0][0], "e;f");
+  ASSERT_OK_AND_ASSIGN(statements, SandboxConsumerSql(*connection_, " -- nothing\n ; ", tables_));
+  EXPECT_TRUE(statements.empty());
+  // A refused statement anywhere refuses the whole text before anything runs.
+  EXPECT_EQ(Refusal("SELECT 1; DROP TABLE raw_orders; SELECT 2").code(), ErrorCode::kNotSupported);
+}
+
+TEST_F(ConsumerSqlTest, SurvivesHostileText) {
+  for (std::string_view sql : std::vector<std::string_view>{
+           "'", "\"", "$$", "$a$ never closed", "/* open", "SELECT '\xff\xfe'",
+                               "SELECT ((((((((((((((((((((1))))))))))))))))))))",
+                               std::string_view("SELECT \0 1", 10)}) {
+    SandboxRefusal refusal;
+    Result<std::vector<SandboxedStatement>> result =
+        SandboxConsumerSql(*connection_, sql, tables_, &refusal);
+    if (result.ok()) {
+      for (const SandboxedStatement& statement : *result) {
+        (void)connection_->Query(statement.sql);
+      }
+    }
+  }
+  EXPECT_OK(connection_->Execute("SELECT 1"));
+}
+
+TEST(LeadingKeywordTest, SkipsBlanksCommentsAndParentheses) {
+  EXPECT_EQ(LeadingKeyword("  (( select 1))"), "SELECT");
+  EXPECT_EQ(LeadingKeyword("-- a\n/* b */ Insert into"), "INSERT");
+  EXPECT_EQ(LeadingKeyword(" ; "), "");
+  EXPECT_EQ(LeadingKeyword(""), "");
+}
+
+}  // namespace
+}  // namespace quanta::query
