@@ -348,8 +348,13 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   std::int64_t first_offset = last_offset ? *last_offset + 1 : 0;
 
   for (const DatasetPlan& dataset : plan_.datasets) {
+    // The last dataset's rows, when appended, go straight to its table: no later transform
+    // of this batch reads previous."<dataset>", which would show them.
+    bool last = &dataset == &plan_.datasets.back();
     Result<std::int64_t> staged =
-        writer->StageRows(dataset.name, TransformBody(dataset.transform_sql));
+        last && !dataset.upsert
+            ? writer->AppendRows(dataset.name, TransformBody(dataset.transform_sql))
+            : writer->StageRows(dataset.name, TransformBody(dataset.transform_sql));
     if (!staged.ok()) {
       writer->Abort();
       return Status::Invalid("the transform of dataset '{}' ({}) failed on this batch: {}",
