@@ -300,7 +300,12 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     // take as the nlohmann-json reading did, without repeated keys inside).
     if (fields.repeated_key || fields.nested ||
         text.find_first_of("\r\n") != std::string_view::npos) {
-      rows.Add(DumpRow(DeclaredFields(Json::parse(text, nullptr, false), names)), i);
+      Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) {  // the two readers disagree: refuse, as nlohmann-json did
+        rejected.push_back({i, "not valid JSON"});
+        continue;
+      }
+      rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
     } else {
       rows.Add(text, i);
     }

@@ -194,10 +194,11 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
       multiline,                                             // line breaks inside
       open_event("o-7") + ", \"extra\": 1e400}",             // a number beyond a double
       open_event("o-8") + ", \"Amount\": \"ten\", \"nested\": {\"a\": 1, \"a\": 2}}",
+      "\xEF\xBB\xBF" + Event("o-9", "created", "2026-01-01T10:00:00Z"),  // a byte order mark
   };
   ASSERT_OK_AND_ASSIGN(IngestOutcome outcome, runner_->Ingest("order_events", batch));
-  EXPECT_EQ(outcome.received, 9);
-  EXPECT_EQ(outcome.accepted, 5);
+  EXPECT_EQ(outcome.received, 10);
+  EXPECT_EQ(outcome.accepted, 6);
   ASSERT_THAT(outcome.rejections, SizeIs(4));
   EXPECT_EQ(outcome.rejections[0].index, 0u);
   EXPECT_EQ(outcome.rejections[0].reason, "not valid JSON");
@@ -213,7 +214,7 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
                        store_->Query("SELECT order_id, amount, status FROM (" +
                                      store_->SnapshotOf("orders", store::AsOf::Current())->sql +
                                      ") ORDER BY order_id"));
-  ASSERT_THAT(orders.rows, SizeIs(5));
+  ASSERT_THAT(orders.rows, SizeIs(6));
   EXPECT_EQ(orders.rows[0][0], "o-2");
   EXPECT_EQ(orders.rows[1][0], "o-3");
   EXPECT_EQ(orders.rows[2][0], "o-4");
@@ -222,8 +223,9 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
   EXPECT_EQ(orders.rows[3][2], "created");
   EXPECT_EQ(orders.rows[4][0], "o-8");
   EXPECT_EQ(orders.rows[4][1], "10.50");
+  EXPECT_EQ(orders.rows[5][0], "o-9");
   ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
-  EXPECT_EQ(status.ports[0].received, 9);
+  EXPECT_EQ(status.ports[0].received, 10);
   EXPECT_EQ(status.ports[0].rejected, 4);
   EXPECT_EQ(status.ports[0].dead_letters, 4);
 }
