@@ -1,13 +1,16 @@
 #include "pipeline/product_runner.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <utility>
 
 #include "engine/database.h"
@@ -40,6 +43,26 @@ std::string InsertRowsSql(const std::string& table, const model::SchemaObject& o
       engine::QuoteLiteral(rows.dump(-1, ' ', false, Json::error_handler_t::replace)),
       ColumnDefinitions(object));
 }
+
+// A record's declared fields only, each present (null when absent), in property order: what
+// DuckDB's reader makes of the record, as text that it reads whatever the record looked like.
+Json DeclaredFields(Json record, const std::vector<std::string>& names) {
+  Json row = Json::object();
+  if (!record.is_object()) return row;
+  for (const std::string& name : names) {
+    auto value = record.find(name);
+    row[name] = value != record.end() ? std::move(*value) : Json(nullptr);
+  }
+  return row;
+}
+
+std::string DumpRow(const Json& row) {
+  return row.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The in-memory database, attached to each store's DuckDB instance, where a batch's rows are
+// loaded before its transaction opens. Nothing in it is durable or needs to be.
+constexpr std::string_view kIngestDatabase = "quanta_ingest";
 
 // DuckDB's first line, without the statement excerpt that follows it.
 std::string FirstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
@@ -92,31 +115,33 @@ const model::SchemaObject* ProductRunner::InputObject(std::string_view port) con
   return found == ports_.end() ? nullptr : found->second.object;
 }
 
-Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
-                                 const std::vector<Json>& rows) {
-  // Every input table exists in every batch, empty unless this port fills it, so that a
-  // transform joining several inputs always binds.
-  for (const auto& [table, ref] : plan_.inputs) {
-    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})",
-                                                          engine::QuoteIdentifier(table),
-                                                          ColumnDefinitions(*ref.object))));
+Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection,
+                                                  const PortPlan& port, const AcceptedRows& rows) {
+  {
+    // Attached databases belong to the store's DuckDB instance, shared by its connections.
+    static std::mutex attach_mutex;
+    std::lock_guard lock(attach_mutex);
+    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format(
+        "ATTACH IF NOT EXISTS ':memory:' AS {}", engine::QuoteIdentifier(kIngestDatabase))));
   }
-  if (rows.empty()) return Status::Ok();
+  static std::atomic<std::uint64_t> counter{0};
+  std::uint64_t id = counter.fetch_add(1);
+  std::string table = fmt::format("{}.main.{}", engine::QuoteIdentifier(kIngestDatabase),
+                                  engine::QuoteIdentifier(fmt::format("batch_{}", id)));
+  QUANTA_RETURN_IF_ERROR(connection.Execute(
+      fmt::format("CREATE TABLE {} ({})", table, ColumnDefinitions(*port.object))));
   // The rows reach DuckDB as an NDJSON file that its JSON reader loads in bulk: several times
   // faster than the same rows as one SQL literal, which the SQL parser would have to scan.
-  static std::atomic<std::uint64_t> counter{0};
   std::filesystem::path file =
-      store_->path().parent_path() /
-      fmt::format(".ingest-{}-{}.ndjson", ::getpid(), counter.fetch_add(1));
+      store_->path().parent_path() / fmt::format(".ingest-{}-{}.ndjson", ::getpid(), id);
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    for (const Json& row : rows) {
-      out << row.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
-    }
+    out.write(rows.ndjson.data(), static_cast<std::streamsize>(rows.ndjson.size()));
     out.close();
     if (!out) {
       std::error_code ignored;
       std::filesystem::remove(file, ignored);
+      (void)connection.Execute("DROP TABLE IF EXISTS " + table);
       return Status::IoError("{}: cannot write the batch's rows (is the disk full?)",
                              file.string());
     }
@@ -127,17 +152,48 @@ Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan&
     columns += (columns.empty() ? "" : ", ") + engine::QuoteLiteral(*property.name) + ": " +
                engine::QuoteLiteral(model::DuckdbTypeFor(property));
   }
-  Status loaded = connection.Execute(fmt::format(
-      "INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
-      "maximum_object_size = 67108864)",
-      engine::QuoteIdentifier(port.table), engine::QuoteLiteral(file.string()), columns));
+  // The reader takes the declared keys of each line, fills absent ones with NULL and skips the
+  // others, as the transform would see the record.
+  Status loaded = connection.Execute(
+      fmt::format("INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
+                  "format = 'newline_delimited', maximum_object_size = 67108864)",
+                  table, engine::QuoteLiteral(file.string()), columns));
   std::error_code ignored;
   std::filesystem::remove(file, ignored);
-  return loaded;
+  if (!loaded.ok()) {
+    (void)connection.Execute("DROP TABLE IF EXISTS " + table);
+    return loaded;
+  }
+  return table;
+}
+
+Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
+                                 const std::optional<std::string>& loaded) {
+  // Every input is a view in every batch, empty unless this port fills it, so that a
+  // transform joining several inputs always binds. The port's view reads the loaded rows
+  // where they are.
+  std::string sql;
+  for (const auto& [table, ref] : plan_.inputs) {
+    std::string source;
+    if (loaded && table == port.table) {
+      source = "SELECT * FROM " + *loaded;
+    } else {
+      for (const model::Property& property : ref.object->properties) {
+        if (!property.name || property.name->empty()) continue;
+        source += (source.empty() ? "SELECT " : ", ") +
+                  fmt::format("CAST(NULL AS {}) AS {}", model::DuckdbTypeFor(property),
+                              engine::QuoteIdentifier(*property.name));
+      }
+      source += " LIMIT 0";
+    }
+    sql += fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {};\n", engine::QuoteIdentifier(table),
+                       source);
+  }
+  return connection.Execute(sql);
 }
 
 Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnloadableRows(
-    const PortPlan& port, const std::vector<Json>& rows) {
+    const PortPlan& port, const AcceptedRows& rows) {
   // A scratch database, since a failed statement aborts the batch's transaction.
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> scratch, engine::Database::Open());
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, scratch->Connect());
@@ -146,11 +202,25 @@ Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnlo
                                       ColumnDefinitions(*port.object))));
   std::vector<std::pair<std::size_t, std::string>> failures;
   for (std::size_t i = 0; i < rows.size(); ++i) {
+    Json row = DeclaredFields(Json::parse(rows.Row(i), nullptr, /*allow_exceptions=*/false),
+                              port.validator->column_names());
     Status status =
-        connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({rows[i]})));
+        connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({row})));
     if (!status.ok()) failures.emplace_back(i, FirstLine(status.message()));
   }
   return failures;
+}
+
+void ProductRunner::AcceptedRows::Add(std::string_view row, std::size_t record_index) {
+  ndjson.append(row);
+  ndjson += '\n';
+  ends.push_back(ndjson.size() - 1);
+  index.push_back(record_index);
+}
+
+std::string_view ProductRunner::AcceptedRows::Row(std::size_t i) const {
+  std::size_t start = i == 0 ? 0 : ends[i - 1] + 1;
+  return std::string_view(ndjson).substr(start, ends[i] - start);
 }
 
 Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
@@ -187,63 +257,109 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     std::string reason;
   };
   std::vector<Pending> rejected;
-  std::vector<Json> rows;
-  std::vector<std::size_t> row_index;  // rows[i] came from records[row_index[i]]
-  rows.reserve(records.size());
+  AcceptedRows rows;
+  std::size_t total_bytes = 0;
+  for (const std::string& record : records) total_bytes += record.size() + 1;
+  rows.ndjson.reserve(total_bytes);
+  rows.ends.reserve(records.size());
+  rows.index.reserve(records.size());
   const std::vector<std::string>& names = port.validator->column_names();
+  simdjson::dom::parser parser;
+  RecordValidator::Fields fields;
+  std::string padded;  // simdjson reads a little past the end: one buffer for all records
   for (std::size_t i = 0; i < records.size(); ++i) {
-    Json record = Json::parse(records[i], nullptr, /*allow_exceptions=*/false);
-    if (record.is_discarded()) {
-      rejected.push_back({i, "not valid JSON"});
+    std::string_view text = records[i];
+    if (padded.size() < text.size() + simdjson::SIMDJSON_PADDING) {
+      padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    }
+    std::memcpy(padded.data(), text.data(), text.size());
+    simdjson::dom::element element;
+    if (parser.parse(padded.data(), text.size(), /*realloc_if_needed=*/false).get(element) !=
+        simdjson::SUCCESS) {
+      // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits, nesting
+      // deeper than 1024): nlohmann-json decides, and its reading is what gets loaded.
+      Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) {
+        rejected.push_back({i, "not valid JSON"});
+        continue;
+      }
+      if (auto problem = port.validator->Check(record)) {
+        rejected.push_back({i, std::move(*problem)});
+        continue;
+      }
+      rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
       continue;
     }
-    if (auto problem = port.validator->Check(record)) {
+    if (auto problem = port.validator->Check(element, &fields)) {
       rejected.push_back({i, std::move(*problem)});
       continue;
     }
-    Json row = Json::object();
-    // Every declared field is present (null when absent): DuckDB's cast of a JSON object to
-    // a STRUCT wants every key.
-    for (const std::string& name : names) {
-      auto value = record.find(name);
-      row[name] = value != record.end() ? std::move(*value) : Json(nullptr);
+    // The record's own bytes go to DuckDB's reader, unless the reader would see something
+    // else than the checks did: a repeated key (the reader refuses it), a line break inside
+    // the record (the reader splits lines), or nested values (which the reader would have to
+    // take as the nlohmann-json reading did, without repeated keys inside).
+    if (fields.repeated_key || fields.nested ||
+        text.find_first_of("\r\n") != std::string_view::npos) {
+      Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) {  // the two readers disagree: refuse, as nlohmann-json did
+        rejected.push_back({i, "not valid JSON"});
+        continue;
+      }
+      rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
+    } else {
+      rows.Add(text, i);
     }
-    rows.push_back(std::move(row));
-    row_index.push_back(i);
+  }
+
+  // The rows are loaded before the batch opens, on a connection of their own, so that DuckDB
+  // reads them while the previous batch commits; the writer then only copies them.
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> loader, store_->Connect());
+  std::optional<std::string> loaded;
+  // Dropped once the batch is done (declared before the writer, so destroyed after it).
+  struct DropOnExit {
+    engine::Connection& connection;
+    std::optional<std::string>& table;
+    ~DropOnExit() {
+      if (table) (void)connection.Execute("DROP TABLE IF EXISTS " + *table);
+    }
+  } drop_loaded{*loader, loaded};
+  if (rows.size() > 0) {
+    Result<std::string> table = LoadBatchTable(*loader, port, rows);
+    if (!table.ok()) {
+      // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's
+      // range, say). Find which rows, reject only those, and load the rest.
+      QUANTA_ASSIGN_OR_RETURN(auto failures, FindUnloadableRows(port, rows));
+      if (failures.empty()) return table.status();  // not the rows' fault
+      AcceptedRows kept;
+      std::size_t next_failure = 0;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (next_failure < failures.size() && failures[next_failure].first == i) {
+          rejected.push_back({rows.index[i], failures[next_failure].second});
+          ++next_failure;
+          continue;
+        }
+        kept.Add(rows.Row(i), rows.index[i]);
+      }
+      rows = std::move(kept);
+      if (rows.size() > 0) table = LoadBatchTable(*loader, port, rows);
+      if (!table.ok()) return table.status();
+    }
+    if (rows.size() > 0) loaded = *table;
   }
 
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
-  Status loaded = LoadInputs(writer->connection(), port, rows);
-  if (!loaded.ok()) {
-    // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's range,
-    // say). Find which rows, reject only those, and load the rest in a new transaction.
-    writer->Abort();
-    writer.reset();
-    QUANTA_ASSIGN_OR_RETURN(auto failures, FindUnloadableRows(port, rows));
-    if (failures.empty()) return loaded;  // not the rows' fault
-    std::vector<Json> kept;
-    std::vector<std::size_t> kept_index;
-    std::size_t next_failure = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (next_failure < failures.size() && failures[next_failure].first == i) {
-        rejected.push_back({row_index[i], failures[next_failure].second});
-        ++next_failure;
-        continue;
-      }
-      kept.push_back(std::move(rows[i]));
-      kept_index.push_back(row_index[i]);
-    }
-    rows = std::move(kept);
-    row_index = std::move(kept_index);
-    QUANTA_ASSIGN_OR_RETURN(writer, store_->BeginBatch());
-    QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, rows));
-  }
+  QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, loaded));
   QUANTA_ASSIGN_OR_RETURN(std::optional<std::int64_t> last_offset, store_->Offset(port_name));
   std::int64_t first_offset = last_offset ? *last_offset + 1 : 0;
 
   for (const DatasetPlan& dataset : plan_.datasets) {
+    // The last dataset's rows, when appended, go straight to its table: no later transform
+    // of this batch reads previous."<dataset>", which would show them.
+    bool last = &dataset == &plan_.datasets.back();
     Result<std::int64_t> staged =
-        writer->StageRows(dataset.name, TransformBody(dataset.transform_sql));
+        last && !dataset.upsert
+            ? writer->AppendRows(dataset.name, TransformBody(dataset.transform_sql))
+            : writer->StageRows(dataset.name, TransformBody(dataset.transform_sql));
     if (!staged.ok()) {
       writer->Abort();
       return Status::Invalid("the transform of dataset '{}' ({}) failed on this batch: {}",

@@ -77,14 +77,29 @@ class ProductRunner {
     std::unique_ptr<RecordValidator> validator;
   };
 
+  // The records of a batch that passed the checks, as NDJSON for DuckDB's reader.
+  struct AcceptedRows {
+    std::string ndjson;              // one row per line
+    std::vector<std::size_t> ends;   // where row i ends in ndjson (its line break)
+    std::vector<std::size_t> index;  // row i is records[index[i]]
+    void Add(std::string_view row, std::size_t record_index);
+    std::string_view Row(std::size_t i) const;
+    std::size_t size() const { return ends.size(); }
+  };
+
   ProductRunner(std::shared_ptr<const model::ProductFolder> folder, store::ProductStore* store,
                 PipelinePlan plan);
-  // Creates the batch's input tables and loads `rows` into the port's table.
+  // Loads `rows` through `connection` into a new table of the in-memory ingest database and
+  // returns its qualified name; drops the table and fails when DuckDB cannot load them.
+  Result<std::string> LoadBatchTable(engine::Connection& connection, const PortPlan& port,
+                                     const AcceptedRows& rows);
+  // Creates the batch's inputs as temporary views: the port's reads the table `loaded`, the
+  // others are empty.
   Status LoadInputs(engine::Connection& connection, const PortPlan& port,
-                    const std::vector<model::Json>& rows);
+                    const std::optional<std::string>& loaded);
   // The rows DuckDB cannot load into the port's table, with DuckDB's reason, by index.
   Result<std::vector<std::pair<std::size_t, std::string>>> FindUnloadableRows(
-      const PortPlan& port, const std::vector<model::Json>& rows);
+      const PortPlan& port, const AcceptedRows& rows);
 
   std::shared_ptr<const model::ProductFolder> folder_;
   store::ProductStore* store_;

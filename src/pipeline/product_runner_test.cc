@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "store/store_fixture.h"
 #include "testing/matchers.h"
@@ -170,6 +171,99 @@ TEST_F(ProductRunnerTest, AValueDuckDbCannotCastIsRejectedAloneAndTheRestCommits
   EXPECT_EQ(outcome.rejections[0].offset, 1);
   EXPECT_THAT(Orders().rows, SizeIs(2));
   EXPECT_EQ(store_->Head().version, 1);
+}
+
+TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  auto open_event = [](const std::string& order, const std::string& amount = "10.5") {
+    std::string event = Event(order, "created", "2026-01-01T10:00:00Z", amount);
+    return event.substr(0, event.size() - 1);  // without its closing brace
+  };
+  std::string multiline = Event("o-6", "created", "2026-01-01T10:00:00Z");
+  for (std::size_t at = multiline.find(", "); at != std::string::npos;
+       at = multiline.find(", ", at + 2)) {
+    multiline[at + 1] = '\n';
+  }
+  std::vector<std::string> batch = {
+      open_event("o-0").substr(0, 40),                                    // truncated
+      open_event("o-1") + ", \"note\": \"caf\xC3\"}",                     // invalid UTF-8
+      open_event("o-2") + ", \"huge\": 123456789012345678901234567890}",  // beyond 64 bits
+      open_event("o-3") + ", \"deep\": " + std::string(5000, '[') + std::string(5000, ']') + "}",
+      open_event("o-4", "\"ten\"") + ", \"amount\": 12.5}",  // repeated key, last counts
+      open_event("o-5") + ", \"amount\": \"ten\"}",          // repeated key, last counts
+      multiline,                                             // line breaks inside
+      open_event("o-7") + ", \"extra\": 1e400}",             // a number beyond a double
+      open_event("o-8") + ", \"Amount\": \"ten\", \"nested\": {\"a\": 1, \"a\": 2}}",
+      "\xEF\xBB\xBF" + Event("o-9", "created", "2026-01-01T10:00:00Z"),  // a byte order mark
+  };
+  ASSERT_OK_AND_ASSIGN(IngestOutcome outcome, runner_->Ingest("order_events", batch));
+  EXPECT_EQ(outcome.received, 10);
+  EXPECT_EQ(outcome.accepted, 6);
+  ASSERT_THAT(outcome.rejections, SizeIs(4));
+  EXPECT_EQ(outcome.rejections[0].index, 0u);
+  EXPECT_EQ(outcome.rejections[0].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[1].index, 1u);
+  EXPECT_EQ(outcome.rejections[1].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[2].index, 5u);
+  EXPECT_EQ(outcome.rejections[2].reason,
+            "amount: expected a number (DECIMAL(12,2)), got a string \"ten\"");
+  EXPECT_EQ(outcome.rejections[3].index, 7u);
+  EXPECT_EQ(outcome.rejections[3].reason, "not valid JSON");
+
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult orders,
+                       store_->Query("SELECT order_id, amount, status FROM (" +
+                                     store_->SnapshotOf("orders", store::AsOf::Current())->sql +
+                                     ") ORDER BY order_id"));
+  ASSERT_THAT(orders.rows, SizeIs(6));
+  EXPECT_EQ(orders.rows[0][0], "o-2");
+  EXPECT_EQ(orders.rows[1][0], "o-3");
+  EXPECT_EQ(orders.rows[2][0], "o-4");
+  EXPECT_EQ(orders.rows[2][1], "12.50");
+  EXPECT_EQ(orders.rows[3][0], "o-6");
+  EXPECT_EQ(orders.rows[3][2], "created");
+  EXPECT_EQ(orders.rows[4][0], "o-8");
+  EXPECT_EQ(orders.rows[4][1], "10.50");
+  EXPECT_EQ(orders.rows[5][0], "o-9");
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 10);
+  EXPECT_EQ(status.ports[0].rejected, 4);
+  EXPECT_EQ(status.ports[0].dead_letters, 4);
+}
+
+TEST_F(ProductRunnerTest, ConcurrentBatchesAllCommitAndLeaveNothingBehind) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  constexpr int kThreads = 4, kBatches = 5, kEvents = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<std::string> batch;
+        for (int e = 0; e < kEvents; ++e) {
+          std::string order = "o-" + std::to_string((t * kBatches + b) * kEvents + e);
+          batch.push_back(Event(order, "created", "2026-01-01T10:00:00Z"));
+        }
+        batch.push_back("{\"event_id\": 1}");  // one dead letter per batch
+        Result<IngestOutcome> outcome = runner_->Ingest("order_events", batch);
+        if (!outcome.ok() || outcome->accepted != kEvents || outcome->rejected != 1) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_THAT(Orders().rows, SizeIs(kThreads * kBatches * kEvents));
+  EXPECT_EQ(store_->Head().version, kThreads * kBatches);
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, kThreads * kBatches * (kEvents + 1));
+  EXPECT_EQ(status.ports[0].dead_letters, kThreads * kBatches);
+  // The batches' loading tables and files are gone.
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult tables,
+                       store_->Query("SELECT count(*) FROM duckdb_tables() "
+                                     "WHERE database_name = 'quanta_ingest'"));
+  EXPECT_EQ(tables.rows[0][0], "0");
+  for (const auto& entry : std::filesystem::directory_iterator(folder_.path())) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".ingest-")));
+  }
 }
 
 TEST_F(ProductRunnerTest, AnUnknownPortIsNamed) {

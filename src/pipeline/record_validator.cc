@@ -107,26 +107,122 @@ bool IsUuid(std::string_view text) {
   return true;
 }
 
-std::string_view JsonKind(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return "an integer";
-    case Json::value_t::number_float:
-      return "a number";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    default:
-      return "a value";
+// The JSON kinds the rules tell apart. nlohmann-json reads a non-negative integer as unsigned
+// and simdjson as signed when it fits; the rules treat both alike.
+enum class Kind { kNull, kBoolean, kString, kInteger, kUnsigned, kFloat, kObject, kArray };
+
+// A value parsed by nlohmann-json, as the rules read it.
+class NlohmannView {
+ public:
+  explicit NlohmannView(const Json& value) : value_(value) {}
+  Kind kind() const {
+    switch (value_.type()) {
+      case Json::value_t::boolean:
+        return Kind::kBoolean;
+      case Json::value_t::string:
+        return Kind::kString;
+      case Json::value_t::number_integer:
+        return Kind::kInteger;
+      case Json::value_t::number_unsigned:
+        return Kind::kUnsigned;
+      case Json::value_t::number_float:
+        return Kind::kFloat;
+      case Json::value_t::object:
+        return Kind::kObject;
+      case Json::value_t::array:
+        return Kind::kArray;
+      default:
+        return Kind::kNull;
+    }
   }
+  double AsDouble() const { return value_.get<double>(); }
+  std::uint64_t AsUnsigned() const { return value_.get<std::uint64_t>(); }
+  std::string_view AsString() const { return value_.get_ref<const std::string&>(); }
+  bool Equals(const Json& other) const { return other == value_; }
+  const Json& ToJson() const { return value_; }
+
+ private:
+  const Json& value_;
+};
+
+// A value parsed by simdjson, as the rules read it.
+class SimdjsonView {
+ public:
+  explicit SimdjsonView(simdjson::dom::element value) : value_(value) {}
+  Kind kind() const {
+    switch (value_.type()) {
+      case simdjson::dom::element_type::BOOL:
+        return Kind::kBoolean;
+      case simdjson::dom::element_type::STRING:
+        return Kind::kString;
+      case simdjson::dom::element_type::INT64:
+        return Kind::kInteger;
+      case simdjson::dom::element_type::UINT64:
+        return Kind::kUnsigned;
+      case simdjson::dom::element_type::DOUBLE:
+        return Kind::kFloat;
+      case simdjson::dom::element_type::OBJECT:
+        return Kind::kObject;
+      case simdjson::dom::element_type::ARRAY:
+        return Kind::kArray;
+      default:
+        return Kind::kNull;
+    }
+  }
+  double AsDouble() const {
+    switch (value_.type()) {
+      case simdjson::dom::element_type::INT64:
+        return static_cast<double>(value_.get_int64().value_unsafe());
+      case simdjson::dom::element_type::UINT64:
+        return static_cast<double>(value_.get_uint64().value_unsafe());
+      default:
+        return value_.get_double().value_unsafe();
+    }
+  }
+  std::uint64_t AsUnsigned() const { return value_.get_uint64().value_unsafe(); }
+  std::string_view AsString() const { return value_.get_string().value_unsafe(); }
+  bool Equals(const Json& other) const {
+    if (kind() == Kind::kString) {
+      return other.is_string() && other.get_ref<const std::string&>() == AsString();
+    }
+    return other == ToJson();
+  }
+  // The same value as nlohmann-json reads it, for messages and comparisons with the contract.
+  Json ToJson() const {
+    return Json::parse(simdjson::minify(value_), nullptr, /*allow_exceptions=*/false);
+  }
+
+ private:
+  simdjson::dom::element value_;
+};
+
+template <typename View>
+std::string_view JsonKind(const View& value) {
+  switch (value.kind()) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBoolean:
+      return "a boolean";
+    case Kind::kString:
+      return "a string";
+    case Kind::kInteger:
+    case Kind::kUnsigned:
+      return "an integer";
+    case Kind::kFloat:
+      return "a number";
+    case Kind::kObject:
+      return "an object";
+    case Kind::kArray:
+      return "an array";
+  }
+  return "a value";
+}
+
+// How many keys of a record Check compares to find a repeated one.
+constexpr std::size_t kKeysCompared = 64;
+
+bool IsNumber(Kind kind) {
+  return kind == Kind::kInteger || kind == Kind::kUnsigned || kind == Kind::kFloat;
 }
 
 // The value as it appears in a message, cut short.
@@ -134,6 +230,11 @@ std::string Shown(const Json& value) {
   std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
+}
+
+template <typename View>
+std::string Shown(const View& value) {
+  return Shown(value.ToJson());
 }
 
 struct IntegerRange {
@@ -183,37 +284,126 @@ std::optional<double> NumberOption(const Json& options, const char* name) {
 RecordValidator::RecordValidator(const model::SchemaObject& object) {
   for (const model::Property& property : object.properties) {
     if (!property.name || property.name->empty()) continue;
-    Field field{&property, *property.name, model::DuckdbTypeFor(property), property.IsRequired(),
-                model::ValidValuesOf(property)};
+    Field field;
+    field.name = *property.name;
+    field.type = model::DuckdbTypeFor(property);
+    field.required = property.IsRequired();
+    field.valid_values = model::ValidValuesOf(property);
+    const std::string& type = field.type;
+    if (auto range = IntegerRangeOf(type)) {
+      field.shape = Shape::kInteger;
+      field.integer_min = range->min;
+      field.integer_max = range->max;
+    } else if (IsFloatType(type)) {
+      field.shape = Shape::kNumber;
+    } else if (type == "BOOLEAN") {
+      field.shape = Shape::kBoolean;
+    } else if (type == "DATE") {
+      field.shape = Shape::kDate;
+    } else if (StartsWith(type, "TIMESTAMP")) {
+      field.shape = Shape::kTimestamp;
+    } else if (StartsWith(type, "TIME")) {
+      field.shape = Shape::kTime;
+    } else if (type == "UUID") {
+      field.shape = Shape::kUuid;
+    } else if (type == "JSON") {
+      field.shape = Shape::kAny;
+    } else if (StartsWith(type, "STRUCT") || StartsWith(type, "MAP")) {
+      field.shape = Shape::kObject;
+    } else if (type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0) {
+      field.shape = Shape::kArray;
+    } else {
+      // VARCHAR, BLOB, INTERVAL and anything else DuckDB reads from text.
+      field.shape = Shape::kString;
+    }
+    const Json& options = property.logical_type_options;
+    field.min_length = NumberOption(options, "minLength");
+    field.max_length = NumberOption(options, "maxLength");
+    field.minimum = NumberOption(options, "minimum");
+    field.maximum = NumberOption(options, "maximum");
+    field.exclusive_minimum = NumberOption(options, "exclusiveMinimum");
+    field.exclusive_maximum = NumberOption(options, "exclusiveMaximum");
     names_.push_back(field.name);
     types_.push_back(field.type);
     fields_.push_back(std::move(field));
   }
 }
 
-std::optional<std::string> RecordValidator::Check(const Json& record) const {
-  if (!record.is_object()) {
-    return fmt::format("a record must be a JSON object, got {}", JsonKind(record));
+template <typename View>
+std::optional<std::string> RecordValidator::CheckPresence(const Field& field,
+                                                          const View* value) const {
+  if (!value || value->kind() == Kind::kNull) {
+    if (field.required) {
+      return fmt::format("{}: required, but {}", field.name, !value ? "missing" : "null");
+    }
+    return std::nullopt;
   }
-  for (const Field& field : fields_) {
-    auto found = record.find(field.name);
-    if (found == record.end() || found->is_null()) {
-      if (field.required) {
-        return fmt::format("{}: required, but {}", field.name,
-                           found == record.end() ? "missing" : "null");
-      }
-      continue;
-    }
-    if (auto problem = CheckValue(field, *found)) {
-      return fmt::format("{}: {}", field.name, *problem);
-    }
+  if (auto problem = CheckValue(field, *value)) {
+    return fmt::format("{}: {}", field.name, *problem);
   }
   return std::nullopt;
 }
 
+std::optional<std::string> RecordValidator::Check(const Json& record) const {
+  if (!record.is_object()) {
+    return fmt::format("a record must be a JSON object, got {}", JsonKind(NlohmannView(record)));
+  }
+  for (const Field& field : fields_) {
+    auto found = record.find(field.name);
+    std::optional<NlohmannView> value;
+    if (found != record.end()) value.emplace(*found);
+    if (auto problem = CheckPresence(field, value ? &*value : nullptr)) return problem;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
+                                                  Fields* fields) const {
+  if (record.type() != simdjson::dom::element_type::OBJECT) {
+    return fmt::format("a record must be a JSON object, got {}", JsonKind(SimdjsonView(record)));
+  }
+  Fields local;
+  Fields& seen = fields ? *fields : local;
+  seen.values.assign(fields_.size(), std::nullopt);
+  seen.repeated_key = false;
+  seen.nested = false;
+  // Records have few keys: comparing each with the ones before it is cheaper than hashing.
+  std::string_view keys[kKeysCompared];
+  std::size_t key_count = 0;
+  simdjson::dom::object object = record.get_object().value_unsafe();
+  for (simdjson::dom::key_value_pair member : object) {
+    if (key_count < kKeysCompared) {
+      for (std::size_t k = 0; k < key_count && !seen.repeated_key; ++k) {
+        seen.repeated_key = keys[k] == member.key;
+      }
+      keys[key_count++] = member.key;
+    } else {
+      seen.repeated_key = true;  // too many keys to tell cheaply: treated as repeated
+    }
+    for (std::size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].name == member.key) {
+        seen.values[i] = member.value;  // a repeated key: the last value counts
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    std::optional<SimdjsonView> value;
+    if (seen.values[i]) {
+      value.emplace(*seen.values[i]);
+      Kind kind = value->kind();
+      seen.nested = seen.nested || kind == Kind::kObject || kind == Kind::kArray;
+    }
+    if (auto problem = CheckPresence(fields_[i], value ? &*value : nullptr)) return problem;
+  }
+  return std::nullopt;
+}
+
+template <typename View>
 std::optional<std::string> RecordValidator::CheckValue(const Field& field,
-                                                       const Json& value) const {
+                                                       const View& value) const {
   const std::string& type = field.type;
+  const Kind kind = value.kind();
   auto expected = [&](std::string_view what) {
     return fmt::format("expected {} ({}), got {} {}", what, type, JsonKind(value), Shown(value));
   };
@@ -221,47 +411,58 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
     return fmt::format("expected {} ({}), got {}", what, type, Shown(value));
   };
 
-  if (auto range = IntegerRangeOf(type)) {
-    if (!value.is_number()) return expected("an integer");
-    double number = value.get<double>();
-    if (value.is_number_float() && number != std::floor(number)) return expected("an integer");
-    if (value.is_number_unsigned() ? static_cast<double>(value.get<std::uint64_t>()) > range->max
-                                   : (number < range->min || number > range->max)) {
-      return fmt::format("{} is out of range for {} ({} to {})", Shown(value), type, range->min,
-                         range->max);
+  switch (field.shape) {
+    case Shape::kInteger: {
+      if (!IsNumber(kind)) return expected("an integer");
+      double number = value.AsDouble();
+      if (kind == Kind::kFloat && number != std::floor(number)) return expected("an integer");
+      if (kind == Kind::kUnsigned ? static_cast<double>(value.AsUnsigned()) > field.integer_max
+                                  : (number < field.integer_min || number > field.integer_max)) {
+        return fmt::format("{} is out of range for {} ({} to {})", Shown(value), type,
+                           field.integer_min, field.integer_max);
+      }
+      break;
     }
-  } else if (IsFloatType(type)) {
-    if (!value.is_number()) return expected("a number");
-  } else if (type == "BOOLEAN") {
-    if (!value.is_boolean()) return expected("true or false");
-  } else if (type == "DATE") {
-    if (!value.is_string()) return expected("a date");
-    if (!IsDate(value.get_ref<const std::string&>())) return bad_text("a date YYYY-MM-DD");
-  } else if (StartsWith(type, "TIMESTAMP")) {
-    if (!value.is_string()) return expected("a timestamp");
-    if (!IsTimestamp(value.get_ref<const std::string&>())) {
-      return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
-    }
-  } else if (StartsWith(type, "TIME")) {
-    if (!value.is_string()) return expected("a time");
-    if (!IsTime(value.get_ref<const std::string&>())) return bad_text("a time HH:MM:SS");
-  } else if (type == "UUID") {
-    if (!value.is_string()) return expected("a UUID");
-    if (!IsUuid(value.get_ref<const std::string&>())) return bad_text("a UUID");
-  } else if (type == "JSON") {
-    // Any JSON value.
-  } else if (StartsWith(type, "STRUCT") || StartsWith(type, "MAP")) {
-    if (!value.is_object()) return expected("an object");
-  } else if (type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0) {
-    if (!value.is_array()) return expected("an array");
-  } else {
-    // VARCHAR, BLOB, INTERVAL and anything else DuckDB reads from text.
-    if (!value.is_string()) return expected("a string");
+    case Shape::kNumber:
+      if (!IsNumber(kind)) return expected("a number");
+      break;
+    case Shape::kBoolean:
+      if (kind != Kind::kBoolean) return expected("true or false");
+      break;
+    case Shape::kDate:
+      if (kind != Kind::kString) return expected("a date");
+      if (!IsDate(value.AsString())) return bad_text("a date YYYY-MM-DD");
+      break;
+    case Shape::kTimestamp:
+      if (kind != Kind::kString) return expected("a timestamp");
+      if (!IsTimestamp(value.AsString())) {
+        return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
+      }
+      break;
+    case Shape::kTime:
+      if (kind != Kind::kString) return expected("a time");
+      if (!IsTime(value.AsString())) return bad_text("a time HH:MM:SS");
+      break;
+    case Shape::kUuid:
+      if (kind != Kind::kString) return expected("a UUID");
+      if (!IsUuid(value.AsString())) return bad_text("a UUID");
+      break;
+    case Shape::kAny:
+      break;
+    case Shape::kObject:
+      if (kind != Kind::kObject) return expected("an object");
+      break;
+    case Shape::kArray:
+      if (kind != Kind::kArray) return expected("an array");
+      break;
+    case Shape::kString:
+      if (kind != Kind::kString) return expected("a string");
+      break;
   }
 
   if (field.valid_values) {
     bool listed = false;
-    for (const Json& valid : *field.valid_values) listed = listed || valid == value;
+    for (const Json& valid : *field.valid_values) listed = listed || value.Equals(valid);
     if (!listed) {
       std::string choices;
       for (const Json& valid : *field.valid_values) {
@@ -270,28 +471,29 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
       return fmt::format("{} is not one of the allowed values ({})", Shown(value), choices);
     }
   }
-  const Json& options = field.property->logical_type_options;
-  if (value.is_string()) {
-    std::size_t length = CodePoints(value.get_ref<const std::string&>());
-    if (auto min = NumberOption(options, "minLength"); min && length < *min) {
-      return fmt::format("{} is shorter than minLength {}", Shown(value), *min);
+  if (kind == Kind::kString && (field.min_length || field.max_length)) {
+    std::size_t length = CodePoints(value.AsString());
+    if (field.min_length && length < *field.min_length) {
+      return fmt::format("{} is shorter than minLength {}", Shown(value), *field.min_length);
     }
-    if (auto max = NumberOption(options, "maxLength"); max && length > *max) {
-      return fmt::format("{} characters, more than maxLength {}", length, *max);
+    if (field.max_length && length > *field.max_length) {
+      return fmt::format("{} characters, more than maxLength {}", length, *field.max_length);
     }
-  } else if (value.is_number()) {
-    double number = value.get<double>();
-    if (auto min = NumberOption(options, "minimum"); min && number < *min) {
-      return fmt::format("{} is below the minimum {}", Shown(value), *min);
+  } else if (IsNumber(kind)) {
+    double number = value.AsDouble();
+    if (field.minimum && number < *field.minimum) {
+      return fmt::format("{} is below the minimum {}", Shown(value), *field.minimum);
     }
-    if (auto max = NumberOption(options, "maximum"); max && number > *max) {
-      return fmt::format("{} is above the maximum {}", Shown(value), *max);
+    if (field.maximum && number > *field.maximum) {
+      return fmt::format("{} is above the maximum {}", Shown(value), *field.maximum);
     }
-    if (auto min = NumberOption(options, "exclusiveMinimum"); min && number <= *min) {
-      return fmt::format("{} is not above the exclusive minimum {}", Shown(value), *min);
+    if (field.exclusive_minimum && number <= *field.exclusive_minimum) {
+      return fmt::format("{} is not above the exclusive minimum {}", Shown(value),
+                         *field.exclusive_minimum);
     }
-    if (auto max = NumberOption(options, "exclusiveMaximum"); max && number >= *max) {
-      return fmt::format("{} is not below the exclusive maximum {}", Shown(value), *max);
+    if (field.exclusive_maximum && number >= *field.exclusive_maximum) {
+      return fmt::format("{} is not below the exclusive maximum {}", Shown(value),
+                         *field.exclusive_maximum);
     }
   }
   return std::nullopt;

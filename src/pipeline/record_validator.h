@@ -1,5 +1,7 @@
 #pragma once
 
+#include <simdjson.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,29 +20,68 @@ namespace quanta::pipeline {
 /// dates (YYYY-MM-DD), times, timestamps (RFC 3339, offset optional), UUIDs, objects for
 /// STRUCT/MAP, arrays for lists, anything for JSON; enums (model::ValidValuesOf) and the
 /// logicalTypeOptions minLength/maxLength/minimum/maximum hold. Fields the contract does not
-/// declare are ignored, as a consumer of a contract ignores additions.
+/// declare are ignored, as a consumer of a contract ignores additions. When a key appears more
+/// than once in a record, its last value counts.
+///
+/// The same rules run on records parsed by nlohmann-json and by simdjson (the ingest hot
+/// path), with the same reasons. Thread-safe: Check keeps no state.
 class RecordValidator {
  public:
   /// Prepares the checks of `object`, which must outlive the validator.
   explicit RecordValidator(const model::SchemaObject& object);
 
   /// Why `record` breaks the contract, naming the field ("amount: expected a number, got the
-  /// string \"ten\""), or nullopt when it conforms. Reports the first problem found.
+  /// string \"ten\""), or nullopt when it conforms. Reports the first problem found, in
+  /// property order.
   std::optional<std::string> Check(const model::Json& record) const;
+
+  /// What Check saw of a record parsed by simdjson.
+  struct Fields {
+    /// Each declared property's value in property order (the last one of a repeated key), or
+    /// nullopt when the record leaves it out. Points into the parser's document.
+    std::vector<std::optional<simdjson::dom::element>> values;
+    bool repeated_key = false;  ///< some top-level key appears more than once
+    bool nested = false;        ///< some declared property holds an object or an array
+  };
+
+  /// The same check, with the same reasons, on a record parsed by simdjson. `fields`, when
+  /// given, is filled as far as the check went (entirely for a conforming record).
+  std::optional<std::string> Check(simdjson::dom::element record, Fields* fields = nullptr) const;
 
   /// The DuckDB column types, in property order (what a conforming record is cast to).
   const std::vector<std::string>& column_types() const { return types_; }
   const std::vector<std::string>& column_names() const { return names_; }
 
  private:
+  /// The JSON value a DuckDB type takes.
+  enum class Shape {
+    kInteger,
+    kNumber,
+    kBoolean,
+    kDate,
+    kTimestamp,
+    kTime,
+    kUuid,
+    kAny,
+    kObject,
+    kArray,
+    kString
+  };
   struct Field {
-    const model::Property* property;
     std::string name;
     std::string type;  ///< DuckDB type
-    bool required;
+    bool required = false;
+    Shape shape = Shape::kString;
+    double integer_min = 0, integer_max = 0;  ///< for kInteger
     std::optional<std::vector<model::Json>> valid_values;
+    // logicalTypeOptions
+    std::optional<double> min_length, max_length, minimum, maximum, exclusive_minimum,
+        exclusive_maximum;
   };
-  std::optional<std::string> CheckValue(const Field& field, const model::Json& value) const;
+  template <typename View>
+  std::optional<std::string> CheckValue(const Field& field, const View& value) const;
+  template <typename View>
+  std::optional<std::string> CheckPresence(const Field& field, const View* value) const;
 
   std::vector<Field> fields_;
   std::vector<std::string> names_;

@@ -35,14 +35,39 @@ class RecordValidatorTest : public ::testing::Test {
     model::Property code = Prop("code", "string");
     code.logical_type_options = {{"minLength", 2}, {"maxLength", 3}};
     object_.properties.push_back(code);
+    model::Property level = Prop("level", "integer", "bigint");
+    level.logical_type_options = {{"enum", {1, 2}}, {"minimum", 0}, {"exclusiveMaximum", 10}};
+    object_.properties.push_back(level);
+    object_.properties.push_back(Prop("big", "integer", "ubigint"));
+    object_.properties.push_back(Prop("doc", "object", "json"));
+    object_.properties.push_back(Prop("tags", "array", "varchar[]"));
   }
 
+  // The verdict on `json` read by simdjson (the ingest path), which must be the verdict on the
+  // same record read by nlohmann-json, reason for reason.
   std::optional<std::string> Check(const std::string& json) {
     RecordValidator validator(object_);
-    return validator.Check(Json::parse(json));
+    Json reference = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(reference.is_discarded()) << json;
+    simdjson::dom::parser parser;
+    simdjson::dom::element element;
+    EXPECT_EQ(parser.parse(json).get(element), simdjson::SUCCESS) << json;
+    std::optional<std::string> fast = validator.Check(element);
+    EXPECT_EQ(fast, validator.Check(reference)) << json;
+    return fast;
+  }
+
+  RecordValidator::Fields FieldsOf(const std::string& json) {
+    RecordValidator validator(object_);
+    simdjson::dom::element element;
+    EXPECT_EQ(parser_.parse(json).get(element), simdjson::SUCCESS) << json;
+    RecordValidator::Fields fields;
+    EXPECT_EQ(validator.Check(element, &fields), std::nullopt) << json;
+    return fields;
   }
 
   model::SchemaObject object_;
+  simdjson::dom::parser parser_;
 };
 
 TEST_F(RecordValidatorTest, AcceptsConformingRecordsAndIgnoresUndeclaredFields) {
@@ -52,25 +77,88 @@ TEST_F(RecordValidatorTest, AcceptsConformingRecordsAndIgnoresUndeclaredFields) 
                       "extra": [1]})"),
             std::nullopt);
   EXPECT_EQ(Check(R"({"id": "a", "at": "2026-01-01 10:00:00", "count": null})"), std::nullopt);
+  EXPECT_EQ(
+      Check(R"({"id": "a", "count": 3.0, "price": -0, "level": 2.0, "big": 18446744073709551615,
+                      "doc": {"any": [null]}, "tags": ["x"]})"),
+      std::nullopt);
 }
 
 TEST_F(RecordValidatorTest, NamesTheFieldAndTheRuleOfEachProblem) {
-  EXPECT_THAT(*Check(R"([1])"), HasSubstr("must be a JSON object"));
-  EXPECT_THAT(*Check(R"({})"), HasSubstr("id: required, but missing"));
-  EXPECT_THAT(*Check(R"({"id": null})"), HasSubstr("id: required, but null"));
-  EXPECT_THAT(*Check(R"({"id": 5})"), HasSubstr("id: expected a string"));
-  EXPECT_THAT(*Check(R"({"id": "a", "count": 1.5})"), HasSubstr("count: expected an integer"));
-  EXPECT_THAT(*Check(R"({"id": "a", "count": 3000000000})"), HasSubstr("out of range"));
-  EXPECT_THAT(*Check(R"({"id": "a", "count": "3"})"), HasSubstr("got a string"));
-  EXPECT_THAT(*Check(R"({"id": "a", "price": "1"})"), HasSubstr("price: expected a number"));
-  EXPECT_THAT(*Check(R"({"id": "a", "ok": 1})"), HasSubstr("ok: expected true or false"));
-  EXPECT_THAT(*Check(R"({"id": "a", "day": "2023-02-29"})"), HasSubstr("day: expected a date"));
+  EXPECT_EQ(*Check(R"([1])"), "a record must be a JSON object, got an array");
+  EXPECT_EQ(*Check(R"("text")"), "a record must be a JSON object, got a string");
+  EXPECT_EQ(*Check(R"({})"), "id: required, but missing");
+  EXPECT_EQ(*Check(R"({"id": null})"), "id: required, but null");
+  EXPECT_EQ(*Check(R"({"id": 5})"), "id: expected a string (VARCHAR), got an integer 5");
+  EXPECT_EQ(*Check(R"({"id": "a", "count": 1.5})"),
+            "count: expected an integer (INTEGER), got a number 1.5");
+  EXPECT_EQ(*Check(R"({"id": "a", "count": 3000000000})"),
+            "count: 3000000000 is out of range for INTEGER (-2147483648 to 2147483647)");
+  EXPECT_EQ(*Check(R"({"id": "a", "count": "3"})"),
+            "count: expected an integer (INTEGER), got a string \"3\"");
+  EXPECT_EQ(*Check(R"({"id": "a", "price": "1"})"),
+            "price: expected a number (DOUBLE), got a string \"1\"");
+  EXPECT_EQ(*Check(R"({"id": "a", "ok": 1})"),
+            "ok: expected true or false (BOOLEAN), got an integer 1");
+  EXPECT_EQ(*Check(R"({"id": "a", "day": "2023-02-29"})"),
+            "day: expected a date YYYY-MM-DD (DATE), got \"2023-02-29\"");
   EXPECT_THAT(*Check(R"({"id": "a", "at": "yesterday"})"), HasSubstr("at: expected an RFC 3339"));
   EXPECT_THAT(*Check(R"({"id": "a", "at": "2026-01-01T25:00:00Z"})"), HasSubstr("at:"));
-  EXPECT_THAT(*Check(R"({"id": "a", "status": "lost"})"),
-              HasSubstr("status: \"lost\" is not one of the allowed values (\"new\", \"done\")"));
-  EXPECT_THAT(*Check(R"({"id": "a", "code": "a"})"), HasSubstr("minLength"));
-  EXPECT_THAT(*Check(R"({"id": "a", "code": "abcd"})"), HasSubstr("maxLength"));
+  EXPECT_EQ(*Check(R"({"id": "a", "status": "lost"})"),
+            "status: \"lost\" is not one of the allowed values (\"new\", \"done\")");
+  EXPECT_EQ(*Check(R"({"id": "a", "code": "a"})"), "code: \"a\" is shorter than minLength 2");
+  EXPECT_EQ(*Check(R"({"id": "a", "code": "abcd"})"), "code: 4 characters, more than maxLength 3");
+  EXPECT_EQ(*Check(R"({"id": "a", "level": 3})"),
+            "level: 3 is not one of the allowed values (1, 2)");
+  EXPECT_THAT(*Check(R"({"id": "a", "doc": 1, "tags": "x"})"),
+              HasSubstr("tags: expected an array"));
+}
+
+TEST_F(RecordValidatorTest, HostileValuesGetTheSameVerdictFromBothReaders) {
+  // Integers at and beyond the 64-bit limits, which the readers keep as signed, unsigned or
+  // floating point.
+  EXPECT_EQ(Check(R"({"id": "a", "big": 0})"), std::nullopt);
+  EXPECT_THAT(*Check(R"({"id": "a", "big": -1})"), HasSubstr("big: -1 is out of range"));
+  EXPECT_THAT(*Check(R"({"id": "a", "count": -9223372036854775808})"),
+              HasSubstr("out of range for INTEGER"));
+  EXPECT_THAT(*Check(R"({"id": "a", "count": 1e300})"), HasSubstr("out of range for INTEGER"));
+  EXPECT_THAT(*Check(R"({"id": "a", "level": -0.5})"), HasSubstr("level: expected an integer"));
+  // Strings with escapes, multi-byte characters and an escaped NUL.
+  EXPECT_EQ(Check(R"({"id": "a\"\n\u0000\u00e9\ud83d\ude00", "code": "\u00e9\u00e9"})"),
+            std::nullopt);
+  EXPECT_EQ(*Check(R"({"id": "a", "code": "\u00e9\u00e9\u00e9\u00e9"})"),
+            "code: 4 characters, more than maxLength 3");
+  // A long value is cut short in the message.
+  EXPECT_EQ(*Check(R"({"id": "a", "count": ")" + std::string(100, 'x') + R"("})"),
+            "count: expected an integer (INTEGER), got a string \"" + std::string(56, 'x') + "...");
+  EXPECT_EQ(Check(R"({"id": 1, "status": {"deep": [[[{"a": 1}]]]}})"),
+            "id: expected a string (VARCHAR), got an integer 1");
+  EXPECT_THAT(*Check(R"({"id": "a", "status": {"b": 1, "a": [1, 2]}})"),
+              HasSubstr("{\"b\":1,\"a\":[1,2]}"));
+  // Deep nesting inside a JSON property.
+  std::string deep = std::string(500, '[') + std::string(500, ']');
+  EXPECT_EQ(Check(R"({"id": "a", "doc": )" + deep + "}"), std::nullopt);
+}
+
+TEST_F(RecordValidatorTest, ARepeatedKeyCountsWithItsLastValue) {
+  EXPECT_EQ(Check(R"({"id": 5, "id": "a"})"), std::nullopt);
+  EXPECT_EQ(*Check(R"({"id": "a", "id": 5})"), "id: expected a string (VARCHAR), got an integer 5");
+  EXPECT_EQ(*Check(R"({"id": "a", "id": null})"), "id: required, but null");
+  EXPECT_TRUE(FieldsOf(R"({"id": "a", "x": 1, "x": 2})").repeated_key);
+  EXPECT_FALSE(FieldsOf(R"({"id": "a", "x": {"y": 1, "y": 2}})").repeated_key);
+}
+
+TEST_F(RecordValidatorTest, ReportsTheDeclaredValuesOfAConformingRecord) {
+  RecordValidator::Fields fields = FieldsOf(R"({"count": 7, "id": "b", "id": "a", "more": 1})");
+  ASSERT_EQ(fields.values.size(), object_.properties.size());
+  ASSERT_TRUE(fields.values[0].has_value());
+  EXPECT_EQ(fields.values[0]->get_string().value(), "a");
+  ASSERT_TRUE(fields.values[1].has_value());
+  EXPECT_EQ(fields.values[1]->get_int64().value(), 7);
+  EXPECT_FALSE(fields.values[2].has_value());
+  EXPECT_TRUE(fields.repeated_key);
+  EXPECT_FALSE(fields.nested);
+  EXPECT_TRUE(FieldsOf(R"({"id": "a", "tags": []})").nested);
+  EXPECT_FALSE(FieldsOf(R"({"id": "a", "undeclared": {}})").nested);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "ports/ingest_port.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "base/ascii.h"
 #include "ports/http_error.h"
@@ -11,6 +12,12 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKey = 200;
 
+Status NotAnArray() {
+  return Status::Usage(
+      "the body is not a JSON array of records; send an array, or NDJSON (one record per line) "
+      "with Content-Type: application/x-ndjson");
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> SplitRecords(std::string_view body,
@@ -20,14 +27,21 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
   bool is_array = (!trimmed.empty() && trimmed.front() == '[') ||
                   content_type.substr(0, content_type.find(';')) == "application/json";
   if (is_array) {
-    nlohmann::json array = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
-    if (array.is_discarded() || !array.is_array()) {
-      return Status::Usage(
-          "the body is not a JSON array of records; send an array, or NDJSON (one record per "
-          "line) with Content-Type: application/x-ndjson");
+    simdjson::dom::parser parser;
+    simdjson::dom::element parsed;
+    simdjson::dom::array array;
+    if (parser.parse(trimmed.data(), trimmed.size()).get(parsed) == simdjson::SUCCESS) {
+      if (parsed.get_array().get(array) != simdjson::SUCCESS) return NotAnArray();
+      records.reserve(array.size());
+      for (simdjson::dom::element element : array) records.push_back(simdjson::minify(element));
+      return records;
     }
-    records.reserve(array.size());
-    for (const nlohmann::json& element : array) {
+    // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits, nesting
+    // deeper than 1024 levels): nlohmann-json decides.
+    nlohmann::json fallback = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
+    if (fallback.is_discarded() || !fallback.is_array()) return NotAnArray();
+    records.reserve(fallback.size());
+    for (const nlohmann::json& element : fallback) {
       records.push_back(element.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     return records;

@@ -267,8 +267,8 @@ Status ProductStore::Initialize() {
   Result<std::unique_ptr<engine::Connection>> writer = database_->Connect();
   if (!writer.ok()) return Annotate(writer.status());
   writer_ = std::move(writer).value();
-  Status attached = writer_->Execute(fmt::format("ATTACH {} AS {}", QuoteLiteral(path_.string()),
-                                                 QuoteIdentifier(catalog_)));
+  Status attached = writer_->Execute(
+      fmt::format("ATTACH {} AS {}", QuoteLiteral(path_.string()), QuoteIdentifier(catalog_)));
   if (!attached.ok()) {
     return Annotate(Status::IoError("cannot open it: {}", attached.message()));
   }
@@ -897,6 +897,31 @@ Result<std::int64_t> BatchWriter::StageRows(std::string_view dataset, std::strin
   return staged;
 }
 
+Result<std::int64_t> BatchWriter::AppendRows(std::string_view dataset,
+                                             std::string_view select_sql) {
+  if (done_) return Status::Usage("this batch was already committed or aborted");
+  QUANTA_ASSIGN_OR_RETURN(const DatasetLayout* found, store_->FindDataset(dataset));
+  if (found->mode != WriteMode::kAppend) {
+    return Status::Usage("dataset {} is upserted: stage its rows with StageRows", dataset);
+  }
+  // The writer's lock is held from BeginBatch to the end of the batch, so no other commit
+  // can take this version; Commit checks it all the same.
+  std::int64_t version = store_->Head().version + 1;
+  Result<std::int64_t> appended = QueryInt(
+      *store_->writer_,
+      fmt::format("INSERT INTO {} BY NAME SELECT quanta_rows.*, {} AS {} FROM ({}) AS quanta_rows",
+                  HistoryTable(found->name), version, QuoteIdentifier(kFromVersionColumn),
+                  select_sql));
+  if (!appended.ok()) {
+    return Status(appended.status().code(),
+                  fmt::format("dataset {}: the rows to append do not fit its columns: {}", dataset,
+                              appended.status().message()));
+  }
+  appended_[found->name] += *appended;
+  appended_version_ = version;
+  return appended;
+}
+
 Status BatchWriter::CheckPort(std::string_view port) const {
   if (store_->layout_.FindInputPort(port)) return Status::Ok();
   std::vector<std::string> names;
@@ -1023,6 +1048,12 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
   CommitHead head = store_->Head();
   CommitInfo info;
   info.version = head.version + 1;
+  if (appended_version_ && *appended_version_ != info.version) {
+    return Status::Internal(
+        "rows were appended as version {} but the batch commits as version {}; nothing of the "
+        "batch was stored: run it again",
+        *appended_version_, info.version);
+  }
   info.committed_at = store_->options_.clock->Now();
   if (head.committed_at && *head.committed_at > info.committed_at) {
     info.committed_at = *head.committed_at;  // the clock went back: keep times in order
@@ -1039,14 +1070,20 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
       null_keys = ToInt(answers[answer++]).value_or(0);
       keys = ToInt(answers[answer++]).value_or(0);
     }
-    if (staged == 0) continue;
+    auto appended = appended_.find(dataset.name);
+    std::int64_t written = appended == appended_.end() ? 0 : appended->second;
+    if (staged == 0 && written == 0) continue;
+    if (staged == 0) {  // appended only: already in the dataset's table
+      info.datasets.push_back(DatasetCommit{dataset.name, written, 0});
+      continue;
+    }
     if (null_keys > 0) {
       return Status::Invalid(
           "dataset {}: {} of {} rows have no value in a key column ({}); every upserted row "
           "needs its whole key",
           dataset.name, null_keys, staged, fmt::join(dataset.key, ", "));
     }
-    DatasetCommit commit{dataset.name, staged, 0};
+    DatasetCommit commit{dataset.name, staged + written, 0};
     std::vector<std::string> statements =
         ApplyStagedSql(dataset, staging, info.version, store_->options_.upsert_method);
     if (dataset.mode == WriteMode::kAppend) {

@@ -258,7 +258,7 @@ class ProductStore {
   StoreLayout layout_;
   StoreOptions options_;
   std::shared_ptr<engine::Database> database_;
-  std::string catalog_;   // the file's name in database_
+  std::string catalog_;    // the file's name in database_
   bool attached_ = false;  // DETACH at close
 
   std::mutex writer_mutex_;                            // held by the open BatchWriter and by Purge
@@ -300,6 +300,12 @@ class BatchWriter {
   /// (missing columns are NULL; unknown columns and impossible casts fail). Returns the number
   /// of rows staged.
   Result<std::int64_t> StageRows(std::string_view dataset, std::string_view select_sql);
+  /// For an append dataset: writes the rows of `select_sql` (matched by name like StageRows)
+  /// straight to the dataset's table as part of the batch's version, skipping the staging
+  /// table. From then on previous."<dataset>" shows them to the batch's later statements, so
+  /// use it only when nothing later in the batch reads that view. Returns the number of rows;
+  /// Usage error for an upsert dataset.
+  Result<std::int64_t> AppendRows(std::string_view dataset, std::string_view select_sql);
 
   /// Counts `count` records read from input `port` for this batch (rejected ones included).
   Status AddReceived(std::string_view port, std::int64_t count);
@@ -346,6 +352,8 @@ class BatchWriter {
   std::optional<std::string> idempotency_key_;
   std::map<std::string, PortBatch> ports_;
   std::vector<DeadLetter> dead_letters_;
+  std::map<std::string, std::int64_t> appended_;  // rows AppendRows wrote, per dataset
+  std::optional<std::int64_t> appended_version_;  // the version they were written as
 };
 
 }  // namespace quanta::store

@@ -138,6 +138,58 @@ TEST_F(ProductStoreTest, AppendKeepsEveryRowInArrivalOrder) {
   EXPECT_EQ(at_one.rows.size(), 3u);
 }
 
+TEST_F(ProductStoreTest, AppendedRowsJoinTheBatchVersionAndGoWithItsFate) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  ASSERT_OK(CommitBatch(*store, "", "('e-1', 'o-1', 1)"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());
+    // A transform reading its own previous state sees it as it was before the statement.
+    ASSERT_OK_AND_ASSIGN(std::int64_t appended,
+                         writer->AppendRows("events",
+                                            "SELECT 'e-' || (n + 2) AS event_id, 'o-1' AS order_id,"
+                                            " n + 2 AS step FROM (SELECT count(*) AS n FROM "
+                                            "previous.events), range(2)"));
+    EXPECT_EQ(appended, 2);
+    ASSERT_OK(writer->StageRows("events", EventsValues("('e-9', 'o-1', 9)")));
+    ASSERT_OK_AND_ASSIGN(CommitInfo info, writer->Commit());
+    EXPECT_EQ(info.version, 2);
+    ASSERT_NE(info.FindDataset("events"), nullptr);
+    EXPECT_EQ(info.FindDataset("events")->rows_inserted, 3);
+  }
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       store->Query("SELECT event_id, step, _quanta_from_version, "
+                                    "_quanta_to_version IS NULL FROM history.events ORDER BY ALL"));
+  EXPECT_THAT(Rows(rows),
+              ElementsAre("e-1|1|1|true", "e-3|3|2|true", "e-3|3|2|true", "e-9|9|2|true"));
+  {
+    // An aborted batch, and a replayed one, keep none of their appended rows.
+    ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());
+    ASSERT_OK(writer->AppendRows("events", EventsValues("('e-10', 'o-1', 10)")));
+    writer->Abort();
+  }
+  ASSERT_OK(CommitBatch(*store, "", "('e-11', 'o-1', 11)", std::nullopt, "key-1"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());
+    ASSERT_OK(writer->AppendRows("events", EventsValues("('e-12', 'o-1', 12)")));
+    writer->SetIdempotencyKey("key-1");
+    ASSERT_OK_AND_ASSIGN(CommitInfo replayed, writer->Commit());
+    EXPECT_TRUE(replayed.replayed);
+  }
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult events, store->ReadDataset("events", AsOf::Current()));
+  EXPECT_EQ(events.rows.size(), 5u);
+  EXPECT_EQ(store->Head().version, 3);
+}
+
+TEST_F(ProductStoreTest, AppendRowsRefusesAnUpsertDatasetAndRowsThatDoNotFit) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());
+  Result<std::int64_t> upsert = writer->AppendRows("orders", OrdersValues("('o-1', 'a', 1)"));
+  EXPECT_EQ(upsert.status().code(), ErrorCode::kUsage);
+  Result<std::int64_t> unknown = writer->AppendRows("events", "SELECT 1 AS nope");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("dataset events: the rows to append"));
+}
+
 TEST_F(ProductStoreTest, ReopeningFindsEverythingAsItWas) {
   {
     ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
