@@ -127,6 +127,7 @@ void RegisterNodeCommand(CLI::App& app, int* exit_code) {
       "  blockingThreads: 16           # queries and file work\n"
       "  http:\n"
       "    listen: 127.0.0.1:7070\n"
+      "    auth: bearer                 # every request needs Bearer NAME:PASSWORD of a principal\n"
       "    limits: {maxHeaderBytes: 16KiB, maxBodyBytes: 16MiB, requestTimeout: 30s,\n"
       "             idleTimeout: 60s, writeTimeout: 30s, maxConnections: 1024,\n"
       "             streamBufferBytes: 1MiB}\n"

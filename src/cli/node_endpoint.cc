@@ -28,7 +28,12 @@ std::string ProductTarget(const ProductName& product) {
 
 Result<nlohmann::json> CallNode(ports::HttpClient& client, const ports::HttpClientRequest& request,
                                 ports::HttpClientResponse* response) {
-  QUANTA_ASSIGN_OR_RETURN(ports::HttpClientResponse answer, client.Send(request));
+  ports::HttpClientRequest sent = request;
+  // A node with http.auth: bearer wants a principal's token on every request.
+  if (const char* token = std::getenv("QUANTA_TOKEN"); token && *token) {
+    sent.headers.emplace_back("Authorization", std::string("Bearer ") + token);
+  }
+  QUANTA_ASSIGN_OR_RETURN(ports::HttpClientResponse answer, client.Send(sent));
   if (response != nullptr) *response = answer;
   if (Status refused = answer.ErrorStatus(); !refused.ok()) {
     return Status(refused.code(), refused.message() + " (node " + client.address().url + ")");

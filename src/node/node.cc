@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "node/http_auth.h"
 #include "node/node_database.h"
 #include "node/product_routes.h"
 #include "node/sql_backend.h"
@@ -109,6 +110,17 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   node->drop_folders_ = std::make_unique<DropFolders>(node->data_dir(), *node->catalog_);
   QUANTA_RETURN_IF_ERROR(
       AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_, node->data_dir()));
+  if (node->config_.http_bearer_auth) {
+    if (node->config_.principals.empty()) {
+      return Status::Usage(
+          "http.auth is bearer but node.yaml lists no principals: nobody could use the node");
+    }
+    QUANTA_ASSIGN_OR_RETURN(std::shared_ptr<HttpAuthenticator> authenticator,
+                            HttpAuthenticator::Create(node->config_.principals));
+    node->server_->SetRequestGuard([authenticator](const ports::HttpRequest& request) {
+      return authenticator->Check(request);
+    });
+  }
   if (node->config_.sql.enabled) {
     QUANTA_ASSIGN_OR_RETURN(
         std::unique_ptr<SqlBackend> backend,

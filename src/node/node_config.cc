@@ -471,7 +471,18 @@ Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* conf
     }
     if (root.contains("http")) {
       const Json& http = root["http"];
-      if (reader.Mapping("/http", http, {"listen", "limits"})) {
+      if (reader.Mapping("/http", http, {"listen", "limits", "auth"})) {
+        if (http.contains("auth")) {
+          if (auto auth = reader.String("/http/auth", http["auth"])) {
+            if (*auth == "bearer") {
+              config->http_bearer_auth = true;
+            } else if (*auth != "none") {
+              reader.Problem("/http/auth", "auth", fmt::format("auth '{}' is not known", *auth),
+                             "write auth: bearer (a principal's token on every request) or "
+                             "auth: none");
+            }
+          }
+        }
         if (http.contains("listen")) {
           if (auto listen = reader.String("/http/listen", http["listen"])) {
             Result<ListenAddress> address = ParseListenAddress(*listen);

@@ -62,6 +62,8 @@ struct NodeConfig {
   int threads = 0;           ///< event loop threads; 0 means one per core
   int blocking_threads = 0;  ///< threads for queries and file work; 0 means 4 per core, at least 8
   ports::HttpLimits http_limits;
+  /// http.auth: bearer: the HTTP API needs a principal's token (see HttpAuthenticator).
+  bool http_bearer_auth = false;
   /// How long /readyz answers 503 before the node stops accepting, so that load balancers
   /// notice before connections are refused.
   std::chrono::milliseconds readiness_delay{0};

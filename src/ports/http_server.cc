@@ -130,6 +130,7 @@ class HttpServer::Impl {
 
   HttpRouter router_;
   std::function<void(const HttpExchange&)> observer_;
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> guard_;
   std::uint16_t port_ = 0;
 
  private:
@@ -312,6 +313,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       return RespondWithFault(HttpFault::kRouteNotFound,
                               fmt::format("no route for {} {}", request_.method, request_.path));
+    }
+    if (server_.guard_) {
+      if (std::optional<HttpResponse> refused = server_.guard_(request_)) {
+        keep_alive_ = keep_alive_ && parser_->is_done();  // an unread body ends the connection
+        return WriteWhole(std::move(*refused));
+      }
     }
     parser_->body_limit(body_limit);
     if (parser_->is_done()) return OnBody({});
@@ -791,6 +798,11 @@ HttpRouter& HttpServer::router() { return impl_->router_; }
 
 void HttpServer::SetExchangeObserver(std::function<void(const HttpExchange&)> observer) {
   impl_->observer_ = std::move(observer);
+}
+
+void HttpServer::SetRequestGuard(
+    std::function<std::optional<HttpResponse>(const HttpRequest&)> guard) {
+  impl_->guard_ = std::move(guard);
 }
 
 Status HttpServer::Start() { return impl_->Start(); }

@@ -74,6 +74,11 @@ class HttpServer {
   /// Set before Start.
   void SetExchangeObserver(std::function<void(const HttpExchange&)> observer);
 
+  /// Called on the event loop for every routed request, after its header and before its body
+  /// is read: a response refuses the request (authentication), nullopt lets it through. Must be
+  /// fast and thread-safe. Set before Start.
+  void SetRequestGuard(std::function<std::optional<HttpResponse>(const HttpRequest&)> guard);
+
   /// Starts the event loop threads, the blocking pool and accepting connections.
   Status Start();
 

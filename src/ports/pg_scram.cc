@@ -373,3 +373,26 @@ Result<std::string> ScramServerExchange::HandleClientFinal(std::string_view mess
 }
 
 }  // namespace quanta::ports
+
+namespace quanta::ports {
+
+bool ScramVerifierMatches(const ScramVerifier& verifier, std::string_view password) {
+  Result<ScramVerifier> derived =
+      MakeScramVerifier(password, verifier.salt, verifier.iterations);
+  if (!derived.ok() || derived->stored_key.size() != verifier.stored_key.size() ||
+      derived->server_key.size() != verifier.server_key.size()) {
+    return false;
+  }
+  return CRYPTO_memcmp(derived->stored_key.data(), verifier.stored_key.data(),
+                       verifier.stored_key.size()) == 0 &&
+         CRYPTO_memcmp(derived->server_key.data(), verifier.server_key.data(),
+                       verifier.server_key.size()) == 0;
+}
+
+std::string ScramDigest(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+}  // namespace quanta::ports

@@ -42,6 +42,13 @@ Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_v
 /// Reads a verifier in PostgreSQL's stored format; the error names the part that is wrong.
 Result<ScramVerifier> ParseScramVerifier(std::string_view text);
 
+/// True when `password` is the password `verifier` was made from (the keys are derived again
+/// with the verifier's salt and iterations and compared in constant time). Costs one PBKDF2 of
+/// `iterations` rounds: callers that check often cache the answer by ScramDigest.
+bool ScramVerifierMatches(const ScramVerifier& verifier, std::string_view password);
+/// SHA-256 of `bytes`, raw 32 bytes: SCRAM's H(), and a key for caches of checked secrets.
+std::string ScramDigest(std::string_view bytes);
+
 /// Checks the mechanism a client chose in SASLInitialResponse: only SCRAM-SHA-256 is offered.
 Status CheckScramMechanism(std::string_view mechanism);
 

@@ -4,7 +4,7 @@
 Usage: sql_port_test.py QUANTA_BINARY
 
 Starts `quanta node` with two principals (`analyst`, signing in with SCRAM-SHA-256, and `dev`,
-trusted), deploys the orders and customers example products, ingests a few known events over
+trusted) and bearer authentication on its HTTP API (the same principals), deploys the orders and customers example products, ingests a few known events over
 HTTP, and then drives the SQL port with each client in its own process: psql (queries, \\dn,
 \\dt, \\d+ with the contracts' descriptions, COPY TO STDOUT, time travel), a libpq C program
 (binary results, a prepared statement, PQcancel), psycopg2, psycopg 3 (server-side
@@ -63,9 +63,14 @@ def run(command, env=None, timeout=60, stdin=None):
     return done.returncode, done.stdout + done.stderr
 
 
-def http(method, url, body=None, content_type="application/json"):
-    request = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": content_type})
+TOKEN = "analyst:" + PASSWORD  # the HTTP port's bearer token of the same principal
+
+
+def http(method, url, body=None, content_type="application/json", token=TOKEN):
+    headers = {"Content-Type": content_type}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read().decode()
@@ -87,7 +92,7 @@ class Node:
         with open(self.config, "w") as out:
             out.write(textwrap.dedent(f"""\
                 dataDir: data
-                http: {{listen: "127.0.0.1:0"}}
+                http: {{listen: "127.0.0.1:0", auth: bearer}}
                 sql:
                   listen: "127.0.0.1:0"
                   maxConnections: 12
@@ -139,7 +144,7 @@ def order_event(event_id, order, event_type, amount, when, customer="c-1"):
 def load_products(node):
     for product in ("orders/orders", "customers/demographics"):
         code, output = run([node.quanta, "deploy", os.path.join(REPO, "examples", product),
-                            "--node", node.url])
+                            "--node", node.url], env={"QUANTA_TOKEN": TOKEN})
         if code != 0:
             raise RuntimeError(f"deploy {product}: {output}")
     customers = [
@@ -428,6 +433,20 @@ def test_node_pg(node, work):
     check("npm pg: a parameterized query", code == 0 and "o-3 cancelled 5.00" in out, out)
 
 
+def test_http_bearer(node):
+    status, body = http("GET", f"{node.url}/v1/products", token=None)
+    check("HTTP without a token is 401", status == 401 and "Bearer" in body, f"{status} {body}")
+    status, body = http("GET", f"{node.url}/v1/products", token="analyst:wrong")
+    check("HTTP with a wrong password is 401", status == 401, f"{status} {body}")
+    status, body = http("GET", f"{node.url}/v1/products/orders/orders/datasets/orders?limit=1")
+    check("HTTP with the SQL principal's name and password reads", status == 200, body)
+    status, body = http("GET", f"{node.url}/healthz", token=None)
+    check("health needs no token", status == 200, body)
+    code, out = run([node.quanta, "status", "--node", node.url], env={"QUANTA_TOKEN": ""})
+    check("quanta status without QUANTA_TOKEN says what the node wants", code != 0 and
+          "Bearer" in out, out)
+
+
 def test_tls(node, work):
     import psycopg2
     connection = psycopg2.connect(node.dsn() + " sslmode=require")
@@ -505,6 +524,7 @@ def main():
         test_python_clients(node, work)
         test_jdbc(node, work)
         test_node_pg(node, work)
+        test_http_bearer(node)
         test_tls(node, work)
         test_sign_in_and_limits(node)
     finally:
