@@ -69,6 +69,22 @@ Node::Node(NodeConfig config, std::unique_ptr<DataDirectory> data_directory,
                           "HTTP connections turned away with 503 because the connection limit "
                           "was reached")
               .WithLabels({})),
+      sql_connections_open_(
+          metrics_.AddGauge("quanta_sql_connections_open", "Signed-in or signing-in SQL sessions")
+              .WithLabels({})),
+      sql_connections_accepted_(metrics_
+                                    .AddCounter("quanta_sql_connections_accepted_total",
+                                                "SQL connections accepted")
+                                    .WithLabels({})),
+      sql_connections_rejected_(
+          metrics_
+              .AddCounter("quanta_sql_connections_rejected_total",
+                          "SQL connections refused with 53300 because maxConnections was reached")
+              .WithLabels({})),
+      sql_cancel_requests_(metrics_
+                               .AddCounter("quanta_sql_cancel_requests_total",
+                                           "CancelRequest packets received on the SQL port")
+                               .WithLabels({})),
       uptime_(metrics_.AddGauge("quanta_node_uptime_seconds", "Seconds since the node started")
                   .WithLabels({})),
       ready_(metrics_
@@ -176,6 +192,7 @@ Status Node::AddBuiltInRoutes() {
                                            {"uptimeSeconds", uptime},
                                            {"dataDir", data_directory_->path().string()},
                                            {"url", server_->url()},
+                                           {"sqlUrl", sql_url()},
                                            {"threads", config_.EffectiveThreads()},
                                            {"blockingThreads", config_.EffectiveBlockingThreads()},
                                            {"config", config_.source}});
@@ -205,6 +222,17 @@ std::string Node::RenderMetrics() {
     connections_rejected_.Increment(
         static_cast<double>(stats.rejected_connections - last_stats_.rejected_connections));
     last_stats_ = stats;
+    if (sql_server_) {
+      ports::PgServerStats sql = sql_server_->stats();
+      sql_connections_open_.Set(static_cast<double>(sql.open_connections));
+      sql_connections_accepted_.Increment(
+          static_cast<double>(sql.accepted_connections - last_sql_stats_.accepted_connections));
+      sql_connections_rejected_.Increment(
+          static_cast<double>(sql.rejected_connections - last_sql_stats_.rejected_connections));
+      sql_cancel_requests_.Increment(
+          static_cast<double>(sql.cancel_requests - last_sql_stats_.cancel_requests));
+      last_sql_stats_ = sql;
+    }
   }
   uptime_.Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   ready_.Set(state_.load() == NodeState::kReady ? 1 : 0);

@@ -99,6 +99,11 @@ class Node {
   Gauge& requests_active_;
   Counter& connections_accepted_;
   Counter& connections_rejected_;
+  Gauge& sql_connections_open_;
+  Counter& sql_connections_accepted_;
+  Counter& sql_connections_rejected_;
+  Counter& sql_cancel_requests_;
+  ports::PgServerStats last_sql_stats_;
   Gauge& uptime_;
   Gauge& ready_;
   ProductMetrics product_metrics_;

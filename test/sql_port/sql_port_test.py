@@ -447,6 +447,18 @@ def test_http_bearer(node):
           "Bearer" in out, out)
 
 
+def test_metrics(node):
+    status, text = http("GET", f"{node.url}/metrics", token=None)
+    accepted = re.search(r"^quanta_sql_connections_accepted_total (\d+)", text, re.M)
+    rejected = re.search(r"^quanta_sql_connections_rejected_total (\d+)", text, re.M)
+    check("/metrics counts the SQL port's connections and refusals", status == 200 and
+          accepted and int(accepted.group(1)) > 10 and rejected and int(rejected.group(1)) >= 1,
+          text[-1500:])
+    if shutil.which("promtool"):
+        code, out = run(["promtool", "check", "metrics"], stdin=text)
+        check("promtool accepts /metrics with the SQL port's series", code == 0, out)
+
+
 def test_tls(node, work):
     import psycopg2
     connection = psycopg2.connect(node.dsn() + " sslmode=require")
@@ -527,6 +539,7 @@ def main():
         test_http_bearer(node)
         test_tls(node, work)
         test_sign_in_and_limits(node)
+        test_metrics(node)
     finally:
         node.stop()
         node.log.seek(0)
