@@ -28,8 +28,7 @@ int MakeVerifier(const VerifierArguments& arguments) {
     std::cerr << "quanta scram-verifier: the password on standard input is empty\n";
     return 2;
   }
-  Result<ports::ScramVerifier> verifier =
-      ports::MakeScramVerifier(password, arguments.iterations);
+  Result<ports::ScramVerifier> verifier = ports::MakeScramVerifier(password, arguments.iterations);
   if (!verifier.ok()) {
     std::cerr << "quanta scram-verifier: " << verifier.status().message() << "\n";
     return 2;

@@ -20,37 +20,87 @@ ValueType TypeFromLogical(duckdb_logical_type type) {
     out.name = name;
   };
   switch (id) {
-    case DUCKDB_TYPE_BOOLEAN: simple(TypeId::kBoolean, "BOOLEAN"); break;
-    case DUCKDB_TYPE_TINYINT: simple(TypeId::kTinyint, "TINYINT"); break;
-    case DUCKDB_TYPE_SMALLINT: simple(TypeId::kSmallint, "SMALLINT"); break;
-    case DUCKDB_TYPE_INTEGER: simple(TypeId::kInteger, "INTEGER"); break;
-    case DUCKDB_TYPE_BIGINT: simple(TypeId::kBigint, "BIGINT"); break;
-    case DUCKDB_TYPE_HUGEINT: simple(TypeId::kHugeint, "HUGEINT"); break;
-    case DUCKDB_TYPE_UTINYINT: simple(TypeId::kUtinyint, "UTINYINT"); break;
-    case DUCKDB_TYPE_USMALLINT: simple(TypeId::kUsmallint, "USMALLINT"); break;
-    case DUCKDB_TYPE_UINTEGER: simple(TypeId::kUinteger, "UINTEGER"); break;
-    case DUCKDB_TYPE_UBIGINT: simple(TypeId::kUbigint, "UBIGINT"); break;
-    case DUCKDB_TYPE_UHUGEINT: simple(TypeId::kUhugeint, "UHUGEINT"); break;
-    case DUCKDB_TYPE_FLOAT: simple(TypeId::kFloat, "FLOAT"); break;
-    case DUCKDB_TYPE_DOUBLE: simple(TypeId::kDouble, "DOUBLE"); break;
+    case DUCKDB_TYPE_BOOLEAN:
+      simple(TypeId::kBoolean, "BOOLEAN");
+      break;
+    case DUCKDB_TYPE_TINYINT:
+      simple(TypeId::kTinyint, "TINYINT");
+      break;
+    case DUCKDB_TYPE_SMALLINT:
+      simple(TypeId::kSmallint, "SMALLINT");
+      break;
+    case DUCKDB_TYPE_INTEGER:
+      simple(TypeId::kInteger, "INTEGER");
+      break;
+    case DUCKDB_TYPE_BIGINT:
+      simple(TypeId::kBigint, "BIGINT");
+      break;
+    case DUCKDB_TYPE_HUGEINT:
+      simple(TypeId::kHugeint, "HUGEINT");
+      break;
+    case DUCKDB_TYPE_UTINYINT:
+      simple(TypeId::kUtinyint, "UTINYINT");
+      break;
+    case DUCKDB_TYPE_USMALLINT:
+      simple(TypeId::kUsmallint, "USMALLINT");
+      break;
+    case DUCKDB_TYPE_UINTEGER:
+      simple(TypeId::kUinteger, "UINTEGER");
+      break;
+    case DUCKDB_TYPE_UBIGINT:
+      simple(TypeId::kUbigint, "UBIGINT");
+      break;
+    case DUCKDB_TYPE_UHUGEINT:
+      simple(TypeId::kUhugeint, "UHUGEINT");
+      break;
+    case DUCKDB_TYPE_FLOAT:
+      simple(TypeId::kFloat, "FLOAT");
+      break;
+    case DUCKDB_TYPE_DOUBLE:
+      simple(TypeId::kDouble, "DOUBLE");
+      break;
     case DUCKDB_TYPE_DECIMAL:
       out.id = TypeId::kDecimal;
       out.width = duckdb_decimal_width(type);
       out.scale = duckdb_decimal_scale(type);
       out.name = fmt::format("DECIMAL({},{})", out.width, out.scale);
       break;
-    case DUCKDB_TYPE_VARCHAR: simple(TypeId::kVarchar, out.is_json ? "JSON" : "VARCHAR"); break;
-    case DUCKDB_TYPE_BLOB: simple(TypeId::kBlob, "BLOB"); break;
-    case DUCKDB_TYPE_DATE: simple(TypeId::kDate, "DATE"); break;
-    case DUCKDB_TYPE_TIME: simple(TypeId::kTime, "TIME"); break;
-    case DUCKDB_TYPE_TIME_TZ: simple(TypeId::kTimeTz, "TIME WITH TIME ZONE"); break;
-    case DUCKDB_TYPE_TIMESTAMP: simple(TypeId::kTimestamp, "TIMESTAMP"); break;
-    case DUCKDB_TYPE_TIMESTAMP_S: simple(TypeId::kTimestamp, "TIMESTAMP_S"); break;
-    case DUCKDB_TYPE_TIMESTAMP_MS: simple(TypeId::kTimestamp, "TIMESTAMP_MS"); break;
-    case DUCKDB_TYPE_TIMESTAMP_NS: simple(TypeId::kTimestamp, "TIMESTAMP_NS"); break;
-    case DUCKDB_TYPE_TIMESTAMP_TZ: simple(TypeId::kTimestampTz, "TIMESTAMP WITH TIME ZONE"); break;
-    case DUCKDB_TYPE_INTERVAL: simple(TypeId::kInterval, "INTERVAL"); break;
-    case DUCKDB_TYPE_UUID: simple(TypeId::kUuid, "UUID"); break;
+    case DUCKDB_TYPE_VARCHAR:
+      simple(TypeId::kVarchar, out.is_json ? "JSON" : "VARCHAR");
+      break;
+    case DUCKDB_TYPE_BLOB:
+      simple(TypeId::kBlob, "BLOB");
+      break;
+    case DUCKDB_TYPE_DATE:
+      simple(TypeId::kDate, "DATE");
+      break;
+    case DUCKDB_TYPE_TIME:
+      simple(TypeId::kTime, "TIME");
+      break;
+    case DUCKDB_TYPE_TIME_TZ:
+      simple(TypeId::kTimeTz, "TIME WITH TIME ZONE");
+      break;
+    case DUCKDB_TYPE_TIMESTAMP:
+      simple(TypeId::kTimestamp, "TIMESTAMP");
+      break;
+    case DUCKDB_TYPE_TIMESTAMP_S:
+      simple(TypeId::kTimestamp, "TIMESTAMP_S");
+      break;
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      simple(TypeId::kTimestamp, "TIMESTAMP_MS");
+      break;
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      simple(TypeId::kTimestamp, "TIMESTAMP_NS");
+      break;
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      simple(TypeId::kTimestampTz, "TIMESTAMP WITH TIME ZONE");
+      break;
+    case DUCKDB_TYPE_INTERVAL:
+      simple(TypeId::kInterval, "INTERVAL");
+      break;
+    case DUCKDB_TYPE_UUID:
+      simple(TypeId::kUuid, "UUID");
+      break;
     case DUCKDB_TYPE_LIST:
     case DUCKDB_TYPE_ARRAY: {
       duckdb_logical_type child = id == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(type)
@@ -66,12 +116,24 @@ ValueType TypeFromLogical(duckdb_logical_type type) {
       }
       break;
     }
-    case DUCKDB_TYPE_STRUCT: simple(TypeId::kStruct, "STRUCT"); break;
-    case DUCKDB_TYPE_MAP: simple(TypeId::kMap, "MAP"); break;
-    case DUCKDB_TYPE_ENUM: simple(TypeId::kEnum, "ENUM"); break;
-    case DUCKDB_TYPE_UNION: simple(TypeId::kUnion, "UNION"); break;
-    case DUCKDB_TYPE_SQLNULL: simple(TypeId::kNull, "NULL"); break;
-    default: simple(TypeId::kOther, "OTHER"); break;
+    case DUCKDB_TYPE_STRUCT:
+      simple(TypeId::kStruct, "STRUCT");
+      break;
+    case DUCKDB_TYPE_MAP:
+      simple(TypeId::kMap, "MAP");
+      break;
+    case DUCKDB_TYPE_ENUM:
+      simple(TypeId::kEnum, "ENUM");
+      break;
+    case DUCKDB_TYPE_UNION:
+      simple(TypeId::kUnion, "UNION");
+      break;
+    case DUCKDB_TYPE_SQLNULL:
+      simple(TypeId::kNull, "NULL");
+      break;
+    default:
+      simple(TypeId::kOther, "OTHER");
+      break;
   }
   return out;
 }
@@ -106,14 +168,22 @@ bool ColumnView::Bool(std::size_t row) const { return static_cast<const bool*>(d
 
 std::int64_t ColumnView::Integer(std::size_t row) const {
   switch (type_->id) {
-    case TypeId::kTinyint: return static_cast<const std::int8_t*>(data_)[row];
-    case TypeId::kSmallint: return static_cast<const std::int16_t*>(data_)[row];
-    case TypeId::kInteger: return static_cast<const std::int32_t*>(data_)[row];
-    case TypeId::kUtinyint: return static_cast<const std::uint8_t*>(data_)[row];
-    case TypeId::kUsmallint: return static_cast<const std::uint16_t*>(data_)[row];
-    case TypeId::kUinteger: return static_cast<const std::uint32_t*>(data_)[row];
-    case TypeId::kUbigint: return static_cast<std::int64_t>(static_cast<const std::uint64_t*>(data_)[row]);
-    default: return static_cast<const std::int64_t*>(data_)[row];
+    case TypeId::kTinyint:
+      return static_cast<const std::int8_t*>(data_)[row];
+    case TypeId::kSmallint:
+      return static_cast<const std::int16_t*>(data_)[row];
+    case TypeId::kInteger:
+      return static_cast<const std::int32_t*>(data_)[row];
+    case TypeId::kUtinyint:
+      return static_cast<const std::uint8_t*>(data_)[row];
+    case TypeId::kUsmallint:
+      return static_cast<const std::uint16_t*>(data_)[row];
+    case TypeId::kUinteger:
+      return static_cast<const std::uint32_t*>(data_)[row];
+    case TypeId::kUbigint:
+      return static_cast<std::int64_t>(static_cast<const std::uint64_t*>(data_)[row]);
+    default:
+      return static_cast<const std::int64_t*>(data_)[row];
   }
 }
 
@@ -134,9 +204,8 @@ __int128 ColumnView::Wide(std::size_t row) const {
     if (type_->width <= 18) return static_cast<const std::int64_t*>(data_)[row];
   }
   const duckdb_hugeint& value = static_cast<const duckdb_hugeint*>(data_)[row];
-  unsigned __int128 bits = (static_cast<unsigned __int128>(static_cast<std::uint64_t>(value.upper))
-                            << 64) |
-                           value.lower;
+  unsigned __int128 bits =
+      (static_cast<unsigned __int128>(static_cast<std::uint64_t>(value.upper)) << 64) | value.lower;
   if (type_->id == TypeId::kUuid) bits ^= static_cast<unsigned __int128>(1) << 127;
   return static_cast<__int128>(bits);
 }
@@ -184,9 +253,8 @@ ResultChunk::ResultChunk(void* chunk, const std::vector<ValueType>& types)
     : chunk_(chunk), rows_(duckdb_data_chunk_get_size(static_cast<duckdb_data_chunk>(chunk))) {
   columns_.reserve(types.size());
   for (std::size_t c = 0; c < types.size(); ++c) {
-    columns_.push_back(
-        ColumnView(duckdb_data_chunk_get_vector(static_cast<duckdb_data_chunk>(chunk), c),
-                   &types[c]));
+    columns_.push_back(ColumnView(
+        duckdb_data_chunk_get_vector(static_cast<duckdb_data_chunk>(chunk), c), &types[c]));
   }
 }
 

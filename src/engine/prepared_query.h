@@ -52,10 +52,10 @@ enum class TypeId {
 struct ValueType {
   TypeId id = TypeId::kOther;
   std::string name;
-  std::uint8_t width = 0;  ///< DECIMAL
-  std::uint8_t scale = 0;  ///< DECIMAL
-  bool is_json = false;    ///< VARCHAR with DuckDB's JSON alias
-  std::uint64_t array_size = 0;  ///< a fixed-size ARRAY (kList); 0 for a LIST
+  std::uint8_t width = 0;           ///< DECIMAL
+  std::uint8_t scale = 0;           ///< DECIMAL
+  bool is_json = false;             ///< VARCHAR with DuckDB's JSON alias
+  std::uint64_t array_size = 0;     ///< a fixed-size ARRAY (kList); 0 for a LIST
   std::vector<ValueType> children;  ///< the element type of a list
 };
 

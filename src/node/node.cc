@@ -72,10 +72,9 @@ Node::Node(NodeConfig config, std::unique_ptr<DataDirectory> data_directory,
       sql_connections_open_(
           metrics_.AddGauge("quanta_sql_connections_open", "Signed-in or signing-in SQL sessions")
               .WithLabels({})),
-      sql_connections_accepted_(metrics_
-                                    .AddCounter("quanta_sql_connections_accepted_total",
-                                                "SQL connections accepted")
-                                    .WithLabels({})),
+      sql_connections_accepted_(
+          metrics_.AddCounter("quanta_sql_connections_accepted_total", "SQL connections accepted")
+              .WithLabels({})),
       sql_connections_rejected_(
           metrics_
               .AddCounter("quanta_sql_connections_rejected_total",
@@ -121,7 +120,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
   QUANTA_ASSIGN_OR_RETURN(node->database_,
                           OpenNodeDatabase(node->data_dir(), node->config_.sql.memory_limit));
-  QUANTA_ASSIGN_OR_RETURN(node->catalog_, ProductCatalog::Open(node->data_dir(), nullptr, node->database_));
+  QUANTA_ASSIGN_OR_RETURN(node->catalog_,
+                          ProductCatalog::Open(node->data_dir(), nullptr, node->database_));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ = std::make_unique<DropFolders>(node->data_dir(), *node->catalog_);
   QUANTA_RETURN_IF_ERROR(
@@ -153,9 +153,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
     sql.worker_threads = node->config_.EffectiveBlockingThreads();
     sql.tls_certificate_file = node->config_.sql.tls_certificate.string();
     sql.tls_key_file = node->config_.sql.tls_key.string();
-    QUANTA_ASSIGN_OR_RETURN(node->sql_server_,
-                            ports::PgServer::Listen(node->server_->event_loop(), sql,
-                                                    *node->sql_backend_));
+    QUANTA_ASSIGN_OR_RETURN(node->sql_server_, ports::PgServer::Listen(node->server_->event_loop(),
+                                                                       sql, *node->sql_backend_));
   }
   return node;
 }

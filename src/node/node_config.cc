@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
-#include <set>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <cmath>
+#include <limits>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -429,10 +429,9 @@ Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* conf
   ConfigReader reader(document);
   const Json& root = document.root();
   if (root.is_null()) return Status::Ok();  // an empty file keeps every default
-  if (reader.Mapping(
-          "", root,
-          {"apiVersion", "kind", "dataDir", "threads", "blockingThreads", "http", "sql",
-           "principals", "shutdown"})) {
+  if (reader.Mapping("", root,
+                     {"apiVersion", "kind", "dataDir", "threads", "blockingThreads", "http", "sql",
+                      "principals", "shutdown"})) {
     if (root.contains("apiVersion")) {
       auto version = reader.String("/apiVersion", root["apiVersion"]);
       if (version && *version != "quanta/v1") {

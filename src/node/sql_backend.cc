@@ -4,9 +4,9 @@
 
 namespace quanta::node {
 
-Result<std::unique_ptr<SqlBackend>> SqlBackend::Create(
-    const std::vector<Principal>& principals, std::shared_ptr<engine::Database> database,
-    const ProductCatalog& catalog) {
+Result<std::unique_ptr<SqlBackend>> SqlBackend::Create(const std::vector<Principal>& principals,
+                                                       std::shared_ptr<engine::Database> database,
+                                                       const ProductCatalog& catalog) {
   std::unique_ptr<SqlBackend> backend(new SqlBackend(std::move(database), catalog));
   for (const Principal& principal : principals) {
     ports::PgCredentials credentials;

@@ -61,65 +61,114 @@ const std::string kNull = "NULL";
 const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& EmptyRelations() {
   static const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>> relations = {
       {"pg_index",
-       {{"indexrelid", "INTEGER"}, {"indrelid", "INTEGER"}, {"indnatts", "SMALLINT"},
-        {"indisunique", "BOOLEAN"}, {"indisprimary", "BOOLEAN"}, {"indisclustered", "BOOLEAN"},
-        {"indisvalid", "BOOLEAN"}, {"indkey", "VARCHAR"}, {"indexprs", "VARCHAR"},
+       {{"indexrelid", "INTEGER"},
+        {"indrelid", "INTEGER"},
+        {"indnatts", "SMALLINT"},
+        {"indisunique", "BOOLEAN"},
+        {"indisprimary", "BOOLEAN"},
+        {"indisclustered", "BOOLEAN"},
+        {"indisvalid", "BOOLEAN"},
+        {"indkey", "VARCHAR"},
+        {"indexprs", "VARCHAR"},
         {"indpred", "VARCHAR"}}},
       {"pg_constraint",
-       {{"oid", "INTEGER"}, {"conname", "VARCHAR"}, {"connamespace", "INTEGER"},
-        {"contype", "VARCHAR"}, {"conrelid", "INTEGER"}, {"confrelid", "INTEGER"},
-        {"conkey", "SMALLINT[]"}, {"confkey", "SMALLINT[]"}, {"conindid", "INTEGER"},
-        {"condeferrable", "BOOLEAN"}, {"condeferred", "BOOLEAN"}, {"convalidated", "BOOLEAN"},
+       {{"oid", "INTEGER"},
+        {"conname", "VARCHAR"},
+        {"connamespace", "INTEGER"},
+        {"contype", "VARCHAR"},
+        {"conrelid", "INTEGER"},
+        {"confrelid", "INTEGER"},
+        {"conkey", "SMALLINT[]"},
+        {"confkey", "SMALLINT[]"},
+        {"conindid", "INTEGER"},
+        {"condeferrable", "BOOLEAN"},
+        {"condeferred", "BOOLEAN"},
+        {"convalidated", "BOOLEAN"},
         {"conparentid", "INTEGER"}}},
       {"pg_inherits",
-       {{"inhrelid", "INTEGER"}, {"inhparent", "INTEGER"}, {"inhseqno", "INTEGER"},
+       {{"inhrelid", "INTEGER"},
+        {"inhparent", "INTEGER"},
+        {"inhseqno", "INTEGER"},
         {"inhdetachpending", "BOOLEAN"}}},
       {"pg_attrdef",
        {{"oid", "INTEGER"}, {"adrelid", "INTEGER"}, {"adnum", "SMALLINT"}, {"adbin", "VARCHAR"}}},
       {"pg_trigger",
-       {{"oid", "INTEGER"}, {"tgrelid", "INTEGER"}, {"tgname", "VARCHAR"},
-        {"tgparentid", "INTEGER"}, {"tgenabled", "VARCHAR"}, {"tgisinternal", "BOOLEAN"}}},
+       {{"oid", "INTEGER"},
+        {"tgrelid", "INTEGER"},
+        {"tgname", "VARCHAR"},
+        {"tgparentid", "INTEGER"},
+        {"tgenabled", "VARCHAR"},
+        {"tgisinternal", "BOOLEAN"}}},
       {"pg_rewrite", {{"oid", "INTEGER"}, {"ev_class", "INTEGER"}, {"rulename", "VARCHAR"}}},
       {"pg_policy",
-       {{"oid", "INTEGER"}, {"polrelid", "INTEGER"}, {"polname", "VARCHAR"},
-        {"polcmd", "VARCHAR"}, {"polpermissive", "BOOLEAN"}, {"polroles", "INTEGER[]"},
-        {"polqual", "VARCHAR"}, {"polwithcheck", "VARCHAR"}}},
+       {{"oid", "INTEGER"},
+        {"polrelid", "INTEGER"},
+        {"polname", "VARCHAR"},
+        {"polcmd", "VARCHAR"},
+        {"polpermissive", "BOOLEAN"},
+        {"polroles", "INTEGER[]"},
+        {"polqual", "VARCHAR"},
+        {"polwithcheck", "VARCHAR"}}},
       {"pg_statistic_ext",
-       {{"oid", "INTEGER"}, {"stxrelid", "INTEGER"}, {"stxname", "VARCHAR"},
-        {"stxnamespace", "INTEGER"}, {"stxkind", "VARCHAR[]"}, {"stxstattarget", "INTEGER"},
-        {"stxkeys", "VARCHAR"}, {"stxexprs", "VARCHAR"}}},
+       {{"oid", "INTEGER"},
+        {"stxrelid", "INTEGER"},
+        {"stxname", "VARCHAR"},
+        {"stxnamespace", "INTEGER"},
+        {"stxkind", "VARCHAR[]"},
+        {"stxstattarget", "INTEGER"},
+        {"stxkeys", "VARCHAR"},
+        {"stxexprs", "VARCHAR"}}},
       {"pg_publication",
-       {{"oid", "INTEGER"}, {"pubname", "VARCHAR"}, {"puballtables", "BOOLEAN"},
-        {"pubinsert", "BOOLEAN"}, {"pubupdate", "BOOLEAN"}, {"pubdelete", "BOOLEAN"},
-        {"pubtruncate", "BOOLEAN"}, {"pubviaroot", "BOOLEAN"}}},
+       {{"oid", "INTEGER"},
+        {"pubname", "VARCHAR"},
+        {"puballtables", "BOOLEAN"},
+        {"pubinsert", "BOOLEAN"},
+        {"pubupdate", "BOOLEAN"},
+        {"pubdelete", "BOOLEAN"},
+        {"pubtruncate", "BOOLEAN"},
+        {"pubviaroot", "BOOLEAN"}}},
       {"pg_publication_namespace",
        {{"oid", "INTEGER"}, {"pnpubid", "INTEGER"}, {"pnnspid", "INTEGER"}}},
       {"pg_subscription", {{"oid", "INTEGER"}, {"subname", "VARCHAR"}}},
       {"pg_publication_rel",
-       {{"oid", "INTEGER"}, {"prpubid", "INTEGER"}, {"prrelid", "INTEGER"},
-        {"prqual", "VARCHAR"}, {"prattrs", "SMALLINT[]"}}},
+       {{"oid", "INTEGER"},
+        {"prpubid", "INTEGER"},
+        {"prrelid", "INTEGER"},
+        {"prqual", "VARCHAR"},
+        {"prattrs", "SMALLINT[]"}}},
       {"pg_foreign_table", {{"ftrelid", "INTEGER"}, {"ftserver", "INTEGER"}}},
       {"pg_partitioned_table", {{"partrelid", "INTEGER"}, {"partstrat", "VARCHAR"}}},
-      {"pg_collation",
-       {{"oid", "INTEGER"}, {"collname", "VARCHAR"}, {"collnamespace", "INTEGER"}}},
+      {"pg_collation", {{"oid", "INTEGER"}, {"collname", "VARCHAR"}, {"collnamespace", "INTEGER"}}},
       {"pg_enum",
-       {{"oid", "INTEGER"}, {"enumtypid", "INTEGER"}, {"enumsortorder", "FLOAT"},
+       {{"oid", "INTEGER"},
+        {"enumtypid", "INTEGER"},
+        {"enumsortorder", "FLOAT"},
         {"enumlabel", "VARCHAR"}}},
       {"pg_range", {{"rngtypid", "INTEGER"}, {"rngsubtype", "INTEGER"}}},
       {"pg_sequence",
-       {{"seqrelid", "INTEGER"}, {"seqtypid", "INTEGER"}, {"seqstart", "BIGINT"},
-        {"seqincrement", "BIGINT"}, {"seqmax", "BIGINT"}, {"seqmin", "BIGINT"},
-        {"seqcache", "BIGINT"}, {"seqcycle", "BOOLEAN"}}},
+       {{"seqrelid", "INTEGER"},
+        {"seqtypid", "INTEGER"},
+        {"seqstart", "BIGINT"},
+        {"seqincrement", "BIGINT"},
+        {"seqmax", "BIGINT"},
+        {"seqmin", "BIGINT"},
+        {"seqcache", "BIGINT"},
+        {"seqcycle", "BOOLEAN"}}},
       {"pg_extension",
-       {{"oid", "INTEGER"}, {"extname", "VARCHAR"}, {"extnamespace", "INTEGER"},
+       {{"oid", "INTEGER"},
+        {"extname", "VARCHAR"},
+        {"extnamespace", "INTEGER"},
         {"extversion", "VARCHAR"}}},
       {"pg_proc",
-       {{"oid", "INTEGER"}, {"proname", "VARCHAR"}, {"pronamespace", "INTEGER"},
-        {"prorettype", "INTEGER"}, {"proargtypes", "VARCHAR"}, {"prokind", "VARCHAR"}}},
+       {{"oid", "INTEGER"},
+        {"proname", "VARCHAR"},
+        {"pronamespace", "INTEGER"},
+        {"prorettype", "INTEGER"},
+        {"proargtypes", "VARCHAR"},
+        {"prokind", "VARCHAR"}}},
       {"pg_matviews",
        {{"schemaname", "VARCHAR"}, {"matviewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
-      {"pg_views",
-       {{"schemaname", "VARCHAR"}, {"viewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
+      {"pg_views", {{"schemaname", "VARCHAR"}, {"viewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
   };
   return relations;
 }
@@ -193,9 +242,9 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
       }
     }
     return Status::NotFound("relation \"{}.{}\" does not exist; {}", schema, table,
-                            names.empty() ? std::string("no product is deployed on this node")
-                                          : fmt::format("the datasets are: {}",
-                                                        fmt::join(names, ", ")));
+                            names.empty()
+                                ? std::string("no product is deployed on this node")
+                                : fmt::format("the datasets are: {}", fmt::join(names, ", ")));
   }
   store::AsOf as_of = store::AsOf::Current();
   if (time.kind == query::TableTime::Kind::kVersion) {
@@ -259,8 +308,7 @@ Result<std::string> ProductTables::CatalogTable(std::string_view schema, std::st
                      {"datacl", "VARCHAR[]"},
                      {"dattablespace", "INTEGER"}},
                     {{Number(16383), Text("quanta"), Number(kOwnerOid), Number(6), Text("C"),
-                      Text("C"), Bool(false), Bool(true), kNull, Text("c"), kNull,
-                      Number(1663)}});
+                      Text("C"), Bool(false), Bool(true), kNull, Text("c"), kNull, Number(1663)}});
   }
   if (table == "pg_roles" || table == "pg_user" || table == "pg_authid") {
     return Relation({{"oid", "INTEGER"},
@@ -306,13 +354,35 @@ std::string ProductTables::Classes() const {
   std::vector<std::vector<std::string>> rows;
   for (const Dataset& dataset : datasets_) {
     std::uint32_t schema_oid = dataset.oid - (dataset.oid - kFirstSchemaOid) % kOidsPerSchema;
-    rows.push_back({Number(dataset.oid), Text(dataset.layout->name), Number(schema_oid),
-                    Number(0), Number(0), Number(kOwnerOid), Number(2), Number(dataset.oid),
-                    Number(0), Number(0), Number(-1), Number(0), Number(0), Bool(false),
-                    Bool(false), Text("p"), Text("r"),
+    rows.push_back({Number(dataset.oid),
+                    Text(dataset.layout->name),
+                    Number(schema_oid),
+                    Number(0),
+                    Number(0),
+                    Number(kOwnerOid),
+                    Number(2),
+                    Number(dataset.oid),
+                    Number(0),
+                    Number(0),
+                    Number(-1),
+                    Number(0),
+                    Number(0),
+                    Bool(false),
+                    Bool(false),
+                    Text("p"),
+                    Text("r"),
                     Number(static_cast<std::int64_t>(dataset.layout->columns.size())),
-                    Number(0), Bool(false), Bool(false), Bool(false), Bool(false), Bool(false),
-                    Bool(true), Text("d"), Bool(false), kNull, kNull});
+                    Number(0),
+                    Bool(false),
+                    Bool(false),
+                    Bool(false),
+                    Bool(false),
+                    Bool(false),
+                    Bool(true),
+                    Text("d"),
+                    Bool(false),
+                    kNull,
+                    kNull});
   }
   return Relation({{"oid", "INTEGER"},
                    {"relname", "VARCHAR"},
@@ -355,11 +425,11 @@ std::string ProductTables::Attributes() const {
       ports::PgType pg = type.ok() ? *type : ports::PgType{};
       bool key = std::find(dataset.layout->key.begin(), dataset.layout->key.end(), column.name) !=
                  dataset.layout->key.end();
-      rows.push_back({Number(dataset.oid), Text(column.name), Number(pg.oid),
-                      Number(pg.size), Number(static_cast<std::int64_t>(c + 1)),
-                      Number(pg.element_oid ? 1 : 0), Number(pg.modifier), Bool(key),
-                      Bool(false), Bool(false), Text(""), Text(""), Number(0), Bool(true),
-                      Text(pg.size < 0 ? "x" : "p"), Text(""), Number(-1), kNull});
+      rows.push_back({Number(dataset.oid), Text(column.name), Number(pg.oid), Number(pg.size),
+                      Number(static_cast<std::int64_t>(c + 1)), Number(pg.element_oid ? 1 : 0),
+                      Number(pg.modifier), Bool(key), Bool(false), Bool(false), Text(""), Text(""),
+                      Number(0), Bool(true), Text(pg.size < 0 ? "x" : "p"), Text(""), Number(-1),
+                      kNull});
     }
   }
   return Relation({{"attrelid", "INTEGER"},
@@ -384,60 +454,82 @@ std::string ProductTables::Attributes() const {
 }
 
 std::string ProductTables::Types() const {
-  static constexpr std::uint32_t kOids[] = {
-      ports::pg_oid::kBool,        ports::pg_oid::kBytea,       ports::pg_oid::kInt8,
-      ports::pg_oid::kInt2,        ports::pg_oid::kInt4,        ports::pg_oid::kText,
-      ports::pg_oid::kOid,         ports::pg_oid::kJson,        ports::pg_oid::kFloat4,
-      ports::pg_oid::kFloat8,      ports::pg_oid::kVarchar,     ports::pg_oid::kDate,
-      ports::pg_oid::kTime,        ports::pg_oid::kTimestamp,   ports::pg_oid::kTimestampTz,
-      ports::pg_oid::kInterval,    ports::pg_oid::kNumeric,     ports::pg_oid::kUuid,
-      ports::pg_oid::kJsonb,       ports::pg_oid::kBoolArray,   ports::pg_oid::kInt2Array,
-      ports::pg_oid::kInt4Array,   ports::pg_oid::kTextArray,   ports::pg_oid::kVarcharArray,
-      ports::pg_oid::kInt8Array,   ports::pg_oid::kFloat4Array, ports::pg_oid::kFloat8Array,
-      ports::pg_oid::kDateArray,   ports::pg_oid::kTimestampArray,
-      ports::pg_oid::kTimestampTzArray, ports::pg_oid::kNumericArray, ports::pg_oid::kUuidArray};
+  static constexpr std::uint32_t kOids[] = {ports::pg_oid::kBool,
+                                            ports::pg_oid::kBytea,
+                                            ports::pg_oid::kInt8,
+                                            ports::pg_oid::kInt2,
+                                            ports::pg_oid::kInt4,
+                                            ports::pg_oid::kText,
+                                            ports::pg_oid::kOid,
+                                            ports::pg_oid::kJson,
+                                            ports::pg_oid::kFloat4,
+                                            ports::pg_oid::kFloat8,
+                                            ports::pg_oid::kVarchar,
+                                            ports::pg_oid::kDate,
+                                            ports::pg_oid::kTime,
+                                            ports::pg_oid::kTimestamp,
+                                            ports::pg_oid::kTimestampTz,
+                                            ports::pg_oid::kInterval,
+                                            ports::pg_oid::kNumeric,
+                                            ports::pg_oid::kUuid,
+                                            ports::pg_oid::kJsonb,
+                                            ports::pg_oid::kBoolArray,
+                                            ports::pg_oid::kInt2Array,
+                                            ports::pg_oid::kInt4Array,
+                                            ports::pg_oid::kTextArray,
+                                            ports::pg_oid::kVarcharArray,
+                                            ports::pg_oid::kInt8Array,
+                                            ports::pg_oid::kFloat4Array,
+                                            ports::pg_oid::kFloat8Array,
+                                            ports::pg_oid::kDateArray,
+                                            ports::pg_oid::kTimestampArray,
+                                            ports::pg_oid::kTimestampTzArray,
+                                            ports::pg_oid::kNumericArray,
+                                            ports::pg_oid::kUuidArray};
   std::vector<std::vector<std::string>> rows;
   for (std::uint32_t oid : kOids) {
     std::optional<ports::PgType> type = ports::PgTypeForOid(oid);
     if (!type) continue;
     bool array = type->element_oid != 0;
-    rows.push_back({Number(type->oid), Text(type->name), Number(kPgCatalogOid), Number(kOwnerOid),
-                    Number(type->size), Text(array ? "b" : "b"), Text(array ? "A" : "U"),
-                    Number(type->element_oid), Number(type->array_oid), Number(0), Number(-1),
-                    Bool(false), Number(0), Text(","), Number(0), kNull,
-                    Bool(type->size > 0), Bool(true), Text(type->size == 8 ? "d" : "i"),
-                    Text(type->size > 0 ? "p" : "x"), Number(0)});
+    rows.push_back({Number(type->oid),
+                    Text(type->name),
+                    Number(kPgCatalogOid),
+                    Number(kOwnerOid),
+                    Number(type->size),
+                    Text(array ? "b" : "b"),
+                    Text(array ? "A" : "U"),
+                    Number(type->element_oid),
+                    Number(type->array_oid),
+                    Number(0),
+                    Number(-1),
+                    Bool(false),
+                    Number(0),
+                    Text(","),
+                    Number(0),
+                    kNull,
+                    Bool(type->size > 0),
+                    Bool(true),
+                    Text(type->size == 8 ? "d" : "i"),
+                    Text(type->size > 0 ? "p" : "x"),
+                    Number(0)});
   }
-  return Relation({{"oid", "INTEGER"},
-                   {"typname", "VARCHAR"},
-                   {"typnamespace", "INTEGER"},
-                   {"typowner", "INTEGER"},
-                   {"typlen", "SMALLINT"},
-                   {"typtype", "VARCHAR"},
-                   {"typcategory", "VARCHAR"},
-                   {"typelem", "INTEGER"},
-                   {"typarray", "INTEGER"},
-                   {"typbasetype", "INTEGER"},
-                   {"typtypmod", "INTEGER"},
-                   {"typnotnull", "BOOLEAN"},
-                   {"typrelid", "INTEGER"},
-                   {"typdelim", "VARCHAR"},
-                   {"typcollation", "INTEGER"},
-                   {"typdefault", "VARCHAR"},
-                   {"typbyval", "BOOLEAN"},
-                   {"typisdefined", "BOOLEAN"},
-                   {"typalign", "VARCHAR"},
-                   {"typstorage", "VARCHAR"},
-                   {"typndims", "INTEGER"}},
-                  rows);
+  return Relation(
+      {{"oid", "INTEGER"},         {"typname", "VARCHAR"},    {"typnamespace", "INTEGER"},
+       {"typowner", "INTEGER"},    {"typlen", "SMALLINT"},    {"typtype", "VARCHAR"},
+       {"typcategory", "VARCHAR"}, {"typelem", "INTEGER"},    {"typarray", "INTEGER"},
+       {"typbasetype", "INTEGER"}, {"typtypmod", "INTEGER"},  {"typnotnull", "BOOLEAN"},
+       {"typrelid", "INTEGER"},    {"typdelim", "VARCHAR"},   {"typcollation", "INTEGER"},
+       {"typdefault", "VARCHAR"},  {"typbyval", "BOOLEAN"},   {"typisdefined", "BOOLEAN"},
+       {"typalign", "VARCHAR"},    {"typstorage", "VARCHAR"}, {"typndims", "INTEGER"}},
+      rows);
 }
 
 std::string ProductTables::Descriptions() const {
   std::vector<std::vector<std::string>> rows;
   for (const Dataset& dataset : datasets_) {
     if (!dataset.description.empty()) {
-      rows.push_back({Number(dataset.oid), Number(kPgClassOid), Number(0),
-                      Text(dataset.description)});
+      rows.push_back(
+          {Number(dataset.oid), Number(kPgClassOid), Number(0), Text(dataset.description)});
     }
     for (std::size_t c = 0; c < dataset.column_descriptions.size(); ++c) {
       if (dataset.column_descriptions[c].empty()) continue;
@@ -459,8 +551,7 @@ std::string ProductTables::InformationSchemaSchemata() const {
     rows.push_back({Text("quanta"), Text(schema.name), Text(user_)});
   }
   return Relation(
-      {{"catalog_name", "VARCHAR"}, {"schema_name", "VARCHAR"}, {"schema_owner", "VARCHAR"}},
-      rows);
+      {{"catalog_name", "VARCHAR"}, {"schema_name", "VARCHAR"}, {"schema_owner", "VARCHAR"}}, rows);
 }
 
 std::string ProductTables::InformationSchemaTables() const {

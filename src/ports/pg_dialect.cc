@@ -1,9 +1,9 @@
 #include "ports/pg_dialect.h"
 
 #include <array>
+#include <cctype>
 #include <string>
 #include <utility>
-#include <cctype>
 
 #include "base/ascii.h"
 
@@ -31,8 +31,8 @@ constexpr std::array<std::string_view, 7> kRegTypes = {
 // The OIDs of the catalog relations that clients name as 'pg_class'::regclass (pgjdbc's
 // metadata queries compare pg_description.classoid with it).
 constexpr std::pair<std::string_view, int> kCatalogRelationOids[] = {
-    {"pg_class", 1259},   {"pg_type", 1247},       {"pg_attribute", 1249},
-    {"pg_proc", 1255},    {"pg_namespace", 2615},  {"pg_constraint", 2606},
+    {"pg_class", 1259},    {"pg_type", 1247},       {"pg_attribute", 1249},
+    {"pg_proc", 1255},     {"pg_namespace", 2615},  {"pg_constraint", 2606},
     {"pg_database", 1262}, {"pg_description", 2609}};
 
 // When `out` ends with a string literal naming a catalog relation, replaces the literal by the
@@ -102,7 +102,8 @@ std::string NormalizePostgresDialect(std::string_view sql) {
     // OPERATOR(pg_catalog.~) -> ~
     if (word_start && WordAt(sql, i, "operator")) {
       std::size_t open = SkipBlanks(sql, i + 8);
-      std::size_t close = open < sql.size() && sql[open] == '(' ? sql.find(')', open) : std::string_view::npos;
+      std::size_t close =
+          open < sql.size() && sql[open] == '(' ? sql.find(')', open) : std::string_view::npos;
       if (close != std::string_view::npos) {
         std::string_view inside = sql.substr(open + 1, close - open - 1);
         std::size_t dot = inside.rfind('.');

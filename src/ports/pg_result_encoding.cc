@@ -37,31 +37,49 @@ void EncodeScalarText(const engine::ColumnView& column, std::size_t row, std::ui
                       std::string& out) {
   const engine::ValueType& type = column.type();
   switch (type.id) {
-    case TypeId::kBoolean: return AppendBoolText(column.Bool(row), out);
+    case TypeId::kBoolean:
+      return AppendBoolText(column.Bool(row), out);
     case TypeId::kTinyint:
     case TypeId::kSmallint:
     case TypeId::kInteger:
     case TypeId::kBigint:
     case TypeId::kUtinyint:
     case TypeId::kUsmallint:
-    case TypeId::kUinteger: return AppendIntegerText(column.Integer(row), out);
-    case TypeId::kUbigint: out += std::to_string(column.Unsigned(row)); return;
-    case TypeId::kHugeint: return AppendNumericText(column.Wide(row), 0, out);
-    case TypeId::kDecimal: return AppendNumericText(column.Wide(row), type.scale, out);
-    case TypeId::kFloat: return AppendFloat4Text(static_cast<float>(column.Floating(row)), out);
-    case TypeId::kDouble: return AppendFloat8Text(column.Floating(row), out);
-    case TypeId::kVarchar: out += column.Text(row); return;
-    case TypeId::kBlob: return AppendByteaText(column.Text(row), out);
-    case TypeId::kDate: return AppendDateText(column.Date(row), out);
-    case TypeId::kTime: return AppendTimeText(column.Micros(row), out);
-    case TypeId::kTimestamp: return AppendTimestampText(column.Micros(row), out);
-    case TypeId::kTimestampTz: return AppendTimestampTzText(column.Micros(row), out);
+    case TypeId::kUinteger:
+      return AppendIntegerText(column.Integer(row), out);
+    case TypeId::kUbigint:
+      out += std::to_string(column.Unsigned(row));
+      return;
+    case TypeId::kHugeint:
+      return AppendNumericText(column.Wide(row), 0, out);
+    case TypeId::kDecimal:
+      return AppendNumericText(column.Wide(row), type.scale, out);
+    case TypeId::kFloat:
+      return AppendFloat4Text(static_cast<float>(column.Floating(row)), out);
+    case TypeId::kDouble:
+      return AppendFloat8Text(column.Floating(row), out);
+    case TypeId::kVarchar:
+      out += column.Text(row);
+      return;
+    case TypeId::kBlob:
+      return AppendByteaText(column.Text(row), out);
+    case TypeId::kDate:
+      return AppendDateText(column.Date(row), out);
+    case TypeId::kTime:
+      return AppendTimeText(column.Micros(row), out);
+    case TypeId::kTimestamp:
+      return AppendTimestampText(column.Micros(row), out);
+    case TypeId::kTimestampTz:
+      return AppendTimestampTzText(column.Micros(row), out);
     case TypeId::kInterval: {
       engine::IntervalValue value = column.Interval(row);
       return AppendIntervalText({value.months, value.days, value.micros}, out);
     }
-    case TypeId::kUuid: return AppendUuidText(UuidBytes(column.Wide(row)), out);
-    default: out += "?"; return;  // cast in SQL before it gets here (NeedsCastBeforeEncoding)
+    case TypeId::kUuid:
+      return AppendUuidText(UuidBytes(column.Wide(row)), out);
+    default:
+      out += "?";
+      return;  // cast in SQL before it gets here (NeedsCastBeforeEncoding)
   }
   (void)oid;
 }
@@ -71,31 +89,47 @@ void EncodeScalarBinary(const engine::ColumnView& column, std::size_t row, std::
                         std::string& out) {
   const engine::ValueType& type = column.type();
   switch (oid) {
-    case pg_oid::kBool: return AppendBoolBinary(column.Bool(row), out);
-    case pg_oid::kInt2: return AppendInt2Binary(static_cast<std::int16_t>(column.Integer(row)), out);
-    case pg_oid::kInt4: return AppendInt4Binary(static_cast<std::int32_t>(column.Integer(row)), out);
-    case pg_oid::kInt8: return AppendInt8Binary(column.Integer(row), out);
+    case pg_oid::kBool:
+      return AppendBoolBinary(column.Bool(row), out);
+    case pg_oid::kInt2:
+      return AppendInt2Binary(static_cast<std::int16_t>(column.Integer(row)), out);
+    case pg_oid::kInt4:
+      return AppendInt4Binary(static_cast<std::int32_t>(column.Integer(row)), out);
+    case pg_oid::kInt8:
+      return AppendInt8Binary(column.Integer(row), out);
     case pg_oid::kFloat4:
       return AppendFloat4Binary(static_cast<float>(column.Floating(row)), out);
-    case pg_oid::kFloat8: return AppendFloat8Binary(column.Floating(row), out);
+    case pg_oid::kFloat8:
+      return AppendFloat8Binary(column.Floating(row), out);
     case pg_oid::kNumeric:
       if (type.id == TypeId::kUbigint) {
         return AppendNumericBinary(static_cast<__int128>(column.Unsigned(row)), 0, out);
       }
       return AppendNumericBinary(column.Wide(row), type.id == TypeId::kDecimal ? type.scale : 0,
                                  out);
-    case pg_oid::kBytea: out += column.Text(row); return;
-    case pg_oid::kDate: return AppendDateBinary(column.Date(row), out);
-    case pg_oid::kTime: return AppendTimeBinary(column.Micros(row), out);
+    case pg_oid::kBytea:
+      out += column.Text(row);
+      return;
+    case pg_oid::kDate:
+      return AppendDateBinary(column.Date(row), out);
+    case pg_oid::kTime:
+      return AppendTimeBinary(column.Micros(row), out);
     case pg_oid::kTimestamp:
-    case pg_oid::kTimestampTz: return AppendTimestampBinary(column.Micros(row), out);
+    case pg_oid::kTimestampTz:
+      return AppendTimestampBinary(column.Micros(row), out);
     case pg_oid::kInterval: {
       engine::IntervalValue value = column.Interval(row);
       return AppendIntervalBinary({value.months, value.days, value.micros}, out);
     }
-    case pg_oid::kUuid: return AppendUuidBinary(UuidBytes(column.Wide(row)), out);
-    case pg_oid::kJsonb: out += '\x01'; out += column.Text(row); return;
-    default: out += column.Text(row); return;  // text, varchar, json: the bytes themselves
+    case pg_oid::kUuid:
+      return AppendUuidBinary(UuidBytes(column.Wide(row)), out);
+    case pg_oid::kJsonb:
+      out += '\x01';
+      out += column.Text(row);
+      return;
+    default:
+      out += column.Text(row);
+      return;  // text, varchar, json: the bytes themselves
   }
 }
 
@@ -227,9 +261,10 @@ Status BindParameter(engine::PreparedQuery& query, std::size_t index, std::uint3
           AppendUuidText(typed, text);
           return query.BindText(index, text);
         } else {
-          return Status::NotSupported("parameter ${}: binary arrays are not supported as "
-                                      "parameters yet; send them in text format",
-                                      index + 1);
+          return Status::NotSupported(
+              "parameter ${}: binary arrays are not supported as "
+              "parameters yet; send them in text format",
+              index + 1);
         }
       },
       decoded->value);

@@ -43,8 +43,8 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
         acceptor_.set_option(net::socket_base::reuse_address(true), error) ||
         acceptor_.bind(endpoint, error) ||
         acceptor_.listen(net::socket_base::max_listen_connections, error)) {
-      return Status::IoError("cannot listen for SQL on {}:{}: {}", options_.address,
-                             options_.port, error.message());
+      return Status::IoError("cannot listen for SQL on {}:{}: {}", options_.address, options_.port,
+                             error.message());
     }
     port_ = acceptor_.local_endpoint().port();
     return Status::Ok();
@@ -71,8 +71,7 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
     tls_->use_private_key_file(options_.tls_key_file, net::ssl::context::pem, error);
     if (error) {
       return Status::IoError("{}: cannot be read as the PEM private key of {}: {}",
-                             options_.tls_key_file, options_.tls_certificate_file,
-                             error.message());
+                             options_.tls_key_file, options_.tls_certificate_file, error.message());
     }
     return Status::Ok();
   }
@@ -111,8 +110,7 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
 // All socket work happens on the connection's strand; the session runs on one worker at a time.
 class PgConnection : public std::enable_shared_from_this<PgConnection> {
  public:
-  PgConnection(std::shared_ptr<PgServer::Impl> server, tcp::socket socket,
-               PgSessionOptions options)
+  PgConnection(std::shared_ptr<PgServer::Impl> server, tcp::socket socket, PgSessionOptions options)
       : server_(std::move(server)),
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),

@@ -311,11 +311,11 @@ void PgSession::HandlePassword(const PgPasswordMessage& message) {
   }
   Result<std::string> server_final = scram_->HandleClientFinal(message.body);
   if (!server_final.ok() || !scram_->authenticated()) {
-    return SendFatal(server_final.ok()
-                         ? Status(ErrorCode::kPermissionDenied,
-                                  fmt::format("password authentication failed for user \"{}\"",
-                                              user_))
-                         : server_final.status());
+    return SendFatal(
+        server_final.ok()
+            ? Status(ErrorCode::kPermissionDenied,
+                     fmt::format("password authentication failed for user \"{}\"", user_))
+            : server_final.status());
   }
   writer.AuthenticationSaslFinal(*server_final);
   writer.AuthenticationOk();
@@ -335,9 +335,9 @@ void PgSession::CompleteStartup() {
   for (const KnownSetting& setting : kSettings) {
     if (setting.name == "server_version_num" || setting.name == "extra_float_digits" ||
         setting.name == "search_path" || setting.name == "statement_timeout" ||
-        setting.name.find("isolation") != std::string_view::npos ||
-        setting.name == "lc_messages" || setting.name == "bytea_output" ||
-        setting.name == "max_identifier_length" || setting.name == "transaction_read_only") {
+        setting.name.find("isolation") != std::string_view::npos || setting.name == "lc_messages" ||
+        setting.name == "bytea_output" || setting.name == "max_identifier_length" ||
+        setting.name == "transaction_read_only") {
       continue;  // not reported in ParameterStatus by PostgreSQL either
     }
     writer.ParameterStatus(setting.name, ShowValue(std::string(setting.name)));
@@ -384,11 +384,11 @@ void PgSession::RunNextSimpleStatement() {
   portal.statement = *statement;
   const Statement& prepared = **statement;
   if (prepared.query) {
-    portal.result_formats.assign(prepared.query->column_types().size(),
-                                 prepared.kind == Statement::Kind::kCopy ? prepared.copy_format
-                                                                          : 0);
-    if (prepared.kind == Statement::Kind::kCopy) portal.result_formats.assign(
-        prepared.query->column_types().size(), 0);
+    portal.result_formats.assign(
+        prepared.query->column_types().size(),
+        prepared.kind == Statement::Kind::kCopy ? prepared.copy_format : 0);
+    if (prepared.kind == Statement::Kind::kCopy)
+      portal.result_formats.assign(prepared.query->column_types().size(), 0);
   }
   if (prepared.kind == Statement::Kind::kQuery) {
     SendRowDescription(prepared, portal.result_formats);
@@ -402,8 +402,8 @@ void PgSession::RunNextSimpleStatement() {
 void PgSession::HandleParse(const PgParse& parse) {
   std::vector<query::SqlPiece> pieces = query::SplitSql(parse.query);
   if (pieces.size() > 1) {
-    SendError(Status(ErrorCode::kUsage,
-                     "cannot insert multiple commands into a prepared statement"));
+    SendError(
+        Status(ErrorCode::kUsage, "cannot insert multiple commands into a prepared statement"));
     return EnterErrorState();
   }
   if (!parse.statement.empty() && statements_.count(parse.statement)) {
@@ -446,10 +446,9 @@ void PgSession::HandleBind(const PgBind& bind) {
       if (!bind.parameters[i]) {
         bound = statement->query->BindNull(i);
       } else {
-        std::uint32_t oid =
-            i < statement->parameter_oids.size() ? statement->parameter_oids[i] : 0;
-        bound = BindParameter(*statement->query, i, oid, bind.ParameterFormat(i),
-                              *bind.parameters[i]);
+        std::uint32_t oid = i < statement->parameter_oids.size() ? statement->parameter_oids[i] : 0;
+        bound =
+            BindParameter(*statement->query, i, oid, bind.ParameterFormat(i), *bind.parameters[i]);
       }
       if (!bound.ok()) {
         SendError(bound);
@@ -508,8 +507,8 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
   }
   auto found = portals_.find(describe.name);
   if (found == portals_.end()) {
-    SendError(Status(ErrorCode::kNotFound,
-                     fmt::format("portal \"{}\" does not exist", describe.name)));
+    SendError(
+        Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", describe.name)));
     return EnterErrorState();
   }
   const Statement& statement = *found->second.statement;
@@ -523,8 +522,8 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
 void PgSession::HandleExecute(const PgExecute& execute) {
   auto found = portals_.find(execute.portal);
   if (found == portals_.end()) {
-    SendError(Status(ErrorCode::kNotFound,
-                     fmt::format("portal \"{}\" does not exist", execute.portal)));
+    SendError(
+        Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", execute.portal)));
     return EnterErrorState();
   }
   if (found->second.finished) {
@@ -549,8 +548,7 @@ void PgSession::HandleClose(const PgClose& close) {
 // Preparing
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
-    std::string_view text, const std::vector<std::uint32_t>& parameter_oids,
-    int* error_position) {
+    std::string_view text, const std::vector<std::uint32_t>& parameter_oids, int* error_position) {
   auto statement = std::make_shared<Statement>();
   statement->text = std::string(text);
   statement->parameter_oids = parameter_oids;
@@ -625,12 +623,12 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
     }
     if (setting->fixed) {
       std::string now = ShowValue(std::string(setting->name));
-      bool same = AsciiLower(statement->value) == AsciiLower(now) ||
-                  (setting->name == "client_encoding" &&
-                   (AsciiUpper(statement->value) == "UNICODE" ||
-                    AsciiUpper(statement->value) == "UTF-8")) ||
-                  (setting->name == "TimeZone" && (AsciiUpper(statement->value) == "UTC" ||
-                                                   AsciiUpper(statement->value) == "ETC/UTC"));
+      bool same =
+          AsciiLower(statement->value) == AsciiLower(now) ||
+          (setting->name == "client_encoding" && (AsciiUpper(statement->value) == "UNICODE" ||
+                                                  AsciiUpper(statement->value) == "UTF-8")) ||
+          (setting->name == "TimeZone" &&
+           (AsciiUpper(statement->value) == "UTC" || AsciiUpper(statement->value) == "ETC/UTC"));
       if (!same && setting->name != "DateStyle") {
         return Status::NotSupported("parameter \"{}\" is fixed at '{}' on this server",
                                     setting->name, now);
@@ -738,8 +736,9 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
       if (format == "BINARY") statement->copy_format = 1;
       if (format == "TEXT") statement->copy_format = 0;
     }
-    if (word == "HEADER") statement->copy_header = i + 1 >= upper.size() ||
-                                                   (upper[i + 1] != "FALSE" && upper[i + 1] != "OFF");
+    if (word == "HEADER")
+      statement->copy_header =
+          i + 1 >= upper.size() || (upper[i + 1] != "FALSE" && upper[i + 1] != "OFF");
     if (word == "DELIMITER" && i + 1 < words.size() && words[i + 1].size() == 1) {
       statement->copy_delimiter = words[i + 1][0];
     }
@@ -819,15 +818,10 @@ bool PgSession::ContinueExecution() {
   const std::size_t columns = statement.query->column_types().size();
   while (true) {
     if (!portal.chunk || portal.chunk_row >= portal.chunk->row_count()) {
-      running_ = true;
-      Result<std::unique_ptr<engine::ResultChunk>> chunk = portal.stream->Next();
-      running_ = false;
-      if (!chunk.ok()) {
-        fail(chunk.status());
+      if (Status fetched = FetchChunk(portal); !fetched.ok()) {
+        fail(fetched);
         return true;
       }
-      portal.chunk = std::move(chunk).value();
-      portal.chunk_row = 0;
       if (!portal.chunk) break;
       continue;
     }
@@ -858,15 +852,10 @@ bool PgSession::ContinueExecution() {
         return true;
       }
       // The rest may be empty; look ahead one chunk to know whether the portal is done.
-      running_ = true;
-      Result<std::unique_ptr<engine::ResultChunk>> next = portal.stream->Next();
-      running_ = false;
-      if (!next.ok()) {
-        fail(next.status());
+      if (Status fetched = FetchChunk(portal); !fetched.ok()) {
+        fail(fetched);
         return true;
       }
-      portal.chunk = std::move(next).value();
-      portal.chunk_row = 0;
       if (portal.chunk) {
         writer.PortalSuspended();
         active_.reset();
@@ -896,18 +885,30 @@ bool PgSession::ContinueExecution() {
   return true;
 }
 
+Status PgSession::FetchChunk(Portal& portal) {
+  running_ = true;
+  Result<std::unique_ptr<engine::ResultChunk>> chunk = portal.stream->Next();
+  running_ = false;
+  if (!chunk.ok()) return chunk.status();
+  portal.chunk = std::move(chunk).value();
+  portal.chunk_row = 0;
+  return Status::Ok();
+}
+
 void PgSession::RunCommand(Portal& portal, bool describe_rows) {
   Statement& statement = *portal.statement;
   PgBackendWriter writer(out_);
   using Kind = Statement::Kind;
-  if (transaction_failed_ && statement.kind != Kind::kRollback &&
-      statement.kind != Kind::kCommit) {
-    SendError(Status(ErrorCode::kUsage, "current transaction is aborted, commands ignored until "
-                                        "end of transaction block"));
+  if (transaction_failed_ && statement.kind != Kind::kRollback && statement.kind != Kind::kCommit) {
+    SendError(Status(ErrorCode::kUsage,
+                     "current transaction is aborted, commands ignored until "
+                     "end of transaction block"));
     return EnterErrorState();
   }
   switch (statement.kind) {
-    case Kind::kEmpty: writer.EmptyQueryResponse(); return;
+    case Kind::kEmpty:
+      writer.EmptyQueryResponse();
+      return;
     case Kind::kBegin:
       if (in_transaction_) {
         PgErrorFields warning;
@@ -991,7 +992,8 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
         return EnterErrorState();
       }
       break;
-    default: break;
+    default:
+      break;
   }
   writer.CommandComplete(statement.tag);
 }
@@ -1016,8 +1018,7 @@ void PgSession::SendRowDescription(const Statement& statement,
   writer.RowDescription(fields);
 }
 
-void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk,
-                            std::size_t row) {
+void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row) {
   const Statement& statement = *portal.statement;
   std::string line = std::move(portal.copy_prefix);
   portal.copy_prefix.clear();
@@ -1064,10 +1065,18 @@ void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk,
     } else {
       for (char ch : value) {
         switch (ch) {
-          case '\\': line += "\\\\"; break;
-          case '\n': line += "\\n"; break;
-          case '\r': line += "\\r"; break;
-          case '\t': line += "\\t"; break;
+          case '\\':
+            line += "\\\\";
+            break;
+          case '\n':
+            line += "\\n";
+            break;
+          case '\r':
+            line += "\\r";
+            break;
+          case '\t':
+            line += "\\t";
+            break;
           default:
             if (ch == statement.copy_delimiter) line += '\\';
             line += ch;
@@ -1140,8 +1149,7 @@ void PgSession::EnterErrorState() {
 
 PgTransactionStatus PgSession::TransactionStatus() const {
   if (!in_transaction_) return PgTransactionStatus::kIdle;
-  return transaction_failed_ ? PgTransactionStatus::kFailed
-                             : PgTransactionStatus::kInTransaction;
+  return transaction_failed_ ? PgTransactionStatus::kFailed : PgTransactionStatus::kInTransaction;
 }
 
 void PgSession::ReadyForQuery() { PgBackendWriter(out_).ReadyForQuery(TransactionStatus()); }

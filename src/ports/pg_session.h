@@ -110,17 +110,29 @@ class PgSession {
 
   // A statement as prepared: either consumer SQL for DuckDB, or a session command.
   struct Statement {
-    enum class Kind { kQuery, kEmpty, kBegin, kCommit, kRollback, kSet, kShow, kReset,
-                      kDiscard, kDeallocate, kListen, kCopy };
+    enum class Kind {
+      kQuery,
+      kEmpty,
+      kBegin,
+      kCommit,
+      kRollback,
+      kSet,
+      kShow,
+      kReset,
+      kDiscard,
+      kDeallocate,
+      kListen,
+      kCopy
+    };
     Kind kind = Kind::kQuery;
-    std::string text;                               ///< as the client sent it
-    std::string tag;                                ///< CommandComplete tag of a command
+    std::string text;                              ///< as the client sent it
+    std::string tag;                               ///< CommandComplete tag of a command
     std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery and kCopy
-    std::vector<PgType> column_types;               ///< how each result column is sent
-    std::vector<std::uint32_t> parameter_oids;      ///< as Parse gave them, else inferred
-    std::string name;                               ///< kSet, kShow, kReset, kDeallocate
-    std::string value;                              ///< kSet
-    std::int16_t copy_format = 0;                   ///< kCopy: 0 text, 2 csv, 1 binary
+    std::vector<PgType> column_types;              ///< how each result column is sent
+    std::vector<std::uint32_t> parameter_oids;     ///< as Parse gave them, else inferred
+    std::string name;                              ///< kSet, kShow, kReset, kDeallocate
+    std::string value;                             ///< kSet
+    std::int16_t copy_format = 0;                  ///< kCopy: 0 text, 2 csv, 1 binary
     bool copy_header = false;
     char copy_delimiter = '\t';
   };
@@ -140,7 +152,7 @@ class PgSession {
 
   // Where a result being sent goes when the output buffer fills.
   struct ActiveExecution {
-    std::string portal;    ///< key in portals_, or "\x01simple" for a simple query's statement
+    std::string portal;      ///< key in portals_, or "\x01simple" for a simple query's statement
     std::int64_t limit = 0;  ///< rows this Execute may still send; 0: all
     bool simple = false;
   };
@@ -169,6 +181,8 @@ class PgSession {
   // Sends rows of `portal`; false when it stopped because the output is full.
   bool ContinueExecution();
   Status StartPortal(Portal& portal);
+  // The portal's next chunk (nullptr at the end), with the statement marked running meanwhile.
+  Status FetchChunk(Portal& portal);
   void RunCommand(Portal& portal, bool describe_rows);
   void SendRowDescription(const Statement& statement, const std::vector<std::int16_t>& formats);
   void SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row);

@@ -1,9 +1,8 @@
 #include "ports/pg_session.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 
 #include <cstring>
 #include <memory>

@@ -27,8 +27,8 @@ constexpr std::array<std::string_view, 3> kAllowedTableFunctions = {"range", "ge
 constexpr std::array<std::string_view, 5> kRefusedFunctions = {
     "current_setting", "getenv", "getvariable", "txid_current", "json_execute_serialized_sql"};
 constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
-    "duckdb_", "pragma_", "read_", "parquet_", "sqlite_", "postgres_", "iceberg_", "delta_",
-    "glob",    "sniff_"};
+    "duckdb_",   "pragma_",  "read_",  "parquet_", "sqlite_",
+    "postgres_", "iceberg_", "delta_", "glob",     "sniff_"};
 
 // PostgreSQL functions that clients call in catalog queries and DuckDB lacks or answers from
 // its own catalog, each replaced by an expression over the catalog tables the resolver gives
@@ -153,11 +153,12 @@ std::vector<Piece> SplitStatements(std::string_view sql) {
   return pieces;
 }
 
-// True when `statement` holds only white space and comments.
-bool IsBlank(std::string_view statement) {
-  std::size_t i = 0;
+// Where the first character after white space and comments (and opening parentheses, with
+// `parentheses`) from `i` on is; statement.size() when there is none.
+std::size_t SkipBlanks(std::string_view statement, std::size_t i, bool parentheses) {
   while (i < statement.size()) {
-    if (std::isspace(static_cast<unsigned char>(statement[i]))) {
+    char c = statement[i];
+    if (std::isspace(static_cast<unsigned char>(c)) || (parentheses && c == '(')) {
       ++i;
     } else if (statement.substr(i, 2) == "--") {
       while (i < statement.size() && statement[i] != '\n') ++i;
@@ -165,10 +166,15 @@ bool IsBlank(std::string_view statement) {
       std::size_t end = statement.find("*/", i + 2);
       i = end == std::string_view::npos ? statement.size() : end + 2;
     } else {
-      return false;
+      break;
     }
   }
-  return true;
+  return i;
+}
+
+// True when `statement` holds only white space and comments.
+bool IsBlank(std::string_view statement) {
+  return SkipBlanks(statement, 0, false) == statement.size();
 }
 
 // What the sandbox found wrong, and where (0-based byte offset in the statement, or npos).
@@ -463,9 +469,10 @@ class Rewriter {
   }
 
   Result<Json> Parse(std::string_view sql) {
-    Result<engine::QueryResult> result = connection_.Query(
-        fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
-    if (!result.ok()) return Status::Internal("the SQL parser failed: {}", result.status().message());
+    Result<engine::QueryResult> result =
+        connection_.Query(fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
+    if (!result.ok())
+      return Status::Internal("the SQL parser failed: {}", result.status().message());
     if (result->rows.empty() || !result->rows[0][0]) {
       return Status::Internal("the SQL parser returned nothing");
     }
@@ -475,8 +482,8 @@ class Rewriter {
   }
 
   Result<std::string> Deserialize(const Json& tree) {
-    Result<engine::QueryResult> result = connection_.Query(fmt::format(
-        "SELECT json_deserialize_sql({}::JSON)", engine::QuoteLiteral(tree.dump())));
+    Result<engine::QueryResult> result = connection_.Query(
+        fmt::format("SELECT json_deserialize_sql({}::JSON)", engine::QuoteLiteral(tree.dump())));
     if (!result.ok() || result->rows.empty() || !result->rows[0][0]) {
       return Status::Internal("the rewritten query could not be rendered as SQL: {}",
                               result.ok() ? "no result" : result.status().message());
@@ -516,8 +523,8 @@ void NameColumnsAsPostgres(Json& node, std::string_view text) {
     std::string name;
     if (kind == "COLUMN_REF" || kind == "STAR") continue;
     std::size_t location = LocationOf(column);
-    bool operator_text = location < text.size() &&
-                         !std::isalpha(static_cast<unsigned char>(text[location]));
+    bool operator_text =
+        location < text.size() && !std::isalpha(static_cast<unsigned char>(text[location]));
     if (kind == "FUNCTION" && !column.value("is_operator", false) && !operator_text) {
       name = AsciiLower(StringField(column, "function_name"));
       if (name == "count_star") name = "count";
@@ -553,20 +560,7 @@ std::vector<SqlPiece> SplitSql(std::string_view sql) {
 }
 
 std::string LeadingKeyword(std::string_view statement) {
-  std::size_t i = 0;
-  while (i < statement.size()) {
-    char c = statement[i];
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '(') {
-      ++i;
-    } else if (statement.substr(i, 2) == "--") {
-      while (i < statement.size() && statement[i] != '\n') ++i;
-    } else if (statement.substr(i, 2) == "/*") {
-      std::size_t end = statement.find("*/", i + 2);
-      i = end == std::string_view::npos ? statement.size() : end + 2;
-    } else {
-      break;
-    }
-  }
+  std::size_t i = SkipBlanks(statement, 0, true);
   std::size_t end = i;
   while (end < statement.size() && std::isalpha(static_cast<unsigned char>(statement[end]))) ++end;
   return AsciiUpper(statement.substr(i, end - i));

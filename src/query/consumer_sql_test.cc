@@ -56,7 +56,8 @@ class ConsumerSqlTest : public ::testing::Test {
     Result<std::vector<SandboxedStatement>> result =
         SandboxConsumerSql(*connection_, sql, tables_, &refusal);
     if (position) *position = refusal.position;
-    if (result.ok()) return Status::Internal("accepted: {}", result->empty() ? "" : (*result)[0].sql);
+    if (result.ok())
+      return Status::Internal("accepted: {}", result->empty() ? "" : (*result)[0].sql);
     return result.status();
   }
 
@@ -109,10 +110,9 @@ TEST_F(ConsumerSqlTest, PassesTimeTravelToTheResolver) {
   ASSERT_OK(Run("SELECT count(*) FROM orders.orders AT (VERSION => 2 + 1)").status());
   EXPECT_EQ(tables_.last_time.kind, TableTime::Kind::kVersion);
   EXPECT_EQ(tables_.last_time.version, 3);
-  ASSERT_OK(
-      Run("SELECT count(*) FROM orders.orders AT (TIMESTAMP => TIMESTAMPTZ '2026-11-30 "
-          "12:00:00+00')")
-          .status());
+  ASSERT_OK(Run("SELECT count(*) FROM orders.orders AT (TIMESTAMP => TIMESTAMPTZ '2026-11-30 "
+                "12:00:00+00')")
+                .status());
   EXPECT_EQ(tables_.last_time.kind, TableTime::Kind::kTimestamp);
   EXPECT_EQ(tables_.last_time.epoch_micros, 1796040000000000);
   Status status = Refusal("SELECT * FROM orders.orders AT (VERSION => 'soon')");
@@ -122,13 +122,26 @@ TEST_F(ConsumerSqlTest, PassesTimeTravelToTheResolver) {
 }
 
 TEST_F(ConsumerSqlTest, RefusesEveryStatementThatIsNotASelect) {
-  for (std::string_view sql :
-       {"INSERT INTO orders.orders VALUES (1, 1, 1)", "UPDATE orders.orders SET amount = 0",
-        "DELETE FROM orders.orders", "CREATE TABLE x (a INT)", "DROP TABLE raw_orders",
-        "ATTACH '/tmp/x.duckdb' AS x", "COPY raw_orders TO '/tmp/out.csv'", "INSTALL httpfs",
-        "LOAD httpfs", "SET threads = 1", "PRAGMA version", "CALL pragma_version()",
-        "EXPORT DATABASE '/tmp/x'", "CHECKPOINT", "DETACH x", "USE x",
-        "CREATE SECRET (TYPE s3)", "EXPLAIN SELECT 1", "BEGIN", "VACUUM"}) {
+  for (std::string_view sql : {"INSERT INTO orders.orders VALUES (1, 1, 1)",
+                               "UPDATE orders.orders SET amount = 0",
+                               "DELETE FROM orders.orders",
+                               "CREATE TABLE x (a INT)",
+                               "DROP TABLE raw_orders",
+                               "ATTACH '/tmp/x.duckdb' AS x",
+                               "COPY raw_orders TO '/tmp/out.csv'",
+                               "INSTALL httpfs",
+                               "LOAD httpfs",
+                               "SET threads = 1",
+                               "PRAGMA version",
+                               "CALL pragma_version()",
+                               "EXPORT DATABASE '/tmp/x'",
+                               "CHECKPOINT",
+                               "DETACH x",
+                               "USE x",
+                               "CREATE SECRET (TYPE s3)",
+                               "EXPLAIN SELECT 1",
+                               "BEGIN",
+                               "VACUUM"}) {
     Status status = Refusal(sql);
     EXPECT_EQ(status.code(), ErrorCode::kNotSupported) << sql << ": " << status.message();
     EXPECT_THAT(status.message(), HasSubstr("read-only")) << sql;
@@ -190,8 +203,8 @@ TEST_F(ConsumerSqlTest, SplitsStatementsOutsideQuotesAndComments) {
 TEST_F(ConsumerSqlTest, SurvivesHostileText) {
   for (std::string_view sql : std::vector<std::string_view>{
            "'", "\"", "$$", "$a$ never closed", "/* open", "SELECT '\xff\xfe'",
-                               "SELECT ((((((((((((((((((((1))))))))))))))))))))",
-                               std::string_view("SELECT \0 1", 10)}) {
+           "SELECT ((((((((((((((((((((1))))))))))))))))))))",
+           std::string_view("SELECT \0 1", 10)}) {
     SandboxRefusal refusal;
     Result<std::vector<SandboxedStatement>> result =
         SandboxConsumerSql(*connection_, sql, tables_, &refusal);
@@ -217,8 +230,8 @@ TEST_F(ConsumerSqlTest, SpeaksPostgreSQLWhereClientsExpectIt) {
                                  "GROUP BY amount, order_id LIMIT 1"));
   std::vector<std::string> names;
   for (const engine::Column& column : rows.columns) names.push_back(column.name);
-  EXPECT_THAT(names, ::testing::ElementsAre("count", "max", "?column?", "amount", "case",
-                                            "order_id"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre("count", "max", "?column?", "amount", "case", "order_id"));
   // Catalog functions DuckDB lacks are replaced; pg_catalog's tables need no schema.
   ASSERT_OK_AND_ASSIGN(rows, Run("SELECT pg_catalog.pg_get_userbyid(10), "
                                  "pg_catalog.format_type(1700, 786438)"));
