@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
   }
   printf("], \"runs\": [");
   for (int run = 0; run < runs; ++run) {
-    printf("%s{\"seconds\": %.6f, \"rows\": %lld, \"bytes\": %lld}", run ? ", " : "",
-           seconds[run], rows[run], bytes[run]);
+    printf("%s{\"seconds\": %.6f, \"rows\": %lld, \"bytes\": %lld}", run ? ", " : "", seconds[run],
+           rows[run], bytes[run]);
   }
   printf("]}\n");
   PQfinish(connection);
