@@ -744,20 +744,27 @@ def machine():
             "kernel": platform.release(), "loadAverage": os.getloadavg()[0]}
 
 
-def print_results(results):
-    m = results["machine"]
-    r = results["data"]
-    print(f"data         {r['rows']} rows of 5 columns; node: HTTP ingest of {r['ndjsonBytes']} B "
-          f"NDJSON in batches of {r['batch']}, {r['senders']} senders, {r['nodeSeconds']:.1f} s "
-          f"({r['rows'] / r['nodeSeconds']:.0f} rows/s, peak RSS {r['nodePeakRssMiB']:.0f} MiB); "
-          f"PostgreSQL: COPY {r['postgresCopySeconds']:.1f} s, with primary key and VACUUM "
-          f"ANALYZE {r['postgresSeconds']:.1f} s")
-    if "roundTrips" in results:
+def print_section(results, section):
+    """Prints one measurement's numbers as soon as it is done."""
+    print_lines(results, section)
+    sys.stdout.flush()
+
+
+def print_lines(results, section):
+    if section == "data":
+        r = results["data"]
+        print(f"data         {r['rows']} rows of 5 columns; node: HTTP ingest of "
+              f"{r['ndjsonBytes']} B NDJSON in batches of {r['batch']}, {r['senders']} senders, "
+              f"{r['nodeSeconds']:.1f} s "
+              f"({r['rows'] / r['nodeSeconds']:.0f} rows/s, peak RSS {r['nodePeakRssMiB']:.0f} "
+              f"MiB); PostgreSQL: COPY {r['postgresCopySeconds']:.1f} s, with primary key and "
+              f"VACUUM ANALYZE {r['postgresSeconds']:.1f} s")
+    elif section == "roundTrips":
         print("round trips  pgbench TPS, ours / PostgreSQL (target >= 0.5)")
         for row in results["roundTrips"]:
             print(f"  {row['script']:<8} {row['mode']:<9} ours {row['ours']['tps']:>9.0f}  "
                   f"PostgreSQL {row['postgres']['tps']:>9.0f}  ratio {row['ratio']:.3f}")
-    if "aggregation" in results:
+    elif section == "aggregation":
         a = results["aggregation"]
         print(f"aggregation  GROUP BY over every row, median of {a['runs']} after a warm-up run")
         print(f"  ours {a['oursSeconds'] * 1000:.1f} ms  PostgreSQL "
@@ -765,12 +772,12 @@ def print_results(results):
               f"{a['duckdbSeconds'] * 1000:.1f} ms")
         print(f"  PostgreSQL / ours {a['postgresOverOurs']:.2f} (target >= 10); ours / DuckDB "
               f"{a['oursOverDuckdb']:.3f} (target <= 1.1)")
-    if "streaming" in results:
+    elif section == "streaming":
         print("streaming    every row to libpq, rows/s, ours / PostgreSQL (target >= 1.0)")
         for mode, s in results["streaming"].items():
             print(f"  {mode:<7} ours {s['ours']['rowsPerSecond']:>10.0f}  PostgreSQL "
                   f"{s['postgres']['rowsPerSecond']:>10.0f}  ratio {s['ratio']:.3f}")
-    if "loadTest" in results:
+    elif section == "loadTest":
         t = results["loadTest"]
         print(f"load         {t['clients']} pgbench clients for {t['seconds']} s, point lookups "
               f"{t['pointWeight']} : 1 aggregation, {t['tps']:.0f} TPS, no errors")
@@ -845,18 +852,23 @@ def main():
         node = Node(binary, work_dir, args.max_connections)
         postgres = Postgres(work_dir)
         results["data"] = load(args, work_dir, node, postgres, baseline_binary)
+        print_section(results, "data")
         if "round-trips" in only:
             results["roundTrips"] = bench_round_trips(args, work_dir, node, postgres)
+            print_section(results, "roundTrips")
         if "aggregation" in only:
             results["aggregation"] = bench_aggregation(args, work_dir, node, postgres,
                                                        baseline_binary)
+            print_section(results, "aggregation")
         if "streaming" in only:
             results["streaming"] = bench_streaming(args, node, postgres)
+            print_section(results, "streaming")
         if "load" in only:
             postgres.stop()  # the load runs against the node alone
             results["loadTest"] = bench_load(args, work_dir, node)
+            print_section(results, "loadTest")
         results["machine"]["loadAverageAtEnd"] = os.getloadavg()[0]
-        print_results(results)
+        print(f"load average at the end {results['machine']['loadAverageAtEnd']:.2f}")
     finally:
         if node:
             node.stop()
