@@ -17,6 +17,8 @@ readonly kPackages=(
   # Real PostgreSQL clients for the SQL port's tests and benchmarks.
   postgresql-client-15 libpq-dev python3-psycopg2 python3-psycopg python3-asyncpg
   python3-sqlalchemy python3-pandas libpostgresql-jdbc-java default-jdk-headless openssl
+  # PostgreSQL 15 itself, the SQL port benchmark's baseline; it carries pgbench.
+  postgresql-15
 )
 
 missing=()

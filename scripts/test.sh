@@ -2,8 +2,8 @@
 # Runs every test on a fresh Debian 12 machine (as root): installs what is missing, builds,
 # then runs the unit tests, SQL logic tests and command-line tests (ctest), the unit tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer, and a short fuzzing run.
-# Last, the node benchmarks at their small sizes (bench/README.md), which print numbers and
-# assert nothing about time.
+# Last, the node and SQL port benchmarks at their small sizes (bench/README.md), which print
+# numbers and assert nothing about time.
 #   QUANTA_FUZZ_SECONDS=N   how long fuzzing runs, shared by the fuzz targets (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +24,6 @@ scripts/fuzz.sh "${QUANTA_FUZZ_SECONDS:-60}"
 
 echo "== node benchmarks, small sizes (bench/node_bench.py --quick)"
 python3 bench/node_bench.py --quick
+
+echo "== SQL port benchmarks against PostgreSQL 15, small sizes (bench/sql_bench.py --quick)"
+python3 bench/sql_bench.py --quick

@@ -431,6 +431,17 @@ void PgSession::HandleBind(const PgBind& bind) {
     return EnterErrorState();
   }
   std::shared_ptr<Statement> statement = found->second;
+  // Parse resolved the tables just now; a later Bind resolves them again, so that a statement
+  // prepared once and run many times reads the data of each run, as in PostgreSQL.
+  if (statement->kind == Statement::Kind::kQuery && statement->bound) {
+    Result<std::shared_ptr<Statement>> refreshed = Refresh(bind.statement, statement);
+    if (!refreshed.ok()) {
+      SendError(refreshed.status());
+      return EnterErrorState();
+    }
+    statement = *refreshed;
+  }
+  statement->bound = true;
   std::size_t expected = statement->query ? statement->query->parameter_count() : 0;
   if (bind.parameters.size() != expected) {
     SendError(Status(ErrorCode::kUsage,
@@ -657,6 +668,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     return Status::Usage("expected one statement, found {}", sandboxed->size());
   }
   std::string sql = (*sandboxed)[0].sql;
+  statement->sandboxed_sql = sql;
   QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(*connection_, sql));
   // Columns of types PostgreSQL has no counterpart for are cast in SQL, by position.
   const std::vector<engine::ValueType>& types = statement->query->column_types();
@@ -682,6 +694,32 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   }
   statement->kind = Statement::Kind::kQuery;
   return statement;
+}
+
+Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
+    const std::string& name, std::shared_ptr<Statement> statement) {
+  // A new Statement, so that portals still reading the old one keep their prepared query.
+  auto fresh = std::make_shared<Statement>();
+  fresh->text = statement->text;
+  fresh->parameter_oids = statement->parameter_oids;
+  int position = 0;
+  // The sandboxed SQL names each dataset's version: compare before preparing anything.
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  Result<std::vector<query::SandboxedStatement>> sandboxed =
+      query::SandboxConsumerSql(*connection_, NormalizePostgresDialect(statement->text), *resolver);
+  if (!sandboxed.ok()) return sandboxed.status();
+  if (sandboxed->size() == 1 && (*sandboxed)[0].sql == statement->sandboxed_sql) {
+    return statement;
+  }
+  QUANTA_ASSIGN_OR_RETURN(fresh, PrepareQuery(fresh, statement->text, &position));
+  if (fresh->column_types.size() != statement->column_types.size() ||
+      !std::equal(fresh->column_types.begin(), fresh->column_types.end(),
+                  statement->column_types.begin(),
+                  [](const PgType& a, const PgType& b) { return a.oid == b.oid; })) {
+    return Status::NotSupported("cached plan must not change result type");
+  }
+  statements_[name] = fresh;
+  return fresh;
 }
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(

@@ -128,6 +128,8 @@ class PgSession {
     std::string text;                              ///< as the client sent it
     std::string tag;                               ///< CommandComplete tag of a command
     std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery and kCopy
+    std::string sandboxed_sql;                     ///< what `query` was prepared from
+    bool bound = false;                            ///< a Bind has used it
     std::vector<PgType> column_types;              ///< how each result column is sent
     std::vector<std::uint32_t> parameter_oids;     ///< as Parse gave them, else inferred
     std::string name;                              ///< kSet, kShow, kReset, kDeallocate
@@ -176,6 +178,11 @@ class PgSession {
                                                   std::string_view select, int* error_position);
   Result<std::shared_ptr<Statement>> PrepareCopy(std::shared_ptr<Statement> statement,
                                                  int* error_position);
+  // The statement named `name` with its tables resolved again, as PostgreSQL plans a prepared
+  // statement against the data of its execution: the same statement when they still resolve
+  // to the same SQL, else a new one prepared from it (kept under `name`).
+  Result<std::shared_ptr<Statement>> Refresh(const std::string& name,
+                                             std::shared_ptr<Statement> statement);
   // Runs the next statement of a simple query.
   void RunNextSimpleStatement();
   // Sends rows of `portal`; false when it stopped because the output is full.

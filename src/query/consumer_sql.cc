@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "base/ascii.h"
 
@@ -14,6 +17,49 @@ namespace quanta::query {
 namespace {
 
 using Json = nlohmann::json;
+
+// Answers of json_serialize_sql and json_deserialize_sql by their input. Both give the same
+// answer for the same text every time, and each costs a DuckDB statement of its own: without
+// the cache, a client sending the same statements over and over (pgbench, a dashboard, a
+// driver's keep-alive query) spent most of each statement's time on them. Only the text
+// translation is kept; tables are still resolved for every statement. Bounded by bytes: when
+// full it starts over. Thread-safe: every session shares it.
+class TranslationCache {
+ public:
+  std::optional<std::string> Find(const std::string& input) {
+    std::lock_guard lock(mutex_);
+    auto found = entries_.find(input);
+    if (found == entries_.end()) return std::nullopt;
+    return found->second;
+  }
+
+  void Insert(const std::string& input, const std::string& output) {
+    const std::size_t size = input.size() + output.size();
+    if (size > kMaxBytes / 16) return;  // a huge statement would push out everything else
+    std::lock_guard lock(mutex_);
+    if (bytes_ + size > kMaxBytes) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+    if (entries_.emplace(input, output).second) bytes_ += size;
+  }
+
+ private:
+  static constexpr std::size_t kMaxBytes = 8 * 1024 * 1024;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::string> entries_;
+  std::size_t bytes_ = 0;
+};
+
+TranslationCache& ParseCache() {
+  static TranslationCache cache;
+  return cache;
+}
+
+TranslationCache& RenderCache() {
+  static TranslationCache cache;
+  return cache;
+}
 
 // DuckDB marks "no position" with the largest unsigned 64-bit number.
 constexpr std::uint64_t kNoLocation = 18446744073709551615ull;
@@ -469,25 +515,35 @@ class Rewriter {
   }
 
   Result<Json> Parse(std::string_view sql) {
-    Result<engine::QueryResult> result =
-        connection_.Query(fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
-    if (!result.ok())
-      return Status::Internal("the SQL parser failed: {}", result.status().message());
-    if (result->rows.empty() || !result->rows[0][0]) {
-      return Status::Internal("the SQL parser returned nothing");
+    const std::string text(sql);
+    std::optional<std::string> serialized = ParseCache().Find(text);
+    if (!serialized) {
+      Result<engine::QueryResult> result = connection_.Query(
+          fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
+      if (!result.ok()) {
+        return Status::Internal("the SQL parser failed: {}", result.status().message());
+      }
+      if (result->rows.empty() || !result->rows[0][0]) {
+        return Status::Internal("the SQL parser returned nothing");
+      }
+      serialized = *result->rows[0][0];
+      ParseCache().Insert(text, *serialized);
     }
-    Json tree = Json::parse(*result->rows[0][0], nullptr, /*allow_exceptions=*/false);
+    Json tree = Json::parse(*serialized, nullptr, /*allow_exceptions=*/false);
     if (tree.is_discarded()) return Status::Internal("the SQL parser returned malformed JSON");
     return tree;
   }
 
   Result<std::string> Deserialize(const Json& tree) {
+    const std::string serialized = tree.dump();
+    if (std::optional<std::string> sql = RenderCache().Find(serialized)) return *sql;
     Result<engine::QueryResult> result = connection_.Query(
-        fmt::format("SELECT json_deserialize_sql({}::JSON)", engine::QuoteLiteral(tree.dump())));
+        fmt::format("SELECT json_deserialize_sql({}::JSON)", engine::QuoteLiteral(serialized)));
     if (!result.ok() || result->rows.empty() || !result->rows[0][0]) {
       return Status::Internal("the rewritten query could not be rendered as SQL: {}",
                               result.ok() ? "no result" : result.status().message());
     }
+    RenderCache().Insert(serialized, *result->rows[0][0]);
     return *result->rows[0][0];
   }
 

@@ -22,13 +22,14 @@ class FixedTables : public TableResolver {
     last_time = time;
     std::string name = std::string(schema) + "." + std::string(table);
     ++resolved[name];
-    if (name == "orders.orders") return std::string("SELECT * FROM raw_orders");
+    if (name == "orders.orders") return "SELECT * FROM " + orders_source;
     if (name == "customers.demographics") return std::string("SELECT * FROM raw_customers");
     if (name == "orders.secret") return Status(ErrorCode::kPermissionDenied, "no grant");
     return Status::NotFound("no dataset {}", name);
   }
   std::map<std::string, int> resolved;
   TableTime last_time;
+  std::string orders_source = "raw_orders";  ///< what orders.orders reads
 };
 
 class ConsumerSqlTest : public ::testing::Test {
@@ -119,6 +120,25 @@ TEST_F(ConsumerSqlTest, PassesTimeTravelToTheResolver) {
   EXPECT_EQ(status.code(), ErrorCode::kUsage) << status.message();
   status = Refusal("SELECT * FROM orders.orders AT (VERSION => (SELECT 1 FROM read_csv('x')))");
   EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied) << status.message();
+}
+
+TEST_F(ConsumerSqlTest, ResolvesTheTablesOfARepeatedStatementEveryTime) {
+  // A client sending the same text again must see what its tables are now (a new version
+  // committed, a product redeployed), and a refused text stays refused.
+  const std::string sql = "SELECT count(*) FROM orders.orders";
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows, Run(sql));
+  EXPECT_EQ(rows.rows[0][0], "3");
+  ASSERT_OK(connection_->Execute("CREATE TABLE newer_orders AS SELECT * FROM raw_orders LIMIT 1"));
+  tables_.orders_source = "newer_orders";
+  ASSERT_OK_AND_ASSIGN(rows, Run(sql));
+  EXPECT_EQ(rows.rows[0][0], "1");
+  EXPECT_EQ(tables_.resolved["orders.orders"], 2);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Status status = Refusal("SELECT * FROM read_csv('/etc/passwd')");
+    EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied) << status.message();
+    status = Refusal("SELECT * FROM orders.secret");
+    EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied) << status.message();
+  }
 }
 
 TEST_F(ConsumerSqlTest, RefusesEveryStatementThatIsNotASelect) {

@@ -520,6 +520,21 @@ def test_sign_in_and_limits(node):
     check("the port serves new sessions afterwards", code == 0 and out.strip() == "7", out)
 
 
+def test_prepared_statements_see_new_versions(node):
+    import psycopg
+    with psycopg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
+                         password=PASSWORD, dbname="quanta", autocommit=True) as connection:
+        query = "SELECT count(*) FROM orders.orders WHERE amount >= %s"
+        before = connection.execute(query, (0,), prepare=True).fetchone()[0]
+        status, body = http("POST", f"{node.url}/v1/products/orders/orders/ports/order_events/"
+                            "events", order_event("e6", "o-4", "created", 3,
+                                                  "2026-03-01T12:00:00Z").encode(),
+                            "application/x-ndjson")
+        after = connection.execute(query, (0,), prepare=True).fetchone()[0]
+    check("a prepared statement reads the rows committed after it was prepared",
+          status == 200 and after == before + 1, f"{before} then {after}; ingest {status} {body}")
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -540,6 +555,7 @@ def main():
         test_tls(node, work)
         test_sign_in_and_limits(node)
         test_metrics(node)
+        test_prepared_statements_see_new_versions(node)
     finally:
         node.stop()
         node.log.seek(0)
