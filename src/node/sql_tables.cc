@@ -246,6 +246,10 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
                                 ? std::string("no product is deployed on this node")
                                 : fmt::format("the datasets are: {}", fmt::join(names, ", ")));
   }
+  // The current rows need no lookup in the store: the statement's own snapshot pins them.
+  if (time.kind == query::TableTime::Kind::kCurrent) {
+    return found->product->store->CurrentQualifiedSql(found->layout->name);
+  }
   store::AsOf as_of = store::AsOf::Current();
   if (time.kind == query::TableTime::Kind::kVersion) {
     as_of = store::AsOf::Version(time.version);

@@ -87,9 +87,9 @@ std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version,
                      version, Hidden(kToVersionColumn), Hidden(kToVersionColumn), version);
 }
 
-std::string CurrentSql(const DatasetLayout& dataset) {
+std::string CurrentSql(const DatasetLayout& dataset, std::string_view catalog) {
   return fmt::format("SELECT {} FROM {} WHERE {} IS NULL", ColumnList(dataset),
-                     HistoryTable(dataset.name), Hidden(kToVersionColumn));
+                     HistoryTable(dataset.name, catalog), Hidden(kToVersionColumn));
 }
 
 std::string ChangesSql(const DatasetLayout& dataset, std::int64_t after_version,

@@ -48,8 +48,9 @@ std::string CreatePreviousViewSql(const DatasetLayout& dataset);
 /// hidden columns; qualified with `catalog` when it is not empty.
 std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version,
                         std::string_view catalog = "");
-/// The current rows, whatever the latest version is when the SQL runs.
-std::string CurrentSql(const DatasetLayout& dataset);
+/// The current rows, whatever the latest version is when the SQL runs; qualified with `catalog`
+/// when it is not empty.
+std::string CurrentSql(const DatasetLayout& dataset, std::string_view catalog = "");
 /// Row versions that appeared or stopped being current in versions after `after_version` up to
 /// and including `up_to_version`: _quanta_version, _quanta_change, then the dataset's columns;
 /// ordered by version, deletes before inserts.

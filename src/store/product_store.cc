@@ -724,6 +724,11 @@ Result<Snapshot> ProductStore::SnapshotOf(std::string_view name, const AsOf& as_
   return snapshot;
 }
 
+Result<std::string> ProductStore::CurrentQualifiedSql(std::string_view name) const {
+  QUANTA_ASSIGN_OR_RETURN(const DatasetLayout* dataset, FindDataset(name));
+  return CurrentSql(*dataset, catalog_);
+}
+
 Result<ChangeSet> ProductStore::ChangesBetween(std::string_view name, std::int64_t after_version,
                                                std::int64_t up_to_version) {
   QUANTA_ASSIGN_OR_RETURN(const DatasetLayout* dataset, FindDataset(name));

@@ -204,6 +204,11 @@ class ProductStore {
   /// SQL for `dataset` as of `as_of`. Fails (NotFound) for an unknown dataset, (Invalid) for a
   /// version or time in the future or older than the dataset's retention.
   Result<Snapshot> SnapshotOf(std::string_view dataset, const AsOf& as_of);
+  /// SQL for the current rows of `dataset` through the store's catalog, for any connection of
+  /// its instance: whatever is committed when the statement starts (DuckDB's snapshot keeps
+  /// one statement consistent). Costs no query, unlike SnapshotOf. NotFound for an unknown
+  /// dataset.
+  Result<std::string> CurrentQualifiedSql(std::string_view dataset) const;
   /// SQL for the changes of `dataset` after version `after_version` up to `up_to_version`
   /// (inclusive); for the change stream and incremental exports. Fails when `after_version` is
   /// older than retention or `up_to_version` is beyond the latest version.
