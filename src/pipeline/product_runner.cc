@@ -13,6 +13,7 @@
 #include <mutex>
 #include <utility>
 
+#include "base/json_nesting.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
 
@@ -276,8 +277,15 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     simdjson::dom::element element;
     if (parser.parse(padded.data(), text.size(), /*realloc_if_needed=*/false).get(element) !=
         simdjson::SUCCESS) {
-      // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits, nesting
-      // deeper than 1024): nlohmann-json decides, and its reading is what gets loaded.
+      // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits): then
+      // nlohmann-json decides, and its reading is what gets loaded. Deeper nesting than
+      // simdjson takes is refused, since writing it back out recurses once per level.
+      if (std::size_t depth = JsonNestingDepth(text); depth > kMaxJsonNesting) {
+        rejected.push_back({i, fmt::format("nests arrays or objects {} levels deep; at most {} "
+                                           "are accepted",
+                                           depth, kMaxJsonNesting)});
+        continue;
+      }
       Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (record.is_discarded()) {
         rejected.push_back({i, "not valid JSON"});

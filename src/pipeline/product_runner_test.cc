@@ -198,36 +198,38 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
   };
   ASSERT_OK_AND_ASSIGN(IngestOutcome outcome, runner_->Ingest("order_events", batch));
   EXPECT_EQ(outcome.received, 10);
-  EXPECT_EQ(outcome.accepted, 6);
-  ASSERT_THAT(outcome.rejections, SizeIs(4));
+  EXPECT_EQ(outcome.accepted, 5);
+  ASSERT_THAT(outcome.rejections, SizeIs(5));
   EXPECT_EQ(outcome.rejections[0].index, 0u);
   EXPECT_EQ(outcome.rejections[0].reason, "not valid JSON");
   EXPECT_EQ(outcome.rejections[1].index, 1u);
   EXPECT_EQ(outcome.rejections[1].reason, "not valid JSON");
-  EXPECT_EQ(outcome.rejections[2].index, 5u);
+  EXPECT_EQ(outcome.rejections[2].index, 3u);
   EXPECT_EQ(outcome.rejections[2].reason,
+            "nests arrays or objects 5001 levels deep; at most 1024 are accepted");
+  EXPECT_EQ(outcome.rejections[3].index, 5u);
+  EXPECT_EQ(outcome.rejections[3].reason,
             "amount: expected a number (DECIMAL(12,2)), got a string \"ten\"");
-  EXPECT_EQ(outcome.rejections[3].index, 7u);
-  EXPECT_EQ(outcome.rejections[3].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[4].index, 7u);
+  EXPECT_EQ(outcome.rejections[4].reason, "not valid JSON");
 
   ASSERT_OK_AND_ASSIGN(engine::QueryResult orders,
                        store_->Query("SELECT order_id, amount, status FROM (" +
                                      store_->SnapshotOf("orders", store::AsOf::Current())->sql +
                                      ") ORDER BY order_id"));
-  ASSERT_THAT(orders.rows, SizeIs(6));
+  ASSERT_THAT(orders.rows, SizeIs(5));
   EXPECT_EQ(orders.rows[0][0], "o-2");
-  EXPECT_EQ(orders.rows[1][0], "o-3");
-  EXPECT_EQ(orders.rows[2][0], "o-4");
-  EXPECT_EQ(orders.rows[2][1], "12.50");
-  EXPECT_EQ(orders.rows[3][0], "o-6");
-  EXPECT_EQ(orders.rows[3][2], "created");
-  EXPECT_EQ(orders.rows[4][0], "o-8");
-  EXPECT_EQ(orders.rows[4][1], "10.50");
-  EXPECT_EQ(orders.rows[5][0], "o-9");
+  EXPECT_EQ(orders.rows[1][0], "o-4");
+  EXPECT_EQ(orders.rows[1][1], "12.50");
+  EXPECT_EQ(orders.rows[2][0], "o-6");
+  EXPECT_EQ(orders.rows[2][2], "created");
+  EXPECT_EQ(orders.rows[3][0], "o-8");
+  EXPECT_EQ(orders.rows[3][1], "10.50");
+  EXPECT_EQ(orders.rows[4][0], "o-9");
   ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
   EXPECT_EQ(status.ports[0].received, 10);
-  EXPECT_EQ(status.ports[0].rejected, 4);
-  EXPECT_EQ(status.ports[0].dead_letters, 4);
+  EXPECT_EQ(status.ports[0].rejected, 5);
+  EXPECT_EQ(status.ports[0].dead_letters, 5);
 }
 
 TEST_F(ProductRunnerTest, ConcurrentBatchesAllCommitAndLeaveNothingBehind) {

@@ -1,5 +1,9 @@
 #include "ports/ingest_port.h"
 
+#include "base/json_nesting.h"
+
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -36,8 +40,14 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
       for (simdjson::dom::element element : array) records.push_back(simdjson::minify(element));
       return records;
     }
-    // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits, nesting
-    // deeper than 1024 levels): nlohmann-json decides.
+    // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits): then
+    // nlohmann-json decides. Nesting deeper than simdjson's 1024 levels is refused here, since
+    // writing such an element back out would recurse once per level.
+    if (std::size_t depth = JsonNestingDepth(trimmed); depth > kMaxJsonNesting) {
+      return Status::Invalid(
+          "the body nests arrays or objects {} levels deep; a batch may nest at most {}", depth,
+          kMaxJsonNesting);
+    }
     nlohmann::json fallback = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
     if (fallback.is_discarded() || !fallback.is_array()) return NotAnArray();
     records.reserve(fallback.size());
