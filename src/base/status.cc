@@ -25,9 +25,7 @@ constexpr std::array<ErrorCodeInfo, 13> kErrorTable = {{
 
 }  // namespace
 
-const ErrorCodeInfo& InfoFor(ErrorCode code) {
-  return kErrorTable[static_cast<std::size_t>(code)];
-}
+const ErrorCodeInfo& InfoFor(ErrorCode code) { return kErrorTable[static_cast<std::size_t>(code)]; }
 
 std::string Status::ToString() const {
   if (ok()) return "ok";

@@ -1,10 +1,10 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace quanta {
 
@@ -13,18 +13,18 @@ namespace quanta {
 /// so the same failure looks the same everywhere.
 enum class ErrorCode {
   kOk,
-  kUsage,             ///< the command line or request is malformed (user error)
-  kInvalidDocument,   ///< a document, event or query is not valid (user error)
-  kNotFound,          ///< a named thing does not exist (user error)
-  kIoError,           ///< a file or socket could not be read or written
-  kPermissionDenied,  ///< the principal may not do this (user error)
-  kNotSupported,      ///< valid, but Quanta does not do this (user error)
-  kIncompatible,      ///< a change is breaking, a check failed (user error)
-  kQueryFailed,       ///< a query failed while running (user error)
-  kProtocolViolation, ///< a client broke a wire protocol (user error)
-  kTooLarge,          ///< a message or value exceeds a configured limit (user error)
-  kAuthFailed,        ///< a password or proof did not match (user error)
-  kInternal,          ///< a bug in Quanta
+  kUsage,              ///< the command line or request is malformed (user error)
+  kInvalidDocument,    ///< a document, event or query is not valid (user error)
+  kNotFound,           ///< a named thing does not exist (user error)
+  kIoError,            ///< a file or socket could not be read or written
+  kPermissionDenied,   ///< the principal may not do this (user error)
+  kNotSupported,       ///< valid, but Quanta does not do this (user error)
+  kIncompatible,       ///< a change is breaking, a check failed (user error)
+  kQueryFailed,        ///< a query failed while running (user error)
+  kProtocolViolation,  ///< a client broke a wire protocol (user error)
+  kTooLarge,           ///< a message or value exceeds a configured limit (user error)
+  kAuthFailed,         ///< a password or proof did not match (user error)
+  kInternal,           ///< a bug in Quanta
 };
 
 /// What each ErrorCode means at the edges of the system.
@@ -103,8 +103,8 @@ class [[nodiscard]] Status {
 }  // namespace quanta
 
 /// Returns the Status of `expr` from the enclosing function when it is not ok.
-#define QUANTA_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::quanta::Status _status = (expr);      \
-    if (!_status.ok()) return _status;      \
+#define QUANTA_RETURN_IF_ERROR(expr)   \
+  do {                                 \
+    ::quanta::Status _status = (expr); \
+    if (!_status.ok()) return _status; \
   } while (false)

@@ -11,31 +11,56 @@ namespace {
 // their family only. Describe() gives full type names.
 std::string TypeName(duckdb_type type) {
   switch (type) {
-    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
-    case DUCKDB_TYPE_TINYINT: return "TINYINT";
-    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
-    case DUCKDB_TYPE_INTEGER: return "INTEGER";
-    case DUCKDB_TYPE_BIGINT: return "BIGINT";
-    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
-    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
-    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
-    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
-    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
-    case DUCKDB_TYPE_FLOAT: return "FLOAT";
-    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
-    case DUCKDB_TYPE_DECIMAL: return "DECIMAL";
-    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
-    case DUCKDB_TYPE_BLOB: return "BLOB";
-    case DUCKDB_TYPE_DATE: return "DATE";
-    case DUCKDB_TYPE_TIME: return "TIME";
-    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
-    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
-    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
-    case DUCKDB_TYPE_UUID: return "UUID";
-    case DUCKDB_TYPE_LIST: return "LIST";
-    case DUCKDB_TYPE_STRUCT: return "STRUCT";
-    case DUCKDB_TYPE_MAP: return "MAP";
-    default: return "OTHER";
+    case DUCKDB_TYPE_BOOLEAN:
+      return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT:
+      return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT:
+      return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER:
+      return "INTEGER";
+    case DUCKDB_TYPE_BIGINT:
+      return "BIGINT";
+    case DUCKDB_TYPE_HUGEINT:
+      return "HUGEINT";
+    case DUCKDB_TYPE_UTINYINT:
+      return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT:
+      return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER:
+      return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT:
+      return "UBIGINT";
+    case DUCKDB_TYPE_FLOAT:
+      return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE:
+      return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL:
+      return "DECIMAL";
+    case DUCKDB_TYPE_VARCHAR:
+      return "VARCHAR";
+    case DUCKDB_TYPE_BLOB:
+      return "BLOB";
+    case DUCKDB_TYPE_DATE:
+      return "DATE";
+    case DUCKDB_TYPE_TIME:
+      return "TIME";
+    case DUCKDB_TYPE_TIMESTAMP:
+      return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL:
+      return "INTERVAL";
+    case DUCKDB_TYPE_UUID:
+      return "UUID";
+    case DUCKDB_TYPE_LIST:
+      return "LIST";
+    case DUCKDB_TYPE_STRUCT:
+      return "STRUCT";
+    case DUCKDB_TYPE_MAP:
+      return "MAP";
+    default:
+      return "OTHER";
   }
 }
 
@@ -76,7 +101,6 @@ int QueryResult::ColumnIndex(std::string_view name) const {
   }
   return -1;
 }
-
 
 Database::Database(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Database::~Database() = default;
@@ -124,8 +148,8 @@ Status Connection::Execute(std::string_view sql) {
   duckdb_result result;
   std::string text(sql);
   if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
-    Status status = StatusFromDuckdbError(duckdb_result_error_type(&result),
-                                          duckdb_result_error(&result));
+    Status status =
+        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result));
     duckdb_destroy_result(&result);
     return status;
   }
@@ -137,8 +161,8 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
   duckdb_result result;
   std::string text(sql);
   if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
-    Status status = StatusFromDuckdbError(duckdb_result_error_type(&result),
-                                          duckdb_result_error(&result));
+    Status status =
+        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result));
     duckdb_destroy_result(&result);
     return status;
   }
@@ -173,7 +197,8 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
 Result<std::vector<Column>> Connection::Describe(std::string_view select_sql) {
   std::string body(select_sql);
   // Trailing semicolons would end the DESCRIBE early.
-  while (!body.empty() && (body.back() == ';' || isspace(static_cast<unsigned char>(body.back())))) {
+  while (!body.empty() &&
+         (body.back() == ';' || isspace(static_cast<unsigned char>(body.back())))) {
     body.pop_back();
   }
   QUANTA_ASSIGN_OR_RETURN(QueryResult described, Query("DESCRIBE " + body));

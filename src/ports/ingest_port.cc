@@ -1,13 +1,12 @@
 #include "ports/ingest_port.h"
 
-#include "base/json_nesting.h"
-
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "base/ascii.h"
+#include "base/json_nesting.h"
 #include "ports/http_error.h"
 #include "store/clock.h"
 

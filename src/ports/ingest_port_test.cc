@@ -27,8 +27,9 @@ TEST(SplitRecordsTest, TakesEachElementOfAnArrayOnOneLine) {
 }
 
 TEST(SplitRecordsTest, ReadsArraysThatOnlyNlohmannJsonReads) {
-  ASSERT_OK_AND_ASSIGN(std::vector<std::string> records,
-                       SplitRecords("[{\"n\": 123456789012345678901234567890}, {\"s\": \"[[\"}]", ""));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<std::string> records,
+      SplitRecords("[{\"n\": 123456789012345678901234567890}, {\"s\": \"[[\"}]", ""));
   ASSERT_EQ(records.size(), 2u);
   EXPECT_THAT(records[0], HasSubstr("\"n\":1.2345678901234568e+29"));
 }

@@ -377,8 +377,7 @@ Result<std::string> ScramServerExchange::HandleClientFinal(std::string_view mess
 namespace quanta::ports {
 
 bool ScramVerifierMatches(const ScramVerifier& verifier, std::string_view password) {
-  Result<ScramVerifier> derived =
-      MakeScramVerifier(password, verifier.salt, verifier.iterations);
+  Result<ScramVerifier> derived = MakeScramVerifier(password, verifier.salt, verifier.iterations);
   if (!derived.ok() || derived->stored_key.size() != verifier.stored_key.size() ||
       derived->server_key.size() != verifier.server_key.size()) {
     return false;

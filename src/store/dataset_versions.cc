@@ -83,8 +83,9 @@ std::string CreatePreviousViewSql(const DatasetLayout& dataset) {
 std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version,
                         std::string_view catalog) {
   return fmt::format("SELECT {} FROM {} WHERE {} <= {} AND ({} IS NULL OR {} > {})",
-                     ColumnList(dataset), HistoryTable(dataset.name, catalog), Hidden(kFromVersionColumn),
-                     version, Hidden(kToVersionColumn), Hidden(kToVersionColumn), version);
+                     ColumnList(dataset), HistoryTable(dataset.name, catalog),
+                     Hidden(kFromVersionColumn), version, Hidden(kToVersionColumn),
+                     Hidden(kToVersionColumn), version);
 }
 
 std::string CurrentSql(const DatasetLayout& dataset, std::string_view catalog) {
