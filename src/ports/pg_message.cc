@@ -705,6 +705,13 @@ void PgBackendWriter::CopyData(std::string_view data) {
   End(start);
 }
 
+std::string& PgBackendWriter::BeginCopyData() {
+  row_start_ = Begin('d');
+  return out_;
+}
+
+void PgBackendWriter::EndCopyData() { End(row_start_); }
+
 void PgBackendWriter::CopyDone() { End(Begin('c')); }
 
 }  // namespace quanta::ports

@@ -288,6 +288,10 @@ class PgBackendWriter {
   /// CopyOutResponse: overall format (0 text, 1 binary) and one format per column.
   void CopyOutResponse(std::int8_t overall_format, const std::vector<std::int16_t>& column_formats);
   void CopyData(std::string_view data);
+  /// The CopyData fast path: BeginCopyData, append the row's bytes to the returned buffer,
+  /// then EndCopyData writes the message's length.
+  std::string& BeginCopyData();
+  void EndCopyData();
   void CopyDone();
 
  private:

@@ -753,7 +753,20 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
     source = "SELECT * FROM " + text.substr(at, end - at);
     rest_at = end;
   }
-  std::vector<std::string> words = Words(text.substr(rest_at));
+  // The option list's parentheses separate words as spaces do, outside quotes: in
+  // `(FORMAT csv, DELIMITER ';')` the delimiter is ';', not ";)".
+  std::string options = text.substr(rest_at);
+  char in_quote = 0;
+  for (char& c : options) {
+    if (in_quote) {
+      if (c == in_quote) in_quote = 0;
+    } else if (c == '\'' || c == '"') {
+      in_quote = c;
+    } else if (c == '(' || c == ')') {
+      c = ' ';
+    }
+  }
+  std::vector<std::string> words = Words(options);
   std::vector<std::string> upper;
   for (const std::string& word : words) upper.push_back(AsciiUpper(word));
   if (upper.size() < 2 || upper[0] != "TO" || upper[1] != "STDOUT") {
@@ -762,14 +775,11 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
                   "write files (use psql's \\copy to save the output)");
   }
   for (std::size_t i = 2; i < upper.size(); ++i) {
-    std::string word = upper[i];
-    word.erase(std::remove(word.begin(), word.end(), '('), word.end());
-    word.erase(std::remove(word.begin(), word.end(), ')'), word.end());
+    const std::string& word = upper[i];
     if (word == "CSV") statement->copy_format = 2;
     if (word == "BINARY") statement->copy_format = 1;
     if (word == "FORMAT" && i + 1 < upper.size()) {
-      std::string format = upper[i + 1];
-      format.erase(std::remove(format.begin(), format.end(), ')'), format.end());
+      const std::string& format = upper[i + 1];
       if (format == "CSV") statement->copy_format = 2;
       if (format == "BINARY") statement->copy_format = 1;
       if (format == "TEXT") statement->copy_format = 0;
@@ -777,7 +787,10 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
     if (word == "HEADER")
       statement->copy_header =
           i + 1 >= upper.size() || (upper[i + 1] != "FALSE" && upper[i + 1] != "OFF");
-    if (word == "DELIMITER" && i + 1 < words.size() && words[i + 1].size() == 1) {
+    if (word == "DELIMITER") {
+      if (i + 1 >= words.size() || words[i + 1].size() != 1) {
+        return Status::NotSupported("COPY delimiter must be a single one-byte character");
+      }
       statement->copy_delimiter = words[i + 1][0];
     }
   }
@@ -1058,9 +1071,12 @@ void PgSession::SendRowDescription(const Statement& statement,
 
 void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row) {
   const Statement& statement = *portal.statement;
-  std::string line = std::move(portal.copy_prefix);
-  portal.copy_prefix.clear();
-  std::string value;
+  PgBackendWriter writer(out_);
+  std::string& line = writer.BeginCopyData();
+  if (!portal.copy_prefix.empty()) {
+    line += portal.copy_prefix;
+    portal.copy_prefix.clear();
+  }
   if (statement.copy_format == 1) {
     // A tuple: the field count, then each field's length (-1 for NULL) and binary value.
     AppendInt16(line, static_cast<std::int16_t>(chunk.column_count()));
@@ -1070,60 +1086,70 @@ void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, st
         AppendInt32(line, -1);
         continue;
       }
-      value.clear();
-      EncodeValue(column, row, statement.column_types[c], 1, value);
-      AppendInt32(line, static_cast<std::int32_t>(value.size()));
-      line += value;
+      std::size_t length_at = line.size();
+      AppendInt32(line, 0);
+      EncodeValue(column, row, statement.column_types[c], 1, line);
+      PatchInt32(line, length_at, static_cast<std::int32_t>(line.size() - length_at - 4));
     }
-    PgBackendWriter(out_).CopyData(line);
+    writer.EndCopyData();
     return;
   }
+  const bool csv = statement.copy_format == 2;
+  const char delimiter = statement.copy_delimiter;
+  // Which bytes need care: text format escapes them with a backslash, csv quotes the value.
+  auto special = [&](char ch) {
+    return ch == delimiter || ch == '\n' || ch == '\r' ||
+           (csv ? ch == '"' : (ch == '\\' || ch == '\t'));
+  };
+  std::string& value = copy_value_;
   for (std::size_t c = 0; c < chunk.column_count(); ++c) {
-    if (c) line += statement.copy_delimiter;
+    if (c) line += delimiter;
     const engine::ColumnView& column = chunk.Column(c);
     if (column.IsNull(row)) {
-      if (statement.copy_format == 0) line += "\\N";
+      if (!csv) line += "\\N";
       continue;
     }
     value.clear();
     EncodeValue(column, row, statement.column_types[c], 0, value);
-    if (statement.copy_format == 2) {
-      bool quote = value.empty() || value.find_first_of("\"\n\r") != std::string::npos ||
-                   value.find(statement.copy_delimiter) != std::string::npos;
-      if (quote) {
-        line += '"';
-        for (char ch : value) {
-          if (ch == '"') line += '"';
-          line += ch;
-        }
-        line += '"';
-      } else {
-        line += value;
-      }
-    } else {
+    std::size_t first = 0;
+    while (first < value.size() && !special(value[first])) ++first;
+    if (first == value.size() && !(csv && value.empty())) {
+      line += value;  // the common case: nothing to escape or quote
+      continue;
+    }
+    if (csv) {
+      line += '"';
       for (char ch : value) {
-        switch (ch) {
-          case '\\':
-            line += "\\\\";
-            break;
-          case '\n':
-            line += "\\n";
-            break;
-          case '\r':
-            line += "\\r";
-            break;
-          case '\t':
-            line += "\\t";
-            break;
-          default:
-            if (ch == statement.copy_delimiter) line += '\\';
-            line += ch;
-        }
+        if (ch == '"') line += '"';
+        line += ch;
+      }
+      line += '"';
+      continue;
+    }
+    line.append(value, 0, first);
+    for (std::size_t i = first; i < value.size(); ++i) {
+      char ch = value[i];
+      switch (ch) {
+        case '\\':
+          line += "\\\\";
+          break;
+        case '\n':
+          line += "\\n";
+          break;
+        case '\r':
+          line += "\\r";
+          break;
+        case '\t':
+          line += "\\t";
+          break;
+        default:
+          if (ch == delimiter) line += '\\';
+          line += ch;
       }
     }
   }
   line += '\n';
-  PgBackendWriter(out_).CopyData(line);
+  writer.EndCopyData();
 }
 
 std::string PgSession::ShowValue(const std::string& name) const {

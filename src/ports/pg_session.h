@@ -209,6 +209,7 @@ class PgSession {
   const PgSessionOptions options_;
   PgFrontendReader reader_;
   std::string* out_ = nullptr;
+  std::string copy_value_;  // one COPY value in text form, reused from row to row
   Phase phase_ = Phase::kStartup;
   std::optional<PgCancelRequest> cancel_request_;
   bool tls_requested_ = false;

@@ -198,6 +198,34 @@ TEST_F(PgSessionTest, RunsASimpleQueryAndNamesColumnsAsPostgreSQL) {
   EXPECT_EQ(messages[5].Column(0), "3");
 }
 
+// The rows of a COPY ... TO STDOUT answer, CopyData bodies joined.
+std::string CopiedText(const std::vector<Message>& messages) {
+  std::string text;
+  for (const Message& message : messages) {
+    if (message.type == 'd') text += message.body;
+  }
+  return text;
+}
+
+TEST_F(PgSessionTest, CopyEscapesTextAndQuotesCsvAsPostgreSQL) {
+  SignIn();
+  const std::string values =
+      "SELECT 'a\\b' || chr(9) || 'c' AS tricky, '' AS empty, NULL::VARCHAR AS missing, "
+      "'x\"y' AS quoted, 'p;q' AS delimited, CAST(-12.5 AS DECIMAL(10,2)) AS amount, "
+      "CAST(0.001 AS DECIMAL(10,3)) AS small, DATE '2024-02-29' AS day";
+  std::vector<Message> messages = Send(Query("COPY (" + values + ") TO STDOUT"));
+  EXPECT_EQ(Types(messages), "HdcCZ");
+  EXPECT_EQ(CopiedText(messages), "a\\\\b\\tc\t\t\\N\tx\"y\tp;q\t-12.50\t0.001\t2024-02-29\n");
+  messages = Send(Query("COPY (" + values + ") TO STDOUT (FORMAT csv, DELIMITER ';')"));
+  EXPECT_EQ(CopiedText(messages),
+            "a\\b\tc;\"\";;\"x\"\"y\";\"p;q\";-12.50;0.001;2024-02-29\n");
+  messages = Send(Query("COPY (SELECT 1 AS one, 2 AS two) TO STDOUT WITH CSV HEADER"));
+  EXPECT_EQ(CopiedText(messages), "one,two\n1,2\n");
+  messages = Send(Query("COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER '::')"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("single one-byte character"));
+}
+
 TEST_F(PgSessionTest, ARefusedStatementIsAnErrorAndTheSessionGoesOn) {
   SignIn();
   std::vector<Message> messages = Send(Query("DROP TABLE raw_items"));

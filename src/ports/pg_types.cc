@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -244,12 +245,33 @@ std::int64_t FloorDivide(std::int64_t a, std::int64_t b) {
   return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient;
 }
 
+// `value` in exactly `width` digits, zero-padded (value < 10^width). Per value of a result of
+// millions of rows, fmt's format strings cost more than the digits themselves.
+void AppendPadded(std::int64_t value, int width, std::string& out) {
+  char digits[8];
+  for (int i = width - 1; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(digits, static_cast<std::size_t>(width));
+}
+
 // "YYYY-MM-DD" without the era; returns whether the year is BC.
 bool AppendCivilDate(std::int64_t days, std::string& out) {
   CivilDate date = CivilFromDays(days);
   bool bc = date.year <= 0;
   std::int64_t year = bc ? 1 - date.year : date.year;
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}", year, date.month, date.day);
+  if (year < 10000) {
+    AppendPadded(year, 4, out);
+  } else {
+    char digits[24];
+    auto result = std::to_chars(digits, digits + sizeof(digits), year);
+    out.append(digits, result.ptr);
+  }
+  out.push_back('-');
+  AppendPadded(date.month, 2, out);
+  out.push_back('-');
+  AppendPadded(date.day, 2, out);
   return bc;
 }
 
@@ -257,15 +279,26 @@ bool AppendCivilDate(std::int64_t days, std::string& out) {
 void AppendClock(std::int64_t micros_of_day, std::string& out) {
   std::int64_t seconds = micros_of_day / kMicrosPerSecond;
   std::int64_t fraction = micros_of_day % kMicrosPerSecond;
-  fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60,
-                 seconds % 60);
+  std::int64_t hours = seconds / 3600;
+  if (hours < 100) {
+    AppendPadded(hours, 2, out);
+  } else {  // never for a time of day (at most 24:00:00); kept exact for any input
+    char digits[24];
+    auto result = std::to_chars(digits, digits + sizeof(digits), hours);
+    out.append(digits, result.ptr);
+  }
+  out.push_back(':');
+  AppendPadded(seconds / 60 % 60, 2, out);
+  out.push_back(':');
+  AppendPadded(seconds % 60, 2, out);
   if (fraction != 0) {
-    char digits[7];
-    fmt::format_to(digits, "{:06}", fraction);
     int length = 6;
-    while (digits[length - 1] == '0') --length;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --length;
+    }
     out.push_back('.');
-    out.append(digits, length);
+    AppendPadded(fraction, length, out);
   }
 }
 
@@ -806,17 +839,22 @@ void AppendFloat4Text(float value, std::string& out) { AppendFloatText(value, 6,
 void AppendFloat8Text(double value, std::string& out) { AppendFloatText(value, 15, out); }
 
 void AppendNumericText(__int128 unscaled, int scale, std::string& out) {
-  std::string digits = MagnitudeDigits(unscaled);
+  unsigned __int128 magnitude =
+      unscaled < 0 ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(unscaled)
+                   : static_cast<unsigned __int128>(unscaled);
+  // Digits from the right, the point placed `scale` digits in; at least one digit before it.
+  char buffer[96];
+  int at = sizeof(buffer);
+  int written = 0;
+  const int fraction_digits = std::max(scale, 0);
+  do {
+    if (fraction_digits > 0 && written == fraction_digits) buffer[--at] = '.';
+    buffer[--at] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+    magnitude /= 10;
+    ++written;
+  } while ((magnitude != 0 || written <= fraction_digits) && at > 1);
   if (unscaled < 0) out.push_back('-');
-  if (scale <= 0) {
-    out += digits;
-    return;
-  }
-  auto fraction_digits = static_cast<std::size_t>(scale);
-  if (digits.size() <= fraction_digits) digits.insert(0, fraction_digits + 1 - digits.size(), '0');
-  out.append(digits, 0, digits.size() - fraction_digits);
-  out.push_back('.');
-  out.append(digits, digits.size() - fraction_digits);
+  out.append(buffer + at, sizeof(buffer) - static_cast<std::size_t>(at));
 }
 
 void AppendByteaText(std::string_view bytes, std::string& out) {

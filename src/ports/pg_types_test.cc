@@ -268,6 +268,7 @@ TEST(PgEncodeTest, WritesDatesTimesAndTimestamps) {
       {Days(-43, 3, 15), "0044-03-15 BC", "fff49d7b"},
       {Days(1, 1, 1), "0001-01-01", "fff4dbf9"},
       {Days(9999, 12, 31), "9999-12-31", "002c95d3"},
+      {Days(10000, 1, 1), "10000-01-01", "002c95d4"},
       {Days(-4712, 1, 1), "4713-01-01 BC", "ffda97cd"},
       {Days(2024, 2, 29), "2024-02-29", "00002279"},
       {std::numeric_limits<std::int32_t>::max(), "infinity", "7fffffff"},
