@@ -372,12 +372,17 @@ void PgSession::RunNextSimpleStatement() {
   std::string text = std::move(simple_statements_.front());
   simple_statements_.pop_front();
   int position = 0;
-  Result<std::shared_ptr<Statement>> statement = Prepare(text, {}, &position);
-  if (!statement.ok()) {
-    SendError(statement.status(), position);
-    EnterErrorState();
-    simple_statements_.clear();
-    return;
+  const std::string key = StatementKey(text, {});
+  Result<std::shared_ptr<Statement>> statement = CachedStatement(key);
+  if (!*statement) {
+    statement = Prepare(text, {}, &position);
+    if (!statement.ok()) {
+      SendError(statement.status(), position);
+      EnterErrorState();
+      simple_statements_.clear();
+      return;
+    }
+    CacheStatement(key, *statement);
   }
   Portal& portal = portals_[kSimplePortal];
   portal = Portal{};
@@ -412,12 +417,17 @@ void PgSession::HandleParse(const PgParse& parse) {
     return EnterErrorState();
   }
   int position = 0;
-  Result<std::shared_ptr<Statement>> statement =
-      Prepare(pieces.empty() ? std::string() : pieces[0].text, parse.parameter_types, &position);
-  if (!statement.ok()) {
-    if (position > 0 && !pieces.empty()) position += static_cast<int>(pieces[0].offset);
-    SendError(statement.status(), position);
-    return EnterErrorState();
+  const std::string text = pieces.empty() ? std::string() : pieces[0].text;
+  const std::string key = StatementKey(text, parse.parameter_types);
+  Result<std::shared_ptr<Statement>> statement = CachedStatement(key);
+  if (!*statement) {
+    statement = Prepare(text, parse.parameter_types, &position);
+    if (!statement.ok()) {
+      if (position > 0 && !pieces.empty()) position += static_cast<int>(pieces[0].offset);
+      SendError(statement.status(), position);
+      return EnterErrorState();
+    }
+    CacheStatement(key, *statement);
   }
   statements_[parse.statement] = *statement;
   PgBackendWriter(out_).ParseComplete();
@@ -668,7 +678,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     return Status::Usage("expected one statement, found {}", sandboxed->size());
   }
   std::string sql = (*sandboxed)[0].sql;
-  statement->sandboxed_sql = sql;
+  statement->sandboxed = std::move((*sandboxed)[0]);
   QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(*connection_, sql));
   // Columns of types PostgreSQL has no counterpart for are cast in SQL, by position.
   const std::vector<engine::ValueType>& types = statement->query->column_types();
@@ -698,19 +708,14 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
     const std::string& name, std::shared_ptr<Statement> statement) {
+  // Same answers for the same tables: the sandbox would give the same SQL again.
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  if (query::ResolvesAsBefore(statement->sandboxed, *resolver)) return statement;
   // A new Statement, so that portals still reading the old one keep their prepared query.
   auto fresh = std::make_shared<Statement>();
   fresh->text = statement->text;
   fresh->parameter_oids = statement->parameter_oids;
   int position = 0;
-  // The sandboxed SQL names each dataset's version: compare before preparing anything.
-  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
-  Result<std::vector<query::SandboxedStatement>> sandboxed =
-      query::SandboxConsumerSql(*connection_, NormalizePostgresDialect(statement->text), *resolver);
-  if (!sandboxed.ok()) return sandboxed.status();
-  if (sandboxed->size() == 1 && (*sandboxed)[0].sql == statement->sandboxed_sql) {
-    return statement;
-  }
   QUANTA_ASSIGN_OR_RETURN(fresh, PrepareQuery(fresh, statement->text, &position));
   if (fresh->column_types.size() != statement->column_types.size() ||
       !std::equal(fresh->column_types.begin(), fresh->column_types.end(),
@@ -720,6 +725,31 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
   }
   statements_[name] = fresh;
   return fresh;
+}
+
+std::string PgSession::StatementKey(std::string_view text,
+                                    const std::vector<std::uint32_t>& parameter_oids) {
+  std::string key(text);
+  for (std::uint32_t oid : parameter_oids) key += fmt::format("\0{}", oid);
+  return key;
+}
+
+std::shared_ptr<PgSession::Statement> PgSession::CachedStatement(const std::string& key) {
+  auto found = statement_cache_.find(key);
+  if (found == statement_cache_.end()) return nullptr;
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  if (query::ResolvesAsBefore(found->second->sandboxed, *resolver)) return found->second;
+  statement_cache_.erase(found);
+  return nullptr;
+}
+
+void PgSession::CacheStatement(const std::string& key,
+                               const std::shared_ptr<Statement>& statement) {
+  if (statement->kind != Statement::Kind::kQuery && statement->kind != Statement::Kind::kCopy) {
+    return;
+  }
+  if (statement_cache_.size() >= kStatementCacheEntries) statement_cache_.clear();
+  statement_cache_[key] = statement;
 }
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
@@ -1031,6 +1061,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
     case Kind::kDiscard:
       parameters_.clear();
       statements_.clear();
+      statement_cache_.clear();
       for (auto it = portals_.begin(); it != portals_.end();) {
         it = it->first == kSimplePortal ? std::next(it) : portals_.erase(it);
       }

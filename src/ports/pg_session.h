@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -128,7 +129,7 @@ class PgSession {
     std::string text;                              ///< as the client sent it
     std::string tag;                               ///< CommandComplete tag of a command
     std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery and kCopy
-    std::string sandboxed_sql;                     ///< what `query` was prepared from
+    query::SandboxedStatement sandboxed;           ///< what `query` was prepared from
     bool bound = false;                            ///< a Bind has used it
     std::vector<PgType> column_types;              ///< how each result column is sent
     std::vector<std::uint32_t> parameter_oids;     ///< as Parse gave them, else inferred
@@ -183,6 +184,17 @@ class PgSession {
   // to the same SQL, else a new one prepared from it (kept under `name`).
   Result<std::shared_ptr<Statement>> Refresh(const std::string& name,
                                              std::shared_ptr<Statement> statement);
+  // Statements by their text and parameter types (StatementKey), prepared once: a client that
+  // sends the same text again, in a simple query or an unnamed Parse, skips parsing and
+  // planning while its tables resolve as they did.
+  static std::string StatementKey(std::string_view text,
+                                  const std::vector<std::uint32_t>& parameter_oids);
+  // The statement prepared earlier under `key`, when its tables still resolve as they did;
+  // else nullptr.
+  std::shared_ptr<Statement> CachedStatement(const std::string& key);
+  // Keeps a SELECT or COPY for the next time its key comes.
+  void CacheStatement(const std::string& key, const std::shared_ptr<Statement>& statement);
+  static constexpr std::size_t kStatementCacheEntries = 64;
   // Runs the next statement of a simple query.
   void RunNextSimpleStatement();
   // Sends rows of `portal`; false when it stopped because the output is full.
@@ -231,6 +243,7 @@ class PgSession {
   bool transaction_failed_ = false;
 
   std::deque<std::string> simple_statements_;  // statements of a Query not yet run
+  std::unordered_map<std::string, std::shared_ptr<Statement>> statement_cache_;  // by key
   bool simple_query_active_ = false;
   std::optional<ActiveExecution> active_;
 };

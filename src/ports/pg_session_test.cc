@@ -34,14 +34,26 @@ class FakeBackend : public PgBackend {
   Result<std::unique_ptr<engine::Connection>> Connect() override { return database_->Connect(); }
   std::unique_ptr<query::TableResolver> ResolverFor(std::string_view) override {
     class Items : public query::TableResolver {
+     public:
+      explicit Items(const std::string& sql) : sql_(sql) {}
       Result<std::string> Resolve(std::string_view schema, std::string_view table,
                                   const query::TableTime&) override {
-        if (schema == "shop" && table == "items") return std::string("SELECT * FROM raw_items");
+        if (schema == "shop" && table == "items") return sql_;
         return Status::NotFound("relation \"{}.{}\" does not exist", schema, table);
       }
+
+     private:
+      std::string sql_;
     };
-    return std::make_unique<Items>();
+    return std::make_unique<Items>(items_sql);
   }
+  Status Execute(const std::string& sql) {
+    QUANTA_ASSIGN_OR_RETURN(auto connection, database_->Connect());
+    return connection->Execute(sql);
+  }
+
+  /// What shop.items resolves to; a test changes it as a deploy would.
+  std::string items_sql = "SELECT * FROM raw_items";
 
  private:
   std::unique_ptr<engine::Database> database_;
@@ -224,6 +236,27 @@ TEST_F(PgSessionTest, CopyEscapesTextAndQuotesCsvAsPostgreSQL) {
   messages = Send(Query("COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER '::')"));
   ASSERT_EQ(Types(messages), "EZ");
   EXPECT_THAT(messages[0].Field('M'), HasSubstr("single one-byte character"));
+}
+
+TEST_F(PgSessionTest, ARepeatedQueryReadsTheDataAndTablesOfEachRun) {
+  SignIn();
+  const std::string count = "SELECT count(*) FROM shop.items";
+  EXPECT_EQ(Send(Query(count))[1].Column(0), "3");
+  // New rows: the statement prepared for the first run sees them.
+  ASSERT_OK(backend_.Execute("INSERT INTO raw_items VALUES (4, 'cap', 0.75)"));
+  EXPECT_EQ(Send(Query(count))[1].Column(0), "4");
+  // The table resolves to other SQL (a redeploy, a new grant): the text is prepared again.
+  backend_.items_sql = "SELECT * FROM raw_items WHERE price > 1";
+  EXPECT_EQ(Send(Query(count))[1].Column(0), "3");
+  // The same for a statement prepared with Parse and bound again.
+  std::vector<Message> messages =
+      Send(Parse("s", count) + Bind("", "s", {}) + Execute("", 0) + Sync());
+  EXPECT_EQ(Types(messages), "12DCZ");
+  EXPECT_EQ(messages[2].Column(0), "3");
+  backend_.items_sql = "SELECT * FROM raw_items";
+  messages = Send(Bind("", "s", {}) + Execute("", 0) + Sync());
+  EXPECT_EQ(Types(messages), "2DCZ");
+  EXPECT_EQ(messages[1].Column(0), "4");
 }
 
 TEST_F(PgSessionTest, ARefusedStatementIsAnErrorAndTheSessionGoesOn) {

@@ -494,6 +494,7 @@ class Rewriter {
     }
     Result<std::string> resolved = resolver_.Resolve(schema, table, time);
     if (!resolved.ok()) return Finding{resolved.status(), location};
+    resolved_.push_back({schema, table, time, *resolved});
     Result<Json> subquery = Serialize(*resolved);
     if (!subquery.ok()) return Finding{subquery.status(), location};
     std::string alias = StringField(node, "alias");
@@ -508,6 +509,9 @@ class Rewriter {
   }
 
  public:
+  // The tables replaced so far, with the resolver's answers.
+  std::vector<ResolvedTable>& resolved() { return resolved_; }
+
   // The parse tree of one SELECT as json_serialize_sql gives it.
   Result<Json> Serialize(std::string_view select) {
     QUANTA_ASSIGN_OR_RETURN(Json tree, Parse(select));
@@ -557,6 +561,7 @@ class Rewriter {
   TableResolver& resolver_;
   std::string_view text_;               // the statement, for what the tree does not keep
   std::vector<std::string> cte_names_;  // in scope, lower case
+  std::vector<ResolvedTable> resolved_;
 };
 
 // Names the unaliased columns of a query's select list as PostgreSQL does, since clients and
@@ -667,9 +672,17 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
                                          : piece.offset + finding->location);
     }
     QUANTA_ASSIGN_OR_RETURN(std::string rewritten, rewriter.Deserialize(*tree));
-    statements.push_back({std::move(rewritten)});
+    statements.push_back({std::move(rewritten), std::move(rewriter.resolved())});
   }
   return statements;
+}
+
+bool ResolvesAsBefore(const SandboxedStatement& statement, TableResolver& resolver) {
+  for (const ResolvedTable& table : statement.tables) {
+    Result<std::string> now = resolver.Resolve(table.schema, table.table, table.time);
+    if (!now.ok() || *now != table.sql) return false;
+  }
+  return true;
 }
 
 }  // namespace quanta::query

@@ -19,6 +19,8 @@ struct TableTime {
   Kind kind = Kind::kCurrent;
   std::int64_t version = 0;
   std::int64_t epoch_micros = 0;  ///< for kTimestamp: microseconds since 1970, UTC
+
+  bool operator==(const TableTime&) const = default;
 };
 
 /// Turns the tables a consumer query names into SQL that the node's DuckDB instance runs, with
@@ -34,10 +36,26 @@ class TableResolver {
                                       const TableTime& time) = 0;
 };
 
+/// One table reference the sandbox replaced, with the resolver's answer for it.
+struct ResolvedTable {
+  std::string schema;
+  std::string table;
+  TableTime time;
+  std::string sql;  ///< what the resolver answered
+};
+
 /// One consumer statement that passed the sandbox.
 struct SandboxedStatement {
   std::string sql;  ///< what runs: the consumer's SELECT with each dataset replaced by its SQL
+  /// The tables it reads, in the order they were resolved. The rewrite depends on nothing else
+  /// than the text and these answers.
+  std::vector<ResolvedTable> tables;
 };
+
+/// Whether `resolver` answers as before for every table `statement` reads. Then sandboxing
+/// the same text again gives the same SQL, so a statement prepared from it may run again
+/// without being parsed again (a deploy or a grant that changes an answer makes it false).
+bool ResolvesAsBefore(const SandboxedStatement& statement, TableResolver& resolver);
 
 /// Where in the consumer's text a refusal points (1-based characters, 0: the whole query), for
 /// the PostgreSQL error position.
