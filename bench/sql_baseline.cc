@@ -8,12 +8,20 @@
 // Usage: sql_baseline DB_FILE SETUP QUERY RUNS
 //   SETUP is one or more SQL statements (e.g. CREATE TABLE ... AS SELECT * FROM read_csv(...));
 //   DuckDB's default threads, like the node's instance.
+//
+// The round trips' reference: the engine's own cost of a short statement, without a network
+// or a protocol. Prepares QUERY once and executes it (results materialized) over and over on
+// one connection for SECONDS; with KEYS, binds $1 to a random key in [0, KEYS) each time.
+// Prints {"setupSeconds": S, "statements": N, "seconds": S}.
+//
+// Usage: sql_baseline --statements DB_FILE SETUP QUERY SECONDS [KEYS]
 #include <duckdb.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -38,9 +46,70 @@ void PrintJsonString(const char* text) {
   std::putchar('"');
 }
 
+// --statements: see the comment at the top.
+int RunStatements(int argc, char** argv) {
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: sql_baseline --statements DB_FILE SETUP QUERY SECONDS [KEYS]\n");
+    return 2;
+  }
+  const std::string db_file = argv[2], setup = argv[3], query = argv[4];
+  const double duration = std::atof(argv[5]);
+  const long long keys = argc == 7 ? std::atoll(argv[6]) : 0;
+  duckdb_database database;
+  duckdb_connection connection;
+  if (duckdb_open(db_file.c_str(), &database) == DuckDBError ||
+      duckdb_connect(database, &connection) == DuckDBError) {
+    std::fprintf(stderr, "sql_baseline: cannot open %s\n", db_file.c_str());
+    return 1;
+  }
+  duckdb_result result;
+  auto started = std::chrono::steady_clock::now();
+  if (duckdb_query(connection, setup.c_str(), &result) == DuckDBError) {
+    std::fprintf(stderr, "sql_baseline: setup failed: %s\n", duckdb_result_error(&result));
+    return 1;
+  }
+  duckdb_destroy_result(&result);
+  const double setup_seconds = SecondsSince(started);
+  duckdb_prepared_statement statement;
+  if (duckdb_prepare(connection, query.c_str(), &statement) == DuckDBError) {
+    std::fprintf(stderr, "sql_baseline: %s\n", duckdb_prepare_error(statement));
+    return 1;
+  }
+  std::mt19937_64 random(42);
+  long long statements = 0;
+  started = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  while (elapsed < duration) {
+    if (keys > 0) {
+      duckdb_bind_int64(statement, 1,
+                        static_cast<int64_t>(random() % static_cast<unsigned long long>(keys)));
+    }
+    if (duckdb_execute_prepared(statement, &result) == DuckDBError) {
+      std::fprintf(stderr, "sql_baseline: query failed: %s\n", duckdb_result_error(&result));
+      return 1;
+    }
+    if (duckdb_row_count(&result) != 1) {
+      std::fprintf(stderr, "sql_baseline: expected one row, got %llu\n",
+                   static_cast<unsigned long long>(duckdb_row_count(&result)));
+      return 1;
+    }
+    duckdb_destroy_result(&result);
+    ++statements;
+    if (statements % 64 == 0) elapsed = SecondsSince(started);
+  }
+  elapsed = SecondsSince(started);
+  duckdb_destroy_prepare(&statement);
+  duckdb_disconnect(&connection);
+  duckdb_close(&database);
+  std::printf("{\"setupSeconds\": %.6f, \"statements\": %lld, \"seconds\": %.6f}\n", setup_seconds,
+              statements, elapsed);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--statements") return RunStatements(argc, argv);
   if (argc != 5) {
     std::fprintf(stderr, "usage: sql_baseline DB_FILE SETUP QUERY RUNS\n");
     return 2;

@@ -557,7 +557,25 @@ def load(args, work_dir, node, postgres, baseline_binary):
     return result
 
 
-def bench_round_trips(args, work_dir, node, postgres):
+def engine_statement_rate(args, work_dir, baseline_binary):
+    """DuckDB's own rate for the round trips' statements: prepared once, run in a loop on one
+    connection in this machine's process, no network or protocol. It bounds what any server
+    that runs each statement through DuckDB can answer per connection."""
+    rates = {}
+    db_file = os.path.join(work_dir, "statements.duckdb")
+    point = f"SELECT {COLUMN_LIST} FROM {TABLE} WHERE id = $1"
+    for name, query, keys in (("select1", "SELECT 1", None), ("point", point, args.rows)):
+        setup = "SELECT 1" if rates else args.duckdb_setup  # the first run loads the rows
+        command = [baseline_binary, "--statements", db_file, setup, query,
+                   str(min(args.pgbench_seconds, 5))]
+        if keys:
+            command.append(str(keys))
+        done = run_json(command)
+        rates[name] = done["statements"] / done["seconds"]
+    return rates
+
+
+def bench_round_trips(args, work_dir, node, postgres, baseline_binary):
     scripts = {"select1": "SELECT 1;\n", "point": POINT_SCRIPT.format(last=args.rows - 1)}
     paths = {}
     for name, text in scripts.items():
@@ -579,6 +597,9 @@ def bench_round_trips(args, work_dir, node, postgres):
                              args.pgbench_seconds)
             results.append({"script": name, "mode": mode, "ours": ours, "postgres": theirs,
                             "ratio": ours["tps"] / theirs["tps"]})
+    engine = engine_statement_rate(args, work_dir, baseline_binary)
+    for row in results:
+        row["duckdbStatementsPerSecond"] = engine[row["script"]]
     return results
 
 
@@ -764,6 +785,9 @@ def print_lines(results, section):
         for row in results["roundTrips"]:
             print(f"  {row['script']:<8} {row['mode']:<9} ours {row['ours']['tps']:>9.0f}  "
                   f"PostgreSQL {row['postgres']['tps']:>9.0f}  ratio {row['ratio']:.3f}")
+        engine = {row["script"]: row["duckdbStatementsPerSecond"] for row in results["roundTrips"]}
+        print("  DuckDB alone, the same statement prepared and run in a loop on one connection "
+              "in process: " + ", ".join(f"{name} {rate:.0f}/s" for name, rate in engine.items()))
     elif section == "aggregation":
         a = results["aggregation"]
         print(f"aggregation  GROUP BY over every row, median of {a['runs']} after a warm-up run")
@@ -854,7 +878,8 @@ def main():
         results["data"] = load(args, work_dir, node, postgres, baseline_binary)
         print_section(results, "data")
         if "round-trips" in only:
-            results["roundTrips"] = bench_round_trips(args, work_dir, node, postgres)
+            results["roundTrips"] = bench_round_trips(args, work_dir, node, postgres,
+                                                      baseline_binary)
             print_section(results, "roundTrips")
         if "aggregation" in only:
             results["aggregation"] = bench_aggregation(args, work_dir, node, postgres,
