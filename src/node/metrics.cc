@@ -131,6 +131,22 @@ Metric& Family<Metric>::WithLabels(const std::vector<std::string>& label_values)
   return result;
 }
 
+// Only gauges have it: a counter or a histogram that went backwards would break rate().
+template <>
+void Family<Gauge>::ReplaceAll(const std::map<std::vector<std::string>, double>& values) {
+  std::map<std::vector<std::string>, std::unique_ptr<Gauge>> children;
+  for (const auto& [labels, value] : values) {
+    std::vector<std::string> key = labels;
+    assert(key.size() == label_names_.size() && "one value per label name");
+    key.resize(label_names_.size());
+    auto gauge = std::make_unique<Gauge>();
+    gauge->Set(value);
+    children.emplace(std::move(key), std::move(gauge));
+  }
+  std::lock_guard lock(mutex_);
+  children_ = std::move(children);
+}
+
 template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;

@@ -67,6 +67,11 @@ class Family {
   /// the missing ones are empty.
   Metric& WithLabels(const std::vector<std::string>& label_values);
 
+  /// Gauges only: replaces every series by `values` (label values -> value), so that the series of
+  /// what is gone (an undeployed product, a retired major) leave the exposition. References
+  /// from WithLabels do not survive it: the family's one writer calls this instead.
+  void ReplaceAll(const std::map<std::vector<std::string>, double>& values);
+
   const std::string& name() const { return name_; }
 
  private:
@@ -85,6 +90,9 @@ class Family {
   mutable std::mutex mutex_;
   std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;
 };
+
+template <>
+void Family<Gauge>::ReplaceAll(const std::map<std::vector<std::string>, double>& values);
 
 /// The node's metrics, rendered in the Prometheus text exposition format (version 0.0.4) for
 /// GET /metrics. Modules register their families once (at start) and update series from any

@@ -31,6 +31,23 @@ TEST(MetricsTest, RendersCountersAndGaugesWithLabels) {
       << text;
 }
 
+TEST(MetricsTest, ReplacingGaugesDropsTheSeriesOfWhatIsGone) {
+  MetricsRegistry registry;
+  auto& rows = registry.AddGauge("quanta_dataset_rows", "Rows", {"product", "major"});
+  rows.ReplaceAll({{{"shop/orders", "1"}, 5}, {{"shop/orders", "2"}, 7}});
+  std::string text = registry.Render();
+  EXPECT_NE(text.find("quanta_dataset_rows{product=\"shop/orders\",major=\"1\"} 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("quanta_dataset_rows{product=\"shop/orders\",major=\"2\"} 7\n"),
+            std::string::npos);
+  rows.ReplaceAll({{{"shop/orders", "2"}, 8}});  // major 1 retired
+  text = registry.Render();
+  EXPECT_EQ(text.find("major=\"1\""), std::string::npos) << text;
+  EXPECT_NE(text.find("quanta_dataset_rows{product=\"shop/orders\",major=\"2\"} 8\n"),
+            std::string::npos);
+}
+
 TEST(MetricsTest, CountersNeverGoDown) {
   Counter counter;
   counter.Increment(5);

@@ -1,6 +1,9 @@
 #include "node/product_metrics.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace quanta::node {
 
@@ -20,32 +23,32 @@ ProductMetrics::ProductMetrics(MetricsRegistry& registry)
       port_received_(registry.AddGauge("quanta_port_received_records",
                                        "Records ever received by the input port, as kept in "
                                        "the product's store",
-                                       {"product", "port"})),
+                                       {"product", "major", "port"})),
       port_committed_(registry.AddGauge("quanta_port_committed_records",
                                         "Records of the input port that went on to the "
                                         "transforms, as kept in the store",
-                                        {"product", "port"})),
+                                        {"product", "major", "port"})),
       port_rejected_(registry.AddGauge("quanta_port_rejected_records",
                                        "Records of the input port rejected to the dead "
                                        "letters, as kept in the store",
-                                       {"product", "port"})),
+                                       {"product", "major", "port"})),
       dead_letters_(registry.AddGauge("quanta_port_dead_letters",
                                       "Dead letters of the input port kept now (within "
                                       "retention)",
-                                      {"product", "port"})),
+                                      {"product", "major", "port"})),
       dataset_rows_(registry.AddGauge("quanta_dataset_rows", "Current rows of the dataset",
-                                      {"product", "dataset"})),
+                                      {"product", "major", "dataset"})),
       dataset_row_versions_(registry.AddGauge("quanta_dataset_row_versions",
                                               "Current and past row versions of the dataset kept",
-                                              {"product", "dataset"})),
+                                              {"product", "major", "dataset"})),
       store_bytes_(registry.AddGauge("quanta_store_size_bytes",
                                      "Size of the product's store file and its write-ahead log",
-                                     {"product"})),
+                                     {"product", "major"})),
       head_version_(registry.AddGauge("quanta_product_version",
-                                      "The product's latest commit version", {"product"})),
+                                      "The product's latest commit version", {"product", "major"})),
       lag_(registry.AddGauge("quanta_product_last_commit_age_seconds",
                              "Seconds since the product's last commit (how stale its data is)",
-                             {"product"})),
+                             {"product", "major"})),
       products_(
           registry.AddGauge("quanta_products", "Products deployed and running").WithLabels({})) {}
 
@@ -80,31 +83,44 @@ std::optional<double> ProductMetrics::WorstCommitSeconds(const std::string& prod
 }
 
 void ProductMetrics::Refresh(const ProductCatalog& catalog) {
-  std::vector<std::shared_ptr<DeployedProduct>> products = catalog.List();
-  products_.Set(static_cast<double>(products.size()));
+  std::vector<ServedProduct> served = catalog.ListServed();
+  products_.Set(static_cast<double>(served.size()));
   auto now = std::chrono::system_clock::now();
-  for (const std::shared_ptr<DeployedProduct>& product : products) {
-    Result<store::StoreStatus> status = product->store->ReadStatus();
-    if (!status.ok()) continue;
-    const std::string& id = product->id;
-    store_bytes_.WithLabels({id}).Set(static_cast<double>(status->file_bytes));
-    head_version_.WithLabels({id}).Set(static_cast<double>(status->head.version));
-    if (status->head.committed_at) {
-      lag_.WithLabels({id}).Set(
-          std::chrono::duration<double>(now - *status->head.committed_at).count());
-    }
-    for (const store::PortStatus& port : status->ports) {
-      port_received_.WithLabels({id, port.name}).Set(static_cast<double>(port.received));
-      port_committed_.WithLabels({id, port.name}).Set(static_cast<double>(port.committed));
-      port_rejected_.WithLabels({id, port.name}).Set(static_cast<double>(port.rejected));
-      dead_letters_.WithLabels({id, port.name}).Set(static_cast<double>(port.dead_letters));
-    }
-    for (const store::DatasetStatus& dataset : status->datasets) {
-      dataset_rows_.WithLabels({id, dataset.name}).Set(static_cast<double>(dataset.current_rows));
-      dataset_row_versions_.WithLabels({id, dataset.name})
-          .Set(static_cast<double>(dataset.row_versions));
+  using Series = std::map<std::vector<std::string>, double>;
+  Series received, committed, rejected, dead_letters, rows, row_versions, bytes, version, lag;
+  // Every served major, the retiring one too: each has its own store, counts and lag.
+  for (const ServedProduct& product : served) {
+    for (const ServedMajor& major : product.majors) {
+      Result<store::StoreStatus> status = major.product->store->ReadStatus();
+      if (!status.ok()) continue;
+      const std::string& id = product.id;
+      const std::string number = std::to_string(major.product->major);
+      bytes[{id, number}] = static_cast<double>(status->file_bytes);
+      version[{id, number}] = static_cast<double>(status->head.version);
+      if (status->head.committed_at) {
+        lag[{id, number}] = std::chrono::duration<double>(now - *status->head.committed_at).count();
+      }
+      for (const store::PortStatus& port : status->ports) {
+        received[{id, number, port.name}] = static_cast<double>(port.received);
+        committed[{id, number, port.name}] = static_cast<double>(port.committed);
+        rejected[{id, number, port.name}] = static_cast<double>(port.rejected);
+        dead_letters[{id, number, port.name}] = static_cast<double>(port.dead_letters);
+      }
+      for (const store::DatasetStatus& dataset : status->datasets) {
+        rows[{id, number, dataset.name}] = static_cast<double>(dataset.current_rows);
+        row_versions[{id, number, dataset.name}] = static_cast<double>(dataset.row_versions);
+      }
     }
   }
+  port_received_.ReplaceAll(received);
+  port_committed_.ReplaceAll(committed);
+  port_rejected_.ReplaceAll(rejected);
+  dead_letters_.ReplaceAll(dead_letters);
+  dataset_rows_.ReplaceAll(rows);
+  dataset_row_versions_.ReplaceAll(row_versions);
+  store_bytes_.ReplaceAll(bytes);
+  head_version_.ReplaceAll(version);
+  lag_.ReplaceAll(lag);
 }
 
 }  // namespace quanta::node

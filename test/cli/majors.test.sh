@@ -120,6 +120,13 @@ expect "the product API names each major's role and date" 0 \
   '"majors":\[\{.*"major":2,.*"role":"current".*\},\{.*"major":1,.*"retireAt":"20[^"]*","retiringSince":"20[^"]*","role":"retiring"' -- \
   curl -sS --max-time 10 "$orders"
 
+curl -sS --max-time 10 "$majors_url/metrics" > "$majors_dir/metrics.txt"
+expect "/metrics keeps each major's counts apart" 0 \
+  'quanta_port_received_records\{product="orders/orders",major="1",port="order_events"\} 5.*quanta_port_received_records\{product="orders/orders",major="2",port="order_events"\} 2' -- \
+  bash -c "tr '\n' ' ' < '$majors_dir/metrics.txt'"
+expect "promtool accepts /metrics with two majors" 0 "" -- \
+  bash -c "promtool check metrics < '$majors_dir/metrics.txt'"
+
 # Hostile requests.
 expect "an unknown major is a 404 naming the majors served" 0 \
   '"code":"not_found".*serves no major 7 .*it serves majors 2 \(current, 2\.0\.0\) and 1 \(retiring at 20' -- \

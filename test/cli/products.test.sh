@@ -128,7 +128,7 @@ expect "/metrics counts ingested records by outcome" 0 \
   'quanta_ingest_records_total\{product="orders/orders",port="order_events",outcome="rejected"\} 3' -- \
   cat "$products_dir/metrics.txt"
 expect "/metrics keeps received = committed + rejected per port" 0 \
-  'quanta_port_received_records\{product="orders/orders",port="order_events"\} 6' -- \
+  'quanta_port_received_records\{product="orders/orders",major="1",port="order_events"\} 6' -- \
   cat "$products_dir/metrics.txt"
 expect "promtool accepts /metrics with products" 0 "" -- \
   bash -c "promtool check metrics < '$products_dir/metrics.txt'"
