@@ -1187,9 +1187,9 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
     request.idempotency_key = key;
     request.datasets = info.datasets;
     request.ports = {consumed};
-    writes += fmt::format("INSERT INTO quanta.request_keys VALUES ({}, {}, {});\n",
-                          TextLiteral(key), info.version,
-                          QuoteLiteral(CommitInfoToJson(request).dump()));
+    writes +=
+        fmt::format("INSERT INTO quanta.request_keys VALUES ({}, {}, {});\n", TextLiteral(key),
+                    info.version, QuoteLiteral(CommitInfoToJson(request).dump()));
   }
   writes += fmt::format("INSERT INTO quanta.commits VALUES ({}, {}, {}, {});\n", info.version,
                         TimestampSqlLiteral(info.committed_at),
