@@ -300,12 +300,12 @@ class QueuedRequests {
   explicit QueuedRequests(ProductRunner& runner) : runner_(runner) {}
   ~QueuedRequests() { Join(); }
 
-  void Send(std::vector<std::string> records, std::optional<std::string> key = std::nullopt) {
+  void Send(std::vector<std::string> records, std::optional<std::string> key = std::nullopt,
+            std::string port = "order_events") {
     std::size_t before = runner_.QueuedBatches();
     Result<IngestOutcome>* slot = &results_.emplace_back(Status::Internal("not answered"));
-    threads_.emplace_back([this, slot, records = std::move(records), key = std::move(key)] {
-      *slot = runner_.Ingest("order_events", records, key);
-    });
+    threads_.emplace_back([this, slot, records = std::move(records), key = std::move(key),
+                           port = std::move(port)] { *slot = runner_.Ingest(port, records, key); });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (runner_.QueuedBatches() != before + 1 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -550,6 +550,36 @@ TEST_F(ProductRunnerTest, ARequestRepeatingAKeyOfItsGroupReplaysTheFirst) {
   EXPECT_EQ(status.ports[0].received, 4);
   EXPECT_EQ(status.ports[0].rejected, 1);
   EXPECT_THAT(Orders().rows, SizeIs(3));
+}
+
+TEST_F(ProductRunnerTest, RequestsOfAnotherPortWaitForATurnOfTheirOwn) {
+  // The funnel joins its inputs: requests of two ports in one batch would meet in the join.
+  std::filesystem::remove_all(folder_.path() / "product");
+  std::filesystem::copy("examples/marketing/funnel", folder_.path() / "product",
+                        std::filesystem::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+  QueuedRequests queued(*runner_);
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json"}, std::nullopt, "orders"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json", "nor this"}, std::nullopt, "interactions"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json"}, std::nullopt, "orders"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json"}, std::nullopt, "interactions"));
+  held->Abort();
+  std::deque<Result<IngestOutcome>>& results = queued.Join();
+  for (const auto& result : results) ASSERT_OK(result.status());
+  // The first alone; then the front (interactions) with the other interactions request; then
+  // the orders request that waited.
+  EXPECT_EQ(results[0]->commit.version, 1);
+  EXPECT_EQ(results[1]->commit.version, 2);
+  EXPECT_EQ(results[3]->commit.version, 2);
+  EXPECT_EQ(results[2]->commit.version, 3);
+  EXPECT_EQ(results[3]->commit.ports[0].offsets[0].first, 2);  // after the first one's 0..1
+  EXPECT_EQ(results[2]->commit.ports[0].offsets[0].first, 1);
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  for (const store::PortStatus& port : status.ports) {
+    EXPECT_EQ(port.received, port.name == "interactions" ? 3 : port.name == "orders" ? 2 : 0);
+    EXPECT_EQ(port.rejected, port.received);
+  }
 }
 
 TEST_F(ProductRunnerTest, AnUnknownPortIsNamed) {
