@@ -364,7 +364,11 @@ def bench_ingest(args, work_dir, baseline_binary):
         connection = node.connection()
         _, data = request(connection, "GET", "/v1/products/bench/clicks")
         elapsed = time.perf_counter() - started
-        rows = json.loads(data)["datasets"][0]["rows"]
+        status = json.loads(data)
+        rows = status["datasets"][0]["rows"]
+        # Batches that queued behind a commit share the next one (group commit): the store's
+        # versions count the commits.
+        commits = (status.get("head") or {}).get("version")
         connection.close()
         if rows != args.events or sum(accepted) != args.events:
             raise SystemExit(f"the node holds {rows} rows and accepted {sum(accepted)}, "
@@ -390,6 +394,8 @@ def bench_ingest(args, work_dir, baseline_binary):
         "baselineEventsPerSecond": round(baseline),
         "ratio": round(ours / baseline, 3),
         "nodePeakRssMiB": round(peak_rss_kib / 1024, 1) if peak_rss_kib else None,
+        "batches": len(bodies),
+        "nodeCommits": commits,
         # Seconds the node spent from request bodies to durable commits, summed over batches:
         # close to oursSeconds when the node, not the senders, sets the pace.
         "nodeIngestSeconds": round(handler_seconds, 3) if handler_seconds else None,
@@ -588,7 +594,8 @@ def main():
                   f"{r['batch']}, {r['senders']} senders")
             print(f"  ours       {r['oursEventsPerSecond']:>10} events/s  ({r['oursSeconds']} s, "
                   f"node peak RSS {r['nodePeakRssMiB']} MiB; node busy in ingest "
-                  f"{r['nodeIngestSeconds']} s)")
+                  f"{r['nodeIngestSeconds']} s; {r['batches']} batches in {r['nodeCommits']} "
+                  f"commits)")
             print(f"  baseline   {r['baselineEventsPerSecond']:>10} events/s  "
                   f"({r['baselineSeconds']} s, DuckDB read_ndjson + CHECKPOINT, median of "
                   f"{len(r['baselineRuns'])})")

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -169,15 +170,18 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
 }
 
 Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
-                                 const std::optional<std::string>& loaded) {
+                                 const std::vector<std::string>& loaded) {
   // Every input is a view in every batch, empty unless this port fills it, so that a
   // transform joining several inputs always binds. The port's view reads the loaded rows
-  // where they are.
+  // where they are: the tables one after the other, in order (DuckDB keeps the order of a
+  // UNION ALL wherever it keeps insertion order, so the last row of a key stays the last).
   std::string sql;
   for (const auto& [table, ref] : plan_.inputs) {
     std::string source;
-    if (loaded && table == port.table) {
-      source = "SELECT * FROM " + *loaded;
+    if (!loaded.empty() && table == port.table) {
+      for (const std::string& rows : loaded) {
+        source += (source.empty() ? "" : " UNION ALL ") + ("SELECT * FROM " + rows);
+      }
     } else {
       for (const model::Property& property : ref.object->properties) {
         if (!property.name || property.name->empty()) continue;
@@ -224,6 +228,45 @@ std::string_view ProductRunner::AcceptedRows::Row(std::size_t i) const {
   return std::string_view(ndjson).substr(start, ends[i] - start);
 }
 
+// A rejected record of a request, by its place in the request.
+struct ProductRunner::Rejection {
+  std::size_t index = 0;
+  std::string reason;
+};
+
+// One request, checked and loaded, from the moment it queues for a writer turn until that
+// turn answers it. Owned by the thread that called Ingest, which waits for `done`.
+struct ProductRunner::QueuedBatch {
+  std::string port;
+  const PortPlan* plan = nullptr;
+  const std::vector<std::string>* records = nullptr;
+  std::optional<std::string> idempotency_key;
+  std::vector<Rejection> rejected;    // by index
+  std::optional<std::string> loaded;  // the table of its accepted rows, when it has some
+  std::size_t bytes = 0;              // of its records
+  // Set by the writer turn that takes the batch; `done` under queue_mutex_.
+  std::optional<Result<IngestOutcome>> outcome;
+  bool done = false;
+};
+
+namespace {
+
+// The answer to a request whose idempotency key `earlier` was committed with.
+IngestOutcome ReplayOf(const store::CommitInfo& earlier, std::string_view port) {
+  IngestOutcome outcome;
+  outcome.commit = earlier;
+  outcome.commit.replayed = true;
+  outcome.replayed = true;
+  if (const store::PortCommit* commit = earlier.FindPort(port)) {
+    outcome.received = commit->received;
+    outcome.accepted = commit->committed;
+    outcome.rejected = commit->rejected;
+  }
+  return outcome;
+}
+
+}  // namespace
+
 Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
                                             const std::vector<std::string>& records,
                                             const std::optional<std::string>& idempotency_key) {
@@ -233,35 +276,25 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
                             JoinNames(InputPorts()));
   }
   const PortPlan& port = found->second;
-  std::string port_string(port_name);
 
-  IngestOutcome outcome;
   if (idempotency_key) {
     QUANTA_ASSIGN_OR_RETURN(std::optional<store::CommitInfo> earlier,
                             store_->FindCommit(*idempotency_key));
-    if (earlier) {
-      outcome.commit = *earlier;
-      outcome.replayed = true;
-      if (const store::PortCommit* commit = earlier->FindPort(port_name)) {
-        outcome.received = commit->received;
-        outcome.accepted = commit->committed;
-        outcome.rejected = commit->rejected;
-      }
-      return outcome;
-    }
+    if (earlier) return ReplayOf(*earlier, port_name);
   }
 
-  // Check every record before the batch opens, so that the store's writer is held only for
-  // the load, the transforms and the commit.
-  struct Pending {
-    std::size_t index;
-    std::string reason;
-  };
-  std::vector<Pending> rejected;
+  QueuedBatch batch;
+  batch.port = std::string(port_name);
+  batch.plan = &port;
+  batch.records = &records;
+  batch.idempotency_key = idempotency_key;
+
+  // Check every record before the batch queues, so that the store's writer is held only for
+  // the transforms and the commit.
+  std::vector<Rejection>& rejected = batch.rejected;
   AcceptedRows rows;
-  std::size_t total_bytes = 0;
-  for (const std::string& record : records) total_bytes += record.size() + 1;
-  rows.ndjson.reserve(total_bytes);
+  for (const std::string& record : records) batch.bytes += record.size() + 1;
+  rows.ndjson.reserve(batch.bytes);
   rows.ends.reserve(records.size());
   rows.index.reserve(records.size());
   const std::vector<std::string>& names = port.validator->column_names();
@@ -319,18 +352,17 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     }
   }
 
-  // The rows are loaded before the batch opens, on a connection of their own, so that DuckDB
-  // reads them while the previous batch commits; the writer then only copies them.
+  // The rows are loaded before the batch queues, on a connection of their own, so that DuckDB
+  // reads them while earlier batches commit; the writer then only copies them.
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> loader, store_->Connect());
-  std::optional<std::string> loaded;
-  // Dropped once the batch is done (declared before the writer, so destroyed after it).
+  // Dropped once the batch is answered: the writer turn that takes it reads it until then.
   struct DropOnExit {
     engine::Connection& connection;
     std::optional<std::string>& table;
     ~DropOnExit() {
       if (table) (void)connection.Execute("DROP TABLE IF EXISTS " + *table);
     }
-  } drop_loaded{*loader, loaded};
+  } drop_loaded{*loader, batch.loaded};
   if (rows.size() > 0) {
     Result<std::string> table = LoadBatchTable(*loader, port, rows);
     if (!table.ok()) {
@@ -352,14 +384,131 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
       if (rows.size() > 0) table = LoadBatchTable(*loader, port, rows);
       if (!table.ok()) return table.status();
     }
-    if (rows.size() > 0) loaded = *table;
+    if (rows.size() > 0) batch.loaded = *table;
+  }
+  std::sort(rejected.begin(), rejected.end(),
+            [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+  return CommitQueued(batch);
+}
+
+std::size_t ProductRunner::QueuedBatches() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+// Group commit, as LevelDB's writers queue: every request queues; the one at the front takes a
+// writer turn for itself and for every queued request of its port (up to a bound), in queue
+// order, and answers them all; then the next one at the front takes the next turn. A request
+// that finds the queue empty goes at once: nothing ever waits for a group to fill.
+Result<IngestOutcome> ProductRunner::CommitQueued(QueuedBatch& batch) {
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&batch);
+  queue_changed_.wait(lock, [&] { return batch.done || queue_.front() == &batch; });
+  if (!batch.done) {
+    // The group: the front, then the queued requests of its port, in queue order, until the
+    // next would pass the bound. Requests of other ports wait for a turn of their own, since
+    // a transform joining several inputs would see them together.
+    std::vector<QueuedBatch*> group;
+    std::size_t records = 0, bytes = 0;
+    for (QueuedBatch* queued : queue_) {
+      if (queued->port != batch.port) continue;
+      if (!group.empty() && (records + queued->records->size() > kMaxGroupRecords ||
+                             bytes + queued->bytes > kMaxGroupBytes)) {
+        break;
+      }
+      group.push_back(queued);
+      records += queued->records->size();
+      bytes += queued->bytes;
+    }
+    lock.unlock();
+    try {
+      RunGroup(group);
+    } catch (const std::exception& error) {  // out of memory, say: every member hears of it
+      for (QueuedBatch* member : group) {
+        if (!member->outcome) {
+          member->outcome = Status::Internal("the batch was not committed: {}", error.what());
+        }
+      }
+    }
+    lock.lock();
+    for (QueuedBatch* member : group) {
+      member->done = true;
+      queue_.erase(std::find(queue_.begin(), queue_.end(), member));
+    }
+    queue_changed_.notify_all();
+  }
+  return std::move(*batch.outcome);
+}
+
+void ProductRunner::RunGroup(const std::vector<QueuedBatch*>& group) {
+  Status status = ApplyGroup(group);
+  if (status.ok()) return;
+  if (group.size() == 1) {
+    group.front()->outcome = status;
+    return;
+  }
+  // Something of the group failed: a transform on one request's rows, or the commit. Each
+  // request runs again alone, so that only a request whose own rows fail hears of it.
+  for (QueuedBatch* member : group) {
+    Status alone = ApplyGroup({member});
+    if (!alone.ok()) member->outcome = alone;
+  }
+}
+
+Status ProductRunner::ApplyGroup(const std::vector<QueuedBatch*>& group) {
+  const std::string& port_name = group.front()->port;
+  const PortPlan& port = *group.front()->plan;
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
+
+  // A request whose key was committed since it was checked (a retry that raced it), or whose
+  // key an earlier request of the group carries, is answered as a replay, not applied. The
+  // writer is held, so no commit can take a key from now until this one ends.
+  std::vector<std::string> keys;
+  for (const QueuedBatch* member : group) {
+    if (member->idempotency_key) keys.push_back(*member->idempotency_key);
+  }
+  std::map<std::string, store::CommitInfo> earlier;
+  if (!keys.empty()) {
+    QUANTA_ASSIGN_OR_RETURN(earlier, writer->FindCommits(keys));
+  }
+  std::vector<QueuedBatch*> applied;
+  std::map<std::string, QueuedBatch*, std::less<>> applied_by_key;
+  std::vector<std::pair<QueuedBatch*, const store::CommitInfo*>> replays;
+  std::vector<std::pair<QueuedBatch*, QueuedBatch*>> repeats;  // a request, the one it repeats
+  for (QueuedBatch* member : group) {
+    if (member->idempotency_key) {
+      const std::string& key = *member->idempotency_key;
+      if (auto found = earlier.find(key); found != earlier.end()) {
+        replays.emplace_back(member, &found->second);
+        continue;
+      }
+      if (auto first = applied_by_key.find(key); first != applied_by_key.end()) {
+        repeats.emplace_back(member, first->second);
+        continue;
+      }
+      applied_by_key.emplace(key, member);
+    }
+    applied.push_back(member);
+  }
+  auto answer_replays = [&] {
+    for (auto& [member, info] : replays) member->outcome = ReplayOf(*info, port_name);
+  };
+  if (applied.empty()) {
+    writer->Abort();
+    answer_replays();
+    return Status::Ok();
   }
 
-  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchWriter> writer, store_->BeginBatch());
-  QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, loaded));
+  std::vector<std::string> tables;
+  for (const QueuedBatch* member : applied) {
+    if (member->loaded) tables.push_back(*member->loaded);
+  }
+  QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, tables));
   QUANTA_ASSIGN_OR_RETURN(std::optional<std::int64_t> last_offset, store_->Offset(port_name));
   std::int64_t first_offset = last_offset ? *last_offset + 1 : 0;
 
+  // One run of each transform over the union of the group's rows: what one larger batch would
+  // give, since a micro-batch transform does not see where batches begin and end.
   for (const DatasetPlan& dataset : plan_.datasets) {
     // The last dataset's rows, when appended, go straight to its table: no later transform
     // of this batch reads previous."<dataset>", which would show them.
@@ -376,43 +525,75 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     }
   }
 
-  std::sort(rejected.begin(), rejected.end(),
-            [](const Pending& a, const Pending& b) { return a.index < b.index; });
-  QUANTA_RETURN_IF_ERROR(writer->AddReceived(port_name, static_cast<std::int64_t>(records.size())));
+  // Each request takes the next offsets of the port, in queue order, and keeps its own counts.
   store::Timestamp received_at =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  for (const Pending& reject : rejected) {
-    store::DeadLetter letter;
-    letter.received_at = received_at;
-    letter.port = port_string;
-    letter.offset = first_offset + static_cast<std::int64_t>(reject.index);
-    letter.reason = reject.reason;
-    letter.payload = records[reject.index];
-    QUANTA_RETURN_IF_ERROR(writer->AddDeadLetter(std::move(letter)));
-    if (outcome.rejections.size() < kMaxReportedRejections) {
-      outcome.rejections.push_back(
-          {reject.index, first_offset + static_cast<std::int64_t>(reject.index), reject.reason});
+  std::vector<store::PortCommit> consumed;
+  std::int64_t next_offset = first_offset;
+  for (const QueuedBatch* member : applied) {
+    auto received = static_cast<std::int64_t>(member->records->size());
+    auto rejected = static_cast<std::int64_t>(member->rejected.size());
+    store::PortCommit own{port_name, received, received - rejected, rejected, {}};
+    if (received > 0) own.offsets.push_back({0, next_offset, next_offset + received - 1});
+    for (const Rejection& reject : member->rejected) {
+      store::DeadLetter letter;
+      letter.received_at = received_at;
+      letter.port = port_name;
+      letter.offset = next_offset + static_cast<std::int64_t>(reject.index);
+      letter.reason = reject.reason;
+      letter.payload = (*member->records)[reject.index];
+      QUANTA_RETURN_IF_ERROR(writer->AddDeadLetter(std::move(letter)));
+    }
+    next_offset += received;
+    consumed.push_back(std::move(own));
+  }
+  QUANTA_RETURN_IF_ERROR(writer->AddReceived(port_name, next_offset - first_offset));
+  if (next_offset > first_offset) {
+    QUANTA_RETURN_IF_ERROR(writer->SetOffsetRange(port_name, first_offset, next_offset - 1));
+  }
+  if (applied.size() == 1) {
+    // A lone request's key names the whole commit, as it always has.
+    if (applied.front()->idempotency_key) {
+      writer->SetIdempotencyKey(*applied.front()->idempotency_key);
+    }
+  } else {
+    for (std::size_t i = 0; i < applied.size(); ++i) {
+      if (!applied[i]->idempotency_key) continue;
+      QUANTA_RETURN_IF_ERROR(writer->AddRequestKey(*applied[i]->idempotency_key, consumed[i]));
     }
   }
-  if (!records.empty()) {
-    QUANTA_RETURN_IF_ERROR(writer->SetOffsetRange(
-        port_name, first_offset, first_offset + static_cast<std::int64_t>(records.size()) - 1));
+  QUANTA_ASSIGN_OR_RETURN(store::CommitInfo info, writer->Commit());
+
+  if (info.replayed) {  // a lone request whose key a concurrent retry committed first
+    applied.front()->outcome = ReplayOf(info, port_name);
+  } else {
+    for (std::size_t i = 0; i < applied.size(); ++i) {
+      QueuedBatch& member = *applied[i];
+      IngestOutcome outcome;
+      outcome.commit = info;
+      outcome.commit.idempotency_key = member.idempotency_key;
+      outcome.commit.ports = {consumed[i]};
+      outcome.received = consumed[i].received;
+      outcome.accepted = consumed[i].committed;
+      outcome.rejected = consumed[i].rejected;
+      std::int64_t first = consumed[i].offsets.empty() ? 0 : consumed[i].offsets[0].first;
+      for (const Rejection& reject : member.rejected) {
+        if (outcome.rejections.size() == kMaxReportedRejections) break;
+        outcome.rejections.push_back(
+            {reject.index, first + static_cast<std::int64_t>(reject.index), reject.reason});
+      }
+      member.outcome = std::move(outcome);
+    }
   }
-  if (idempotency_key) writer->SetIdempotencyKey(*idempotency_key);
-  QUANTA_ASSIGN_OR_RETURN(outcome.commit, writer->Commit());
-  outcome.replayed = outcome.commit.replayed;
-  if (outcome.replayed) {  // a concurrent retry with the same key committed first
-    const store::PortCommit* commit = outcome.commit.FindPort(port_name);
-    outcome.received = commit ? commit->received : 0;
-    outcome.accepted = commit ? commit->committed : 0;
-    outcome.rejected = commit ? commit->rejected : 0;
-    outcome.rejections.clear();
-    return outcome;
+  for (auto& [member, first] : repeats) {
+    IngestOutcome outcome = first->outcome->value();  // applied, so answered above
+    outcome.replayed = true;
+    outcome.commit.replayed = true;
+    outcome.rejections.clear();  // as a replay from the store: they are in the dead letters
+    member->outcome = std::move(outcome);
   }
-  outcome.received = static_cast<std::int64_t>(records.size());
-  outcome.rejected = static_cast<std::int64_t>(rejected.size());
-  outcome.accepted = outcome.received - outcome.rejected;
-  return outcome;
+  answer_replays();
+  return Status::Ok();
 }
 
 }  // namespace quanta::pipeline

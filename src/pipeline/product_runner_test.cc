@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -34,7 +36,11 @@ class ProductRunnerTest : public ::testing::Test {
                           std::filesystem::copy_options::recursive);
   }
 
-  void Open() {
+  void Open() { OpenAt(folder_.path() / "store.duckdb", store_, runner_); }
+
+  // Opens the product over a store at `path`.
+  void OpenAt(const std::filesystem::path& path, std::unique_ptr<store::ProductStore>& store,
+              std::unique_ptr<ProductRunner>& runner) {
     std::vector<Diagnostic> diagnostics;
     auto folder = model::LoadProductFolder(folder_.path() / "product", &diagnostics);
     ASSERT_OK(folder.status());
@@ -42,12 +48,17 @@ class ProductRunnerTest : public ::testing::Test {
     auto shared = std::make_shared<const model::ProductFolder>(std::move(*folder));
     auto layout = store::LayoutFromProductFolder(*shared);
     ASSERT_OK(layout.status());
-    auto opened = store::ProductStore::Open(folder_.path() / "store.duckdb", *layout);
+    auto opened = store::ProductStore::Open(path, *layout);
     ASSERT_OK(opened.status());
-    store_ = std::move(*opened);
-    auto runner = ProductRunner::Create(shared, store_.get());
-    ASSERT_OK(runner.status());
-    runner_ = std::move(*runner);
+    store = std::move(*opened);
+    auto created = ProductRunner::Create(shared, store.get());
+    ASSERT_OK(created.status());
+    runner = std::move(*created);
+  }
+
+  // Replaces the orders transform.
+  void WriteTransform(const std::string& sql) {
+    std::ofstream(folder_.path() / "product/transforms/orders.sql", std::ios::trunc) << sql;
   }
 
   engine::QueryResult Orders() {
@@ -254,10 +265,22 @@ TEST_F(ProductRunnerTest, ConcurrentBatchesAllCommitAndLeaveNothingBehind) {
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_THAT(Orders().rows, SizeIs(kThreads * kBatches * kEvents));
-  EXPECT_EQ(store_->Head().version, kThreads * kBatches);
+  // Batches that queued behind a commit shared the next one.
+  EXPECT_GE(store_->Head().version, 1);
+  EXPECT_LE(store_->Head().version, kThreads * kBatches);
   ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
   EXPECT_EQ(status.ports[0].received, kThreads * kBatches * (kEvents + 1));
+  EXPECT_EQ(status.ports[0].committed + status.ports[0].rejected, status.ports[0].received);
   EXPECT_EQ(status.ports[0].dead_letters, kThreads * kBatches);
+  ASSERT_THAT(status.ports[0].offsets, SizeIs(1));
+  EXPECT_EQ(status.ports[0].offsets[0].offset, kThreads * kBatches * (kEvents + 1) - 1);
+  // Each batch kept its own consecutive offsets: its dead letter (its last record) is at the
+  // last offset of a run of kEvents + 1.
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult letters,
+                       store_->Query("SELECT count(DISTINCT \"offset\"), count(*) FILTER (WHERE "
+                                     "\"offset\" % 21 <> 20) FROM quanta.dead_letters"));
+  EXPECT_EQ(letters.rows[0][0], std::to_string(kThreads * kBatches));
+  EXPECT_EQ(letters.rows[0][1], "0");
   // The batches' loading tables and files are gone.
   ASSERT_OK_AND_ASSIGN(engine::QueryResult tables,
                        store_->Query("SELECT count(*) FROM duckdb_tables() "
@@ -265,6 +288,297 @@ TEST_F(ProductRunnerTest, ConcurrentBatchesAllCommitAndLeaveNothingBehind) {
   EXPECT_EQ(tables.rows[0][0], "0");
   for (const auto& entry : std::filesystem::directory_iterator(folder_.path())) {
     EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".ingest-")));
+  }
+}
+
+// Sends requests from threads of their own while the test holds the store's writer, one at a
+// time so that they queue in a known order. The first becomes the next writer turn alone (it
+// took its group before the others queued); the others queue behind it, and the turn after
+// takes them all as one group.
+class QueuedRequests {
+ public:
+  explicit QueuedRequests(ProductRunner& runner) : runner_(runner) {}
+  ~QueuedRequests() { Join(); }
+
+  void Send(std::vector<std::string> records, std::optional<std::string> key = std::nullopt,
+            std::string port = "order_events") {
+    std::size_t before = runner_.QueuedBatches();
+    Result<IngestOutcome>* slot = &results_.emplace_back(Status::Internal("not answered"));
+    threads_.emplace_back([this, slot, records = std::move(records), key = std::move(key),
+                           port = std::move(port)] { *slot = runner_.Ingest(port, records, key); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (runner_.QueuedBatches() != before + 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(runner_.QueuedBatches(), before + 1) << "the request did not queue";
+  }
+
+  // Waits for every request; their outcomes in the order sent.
+  std::deque<Result<IngestOutcome>>& Join() {
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+    return results_;
+  }
+
+ private:
+  ProductRunner& runner_;
+  std::deque<Result<IngestOutcome>> results_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(ProductRunnerTest, QueuedRequestsShareOneCommitWithTheirOwnOffsetsCountsAndKeys) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::string bad = R"({"event_id": "x"})";
+  std::string time = "2026-01-01T10:00:00Z";
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+    QueuedRequests queued(*runner_);
+    ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-a", "created", time)}, "key-a"));
+    ASSERT_NO_FATAL_FAILURE(
+        queued.Send({Event("o-b1", "created", time), Event("o-b2", "created", time),
+                     Event("o-b3", "created", time), bad},
+                    "key-b"));
+    ASSERT_NO_FATAL_FAILURE(
+        queued.Send({Event("o-c1", "created", time), Event("o-c2", "created", time)}, "key-c"));
+    ASSERT_NO_FATAL_FAILURE(queued.Send({bad, Event("o-d", "created", time)}));
+    held->Abort();
+    std::deque<Result<IngestOutcome>>& results = queued.Join();
+    for (const auto& result : results) ASSERT_OK(result.status());
+    const IngestOutcome &a = *results[0], &b = *results[1], &c = *results[2], &d = *results[3];
+    EXPECT_EQ(a.commit.version, 1);
+    EXPECT_EQ(b.commit.version, 2);
+    EXPECT_EQ(c.commit.version, 2);
+    EXPECT_EQ(d.commit.version, 2);
+    EXPECT_EQ(b.received, 4);
+    EXPECT_EQ(b.accepted, 3);
+    EXPECT_EQ(b.rejected, 1);
+    ASSERT_THAT(b.rejections, SizeIs(1));
+    EXPECT_EQ(b.rejections[0].index, 3u);
+    EXPECT_EQ(b.rejections[0].offset, 4);  // b took offsets 1..4, after a's 0
+    ASSERT_THAT(b.commit.ports, SizeIs(1));
+    ASSERT_THAT(b.commit.ports[0].offsets, SizeIs(1));
+    EXPECT_EQ(b.commit.ports[0].offsets[0].first, 1);
+    EXPECT_EQ(b.commit.ports[0].offsets[0].last, 4);
+    EXPECT_EQ(c.received, 2);
+    EXPECT_EQ(c.accepted, 2);
+    EXPECT_EQ(c.commit.ports[0].offsets[0].first, 5);
+    EXPECT_EQ(c.commit.ports[0].offsets[0].last, 6);
+    EXPECT_EQ(d.accepted, 1);
+    ASSERT_THAT(d.rejections, SizeIs(1));
+    EXPECT_EQ(d.rejections[0].offset, 7);
+  }
+  EXPECT_EQ(store_->Head().version, 2);
+  EXPECT_THAT(Orders().rows, SizeIs(7));
+
+  // A retry answers its own request's counts, not the group's, and applies nothing.
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_b, runner_->Ingest("order_events", {"{}"}, "key-b"));
+  EXPECT_TRUE(retry_b.replayed);
+  EXPECT_EQ(retry_b.commit.version, 2);
+  EXPECT_EQ(retry_b.received, 4);
+  EXPECT_EQ(retry_b.accepted, 3);
+  EXPECT_EQ(retry_b.rejected, 1);
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_c, runner_->Ingest("order_events", {"{}"}, "key-c"));
+  EXPECT_TRUE(retry_c.replayed);
+  EXPECT_EQ(retry_c.commit.version, 2);
+  EXPECT_EQ(retry_c.received, 2);
+  EXPECT_EQ(retry_c.rejected, 0);
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_a, runner_->Ingest("order_events", {"{}"}, "key-a"));
+  EXPECT_EQ(retry_a.commit.version, 1);
+  EXPECT_EQ(retry_a.received, 1);
+  EXPECT_EQ(store_->Head().version, 2);
+
+  // Counts reconcile, and each dead letter has its request's offset.
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 9);
+  EXPECT_EQ(status.ports[0].committed, 7);
+  EXPECT_EQ(status.ports[0].rejected, 2);
+  EXPECT_EQ(status.ports[0].offsets[0].offset, 8);
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult letters,
+                       store_->Query("SELECT version, \"offset\" FROM quanta.dead_letters "
+                                     "ORDER BY 2"));
+  ASSERT_THAT(letters.rows, SizeIs(2));
+  EXPECT_EQ(letters.rows[0][0], "2");
+  EXPECT_EQ(letters.rows[0][1], "4");
+  EXPECT_EQ(letters.rows[1][1], "7");
+
+  // The keys survive closing and opening the store.
+  runner_.reset();
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK_AND_ASSIGN(std::optional<store::CommitInfo> found, store_->FindCommit("key-b"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->version, 2);
+  ASSERT_NE(found->FindPort("order_events"), nullptr);
+  EXPECT_EQ(found->FindPort("order_events")->received, 4);
+}
+
+TEST_F(ProductRunnerTest, AGroupMemberWhoseTransformFailsFailsAloneAndTheOthersCommit) {
+  WriteTransform(
+      "SELECT order_id, customer_id, product_id, category, quantity,\n"
+      "  CASE WHEN order_id = 'o-boom' THEN error('no price for ' || order_id) ELSE amount END"
+      " AS amount,\n  event_type AS status, occurred_at AS updated_at FROM order_events\n");
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::string time = "2026-01-01T10:00:00Z";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+  QueuedRequests queued(*runner_);
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-1", "created", time)}));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-2", "created", time)}, "key-2"));
+  ASSERT_NO_FATAL_FAILURE(
+      queued.Send({Event("o-3", "created", time), Event("o-boom", "created", time)}, "key-3"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-4", "created", time)}, "key-4"));
+  held->Abort();
+  std::deque<Result<IngestOutcome>>& results = queued.Join();
+  ASSERT_OK(results[0].status());
+  ASSERT_OK(results[1].status());
+  ASSERT_FALSE(results[2].ok());
+  EXPECT_EQ(results[2].status().code(), ErrorCode::kInvalidDocument);  // HTTP 422
+  EXPECT_THAT(results[2].status().message(), HasSubstr("no price for o-boom"));
+  ASSERT_OK(results[3].status());
+  // Offsets stay consecutive: the failed request consumed none.
+  EXPECT_EQ(results[3]->commit.ports[0].offsets[0].first, 2);
+
+  engine::QueryResult orders = Orders();
+  ASSERT_THAT(orders.rows, SizeIs(3));
+  EXPECT_EQ(orders.rows[0][0], "o-1");
+  EXPECT_EQ(orders.rows[1][0], "o-2");
+  EXPECT_EQ(orders.rows[2][0], "o-4");
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 3);
+  EXPECT_EQ(status.ports[0].committed + status.ports[0].rejected, status.ports[0].received);
+  // The failed request's key was not taken: its retry (without the bad record) applies.
+  ASSERT_OK_AND_ASSIGN(std::optional<store::CommitInfo> none, store_->FindCommit("key-3"));
+  EXPECT_FALSE(none.has_value());
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retried,
+                       runner_->Ingest("order_events", {Event("o-3", "created", time)}, "key-3"));
+  EXPECT_FALSE(retried.replayed);
+  EXPECT_THAT(Orders().rows, SizeIs(4));
+}
+
+TEST_F(ProductRunnerTest, AnUpsertAcrossGroupMembersKeepsTheLastEventInOffsetOrder) {
+  // No ordering in the transform: the last row of a key in the batch wins.
+  WriteTransform(
+      "SELECT order_id, customer_id, product_id, category, quantity, amount, "
+      "event_type AS status, occurred_at AS updated_at FROM order_events\n");
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::string time = "2026-01-01T10:00:00Z";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+  QueuedRequests queued(*runner_);
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-1", "created", time)}));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-1", "paid", time), Event("o-2", "created", time)}));
+  ASSERT_NO_FATAL_FAILURE(
+      queued.Send({Event("o-2", "paid", time), Event("o-1", "cancelled", time)}));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-1", "shipped", time)}));
+  held->Abort();
+  for (const auto& result : queued.Join()) ASSERT_OK(result.status());
+  EXPECT_EQ(store_->Head().version, 2);
+
+  engine::QueryResult orders = Orders();
+  ASSERT_THAT(orders.rows, SizeIs(2));
+  EXPECT_EQ(orders.rows[0][6], "shipped");
+  EXPECT_EQ(orders.rows[1][6], "paid");
+  // The group is one version: o-1 has one row version from it, and version 1 is as before.
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult versions,
+                       store_->Query("SELECT count(*) FROM history.orders WHERE order_id = 'o-1' "
+                                     "AND _quanta_from_version = 2"));
+  EXPECT_EQ(versions.rows[0][0], "1");
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult first,
+                       store_->ReadDataset("orders", store::AsOf::Version(1)));
+  ASSERT_THAT(first.rows, SizeIs(1));
+  EXPECT_EQ(first.rows[0][6], "created");
+}
+
+TEST_F(ProductRunnerTest, AGroupGivesWhatOneLargerBatchGivesToATransformReadingPrevious) {
+  // A running total per order over previous."orders".
+  WriteTransform(
+      "SELECT e.order_id, e.customer_id, e.product_id, e.category,\n"
+      "  coalesce(p.quantity, 0) + e.quantity AS quantity, e.amount, e.event_type AS status,\n"
+      "  e.occurred_at AS updated_at\n"
+      "FROM order_events e LEFT JOIN previous.orders p USING (order_id)\n");
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::string time = "2026-01-01T10:00:00Z";
+  std::vector<std::string> first = {Event("o-1", "created", time)};
+  std::vector<std::string> second = {Event("o-1", "paid", time), Event("o-2", "created", time)};
+  std::vector<std::string> third = {Event("o-3", "created", time), Event("o-1", "shipped", time)};
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+    QueuedRequests queued(*runner_);
+    ASSERT_NO_FATAL_FAILURE(queued.Send(first));
+    ASSERT_NO_FATAL_FAILURE(queued.Send(second));
+    ASSERT_NO_FATAL_FAILURE(queued.Send(third));
+    held->Abort();
+    for (const auto& result : queued.Join()) ASSERT_OK(result.status());
+  }
+  EXPECT_EQ(store_->Head().version, 2);
+
+  // The same events, the second and third requests as one batch, in a store of their own.
+  std::unique_ptr<store::ProductStore> other_store;
+  std::unique_ptr<ProductRunner> other_runner;
+  ASSERT_NO_FATAL_FAILURE(OpenAt(folder_.path() / "one-batch.duckdb", other_store, other_runner));
+  ASSERT_OK(other_runner->Ingest("order_events", first).status());
+  std::vector<std::string> joined = second;
+  joined.insert(joined.end(), third.begin(), third.end());
+  ASSERT_OK(other_runner->Ingest("order_events", joined).status());
+
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult expected,
+                       other_store->ReadDataset("orders", store::AsOf::Current(), "order_id"));
+  engine::QueryResult grouped = Orders();
+  EXPECT_EQ(grouped.rows, expected.rows);
+  ASSERT_THAT(grouped.rows, SizeIs(3));
+  EXPECT_EQ(grouped.rows[0][4], "2");  // 1 before the group, + 1 from its last o-1 event
+}
+
+TEST_F(ProductRunnerTest, ARequestRepeatingAKeyOfItsGroupReplaysTheFirst) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::string time = "2026-01-01T10:00:00Z";
+  std::vector<std::string> batch = {Event("o-2", "created", time), R"({"event_id": "x"})"};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+  QueuedRequests queued(*runner_);
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-1", "created", time)}));
+  ASSERT_NO_FATAL_FAILURE(queued.Send(batch, "key-1"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send(batch, "key-1"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-3", "created", time)}));
+  held->Abort();
+  std::deque<Result<IngestOutcome>>& results = queued.Join();
+  for (const auto& result : results) ASSERT_OK(result.status());
+  EXPECT_FALSE(results[1]->replayed);
+  EXPECT_TRUE(results[2]->replayed);
+  EXPECT_EQ(results[2]->commit.version, results[1]->commit.version);
+  EXPECT_EQ(results[2]->accepted, 1);
+  EXPECT_EQ(results[2]->rejected, 1);
+  EXPECT_EQ(results[3]->commit.ports[0].offsets[0].first, 3);  // after 0, 1..2
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 4);
+  EXPECT_EQ(status.ports[0].rejected, 1);
+  EXPECT_THAT(Orders().rows, SizeIs(3));
+}
+
+TEST_F(ProductRunnerTest, RequestsOfAnotherPortWaitForATurnOfTheirOwn) {
+  // The funnel joins its inputs: requests of two ports in one batch would meet in the join.
+  std::filesystem::remove_all(folder_.path() / "product");
+  std::filesystem::copy("examples/marketing/funnel", folder_.path() / "product",
+                        std::filesystem::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
+  QueuedRequests queued(*runner_);
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json"}, std::nullopt, "orders"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json", "nor this"}, std::nullopt, "interactions"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json"}, std::nullopt, "orders"));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({"not json"}, std::nullopt, "interactions"));
+  held->Abort();
+  std::deque<Result<IngestOutcome>>& results = queued.Join();
+  for (const auto& result : results) ASSERT_OK(result.status());
+  // The first alone; then the front (interactions) with the other interactions request; then
+  // the orders request that waited.
+  EXPECT_EQ(results[0]->commit.version, 1);
+  EXPECT_EQ(results[1]->commit.version, 2);
+  EXPECT_EQ(results[3]->commit.version, 2);
+  EXPECT_EQ(results[2]->commit.version, 3);
+  EXPECT_EQ(results[3]->commit.ports[0].offsets[0].first, 2);  // after the first one's 0..1
+  EXPECT_EQ(results[2]->commit.ports[0].offsets[0].first, 1);
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  for (const store::PortStatus& port : status.ports) {
+    EXPECT_EQ(port.received, port.name == "interactions" ? 3 : port.name == "orders" ? 2 : 0);
+    EXPECT_EQ(port.rejected, port.received);
   }
 }
 

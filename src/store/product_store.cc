@@ -41,8 +41,25 @@ CREATE TABLE quanta.dead_letters (
   payload BLOB NOT NULL, received_at TIMESTAMPTZ NOT NULL);
 )sql";
 
-constexpr std::string_view kSystemTables[] = {"meta",    "datasets", "ports",
-                                              "commits", "offsets",  "dead_letters"};
+// The idempotency keys of requests that shared a commit (a group commit), each with what its
+// own request consumed. Stores of format 1 written before group commits lack it: Bootstrap adds
+// it, which older readers ignore.
+constexpr std::string_view kCreateRequestKeysSql = R"sql(
+CREATE TABLE IF NOT EXISTS quanta.request_keys (
+  idempotency_key VARCHAR NOT NULL UNIQUE, version BIGINT NOT NULL, summary VARCHAR NOT NULL);
+)sql";
+
+// The summary of the commit made with `key` (as a whole batch or as one request of a group),
+// or no row; `key` is an SQL literal.
+std::string FindKeySql(std::string_view key) {
+  return fmt::format(
+      "SELECT summary FROM quanta.commits WHERE idempotency_key = {0} UNION ALL "
+      "SELECT summary FROM quanta.request_keys WHERE idempotency_key = {0} LIMIT 1",
+      key);
+}
+
+constexpr std::string_view kSystemTables[] = {"meta",    "datasets",     "ports",       "commits",
+                                              "offsets", "dead_letters", "request_keys"};
 
 // Paths of the stores open in this process: DuckDB's file lock only keeps other processes out.
 std::mutex open_paths_mutex;
@@ -344,6 +361,7 @@ Status ProductStore::Bootstrap() {
           found, kFormatVersion));
     }
   }
+  if (Status keys = connection.Execute(kCreateRequestKeysSql); !keys.ok()) return fail(keys);
 
   Result<engine::QueryResult> stored = connection.Query(
       "SELECT name, mode, key, retention_seconds, readable_from_version FROM quanta.datasets");
@@ -567,8 +585,7 @@ CommitHead ProductStore::Head() const {
 
 Result<std::optional<CommitInfo>> ProductStore::FindCommit(std::string_view idempotency_key) {
   std::lock_guard lock(reader_mutex_);
-  Result<engine::QueryResult> found = reader_->Query(
-      "SELECT summary FROM quanta.commits WHERE idempotency_key = " + TextLiteral(idempotency_key));
+  Result<engine::QueryResult> found = reader_->Query(FindKeySql(TextLiteral(idempotency_key)));
   if (!found.ok()) return Annotate(found.status());
   if (found->rows.empty()) return std::optional<CommitInfo>();
   nlohmann::json summary =
@@ -975,6 +992,47 @@ Status BatchWriter::SetOffsetRange(std::string_view port, std::int64_t first, st
 
 void BatchWriter::SetIdempotencyKey(std::string key) { idempotency_key_ = std::move(key); }
 
+Status BatchWriter::AddRequestKey(std::string key, PortCommit consumed) {
+  QUANTA_RETURN_IF_ERROR(CheckPort(consumed.port));
+  if (consumed.committed + consumed.rejected != consumed.received) {
+    return Status::Invalid(
+        "input port {}: the request with idempotency key {} counts {} received but {} committed "
+        "and {} rejected",
+        consumed.port, key, consumed.received, consumed.committed, consumed.rejected);
+  }
+  if (!request_keys_.emplace(key, std::move(consumed)).second) {
+    return Status::Invalid("idempotency key {} is given to two requests of one batch", key);
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, CommitInfo>> BatchWriter::FindCommits(
+    const std::vector<std::string>& keys) {
+  if (done_) return Status::Usage("this batch was already committed or aborted");
+  std::map<std::string, CommitInfo> found;
+  if (keys.empty()) return found;
+  std::string list;
+  for (const std::string& key : keys) list += (list.empty() ? "" : ", ") + TextLiteral(key);
+  QUANTA_ASSIGN_OR_RETURN(
+      engine::QueryResult rows,
+      store_->writer_->Query(fmt::format(
+          "SELECT idempotency_key, summary FROM quanta.commits WHERE idempotency_key IN ({0}) "
+          "UNION ALL SELECT idempotency_key, summary FROM quanta.request_keys WHERE "
+          "idempotency_key IN ({0})",
+          list)));
+  for (const auto& row : rows.rows) {
+    nlohmann::json summary =
+        nlohmann::json::parse(row[1].value_or(""), nullptr, /*allow_exceptions=*/false);
+    Result<CommitInfo> info = CommitInfoFromJson(summary);
+    if (!info.ok()) return store_->Annotate(info.status());
+    info->replayed = true;
+    // A key stored in quanta.commits names its whole commit; keep the key it was asked by.
+    info->idempotency_key = row[0];
+    found.emplace(row[0].value_or(""), std::move(info).value());
+  }
+  return found;
+}
+
 void BatchWriter::Abort() {
   if (!done_) Finish(/*rollback=*/true);
 }
@@ -1030,10 +1088,17 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
       probe += ", (" + CountStagedKeysSql(dataset, staging) + ")";
     }
   }
-  if (idempotency_key_) {
-    probe += ", (SELECT summary FROM quanta.commits WHERE idempotency_key = " +
-             TextLiteral(*idempotency_key_) + ")";
+  if (!request_keys_.empty()) {
+    std::string keys;
+    for (const auto& [key, consumed] : request_keys_) {
+      keys += (keys.empty() ? "" : ", ") + TextLiteral(key);
+    }
+    probe += fmt::format(
+        ", (SELECT count(*) FROM quanta.commits WHERE idempotency_key IN ({0})) + (SELECT "
+        "count(*) FROM quanta.request_keys WHERE idempotency_key IN ({0}))",
+        keys);
   }
+  if (idempotency_key_) probe += ", (" + FindKeySql(TextLiteral(*idempotency_key_)) + ")";
   Result<engine::QueryResult> probed = connection.Query(probe);
   if (!probed.ok() || probed->rows.size() != 1 || ToInt(probed->rows[0][0]) != transaction_) {
     return Status::Internal(
@@ -1042,6 +1107,14 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
         probed.ok() ? "" : " (" + probed.status().message() + ")");
   }
   const std::vector<std::optional<std::string>>& answers = probed->rows[0];
+  if (!request_keys_.empty()) {
+    std::size_t at = answers.size() - (idempotency_key_ ? 2 : 1);
+    if (ToInt(answers[at]).value_or(1) != 0) {
+      return Status::Invalid(
+          "a request of the batch carries an idempotency key that was committed before; "
+          "leave such requests out of the batch (BatchWriter::FindCommits finds them)");
+    }
+  }
   if (idempotency_key_ && answers.back()) {
     nlohmann::json summary =
         nlohmann::json::parse(*answers.back(), nullptr, /*allow_exceptions=*/false);
@@ -1107,6 +1180,17 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
   }
   AppendDeadLetters(info.version, writes);
   QUANTA_RETURN_IF_ERROR(AppendPorts(info.version, info, writes));
+  for (const auto& [key, consumed] : request_keys_) {
+    CommitInfo request;
+    request.version = info.version;
+    request.committed_at = info.committed_at;
+    request.idempotency_key = key;
+    request.datasets = info.datasets;
+    request.ports = {consumed};
+    writes +=
+        fmt::format("INSERT INTO quanta.request_keys VALUES ({}, {}, {});\n", TextLiteral(key),
+                    info.version, QuoteLiteral(CommitInfoToJson(request).dump()));
+  }
   writes += fmt::format("INSERT INTO quanta.commits VALUES ({}, {}, {}, {});\n", info.version,
                         TimestampSqlLiteral(info.committed_at),
                         idempotency_key_ ? TextLiteral(*idempotency_key_) : std::string("NULL"),

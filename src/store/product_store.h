@@ -182,7 +182,9 @@ class ProductStore {
   Result<std::unique_ptr<BatchWriter>> BeginBatch();
 
   /// The commit made with `idempotency_key`, if any; lets an ingester answer a retried request
-  /// before decoding it.
+  /// before decoding it. For a request that shared its commit with others
+  /// (BatchWriter::AddRequestKey), the commit's version and time with that request's own port
+  /// counts and offsets.
   Result<std::optional<CommitInfo>> FindCommit(std::string_view idempotency_key);
 
   /// Removes row versions that stopped being current more than their dataset's retention
@@ -326,6 +328,17 @@ class BatchWriter {
   /// Makes the batch apply at most once: when a commit with this key exists, Commit changes
   /// nothing and returns that commit's result (replayed = true).
   void SetIdempotencyKey(std::string key);
+  /// For a batch that carries the records of several requests (a group commit): makes the
+  /// request with `key` apply at most once, and keeps what that request alone consumed
+  /// (`consumed`: its port, counts and offset range), so that ProductStore::FindCommit(key)
+  /// answers the batch's version with that request's own counts. Commit fails (Invalid) when
+  /// any such key was committed before: ask FindCommits first and leave those requests out.
+  /// Invalid when `key` was given twice or the counts do not add up.
+  Status AddRequestKey(std::string key, PortCommit consumed);
+  /// The commits made with any of `keys` (whole batches or requests of a group), by key, as
+  /// the batch's transaction sees them: since the batch holds the store's writer, no other
+  /// commit can add one of them before this batch ends. Each is marked replayed.
+  Result<std::map<std::string, CommitInfo>> FindCommits(const std::vector<std::string>& keys);
 
   /// Writes the staged rows as the next version together with the dead letters, counters,
   /// offsets and idempotency key, in the batch's transaction, and makes it durable (DuckDB
@@ -355,6 +368,7 @@ class BatchWriter {
   std::int64_t transaction_;
   bool done_ = false;
   std::optional<std::string> idempotency_key_;
+  std::map<std::string, PortCommit> request_keys_;  // AddRequestKey's, by key
   std::map<std::string, PortBatch> ports_;
   std::vector<DeadLetter> dead_letters_;
   std::map<std::string, std::int64_t> appended_;  // rows AppendRows wrote, per dataset

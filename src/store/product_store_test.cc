@@ -289,6 +289,65 @@ TEST_F(ProductStoreTest, AnIdempotencyKeyAppliesABatchOnce) {
   EXPECT_EQ(next.version, 2);
 }
 
+TEST_F(ProductStoreTest, RequestKeysOfOneCommitEachAnswerTheirOwnRequest) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  ASSERT_OK(CommitBatch(*store, "('o-1', 'created', 1)", "", 0, "alone").status());
+  {
+    // Two requests in one batch: offsets 1..3 and 4..5.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<BatchWriter> writer, store->BeginBatch());
+    ASSERT_OK_AND_ASSIGN(auto found, writer->FindCommits({"alone", "first", "second"}));
+    ASSERT_EQ(found.size(), 1u);  // only "alone" was committed
+    EXPECT_EQ(found.at("alone").version, 1);
+    ASSERT_OK(writer->StageRows("orders", OrdersValues("('o-2', 'created', 2)")).status());
+    ASSERT_OK(writer->AddReceived("order_events", 5));
+    ASSERT_OK(writer->SetOffsetRange("order_events", 1, 5));
+    ASSERT_OK(writer->AddRequestKey("first", PortCommit{"order_events", 3, 3, 0, {{0, 1, 3}}}));
+    ASSERT_OK(writer->AddRequestKey("second", PortCommit{"order_events", 2, 2, 0, {{0, 4, 5}}}));
+    Status twice = writer->AddRequestKey("second", PortCommit{"order_events", 1, 1, 0, {}});
+    EXPECT_FALSE(twice.ok());
+    Status uneven = writer->AddRequestKey("third", PortCommit{"order_events", 2, 1, 0, {}});
+    EXPECT_FALSE(uneven.ok());
+    ASSERT_OK_AND_ASSIGN(CommitInfo info, writer->Commit());
+    EXPECT_EQ(info.version, 2);
+    EXPECT_FALSE(info.idempotency_key.has_value());
+    EXPECT_EQ(info.FindPort("order_events")->received, 5);
+  }
+  ASSERT_OK_AND_ASSIGN(std::optional<CommitInfo> second, store->FindCommit("second"));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(second->replayed);
+  EXPECT_EQ(second->version, 2);
+  EXPECT_EQ(second->idempotency_key, "second");
+  ASSERT_NE(second->FindPort("order_events"), nullptr);
+  EXPECT_EQ(second->FindPort("order_events")->received, 2);
+  EXPECT_EQ(second->FindPort("order_events")->offsets[0].first, 4);
+
+  // A whole batch with a key a request took replays that request.
+  ASSERT_OK_AND_ASSIGN(CommitInfo retried,
+                       CommitBatch(*store, "('o-3', 'created', 1)", "", 6, "first"));
+  EXPECT_TRUE(retried.replayed);
+  EXPECT_EQ(retried.FindPort("order_events")->received, 3);
+  // A request key that was committed before fails the batch, which keeps nothing.
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<BatchWriter> writer, store->BeginBatch());
+    ASSERT_OK(writer->AddReceived("order_events", 1));
+    ASSERT_OK(writer->SetOffset("order_events", 6));
+    ASSERT_OK(writer->AddRequestKey("alone", PortCommit{"order_events", 1, 1, 0, {{0, 6, 6}}}));
+    Result<CommitInfo> refused = writer->Commit();
+    ASSERT_FALSE(refused.ok());
+    EXPECT_THAT(refused.status().message(), HasSubstr("committed before"));
+  }
+  EXPECT_EQ(store->Head().version, 2);
+
+  // The keys are still there after the store is opened again.
+  store.reset();
+  ASSERT_OK_AND_ASSIGN(store, OpenStore());
+  ASSERT_OK_AND_ASSIGN(std::optional<CommitInfo> first, store->FindCommit("first"));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->FindPort("order_events")->received, 3);
+  ASSERT_OK_AND_ASSIGN(StoreStatus status, store->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 6);
+}
+
 TEST_F(ProductStoreTest, OffsetsTellARestartedIngesterWhereToResume) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
   ASSERT_OK_AND_ASSIGN(std::optional<std::int64_t> none, store->Offset("order_events"));

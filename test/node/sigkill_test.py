@@ -16,7 +16,8 @@ At the end it reads the whole dataset and the dead letters back over HTTP and pr
   - every event of every acknowledged batch is there exactly once: valid ones as rows,
     invalid ones as dead letters, matching the counts the node acknowledged;
   - no event id appears twice, and nothing appears that was never sent;
-  - every batch, acknowledged or not, is wholly present or wholly absent;
+  - every batch, acknowledged or not, is wholly present or wholly absent, at offsets of its
+    own (batches may share a commit, never an offset);
   - the product's status reconciles: received = committed + rejected, equal to the rows and
     dead letters found.
 Exits 0 with a summary, 1 naming the violations found, 2 when the binary cannot be run.
@@ -457,10 +458,21 @@ def verify(url, batches, shared):
                               f"{batch.reply.get('version')} but its dead letters are at "
                               f"{sorted(versions)}")
 
-    reply_versions = collections.Counter(b.reply.get("version") for b in batches if b.reply)
-    for version, count in reply_versions.items():
-        if count > 1:
-            violations.append(f"{count} different batches were acknowledged as version {version}")
+    # Batches that queued together share a commit (group commit), so several may be
+    # acknowledged at one version; each still has offsets of its own. A batch's range starts
+    # at its dead letters' offset base, and no two ranges may overlap.
+    ranges = []
+    for batch in batches:
+        bases = {letter_of_event[e].get("offset") - batch.invalid[e]
+                 for e in batch.invalid if e in letter_count}
+        if len(bases) == 1:
+            base = bases.pop()
+            ranges.append((base, base + len(batch.events) - 1, batch.batch_id))
+    ranges.sort()
+    for (first, last, batch_id), (next_first, next_last, next_id) in zip(ranges, ranges[1:]):
+        if next_first <= last:
+            violations.append(f"batches {batch_id} (offsets {first}..{last}) and {next_id} "
+                              f"(offsets {next_first}..{next_last}) overlap")
 
     status = product_status(url)
     port = port_counts(status)
@@ -480,7 +492,9 @@ def verify(url, batches, shared):
         if dataset.get("name") == DATASET and dataset.get("rows") != len(rows):
             violations.append(f"status counts {dataset.get('rows')} rows in {DATASET}; paging "
                               f"found {len(rows)}")
+    shared = collections.Counter(b.reply.get("version") for b in batches if b.reply)
     facts = {"rows": len(rows), "dead_letters": len(letters), "batches_present": present_batches,
+             "commits_shared": sum(1 for count in shared.values() if count > 1),
              "acknowledged": acknowledged, "half_applied": half}
     return violations, facts
 
@@ -558,7 +572,8 @@ def main():
               f"{sum(b.replays for b in batches)} acknowledged resends replayed, "
               f"{shared.lost_answers} answers lost to kills; found {facts['rows']} rows, "
               f"{facts['dead_letters']} dead letters, {facts['batches_present']} batches present, "
-              f"{facts['half_applied']} half-applied")
+              f"{facts['half_applied']} half-applied, {facts['commits_shared']} commits shared by "
+              f"several acknowledged batches")
         if facts["acknowledged"] < rounds:
             violations.append(f"only {facts['acknowledged']} batches were acknowledged in "
                               f"{rounds} rounds: the node hardly ingested, so this run proves "
