@@ -128,10 +128,14 @@ std::string Forbidden(const Json& node, const std::set<std::string>& ctes) {
         (!schema.empty() && schema != "main" && schema != "pg_catalog")) {
       return "function " + schema + "." + name;
     }
+    // Families by prefix; query() and query_table() are table functions, caught above.
     for (std::string_view refused :
-         {"read_", "glob", "duckdb_", "pragma_", "sqlite_", "parquet_", "postgres_", "getenv",
-          "getvariable", "current_setting", "json_execute_serialized_sql", "query"}) {
+         {"read_", "glob", "duckdb_", "pragma_", "sqlite_", "parquet_", "postgres_"}) {
       if (name.starts_with(refused)) return "function " + name;
+    }
+    for (std::string_view refused :
+         {"getenv", "getvariable", "current_setting", "json_execute_serialized_sql"}) {
+      if (name == refused) return "function " + name;
     }
   }
   for (const auto& [key, value] : node.items()) {
@@ -143,10 +147,8 @@ std::string Forbidden(const Json& node, const std::set<std::string>& ctes) {
 
 // DuckDB's parse tree of `sql`, or null when it does not parse.
 Json ParseTree(quanta::engine::Connection& connection, const std::string& sql) {
-  std::string quoted = "'";
-  for (char c : sql) quoted += c == '\'' ? std::string("''") : std::string(1, c);
   Result<quanta::engine::QueryResult> result =
-      connection.Query("SELECT json_serialize_sql(" + quoted + "')");
+      connection.Query("SELECT json_serialize_sql(" + quanta::engine::QuoteLiteral(sql) + ")");
   if (!result.ok() || result->rows.empty() || !result->rows[0][0]) return nullptr;
   Json tree = Json::parse(*result->rows[0][0], nullptr, /*allow_exceptions=*/false);
   return tree.is_discarded() ? Json(nullptr) : tree;

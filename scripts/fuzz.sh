@@ -35,12 +35,11 @@ cp fuzz/seeds/pg_message/* "$corpus"/
 run fuzz_pg_message "$corpus" -max_len=16384
 
 # The consumer SQL sandbox, seeded with SELECTs it takes and statements it must refuse
-# (fuzz/seeds/consumer_sql) and SQL words (fuzz/consumer_sql.dict). Leak checks are off: DuckDB
-# is not instrumented and keeps allocations LeakSanitizer cannot account for.
+# (fuzz/seeds/consumer_sql), with SQL words to splice in (fuzz/consumer_sql.dict).
 corpus=.cache/fuzz/consumer_sql_corpus
 mkdir -p "$corpus"
 cp fuzz/seeds/consumer_sql/* "$corpus"/
-run fuzz_consumer_sql "$corpus" -max_len=4096 -detect_leaks=0 -dict=fuzz/consumer_sql.dict
+run fuzz_consumer_sql "$corpus" -max_len=4096 -dict=fuzz/consumer_sql.dict
 
 if ls .cache/fuzz/crashes/* >/dev/null 2>&1; then
   echo "fuzz: crashes found in .cache/fuzz/crashes/" >&2
