@@ -64,10 +64,6 @@ std::string TypeName(duckdb_type type) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // DuckDB's out-of-memory message is one line of facts ("failed to allocate data of size 64.0
 // MiB (64.2 MiB/95.3 MiB used)") and then paragraphs of advice to run SET memory_limit,
 // threads or max_temp_directory_size, which a sandboxed or locked instance refuses. Keep the
@@ -80,7 +76,7 @@ Status OutOfMemory(std::string text, const std::string* advice) {
   return Status::OutOfMemory(
       "{}{}. {}", facts,
       spill ? ": the spill files reached their limit"
-            : ": the memory limit leaves no room for it, and this work cannot spill",
+            : ": the memory limit leaves no room for it, and it could not be spilled",
       *advice);
 }
 
