@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fuzzes with libFuzzer: the YAML document loader, then the PostgreSQL frontend message reader.
-#   scripts/fuzz.sh [SECONDS]  (default 600, shared: each of the two targets gets half)
+# Fuzzes with libFuzzer: the YAML document loader, the PostgreSQL frontend message reader and
+# the consumer SQL sandbox.
+#   scripts/fuzz.sh [SECONDS]  (default 600, shared: each of the three targets gets a third)
 # Needs the sanitizer build: QUANTA_SANITIZE=1 scripts/setup.sh. Crashes land in .cache/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
-per_target=$((seconds / 2 > 0 ? seconds / 2 : 1))
-if [[ ! -x build-asan/fuzz_document_loader || ! -x build-asan/fuzz_pg_message ]]; then
+per_target=$((seconds / 3 > 0 ? seconds / 3 : 1))
+if [[ ! -x build-asan/fuzz_document_loader || ! -x build-asan/fuzz_pg_message ||
+      ! -x build-asan/fuzz_consumer_sql ]]; then
   QUANTA_SANITIZE=1 scripts/setup.sh
 fi
 mkdir -p .cache/fuzz/crashes
@@ -31,6 +33,13 @@ corpus=.cache/fuzz/pg_message_corpus
 mkdir -p "$corpus"
 cp fuzz/seeds/pg_message/* "$corpus"/
 run fuzz_pg_message "$corpus" -max_len=16384
+
+# The consumer SQL sandbox, seeded with SELECTs it takes and statements it must refuse
+# (fuzz/seeds/consumer_sql), with SQL words to splice in (fuzz/consumer_sql.dict).
+corpus=.cache/fuzz/consumer_sql_corpus
+mkdir -p "$corpus"
+cp fuzz/seeds/consumer_sql/* "$corpus"/
+run fuzz_consumer_sql "$corpus" -max_len=4096 -dict=fuzz/consumer_sql.dict
 
 if ls .cache/fuzz/crashes/* >/dev/null 2>&1; then
   echo "fuzz: crashes found in .cache/fuzz/crashes/" >&2

@@ -7,7 +7,7 @@ namespace {
 
 // One row per ErrorCode, in enum order. Exit codes follow compilers and linters:
 // 1 means "your input has problems", 2 means "the tool could not do its job as asked".
-constexpr std::array<ErrorCodeInfo, 13> kErrorTable = {{
+constexpr std::array<ErrorCodeInfo, 14> kErrorTable = {{
     {ErrorCode::kOk, "ok", "00000", 200, 0, false},
     {ErrorCode::kUsage, "usage", "42601", 400, 2, true},
     {ErrorCode::kInvalidDocument, "invalid_document", "22023", 422, 1, true},
@@ -20,6 +20,10 @@ constexpr std::array<ErrorCodeInfo, 13> kErrorTable = {{
     {ErrorCode::kProtocolViolation, "protocol_violation", "08P01", 400, 1, true},
     {ErrorCode::kTooLarge, "too_large", "54000", 413, 1, true},
     {ErrorCode::kAuthFailed, "auth_failed", "28P01", 401, 1, true},
+    // Not the statement's fault alone: the node's limits are shared by every query and commit,
+    // so the same statement may pass later or on a node configured for more. PostgreSQL's
+    // out_of_memory; HTTP's "try again later or elsewhere".
+    {ErrorCode::kOutOfMemory, "out_of_memory", "53200", 503, 2, false},
     {ErrorCode::kInternal, "internal", "XX000", 500, 3, false},
 }};
 

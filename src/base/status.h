@@ -24,6 +24,7 @@ enum class ErrorCode {
   kProtocolViolation,  ///< a client broke a wire protocol (user error)
   kTooLarge,           ///< a message or value exceeds a configured limit (user error)
   kAuthFailed,         ///< a password or proof did not match (user error)
+  kOutOfMemory,        ///< a statement needed more memory and spill space than configured
   kInternal,           ///< a bug in Quanta
 };
 
@@ -83,6 +84,10 @@ class [[nodiscard]] Status {
   template <typename... Args>
   static Status AuthFailed(fmt::format_string<Args...> format, Args&&... args) {
     return Status(ErrorCode::kAuthFailed, fmt::format(format, std::forward<Args>(args)...));
+  }
+  template <typename... Args>
+  static Status OutOfMemory(fmt::format_string<Args...> format, Args&&... args) {
+    return Status(ErrorCode::kOutOfMemory, fmt::format(format, std::forward<Args>(args)...));
   }
   template <typename... Args>
   static Status Internal(fmt::format_string<Args...> format, Args&&... args) {

@@ -64,13 +64,32 @@ std::string TypeName(duckdb_type type) {
   }
 }
 
+// DuckDB's out-of-memory message is one line of facts ("failed to allocate data of size 64.0
+// MiB (64.2 MiB/95.3 MiB used)") and then paragraphs of advice to run SET memory_limit,
+// threads or max_temp_directory_size, which a sandboxed or locked instance refuses. Keep the
+// facts, say which limit they are about, and give the database's own advice instead.
+Status OutOfMemory(std::string text, const std::string* advice) {
+  if (advice == nullptr || advice->empty()) return Status::OutOfMemory("{}", text);
+  bool spill = text.find("max_temp_directory_size") != std::string::npos;
+  std::string facts = text.substr(0, text.find('\n'));
+  while (!facts.empty() && (facts.back() == '.' || facts.back() == ' ')) facts.pop_back();
+  return Status::OutOfMemory(
+      "{}{}. {}", facts,
+      spill ? ": the spill files reached their limit"
+            : ": the memory limit leaves no room for it, and it could not be spilled",
+      *advice);
+}
+
 }  // namespace
 
 // DuckDB prefixes messages with the error class ("Binder Error: ..."); that class decides
 // whether the fault is the user's SQL or something else.
-Status StatusFromDuckdbError(duckdb_error_type type, const char* message) {
+Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
+                             const std::string* out_of_memory_advice) {
   std::string text = message ? message : "unknown DuckDB error";
   switch (type) {
+    case DUCKDB_ERROR_OUT_OF_MEMORY:
+      return OutOfMemory(std::move(text), out_of_memory_advice);
     case DUCKDB_ERROR_PARSER:
     case DUCKDB_ERROR_SYNTAX:
     case DUCKDB_ERROR_BINDER:
@@ -117,6 +136,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     }
   }
   auto handle = std::make_unique<Handle>();
+  handle->out_of_memory_advice = options.out_of_memory_advice;
   char* error = nullptr;
   const char* path = options.path.empty() ? nullptr : options.path.c_str();
   duckdb_state state = duckdb_open_ext(path, &handle->database, config, &error);
@@ -133,6 +153,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
 
 Result<std::unique_ptr<Connection>> Database::Connect() {
   auto handle = std::make_unique<Connection::Handle>();
+  handle->out_of_memory_advice = &handle_->out_of_memory_advice;
   if (duckdb_connect(handle_->database, &handle->connection) != DuckDBSuccess) {
     return Status::Internal("DuckDB could not open a connection");
   }
@@ -149,7 +170,8 @@ Status Connection::Execute(std::string_view sql) {
   std::string text(sql);
   if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
     Status status =
-        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result));
+        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result),
+                              handle_->out_of_memory_advice);
     duckdb_destroy_result(&result);
     return status;
   }
@@ -162,7 +184,8 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
   std::string text(sql);
   if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
     Status status =
-        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result));
+        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result),
+                              handle_->out_of_memory_advice);
     duckdb_destroy_result(&result);
     return status;
   }

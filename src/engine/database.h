@@ -35,6 +35,10 @@ struct DatabaseOptions {
   std::string path;  ///< empty: in memory
   /// DuckDB configuration settings applied at open, e.g. {"threads", "2"}.
   std::map<std::string, std::string> settings;
+  /// Told after DuckDB's out-of-memory errors (ErrorCode::kOutOfMemory) in place of DuckDB's
+  /// own advice, whose SET statements a locked or sandboxed instance refuses: which limits
+  /// apply and where they are raised. Empty: DuckDB's message as it is.
+  std::string out_of_memory_advice;
 };
 
 /// An open DuckDB database, in memory or in a file. The only owner of DuckDB handles in

@@ -5,6 +5,8 @@
 
 #include <duckdb.h>
 
+#include <string>
+
 #include "base/status.h"
 #include "engine/database.h"
 
@@ -12,6 +14,7 @@ namespace quanta::engine {
 
 struct Database::Handle {
   duckdb_database database = nullptr;
+  std::string out_of_memory_advice;  // DatabaseOptions::out_of_memory_advice
   ~Handle() {
     if (database) duckdb_close(&database);
   }
@@ -19,12 +22,18 @@ struct Database::Handle {
 
 struct Connection::Handle {
   duckdb_connection connection = nullptr;
+  // The database's advice; a connection never outlives its database.
+  const std::string* out_of_memory_advice = nullptr;
   ~Handle() {
     if (connection) duckdb_disconnect(&connection);
   }
 };
 
 /// A Status for a DuckDB error: the error class decides whether the fault is the user's SQL.
-Status StatusFromDuckdbError(duckdb_error_type type, const char* message);
+/// An out-of-memory error (kOutOfMemory) keeps DuckDB's first line, which says what could not
+/// be allocated or spilled and how much was in use, followed by `out_of_memory_advice` when
+/// there is one (DatabaseOptions::out_of_memory_advice).
+Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
+                             const std::string* out_of_memory_advice = nullptr);
 
 }  // namespace quanta::engine

@@ -140,8 +140,11 @@ ValueType TypeFromLogical(duckdb_logical_type type) {
 
 // DuckDB reports a failed pending or prepared statement by message only; its class prefix
 // ("Binder Error: ...") decides whether the fault is the user's.
-Status StatusFromMessage(const char* message) {
+Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice) {
   std::string text = message ? message : "unknown DuckDB error";
+  if (text.starts_with("Out of Memory Error")) {
+    return StatusFromDuckdbError(DUCKDB_ERROR_OUT_OF_MEMORY, text.c_str(), out_of_memory_advice);
+  }
   if (text.starts_with("INTERNAL Error") || text.starts_with("FATAL Error")) {
     return Status(ErrorCode::kInternal, std::move(text));
   }
@@ -268,6 +271,7 @@ ResultChunk::~ResultChunk() {
 
 struct ResultStream::Handle {
   duckdb_result result;
+  const std::string* out_of_memory_advice = nullptr;  // the database's
   ~Handle() { duckdb_destroy_result(&result); }
 };
 
@@ -281,7 +285,8 @@ Result<std::unique_ptr<ResultChunk>> ResultStream::Next() {
     // The end of the rows, or a failure while making them (an interrupt, a cast, memory).
     const char* error = duckdb_result_error(&handle_->result);
     if (error) {
-      return StatusFromDuckdbError(duckdb_result_error_type(&handle_->result), error);
+      return StatusFromDuckdbError(duckdb_result_error_type(&handle_->result), error,
+                                   handle_->out_of_memory_advice);
     }
     return std::unique_ptr<ResultChunk>();
   }
@@ -297,6 +302,7 @@ std::int64_t ResultStream::rows_changed() const {
 
 struct PreparedQuery::Handle {
   duckdb_prepared_statement statement = nullptr;
+  const std::string* out_of_memory_advice = nullptr;  // the database's
   ~Handle() { duckdb_destroy_prepare(&statement); }
 };
 
@@ -306,10 +312,11 @@ PreparedQuery::~PreparedQuery() = default;
 Result<std::unique_ptr<PreparedQuery>> PreparedQuery::Prepare(Connection& connection,
                                                               std::string_view sql) {
   auto handle = std::make_unique<Handle>();
+  handle->out_of_memory_advice = connection.handle_->out_of_memory_advice;
   std::string text(sql);
   if (duckdb_prepare(connection.handle_->connection, text.c_str(), &handle->statement) !=
       DuckDBSuccess) {
-    return StatusFromMessage(duckdb_prepare_error(handle->statement));
+    return StatusFromMessage(duckdb_prepare_error(handle->statement), handle->out_of_memory_advice);
   }
   std::unique_ptr<PreparedQuery> query(new PreparedQuery(std::move(handle)));
   duckdb_prepared_statement statement = query->handle_->statement;
@@ -373,16 +380,18 @@ void PreparedQuery::ClearBindings() { (void)duckdb_clear_bindings(handle_->state
 Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {
   duckdb_pending_result pending = nullptr;
   if (duckdb_pending_prepared_streaming(handle_->statement, &pending) != DuckDBSuccess) {
-    Status status = StatusFromMessage(duckdb_pending_error(pending));
+    Status status = StatusFromMessage(duckdb_pending_error(pending), handle_->out_of_memory_advice);
     duckdb_destroy_pending(&pending);
     return status;
   }
   auto handle = std::make_unique<ResultStream::Handle>();
+  handle->out_of_memory_advice = handle_->out_of_memory_advice;
   duckdb_state state = duckdb_execute_pending(pending, &handle->result);
   duckdb_destroy_pending(&pending);
   if (state != DuckDBSuccess) {
     return StatusFromDuckdbError(duckdb_result_error_type(&handle->result),
-                                 duckdb_result_error(&handle->result));
+                                 duckdb_result_error(&handle->result),
+                                 handle_->out_of_memory_advice);
   }
   return std::unique_ptr<ResultStream>(new ResultStream(std::move(handle), column_types_));
 }

@@ -118,8 +118,7 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   std::unique_ptr<Node> node(
       new Node(std::move(config), std::move(data_directory), std::move(server)));
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
-  QUANTA_ASSIGN_OR_RETURN(node->database_,
-                          OpenNodeDatabase(node->data_dir(), node->config_.sql.memory_limit));
+  QUANTA_ASSIGN_OR_RETURN(node->database_, OpenNodeDatabase(node->data_dir(), node->config_.sql));
   QUANTA_ASSIGN_OR_RETURN(node->catalog_,
                           ProductCatalog::Open(node->data_dir(), nullptr, node->database_));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));

@@ -299,7 +299,7 @@ namespace {
 void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
   if (!reader.Mapping("/sql", sql,
                       {"enabled", "listen", "maxConnections", "idleTimeout", "statementTimeout",
-                       "memoryLimit", "tls"})) {
+                       "memoryLimit", "spillLimit", "tls"})) {
     return;
   }
   if (sql.contains("tls")) {
@@ -356,8 +356,21 @@ void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
     }
   }
   if (sql.contains("memoryLimit")) {
-    if (auto size = reader.Size("/sql/memoryLimit", sql["memoryLimit"], 16 * 1024 * 1024)) {
-      config->memory_limit = std::to_string(*size / (1024 * 1024)) + "MiB";
+    if (auto size = reader.Size("/sql/memoryLimit", sql["memoryLimit"], 0)) {
+      if (*size < kMinimumMemoryLimit) {
+        reader.Problem("/sql/memoryLimit", "range",
+                       fmt::format("{} MiB is too small: use at least {}MiB, since loading one "
+                                   "ingest batch alone takes 256MiB of it",
+                                   *size / (1024 * 1024), kMinimumMemoryLimit / (1024 * 1024)));
+      } else {
+        config->memory_limit = std::to_string(*size / (1024 * 1024)) + "MiB";
+      }
+    }
+  }
+  if (sql.contains("spillLimit")) {
+    if (auto size = reader.Size("/sql/spillLimit", sql["spillLimit"], 0)) {
+      // Whole MiB, rounded up so that a small limit does not become "no spilling".
+      config->spill_limit = std::to_string((*size + 1024 * 1024 - 1) / (1024 * 1024)) + "MiB";
     }
   }
 }

@@ -24,6 +24,11 @@ struct ListenAddress {
 /// naming what is wrong and the expected form.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
+/// The smallest sql.memoryLimit node.yaml accepts. The pipeline's NDJSON reader takes two
+/// buffers of 128 MiB for each batch it loads, whatever the batch's size; a limit below this
+/// would leave too little for a query beside one loading batch.
+inline constexpr std::uint64_t kMinimumMemoryLimit = 512ull * 1024 * 1024;
+
 /// The SQL port (PostgreSQL protocol).
 struct SqlPortConfig {
   bool enabled = true;
@@ -42,6 +47,11 @@ struct SqlPortConfig {
   /// DuckDB's memory limit for the node's instance (stores and queries together), e.g.
   /// "4GiB"; empty: DuckDB's default (80% of the machine's memory).
   std::string memory_limit;
+  /// How much the instance may spill to <data>/tmp/duckdb once memory is full, e.g. "16GiB";
+  /// "0MiB": no spilling. A statement needing more fails with 53200 instead of filling the
+  /// disk the stores write to. Empty: OpenNodeDatabase's default (kDefaultSpillLimit, at
+  /// most half the free space at start).
+  std::string spill_limit;
 };
 
 /// Someone who signs in to the node's ports.

@@ -148,6 +148,27 @@ TEST(NodeConfigTest, LoadsAFileAndFlagsOverrideIt) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(NodeConfigTest, MemoryAndSpillLimits) {
+  NodeConfig config;
+  EXPECT_EQ(config.sql.memory_limit, "");  // DuckDB's default
+  EXPECT_EQ(config.sql.spill_limit, "");   // OpenNodeDatabase's default
+  ASSERT_OK(Apply("sql:\n  memoryLimit: 2GiB\n  spillLimit: 10GB\n", &config));
+  EXPECT_EQ(config.sql.memory_limit, "2048MiB");
+  EXPECT_EQ(config.sql.spill_limit, "9537MiB");  // 10^10 bytes, rounded up to whole MiB
+  ASSERT_OK(Apply("sql:\n  spillLimit: 0\n", &config));
+  EXPECT_EQ(config.sql.spill_limit, "0MiB");  // no spilling
+  ASSERT_OK(Apply("sql:\n  spillLimit: 100KiB\n", &config));
+  EXPECT_EQ(config.sql.spill_limit, "1MiB");
+
+  Status status = Apply("sql:\n  memoryLimit: 100MiB\n  spillLimit: lots\n", &config);
+  ASSERT_EQ(status.code(), ErrorCode::kUsage);
+  EXPECT_NE(status.message().find("node.yaml:2:16:"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("100 MiB is too small: use at least 512MiB"), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("node.yaml:3:15:"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("'lots' is not a size"), std::string::npos);
+}
+
 TEST(NodeConfigTest, FlagsAreCheckedToo) {
   NodeFlags flags;
   flags.threads = 0;

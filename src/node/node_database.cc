@@ -5,32 +5,62 @@
 #include <system_error>
 
 namespace quanta::node {
+namespace {
+
+std::string DefaultSpillLimit(const std::filesystem::path& spill) {
+  std::uint64_t limit = kDefaultSpillLimit;
+  std::error_code error;
+  std::filesystem::space_info space = std::filesystem::space(spill, error);
+  if (!error && space.available / 2 < limit) limit = space.available / 2;
+  return fmt::format("{}MiB", limit / (1024 * 1024));
+}
+
+// What a consumer reads after DuckDB's out-of-memory facts: the limits in force and the keys
+// that raise them. DuckDB's own advice (SET memory_limit, ...) cannot be followed on a locked
+// instance.
+std::string OutOfMemoryAdvice(const std::string& memory_limit, const std::string& spill_limit) {
+  std::string memory =
+      memory_limit.empty() ? "DuckDB's default of 80% of the machine's memory" : memory_limit;
+  return fmt::format(
+      "The node's queries and commits share {} of memory (sql.memoryLimit in node.yaml) and {} "
+      "of spill files (sql.spillLimit); raise them, or make the statement need less, e.g. "
+      "fewer groups, rows or columns",
+      memory, spill_limit);
+}
+
+}  // namespace
 
 Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem::path& data_dir,
-                                                           const std::string& memory_limit) {
+                                                           const SqlPortConfig& sql) {
   std::error_code error;
   std::filesystem::path root = std::filesystem::absolute(data_dir, error).lexically_normal();
   if (error) return Status::IoError("{}: {}", data_dir.string(), error.message());
   std::filesystem::path spill = root / "tmp" / "duckdb";
   std::filesystem::create_directories(spill, error);
   if (error) return Status::IoError("{}: cannot be created: {}", spill.string(), error.message());
+  std::string spill_limit = sql.spill_limit.empty() ? DefaultSpillLimit(spill) : sql.spill_limit;
 
-  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database, engine::Database::Open());
+  engine::DatabaseOptions options;
+  options.out_of_memory_advice = OutOfMemoryAdvice(sql.memory_limit, spill_limit);
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database,
+                          engine::Database::Open(options));
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database->Connect());
-  if (!memory_limit.empty()) {
+  if (!sql.memory_limit.empty()) {
     QUANTA_RETURN_IF_ERROR(connection->Execute(
-        fmt::format("SET memory_limit = {}", engine::QuoteLiteral(memory_limit))));
+        fmt::format("SET memory_limit = {}", engine::QuoteLiteral(sql.memory_limit))));
   }
   std::string folder = root.string();
   if (folder.back() != '/') folder += '/';
-  // Order matters: the allowed folder and the spill folder must be set before external access
-  // is switched off, and nothing can be set once the configuration is locked. Times are
-  // rendered in UTC whatever the machine's zone.
+  // Order matters: the allowed folder and the spill folder with its bound must be set before
+  // external access is switched off, and nothing can be set once the configuration is locked.
+  // Times are rendered in UTC whatever the machine's zone.
   Status confined = connection->Execute(fmt::format(
-      "SET GLOBAL TimeZone = 'UTC'; SET temp_directory = {0}; SET allowed_directories = [{1}]; "
-      "SET enable_external_access = false; SET autoinstall_known_extensions = false; "
-      "SET autoload_known_extensions = false; SET lock_configuration = true",
-      engine::QuoteLiteral(spill.string()), engine::QuoteLiteral(folder)));
+      "SET GLOBAL TimeZone = 'UTC'; SET temp_directory = {0}; SET max_temp_directory_size = {2}; "
+      "SET allowed_directories = [{1}]; SET enable_external_access = false; "
+      "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+      "SET lock_configuration = true",
+      engine::QuoteLiteral(spill.string()), engine::QuoteLiteral(folder),
+      engine::QuoteLiteral(spill_limit)));
   if (!confined.ok()) {
     return Status::Internal("cannot confine the node's DuckDB instance to {}: {}", folder,
                             confined.message());

@@ -1,0 +1,1 @@
+SELECT * FROM orders.orders AT (VERSION => (SELECT 1 FROM read_csv('x')))

@@ -1,0 +1,1 @@
+SELECT * FROM "store:/data/x.duckdb".history.orders

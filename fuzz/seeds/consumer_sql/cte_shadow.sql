@@ -1,0 +1,1 @@
+WITH orders AS (SELECT 42 AS x) SELECT x FROM orders, orders.orders

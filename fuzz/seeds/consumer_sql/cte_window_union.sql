@@ -1,0 +1,1 @@
+WITH big AS (SELECT * FROM orders.orders WHERE amount > 2), ranked AS (SELECT order_id, rank() OVER (ORDER BY amount DESC) AS r FROM big) SELECT order_id FROM ranked WHERE r = 1 UNION ALL SELECT * FROM (VALUES (99)) v(x)

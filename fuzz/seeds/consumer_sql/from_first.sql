@@ -1,0 +1,1 @@
+FROM orders.orders SELECT max(order_id)

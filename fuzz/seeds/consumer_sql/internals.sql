@@ -1,0 +1,1 @@
+SELECT * FROM duckdb_tables() UNION ALL SELECT * FROM pragma_database_list()

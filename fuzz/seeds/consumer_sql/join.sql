@@ -1,0 +1,1 @@
+SELECT c.age_group, sum(o.amount) AS total FROM orders.orders o JOIN customers.demographics c ON o.order_id = c.customer_id GROUP BY ALL ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT count(*) FROM orders.orders WHERE EXISTS (SELECT * FROM read_blob('/etc/shadow'))

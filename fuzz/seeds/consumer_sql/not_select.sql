@@ -1,0 +1,1 @@
+ATTACH '/tmp/x.duckdb' AS x; COPY orders.orders TO '/tmp/out.csv'; INSERT INTO orders.orders VALUES (1, 2)

@@ -1,0 +1,1 @@
+SELECT n.nspname, format_type(23, -1), obj_description(1, 'pg_class'), 'a' ~ 'b', 'a' !~ 'b', version() FROM orders.orders n

@@ -1,0 +1,1 @@
+SELECT secret.f(), main.getenv('x') FROM orders.secret

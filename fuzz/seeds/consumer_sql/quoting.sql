@@ -1,0 +1,2 @@
+SELECT 'a;b', $$c;d$$, "e;f" FROM orders.orders -- ; DROP TABLE x
+/* ; */ ; SELECT 1

@@ -1,0 +1,1 @@
+SELECT current_setting('allowed_directories'), getenv('HOME')

@@ -1,0 +1,1 @@
+SELECT s, x FROM generate_series(1, 3) AS s, unnest([1, 2]) AS u(x), range(2) r(i) WHERE EXISTS (SELECT 1 FROM orders.orders)

@@ -1,0 +1,1 @@
+SELECT count(*) FROM orders.orders AT (VERSION => 2 + 1); SELECT * FROM customers.demographics AT (TIMESTAMP => TIMESTAMPTZ '2026-11-30 12:00:00+00')

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""The SQL port's memory limit as a consumer meets it: a query that needs more than the node's
+memory and spill limits fails with SQLSTATE 53200 and a message naming them, and the node goes
+on serving.
+
+Usage: memory_limit_test.py QUANTA_BINARY
+
+Starts `quanta node` with sql.memoryLimit 512MiB and sql.spillLimit 64MiB, deploys the orders
+example product and ingests a few events over HTTP. Then, with psycopg2: a hash aggregate over
+the dataset joined to range() (about a gigabyte of groups) and a string_agg of tens of
+millions of rows must each fail with 53200, the message naming sql.memoryLimit and
+sql.spillLimit; afterwards the same connection and a new one read the dataset, the HTTP read
+and ingest still work, nothing committed is lost and the spill folder stayed within its limit.
+
+Prints one line per check and a closing 'N passed, N failed'; exits 1 when a check failed.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+passed = 0
+failed = 0
+
+# About 60 million groups of (order, i % 20000000): far beyond 512MiB of memory plus 64MiB of
+# spill files. The count around it keeps the answer, were there one, to a single row.
+BIG_AGGREGATE = ("SELECT count(*) FROM (SELECT o.order_id, r.i % 20000000 AS k, count(*) "
+                 "FROM orders.orders o CROSS JOIN range(20000000) r(i) GROUP BY 1, 2) t")
+# One value of about 600 MB: a single string cannot be spilled in parts.
+BIG_STRING = ("SELECT length(string_agg(o.order_id || r.i::VARCHAR, ',')) "
+              "FROM orders.orders o CROSS JOIN range(20000000) r(i)")
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}")
+        if detail:
+            print(textwrap.indent(str(detail)[:2000], "     "))
+
+
+def http(method, url, body=None, content_type="application/json"):
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def order_event(event_id, order, event_type, amount, when):
+    return json.dumps({"event_id": event_id, "order_id": order, "customer_id": "c-1",
+                       "event_type": event_type, "product_id": "p-1", "category": "books",
+                       "quantity": 2, "amount": amount, "occurred_at": when})
+
+
+class Node:
+    def __init__(self, quanta, work):
+        self.quanta = quanta
+        self.work = work
+        self.config = os.path.join(work, "node.yaml")
+        with open(self.config, "w") as out:
+            out.write(textwrap.dedent("""\
+                dataDir: data
+                http: {listen: "127.0.0.1:0"}
+                sql:
+                  listen: "127.0.0.1:0"
+                  statementTimeout: 2m
+                  memoryLimit: 512MiB
+                  spillLimit: 64MiB
+                principals:
+                  - name: dev
+                    trust: true
+                """))
+        self.log = open(os.path.join(work, "node.log"), "w+")
+        self.process = subprocess.Popen([quanta, "node", "--config", self.config],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        self.url = self.sql_port = None
+        while time.time() < deadline and not (self.url and self.sql_port):
+            time.sleep(0.1)
+            self.log.seek(0)
+            text = self.log.read()
+            match = re.search(r"listening on (http://\S+)", text)
+            self.url = match.group(1) if match else None
+            match = re.search(r"serving SQL on postgresql://127\.0\.0\.1:(\d+)", text)
+            self.sql_port = int(match.group(1)) if match else None
+        if not (self.url and self.sql_port):
+            self.log.seek(0)
+            raise RuntimeError("the node did not start:\n" + self.log.read())
+
+    def connect(self):
+        import psycopg2
+        connection = psycopg2.connect(host="127.0.0.1", port=self.sql_port, user="dev",
+                                      dbname="quanta", connect_timeout=10)
+        connection.autocommit = True
+        return connection
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def ingest(node, *events):
+    return http("POST", f"{node.url}/v1/products/orders/orders/ports/order_events/events",
+                "\n".join(events).encode(), "application/x-ndjson")
+
+
+def load_orders(node):
+    done = subprocess.run([node.quanta, "deploy", os.path.join(REPO, "examples", "orders/orders"),
+                           "--node", node.url], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"deploy orders/orders: {done.stdout}{done.stderr}")
+    status, body = ingest(node,
+                          order_event("e1", "o-1", "created", 10.5, "2026-03-01T10:00:00Z"),
+                          order_event("e2", "o-2", "created", 20.25, "2026-03-01T10:01:00Z"),
+                          order_event("e3", "o-3", "created", 5, "2026-03-01T10:02:00Z"))
+    if status != 200:
+        raise RuntimeError(f"orders ingest: {status} {body}")
+
+
+def run_failing(cursor, sql):
+    """Runs `sql`, which should fail; returns (pgcode, message) or (None, rows)."""
+    import psycopg2
+    try:
+        cursor.execute(sql)
+        return None, cursor.fetchall()
+    except psycopg2.Error as error:
+        return error.pgcode, error.pgerror or str(error)
+
+
+def spill_bytes(folder):
+    total = 0
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        try:
+            total += os.path.getsize(os.path.join(folder, name))
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def names_the_limits(message):
+    return ("sql.memoryLimit" in message and "sql.spillLimit" in message and
+            "512MiB" in message and "64MiB" in message and "SET memory_limit" not in message)
+
+
+def test_memory_limit(node):
+    spill = os.path.join(node.work, "data", "tmp", "duckdb")
+    connection = node.connect()
+    cursor = connection.cursor()
+    cursor.execute("SELECT count(*) FROM orders.orders")
+    check("the dataset reads before the big queries", cursor.fetchone()[0] == 3)
+
+    # Not the statement timeout's 57014: the limit stops it first.
+    code, message = run_failing(cursor, BIG_AGGREGATE)
+    check("a hash aggregate past the memory and spill limits fails with 53200",
+          code == "53200", f"{code} {message}")
+    check("its message names the limits and the node.yaml keys that raise them",
+          code == "53200" and names_the_limits(message) and "spill files reached" in message,
+          message)
+    # What may be left there is other buffers DuckDB moved out of memory meanwhile (in-memory
+    # tables, say), which the limit covers too: never more than it, so the disk is not filled.
+    check("the spill folder holds at most sql.spillLimit",
+          spill_bytes(spill) <= 64 * 1024 * 1024, f"{spill_bytes(spill)} bytes")
+
+    code, message = run_failing(cursor, BIG_STRING)
+    check("a string_agg too large for memory fails with 53200 naming the memory limit",
+          code == "53200" and names_the_limits(message) and "memory limit leaves no room" in message,
+          f"{code} {message}")
+
+    cursor.execute("SELECT order_id, amount FROM orders.orders ORDER BY 1")
+    rows = [(order, float(amount)) for order, amount in cursor.fetchall()]
+    check("the same connection then runs a normal query",
+          rows == [("o-1", 10.5), ("o-2", 20.25), ("o-3", 5.0)], rows)
+    connection.close()
+
+    other = node.connect()
+    cursor = other.cursor()
+    cursor.execute("SELECT sum(amount) FROM orders.orders")
+    check("a new connection runs a normal query", float(cursor.fetchone()[0]) == 35.75)
+
+    status, body = http("GET", f"{node.url}/healthz")
+    check("the node is alive", status == 200 and node.process.poll() is None, f"{status} {body}")
+    status, body = http("GET", f"{node.url}/v1/products/orders/orders/datasets/orders")
+    rows = json.loads(body).get("rows", []) if status == 200 else []
+    check("an HTTP read still works and sees every committed row",
+          status == 200 and sorted(row["order_id"] for row in rows) == ["o-1", "o-2", "o-3"],
+          f"{status} {body}")
+
+    status, body = ingest(node, order_event("e4", "o-1", "paid", 10.5, "2026-03-01T11:00:00Z"),
+                          order_event("e5", "o-4", "created", 7, "2026-03-01T11:01:00Z"))
+    cursor.execute("SELECT order_id, status FROM orders.orders ORDER BY 1")
+    rows = cursor.fetchall()
+    check("ingest commits after the failures and SQL sees it", status == 200 and rows ==
+          [("o-1", "paid"), ("o-2", "created"), ("o-3", "created"), ("o-4", "created")],
+          f"ingest {status} {body}; {rows}")
+    other.close()
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    quanta = os.path.abspath(sys.argv[1])
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    work = tempfile.mkdtemp(prefix="quanta-memory-limit-")
+    node = Node(quanta, work)
+    try:
+        load_orders(node)
+        test_memory_limit(node)
+    finally:
+        node.stop()
+        if failed:
+            node.log.seek(0)
+            print("node log (last lines):")
+            print(textwrap.indent("\n".join(node.log.read().splitlines()[-30:]), "  "))
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
