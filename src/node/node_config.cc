@@ -359,8 +359,8 @@ void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
     if (auto size = reader.Size("/sql/memoryLimit", sql["memoryLimit"], 0)) {
       if (*size < kMinimumMemoryLimit) {
         reader.Problem("/sql/memoryLimit", "range",
-                       fmt::format("{} MiB is too small: use at least {}MiB, since loading one "
-                                   "ingest batch alone takes 256MiB of it",
+                       fmt::format("{} MiB is too small: use at least {}MiB, since the stores' "
+                                   "commits and ingest batches need room beside the queries",
                                    *size / (1024 * 1024), kMinimumMemoryLimit / (1024 * 1024)));
       } else {
         config->memory_limit = std::to_string(*size / (1024 * 1024)) + "MiB";

@@ -24,10 +24,9 @@ struct ListenAddress {
 /// naming what is wrong and the expected form.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
-/// The smallest sql.memoryLimit node.yaml accepts. The pipeline's NDJSON reader takes two
-/// buffers of 128 MiB for each batch it loads, whatever the batch's size; a limit below this
-/// would leave too little for a query beside one loading batch.
-inline constexpr std::uint64_t kMinimumMemoryLimit = 512ull * 1024 * 1024;
+/// The smallest sql.memoryLimit node.yaml accepts: commits and ingest batches take their
+/// share of the same memory, and a limit below this leaves too little for a query beside them.
+inline constexpr std::uint64_t kMinimumMemoryLimit = 128ull * 1024 * 1024;
 
 /// The SQL port (PostgreSQL protocol).
 struct SqlPortConfig {

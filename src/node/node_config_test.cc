@@ -163,7 +163,7 @@ TEST(NodeConfigTest, MemoryAndSpillLimits) {
   Status status = Apply("sql:\n  memoryLimit: 100MiB\n  spillLimit: lots\n", &config);
   ASSERT_EQ(status.code(), ErrorCode::kUsage);
   EXPECT_NE(status.message().find("node.yaml:2:16:"), std::string::npos) << status.message();
-  EXPECT_NE(status.message().find("100 MiB is too small: use at least 512MiB"), std::string::npos)
+  EXPECT_NE(status.message().find("100 MiB is too small: use at least 128MiB"), std::string::npos)
       << status.message();
   EXPECT_NE(status.message().find("node.yaml:3:15:"), std::string::npos) << status.message();
   EXPECT_NE(status.message().find("'lots' is not a size"), std::string::npos);

@@ -155,11 +155,19 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
                engine::QuoteLiteral(model::DuckdbTypeFor(property));
   }
   // The reader takes the declared keys of each line, fills absent ones with NULL and skips the
-  // others, as the transform would see the record.
+  // others, as the transform would see the record. Its buffers are a few times its largest
+  // object, taken from the node's memory limit for every batch: sized to this batch's longest
+  // row (whole MiB, at least one), not to the largest record the node accepts.
+  std::size_t longest = 0;
+  for (std::size_t i = 0, start = 0; i < rows.size(); start = rows.ends[i] + 1, ++i) {
+    longest = std::max(longest, rows.ends[i] - start + 1);
+  }
+  constexpr std::size_t kMiB = 1024 * 1024;
+  const std::size_t object_limit = (longest / kMiB + 1) * kMiB;
   Status loaded = connection.Execute(
       fmt::format("INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
-                  "format = 'newline_delimited', maximum_object_size = 67108864)",
-                  table, engine::QuoteLiteral(file.string()), columns));
+                  "format = 'newline_delimited', maximum_object_size = {})",
+                  table, engine::QuoteLiteral(file.string()), columns, object_limit));
   std::error_code ignored;
   std::filesystem::remove(file, ignored);
   if (!loaded.ok()) {

@@ -113,6 +113,20 @@ TEST_F(ProductRunnerTest, GoodRecordsReachTheDatasetAndBadOnesTheDeadLetters) {
   EXPECT_EQ(status.ports[0].committed + status.ports[0].rejected, status.ports[0].received);
 }
 
+TEST_F(ProductRunnerTest, ARecordOfSeveralMegabytesLoadsBesideSmallOnes) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  // The NDJSON reader's object limit follows the batch's longest row: this one is 40 MiB.
+  std::string huge = Event("o-2", "created", "2026-01-01T10:00:00Z");
+  huge.replace(huge.find("\"p-1\""), 5, "\"" + std::string(40 * 1024 * 1024, 'p') + "\"");
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome outcome,
+      runner_->Ingest("order_events", {Event("o-1", "created", "2026-01-01T10:00:00Z"), huge},
+                      std::nullopt));
+  EXPECT_EQ(outcome.accepted, 2);
+  EXPECT_EQ(outcome.rejected, 0);
+  EXPECT_EQ(Orders().rows.size(), 2u);
+}
+
 TEST_F(ProductRunnerTest, UpsertKeepsTheLatestStateAcrossBatches) {
   ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_OK(
