@@ -46,6 +46,25 @@ void PrintJsonString(const char* text) {
   std::putchar('"');
 }
 
+// Opens DB_FILE and runs SETUP on it, timed; false (with a message) when either fails.
+bool OpenAndSetUp(const std::string& db_file, const std::string& setup, duckdb_database* database,
+                  duckdb_connection* connection, double* setup_seconds) {
+  if (duckdb_open(db_file.c_str(), database) == DuckDBError ||
+      duckdb_connect(*database, connection) == DuckDBError) {
+    std::fprintf(stderr, "sql_baseline: cannot open %s\n", db_file.c_str());
+    return false;
+  }
+  duckdb_result result;
+  auto started = std::chrono::steady_clock::now();
+  if (duckdb_query(*connection, setup.c_str(), &result) == DuckDBError) {
+    std::fprintf(stderr, "sql_baseline: setup failed: %s\n", duckdb_result_error(&result));
+    return false;
+  }
+  duckdb_destroy_result(&result);
+  *setup_seconds = SecondsSince(started);
+  return true;
+}
+
 // --statements: see the comment at the top.
 int RunStatements(int argc, char** argv) {
   if (argc != 6 && argc != 7) {
@@ -57,19 +76,9 @@ int RunStatements(int argc, char** argv) {
   const long long keys = argc == 7 ? std::atoll(argv[6]) : 0;
   duckdb_database database;
   duckdb_connection connection;
-  if (duckdb_open(db_file.c_str(), &database) == DuckDBError ||
-      duckdb_connect(database, &connection) == DuckDBError) {
-    std::fprintf(stderr, "sql_baseline: cannot open %s\n", db_file.c_str());
-    return 1;
-  }
+  double setup_seconds = 0;
+  if (!OpenAndSetUp(db_file, setup, &database, &connection, &setup_seconds)) return 1;
   duckdb_result result;
-  auto started = std::chrono::steady_clock::now();
-  if (duckdb_query(connection, setup.c_str(), &result) == DuckDBError) {
-    std::fprintf(stderr, "sql_baseline: setup failed: %s\n", duckdb_result_error(&result));
-    return 1;
-  }
-  duckdb_destroy_result(&result);
-  const double setup_seconds = SecondsSince(started);
   duckdb_prepared_statement statement;
   if (duckdb_prepare(connection, query.c_str(), &statement) == DuckDBError) {
     std::fprintf(stderr, "sql_baseline: %s\n", duckdb_prepare_error(statement));
@@ -77,7 +86,7 @@ int RunStatements(int argc, char** argv) {
   }
   std::mt19937_64 random(42);
   long long statements = 0;
-  started = std::chrono::steady_clock::now();
+  auto started = std::chrono::steady_clock::now();
   double elapsed = 0;
   while (elapsed < duration) {
     if (keys > 0) {
@@ -118,26 +127,16 @@ int main(int argc, char** argv) {
   const int runs = std::atoi(argv[4]);
   duckdb_database database;
   duckdb_connection connection;
-  if (duckdb_open(db_file.c_str(), &database) == DuckDBError ||
-      duckdb_connect(database, &connection) == DuckDBError) {
-    std::fprintf(stderr, "sql_baseline: cannot open %s\n", db_file.c_str());
-    return 1;
-  }
+  double setup_seconds = 0;
+  if (!OpenAndSetUp(db_file, setup, &database, &connection, &setup_seconds)) return 1;
   duckdb_result result;
-  auto started = std::chrono::steady_clock::now();
-  if (duckdb_query(connection, setup.c_str(), &result) == DuckDBError) {
-    std::fprintf(stderr, "sql_baseline: setup failed: %s\n", duckdb_result_error(&result));
-    return 1;
-  }
-  duckdb_destroy_result(&result);
-  const double setup_seconds = SecondsSince(started);
 
   std::vector<double> seconds;
   // The first run's values as text, for the comparison only (not timed); nullopt for NULL.
   // duckdb_value_varchar is deprecated for strings holding NUL bytes, which these do not.
   std::vector<std::vector<std::optional<std::string>>> rows;
   for (int run = 0; run < runs; ++run) {
-    started = std::chrono::steady_clock::now();
+    auto started = std::chrono::steady_clock::now();
     if (duckdb_query(connection, query.c_str(), &result) == DuckDBError) {
       std::fprintf(stderr, "sql_baseline: query failed: %s\n", duckdb_result_error(&result));
       return 1;
