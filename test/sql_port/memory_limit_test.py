@@ -17,15 +17,16 @@ Prints one line per check and a closing 'N passed, N failed'; exits 1 when a che
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from running_node import RunningNode  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -70,13 +71,9 @@ def order_event(event_id, order, event_type, amount, when):
                        "quantity": 2, "amount": amount, "occurred_at": when})
 
 
-class Node:
+class Node(RunningNode):
     def __init__(self, quanta, work):
-        self.quanta = quanta
-        self.work = work
-        self.config = os.path.join(work, "node.yaml")
-        with open(self.config, "w") as out:
-            out.write(textwrap.dedent("""\
+        super().__init__(quanta, work, textwrap.dedent("""\
                 dataDir: data
                 http: {listen: "127.0.0.1:0"}
                 sql:
@@ -88,22 +85,6 @@ class Node:
                   - name: dev
                     trust: true
                 """))
-        self.log = open(os.path.join(work, "node.log"), "w+")
-        self.process = subprocess.Popen([quanta, "node", "--config", self.config],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        self.url = self.sql_port = None
-        while time.time() < deadline and not (self.url and self.sql_port):
-            time.sleep(0.1)
-            self.log.seek(0)
-            text = self.log.read()
-            match = re.search(r"listening on (http://\S+)", text)
-            self.url = match.group(1) if match else None
-            match = re.search(r"serving SQL on postgresql://127\.0\.0\.1:(\d+)", text)
-            self.sql_port = int(match.group(1)) if match else None
-        if not (self.url and self.sql_port):
-            self.log.seek(0)
-            raise RuntimeError("the node did not start:\n" + self.log.read())
 
     def connect(self):
         import psycopg2
@@ -111,13 +92,6 @@ class Node:
                                       dbname="quanta", connect_timeout=10)
         connection.autocommit = True
         return connection
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def ingest(node, *events):

@@ -29,6 +29,9 @@ import textwrap
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from running_node import RunningNode  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 PASSWORD = "correct horse battery staple"
@@ -78,19 +81,15 @@ def http(method, url, body=None, content_type="application/json", token=TOKEN):
         return error.code, error.read().decode()
 
 
-class Node:
+class Node(RunningNode):
     def __init__(self, quanta, work):
-        self.quanta = quanta
-        self.work = work
         verifier = subprocess.run([quanta, "scram-verifier", "--password-stdin"],
                                   input=PASSWORD + "\n", capture_output=True, text=True,
                                   check=True).stdout.strip()
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                         "-subj", "/CN=localhost", "-keyout", os.path.join(work, "key.pem"),
                         "-out", os.path.join(work, "cert.pem")], capture_output=True, check=True)
-        self.config = os.path.join(work, "node.yaml")
-        with open(self.config, "w") as out:
-            out.write(textwrap.dedent(f"""\
+        super().__init__(quanta, work, textwrap.dedent(f"""\
                 dataDir: data
                 http: {{listen: "127.0.0.1:0", auth: bearer}}
                 sql:
@@ -106,33 +105,11 @@ class Node:
                   - name: dev
                     trust: true
                 """))
-        self.log = open(os.path.join(work, "node.log"), "w+")
-        self.process = subprocess.Popen([quanta, "node", "--config", self.config],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        self.url = self.sql_port = None
-        while time.time() < deadline and not (self.url and self.sql_port):
-            time.sleep(0.1)
-            self.log.seek(0)
-            text = self.log.read()
-            match = re.search(r"listening on (http://\S+)", text)
-            self.url = match.group(1) if match else None
-            match = re.search(r"serving SQL on postgresql://127\.0\.0\.1:(\d+)", text)
-            self.sql_port = int(match.group(1)) if match else None
-        if not (self.url and self.sql_port):
-            self.log.seek(0)
-            raise RuntimeError("the node did not start:\n" + self.log.read())
 
     def dsn(self, user="analyst", password=PASSWORD):
         return (f"host=127.0.0.1 port={self.sql_port} user={user} password='{password}' "
                 "dbname=quanta")
 
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def order_event(event_id, order, event_type, amount, when, customer="c-1"):

@@ -1,0 +1,45 @@
+"""A `quanta node` started as a user starts it, for the SQL port's tests: a node.yaml in a work
+folder, free loopback ports (port 0), and the addresses the node prints once it listens."""
+
+import os
+import re
+import subprocess
+import time
+
+
+class RunningNode:
+    """Starts `quanta node --config WORK/node.yaml` with `config` as node.yaml's text; waits
+    until it prints its HTTP and SQL addresses (url, sql_port). stop() ends it with SIGTERM."""
+
+    def __init__(self, quanta, work, config):
+        self.quanta = quanta
+        self.work = work
+        self.config = os.path.join(work, "node.yaml")
+        with open(self.config, "w") as out:
+            out.write(config)
+        self.log = open(os.path.join(work, "node.log"), "w+")
+        self.process = subprocess.Popen([quanta, "node", "--config", self.config],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        self.url = self.sql_port = None
+        while time.time() < deadline and not (self.url and self.sql_port):
+            time.sleep(0.1)
+            self.log.seek(0)
+            text = self.log.read()
+            match = re.search(r"listening on (http://\S+)", text)
+            self.url = match.group(1) if match else None
+            match = re.search(r"serving SQL on postgresql://127\.0\.0\.1:(\d+)", text)
+            self.sql_port = int(match.group(1)) if match else None
+            if self.process.poll() is not None:
+                break
+        if not (self.url and self.sql_port):
+            self.process.kill()
+            self.log.seek(0)
+            raise RuntimeError("the node did not start:\n" + self.log.read())
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
