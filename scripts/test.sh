@@ -19,7 +19,7 @@ echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
   build-asan/quanta_unit_tests --gtest_brief=1
 
-echo "== fuzzing the document loader and the PostgreSQL message reader for ${QUANTA_FUZZ_SECONDS:-60}s"
+echo "== fuzzing the document loader, the PostgreSQL message reader and the SQL sandbox for ${QUANTA_FUZZ_SECONDS:-60}s"
 scripts/fuzz.sh "${QUANTA_FUZZ_SECONDS:-60}"
 
 echo "== node benchmarks, small sizes (bench/node_bench.py --quick)"
