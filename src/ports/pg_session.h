@@ -194,7 +194,8 @@ class PgSession {
   std::shared_ptr<Statement> CachedStatement(const std::string& key);
   // Keeps a SELECT or COPY for the next time its key comes.
   void CacheStatement(const std::string& key, const std::shared_ptr<Statement>& statement);
-  static constexpr std::size_t kStatementCacheEntries = 64;
+  // Few: each holds a DuckDB prepared statement, and a node has many sessions.
+  static constexpr std::size_t kStatementCacheEntries = 16;
   // Runs the next statement of a simple query.
   void RunNextSimpleStatement();
   // Sends rows of `portal`; false when it stopped because the output is full.
