@@ -266,7 +266,17 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   void WriteThenClose(std::string out) {
     writing_ = std::move(out);
-    WriteAll([self = shared_from_this()](error_code, std::size_t) { self->Close(); });
+    WriteAll([self = shared_from_this()](error_code, std::size_t) { self->EndTls(); });
+  }
+
+  // Over TLS, a close_notify before the socket closes: without it the client's TLS library
+  // reports a truncated stream ("EOF detected") instead of the message sent before it. The
+  // client gets a second to answer; then the socket closes anyway.
+  void EndTls() {
+    if (!tls_ || closed_) return Close();
+    idle_timer_.expires_after(std::chrono::seconds(1));
+    idle_timer_.async_wait([self = shared_from_this()](error_code) { self->Close(); });
+    tls_->async_shutdown([self = shared_from_this()](error_code) { self->Close(); });
   }
 
   void ArmIdleTimer(std::chrono::milliseconds timeout) {

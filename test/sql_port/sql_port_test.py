@@ -486,6 +486,14 @@ def test_sign_in_and_limits(node):
         connection.close()
     time.sleep(0.5)
     idle = psycopg2.connect(node.dsn() + " sslmode=disable", connect_timeout=10)
+    # The same over TLS, in psql, which shows every message it gets: the session ends with
+    # a TLS close_notify, so the client sees the timeout and a closed TLS stream, not a
+    # truncated one ("SSL SYSCALL error: EOF detected").
+    idle_tls = subprocess.Popen(
+        ["bash", "-c", f"(echo 'SELECT 1;'; sleep 5; echo 'SELECT 2;') | psql -X "
+         f"'host=127.0.0.1 port={node.sql_port} user=analyst dbname=quanta sslmode=require'"],
+        env={**os.environ, "PGPASSWORD": PASSWORD}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
     time.sleep(5)
     try:
         idle.cursor().execute("SELECT 1")
@@ -493,6 +501,10 @@ def test_sign_in_and_limits(node):
     except psycopg2.Error as error:
         check("an idle session is closed after idleTimeout",
               "idle-session timeout" in str(error) or "closed" in str(error), str(error))
+    tls_out = idle_tls.communicate(timeout=30)[0]
+    check("over TLS the idle timeout's message arrives and TLS ends cleanly",
+          "idle-session timeout" in tls_out and "SSL connection has been closed" in tls_out
+          and "EOF detected" not in tls_out, tls_out)
     code, out = psql(node, "SELECT 7", extra=["-A", "-t"])
     check("the port serves new sessions afterwards", code == 0 and out.strip() == "7", out)
 
