@@ -229,8 +229,7 @@ TEST_F(PgSessionTest, CopyEscapesTextAndQuotesCsvAsPostgreSQL) {
   EXPECT_EQ(Types(messages), "HdcCZ");
   EXPECT_EQ(CopiedText(messages), "a\\\\b\\tc\t\t\\N\tx\"y\tp;q\t-12.50\t0.001\t2024-02-29\n");
   messages = Send(Query("COPY (" + values + ") TO STDOUT (FORMAT csv, DELIMITER ';')"));
-  EXPECT_EQ(CopiedText(messages),
-            "a\\b\tc;\"\";;\"x\"\"y\";\"p;q\";-12.50;0.001;2024-02-29\n");
+  EXPECT_EQ(CopiedText(messages), "a\\b\tc;\"\";;\"x\"\"y\";\"p;q\";-12.50;0.001;2024-02-29\n");
   messages = Send(Query("COPY (SELECT 1 AS one, 2 AS two) TO STDOUT WITH CSV HEADER"));
   EXPECT_EQ(CopiedText(messages), "one,two\n1,2\n");
   messages = Send(Query("COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER '::')"));
