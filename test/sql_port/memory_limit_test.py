@@ -26,13 +26,14 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks  # noqa: E402
 from running_node import RunningNode  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-passed = 0
-failed = 0
+CHECKS = Checks()
+check = CHECKS.check
 
 # About 60 million groups of (order, i % 20000000): far beyond 512MiB of memory plus 64MiB of
 # spill files. The count around it keeps the answer, were there one, to a single row.
@@ -41,18 +42,6 @@ BIG_AGGREGATE = ("SELECT count(*) FROM (SELECT o.order_id, r.i % 20000000 AS k, 
 # One value of about 600 MB: a single string cannot be spilled in parts.
 BIG_STRING = ("SELECT length(string_agg(o.order_id || r.i::VARCHAR, ',')) "
               "FROM orders.orders o CROSS JOIN range(20000000) r(i)")
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}")
-        if detail:
-            print(textwrap.indent(str(detail)[:2000], "     "))
 
 
 def http(method, url, body=None, content_type="application/json"):
@@ -203,13 +192,13 @@ def main():
         test_memory_limit(node)
     finally:
         node.stop()
-        if failed:
+        if CHECKS.failed:
             node.log.seek(0)
             print("node log (last lines):")
             print(textwrap.indent("\n".join(node.log.read().splitlines()[-30:]), "  "))
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(CHECKS.summary())
+    return 1 if CHECKS.failed else 0
 
 
 if __name__ == "__main__":

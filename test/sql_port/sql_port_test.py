@@ -30,6 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks  # noqa: E402
 from running_node import RunningNode  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,20 +39,8 @@ PASSWORD = "correct horse battery staple"
 # The system's python, where Debian's client packages (psycopg2, asyncpg, ...) live.
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}")
-        if detail:
-            print(textwrap.indent(str(detail)[:2000], "     "))
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def run(command, env=None, timeout=60, stdin=None):
@@ -549,12 +538,12 @@ def main():
         node.stop()
         node.log.seek(0)
         log = node.log.read()
-        if failed:
+        if CHECKS.failed:
             print("node log (last lines):")
             print(textwrap.indent("\n".join(log.splitlines()[-30:]), "  "))
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(CHECKS.summary())
+    return 1 if CHECKS.failed else 0
 
 
 if __name__ == "__main__":
