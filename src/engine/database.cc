@@ -1,6 +1,8 @@
 #include "engine/database.h"
 
 #include <duckdb.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/handles.h"
 
@@ -179,21 +181,86 @@ Status Connection::Execute(std::string_view sql) {
   return Status::Ok();
 }
 
+namespace {
+
+// Whether the result accessors that Query reads with give a value of `type` as text. For the
+// others (UUID, TIMESTAMP WITH TIME ZONE, lists, structs, enums, ...) they answer NULL, and a
+// UUID column makes them read past the columns after it.
+bool ReadableAsText(duckdb_type type) {
+  switch (type) {
+    case DUCKDB_TYPE_BOOLEAN:
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL:
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_BLOB:
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_INTERVAL:
+    case DUCKDB_TYPE_SQLNULL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Result<QueryResult> Connection::Query(std::string_view sql) {
   duckdb_result result;
   std::string text(sql);
-  if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
+  auto failed = [&] {
     Status status =
         StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result),
                               handle_->out_of_memory_advice);
     duckdb_destroy_result(&result);
     return status;
-  }
+  };
+  if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) return failed();
   QueryResult output;
   idx_t column_count = duckdb_column_count(&result);
+  std::string as_text;  // the select list that reads every column as text
+  bool all_readable = true;
+  std::vector<std::string> unreadable;  // names of the columns that need the cast
   for (idx_t c = 0; c < column_count; ++c) {
-    output.columns.push_back(
-        {duckdb_column_name(&result, c), TypeName(duckdb_column_type(&result, c))});
+    duckdb_type type = duckdb_column_type(&result, c);
+    output.columns.push_back({duckdb_column_name(&result, c), TypeName(type)});
+    all_readable = all_readable && ReadableAsText(type);
+    if (!ReadableAsText(type)) unreadable.push_back(output.columns.back().name);
+    as_text += fmt::format("{}{} AS {}", c == 0 ? "" : ", ",
+                           ReadableAsText(type) ? fmt::format("#{}", c + 1)
+                                                : fmt::format("CAST(#{} AS VARCHAR)", c + 1),
+                           QuoteIdentifier(output.columns.back().name));
+  }
+  if (!all_readable) {
+    // Read the query again through a cast to text: DuckDB's own text of each value, as for the
+    // other types. Only a SELECT can be read so: a statement with RETURNING such columns has
+    // run once, and then fails here (cast them in its RETURNING list instead).
+    duckdb_destroy_result(&result);
+    while (!text.empty() &&
+           (text.back() == ';' || isspace(static_cast<unsigned char>(text.back())))) {
+      text.pop_back();
+    }
+    std::string wrapped = fmt::format("SELECT {} FROM ({}) AS quanta_query", as_text, text);
+    if (duckdb_query(handle_->connection, wrapped.c_str(), &result) != DuckDBSuccess) {
+      if (duckdb_result_error_type(&result) != DUCKDB_ERROR_PARSER) return failed();
+      duckdb_destroy_result(&result);
+      return Status::Internal(
+          "the statement ran, but its result has columns that can be read only from a query "
+          "({}): cast them to VARCHAR in its RETURNING list",
+          fmt::join(unreadable, ", "));
+    }
   }
   // The deprecated row accessors read every chunk of a materialized result; fine for the
   // small results this class is meant for.

@@ -70,7 +70,9 @@ class Connection {
 
   /// Runs one or more statements and discards their results.
   Status Execute(std::string_view sql);
-  /// Runs a query and reads its whole result.
+  /// Runs a query and reads its whole result, every value as DuckDB's text of it (a query with
+  /// columns of types the result accessors cannot read, such as UUID or TIMESTAMPTZ, runs
+  /// twice: the second time through a cast to VARCHAR).
   Result<QueryResult> Query(std::string_view sql);
   /// Binds (does not run) a single SELECT and returns the columns it would produce.
   Result<std::vector<Column>> Describe(std::string_view select_sql);
@@ -81,6 +83,7 @@ class Connection {
  private:
   friend class Database;
   friend class PreparedQuery;
+  friend class TableAppender;
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;

@@ -17,6 +17,7 @@
 #include "base/json_nesting.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
+#include "pipeline/row_appender.h"
 
 namespace quanta::pipeline {
 namespace {
@@ -97,6 +98,7 @@ Result<std::unique_ptr<ProductRunner>> ProductRunner::Create(
     plan_of_port.table = *object->name;
     plan_of_port.object = object;
     plan_of_port.validator = std::make_unique<RecordValidator>(*object);
+    plan_of_port.append_columns = RowAppender::ColumnsFor(plan_of_port.validator->column_types());
     runner->ports_.emplace(*port.name, std::move(plan_of_port));
   }
   return runner;
@@ -117,8 +119,8 @@ const model::SchemaObject* ProductRunner::InputObject(std::string_view port) con
   return found == ports_.end() ? nullptr : found->second.object;
 }
 
-Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection,
-                                                  const PortPlan& port, const AcceptedRows& rows) {
+Result<ProductRunner::BatchTable> ProductRunner::CreateBatchTable(engine::Connection& connection,
+                                                                  const PortPlan& port) {
   {
     // Attached databases belong to the store's DuckDB instance, shared by its connections.
     static std::mutex attach_mutex;
@@ -127,15 +129,23 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
         "ATTACH IF NOT EXISTS ':memory:' AS {}", engine::QuoteIdentifier(kIngestDatabase))));
   }
   static std::atomic<std::uint64_t> counter{0};
-  std::uint64_t id = counter.fetch_add(1);
-  std::string table = fmt::format("{}.main.{}", engine::QuoteIdentifier(kIngestDatabase),
-                                  engine::QuoteIdentifier(fmt::format("batch_{}", id)));
+  BatchTable table;
+  table.name = fmt::format("batch_{}", counter.fetch_add(1));
+  table.qualified = fmt::format("{}.main.{}", engine::QuoteIdentifier(kIngestDatabase),
+                                engine::QuoteIdentifier(table.name));
   QUANTA_RETURN_IF_ERROR(connection.Execute(
-      fmt::format("CREATE TABLE {} ({})", table, ColumnDefinitions(*port.object))));
+      fmt::format("CREATE TABLE {} ({})", table.qualified, ColumnDefinitions(*port.object))));
+  return table;
+}
+
+Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection,
+                                                  const PortPlan& port, const AcceptedRows& rows) {
+  QUANTA_ASSIGN_OR_RETURN(BatchTable created, CreateBatchTable(connection, port));
+  const std::string& table = created.qualified;
   // The rows reach DuckDB as an NDJSON file that its JSON reader loads in bulk: several times
   // faster than the same rows as one SQL literal, which the SQL parser would have to scan.
   std::filesystem::path file =
-      store_->path().parent_path() / fmt::format(".ingest-{}-{}.ndjson", ::getpid(), id);
+      store_->path().parent_path() / fmt::format(".ingest-{}-{}.ndjson", ::getpid(), created.name);
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(rows.ndjson.data(), static_cast<std::streamsize>(rows.ndjson.size()));
@@ -306,6 +316,37 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   rows.ends.reserve(records.size());
   rows.index.reserve(records.size());
   const std::vector<std::string>& names = port.validator->column_names();
+
+  // The rows are loaded before the batch queues, on a connection of their own, so that DuckDB
+  // takes them in while earlier batches commit; the writer then only copies them.
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> loader, store_->Connect());
+  // Dropped once the batch is answered: the writer turn that takes it reads it until then.
+  struct DropOnExit {
+    engine::Connection& connection;
+    std::optional<std::string>& table;
+    ~DropOnExit() {
+      if (table) (void)connection.Execute("DROP TABLE IF EXISTS " + *table);
+    }
+  } drop_loaded{*loader, batch.loaded};
+  // Where the port allows it, each conforming record's values go to the batch's table as the
+  // checks parsed them (RowAppender). A value the appender cannot take as it is, or a record
+  // that only nlohmann-json could read, sends the whole batch to DuckDB's JSON reader instead,
+  // so that every row of a batch is read one way.
+  std::unique_ptr<RowAppender> appender;
+  bool read_as_ndjson = !port.append_columns.has_value();
+  auto append = [&](const RecordValidator::Fields& checked) -> Status {
+    if (read_as_ndjson) return Status::Ok();
+    if (!appender) {
+      QUANTA_ASSIGN_OR_RETURN(BatchTable table, CreateBatchTable(*loader, port));
+      batch.loaded = table.qualified;
+      QUANTA_ASSIGN_OR_RETURN(
+          appender, RowAppender::Open(*loader, kIngestDatabase, table.name, *port.append_columns));
+    }
+    Result<bool> appended = appender->Append(checked);
+    if (!appended.ok() || !*appended) read_as_ndjson = true;
+    return Status::Ok();
+  };
+
   simdjson::dom::parser parser;
   RecordValidator::Fields fields;
   std::string padded;  // simdjson reads a little past the end: one buffer for all records
@@ -337,12 +378,14 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
         continue;
       }
       rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
+      read_as_ndjson = true;
       continue;
     }
     if (auto problem = port.validator->Check(element, &fields)) {
       rejected.push_back({i, std::move(*problem)});
       continue;
     }
+    QUANTA_RETURN_IF_ERROR(append(fields));
     // The record's own bytes go to DuckDB's reader, unless the reader would see something
     // else than the checks did: a repeated key (the reader refuses it), a line break inside
     // the record (the reader splits lines), or nested values (which the reader would have to
@@ -354,6 +397,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
       Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (record.is_discarded()) {  // the two readers disagree: refuse, as nlohmann-json did
         rejected.push_back({i, "not valid JSON"});
+        read_as_ndjson = true;  // the appender took the record already
         continue;
       }
       rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
@@ -362,18 +406,16 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     }
   }
 
-  // The rows are loaded before the batch queues, on a connection of their own, so that DuckDB
-  // reads them while earlier batches commit; the writer then only copies them.
-  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> loader, store_->Connect());
-  // Dropped once the batch is answered: the writer turn that takes it reads it until then.
-  struct DropOnExit {
-    engine::Connection& connection;
-    std::optional<std::string>& table;
-    ~DropOnExit() {
-      if (table) (void)connection.Execute("DROP TABLE IF EXISTS " + *table);
-    }
-  } drop_loaded{*loader, batch.loaded};
-  if (rows.size() > 0) {
+  if (appender && !read_as_ndjson) {
+    // A cast that fails here (a date beyond DuckDB's range, say) is found row by row below.
+    read_as_ndjson = !appender->Close().ok();
+  }
+  appender.reset();
+  if (read_as_ndjson && batch.loaded) {
+    (void)loader->Execute("DROP TABLE IF EXISTS " + *batch.loaded);
+    batch.loaded.reset();
+  }
+  if (read_as_ndjson && rows.size() > 0) {
     Result<std::string> table = LoadBatchTable(*loader, port, rows);
     if (!table.ok()) {
       // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/table_appender.h"
 #include "model/product_folder.h"
 #include "pipeline/pipeline_plan.h"
 #include "pipeline/record_validator.h"
@@ -103,6 +104,9 @@ class ProductRunner {
     std::string table;  ///< the input table the port's records fill
     const model::SchemaObject* object = nullptr;
     std::unique_ptr<RecordValidator> validator;
+    /// How the port's columns are appended from checked values; nullopt when its records go
+    /// through DuckDB's JSON reader (RowAppender::ColumnsFor).
+    std::optional<std::vector<engine::AppendColumn>> append_columns;
   };
 
   // The records of a batch that passed the checks, as NDJSON for DuckDB's reader.
@@ -117,6 +121,13 @@ class ProductRunner {
 
   ProductRunner(std::shared_ptr<const model::ProductFolder> folder, store::ProductStore* store,
                 PipelinePlan plan);
+  // A new, empty table for the port's rows in the in-memory ingest database: its name in the
+  // database, and the same qualified.
+  struct BatchTable {
+    std::string name;
+    std::string qualified;
+  };
+  Result<BatchTable> CreateBatchTable(engine::Connection& connection, const PortPlan& port);
   // Loads `rows` through `connection` into a new table of the in-memory ingest database and
   // returns its qualified name; drops the table and fails when DuckDB cannot load them.
   Result<std::string> LoadBatchTable(engine::Connection& connection, const PortPlan& port,

@@ -482,14 +482,6 @@ class FileRun {
           values.push_back("NULL");
           continue;
         }
-        const std::string& type = result->columns[c].type;
-        if (cell->empty() && (type == "LIST" || type == "STRUCT" || type == "MAP")) {
-          Fail(record.line,
-               fmt::format("column '{}' is a {}, which the runner cannot print; "
-                           "select it as `{}::VARCHAR`\n  sql:\n{}",
-                           result->columns[c].name, type, result->columns[c].name, Indent(sql)));
-          return;
-        }
         values.push_back(cell->empty() ? "(empty)" : *cell);
       }
       actual.push_back(std::move(values));

@@ -125,7 +125,6 @@ TEST_F(SqlLogicTestTest, FailuresOfEveryKind) {
       {"loop i 0 2\nstatement ok\nSELECT 1\n", "`loop` without `endloop`"},
       {"endloop\n", "`endloop` without `loop`"},
       {"mode debug\n", "unsupported mode 'debug'"},
-      {"query I\nSELECT [1, 2]\n----\n[1, 2]\n", "select it as `"},
       {"load-product test/sql/products/absent\n", "load-product"},
       {"load-policies test/sql/absent-policies\n", "load-policies"},
   };
@@ -134,6 +133,13 @@ TEST_F(SqlLogicTestTest, FailuresOfEveryKind) {
     EXPECT_EQ(result.outcome, TestOutcome::kFailed) << c.text;
     EXPECT_THAT(result.detail, HasSubstr(c.detail)) << c.text;
   }
+}
+
+TEST_F(SqlLogicTestTest, NestedAndUuidValuesPrintAsDuckDbsText) {
+  EXPECT_EQ(Run("query TTI\nSELECT [1, 2], UUID 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 3\n----\n"
+                "[1, 2]\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t3\n")
+                .outcome,
+            TestOutcome::kPassed);
 }
 
 TEST_F(SqlLogicTestTest, ApproximateNumbersForRealColumns) {

@@ -1,0 +1,54 @@
+#include "engine/database.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "testing/matchers.h"
+
+namespace quanta::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Optional;
+
+TEST(ConnectionTest, QueryReadsEveryTypeAsDuckDbsTextOfIt) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> database, Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> connection, database->Connect());
+  ASSERT_OK(connection->Execute("SET TimeZone = 'UTC'"));
+  // A UUID before other columns, and types whose values the plain accessors cannot give.
+  ASSERT_OK_AND_ASSIGN(
+      QueryResult result,
+      connection->Query("SELECT UUID 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS id, 7 AS n, "
+                        "TIMESTAMPTZ '2026-01-31 12:00:00+02' AS at, [1, 2] AS list, "
+                        "{'a': 'x'} AS object, CAST(NULL AS UUID) AS nothing, 'ok' AS text;"));
+  ASSERT_EQ(result.rows.size(), 1u);
+  EXPECT_THAT(
+      result.rows[0],
+      ElementsAre(Optional(std::string("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")),
+                  Optional(std::string("7")), Optional(std::string("2026-01-31 10:00:00+00")),
+                  Optional(std::string("[1, 2]")), Optional(std::string("{'a': x}")), std::nullopt,
+                  Optional(std::string("ok"))));
+  // The columns keep their own names and types.
+  ASSERT_EQ(result.columns.size(), 7u);
+  EXPECT_EQ(result.columns[0].name, "id");
+  EXPECT_EQ(result.columns[0].type, "UUID");
+  EXPECT_EQ(result.columns[2].type, "TIMESTAMP WITH TIME ZONE");
+  EXPECT_EQ(result.columns[6].name, "text");
+}
+
+TEST(ConnectionTest, AStatementReturningUnreadableColumnsFailsClearly) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> database, Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> connection, database->Connect());
+  ASSERT_OK(connection->Execute("CREATE TABLE t (id UUID)"));
+  Result<QueryResult> inserted = connection->Query(
+      "INSERT INTO t VALUES (UUID 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') "
+      "RETURNING id");
+  ASSERT_FALSE(inserted.ok());
+  EXPECT_THAT(inserted.status().message(),
+              ::testing::HasSubstr("can be read only from a query (id): cast them to VARCHAR"));
+  ASSERT_OK_AND_ASSIGN(QueryResult count, connection->Query("SELECT count(*) FROM t"));
+  EXPECT_THAT(count.rows[0][0], Optional(std::string("1")));  // it ran, once
+}
+
+}  // namespace
+}  // namespace quanta::engine

@@ -1,0 +1,152 @@
+#include "pipeline/row_appender.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace quanta::pipeline {
+namespace {
+
+using engine::AppendColumn;
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// The kind of chunk column whose values DuckDB casts to `type` as its JSON reader casts a JSON
+// value read for that type, or nullopt. Numbers for DECIMAL travel as doubles, which is how
+// the reader reads them, so that both ways round alike; integers beyond BIGINT as their text.
+std::optional<AppendColumn> ColumnFor(std::string_view type) {
+  if (type == "BIGINT" || type == "INTEGER" || type == "SMALLINT" || type == "TINYINT" ||
+      type == "UINTEGER" || type == "USMALLINT" || type == "UTINYINT") {
+    return AppendColumn::kInt64;
+  }
+  if (type == "DOUBLE" || type == "FLOAT" || type == "REAL" || StartsWith(type, "DECIMAL") ||
+      StartsWith(type, "NUMERIC")) {
+    return AppendColumn::kDouble;
+  }
+  if (type == "BOOLEAN") return AppendColumn::kBoolean;
+  if (type == "VARCHAR" || type == "UBIGINT" || type == "HUGEINT" || type == "UHUGEINT" ||
+      type == "DATE" || type == "UUID" || StartsWith(type, "TIMESTAMP") ||
+      StartsWith(type, "TIME")) {
+    return AppendColumn::kText;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<AppendColumn>> RowAppender::ColumnsFor(
+    const std::vector<std::string>& duckdb_types) {
+  std::vector<AppendColumn> columns;
+  for (const std::string& type : duckdb_types) {
+    std::optional<AppendColumn> column = ColumnFor(type);
+    if (!column) return std::nullopt;
+    columns.push_back(*column);
+  }
+  return columns;
+}
+
+Result<std::unique_ptr<RowAppender>> RowAppender::Open(engine::Connection& connection,
+                                                       std::string_view catalog,
+                                                       std::string_view table,
+                                                       std::vector<AppendColumn> columns) {
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::TableAppender> appender,
+                          engine::TableAppender::Open(connection, catalog, "main", table, columns));
+  return std::unique_ptr<RowAppender>(new RowAppender(std::move(appender), std::move(columns)));
+}
+
+RowAppender::RowAppender(std::unique_ptr<engine::TableAppender> appender,
+                         std::vector<AppendColumn> columns)
+    : appender_(std::move(appender)), columns_(std::move(columns)) {}
+
+// Whether `value`, which passed the column's checks, goes into the column's chunk as it is.
+bool RowAppender::Fits(const simdjson::dom::element& value, AppendColumn column) const {
+  using simdjson::dom::element_type;
+  element_type type = value.type();
+  if (type == element_type::NULL_VALUE) return true;
+  switch (column) {
+    case AppendColumn::kInt64:
+      if (type == element_type::INT64) return true;
+      if (type == element_type::UINT64) {
+        return value.get_uint64().value_unsafe() <=
+               static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+      }
+      if (type == element_type::DOUBLE) {  // a whole number written with a fraction: 5.0
+        double number = value.get_double().value_unsafe();
+        return std::floor(number) == number && number >= -9.2e18 && number <= 9.2e18;
+      }
+      return false;
+    case AppendColumn::kDouble:
+      return type == element_type::INT64 || type == element_type::UINT64 ||
+             type == element_type::DOUBLE;
+    case AppendColumn::kBoolean:
+      return type == element_type::BOOL;
+    case AppendColumn::kText:
+      // Strings as they are; integers as their digits (UBIGINT, HUGEINT). A fraction in an
+      // integer column is the reader's to judge.
+      return type == element_type::STRING || type == element_type::INT64 ||
+             type == element_type::UINT64;
+  }
+  return false;
+}
+
+void RowAppender::Set(std::size_t column, const simdjson::dom::element& value) {
+  using simdjson::dom::element_type;
+  switch (value.type()) {
+    case element_type::NULL_VALUE:
+      appender_->SetNull(column);
+      return;
+    case element_type::STRING:
+      appender_->SetText(column, value.get_string().value_unsafe());
+      return;
+    case element_type::BOOL:
+      appender_->SetBoolean(column, value.get_bool().value_unsafe());
+      return;
+    case element_type::INT64:
+    case element_type::UINT64:
+      if (columns_[column] == AppendColumn::kInt64) {
+        appender_->SetInt64(column, value.get_int64().value_unsafe());
+      } else if (columns_[column] == AppendColumn::kDouble) {
+        appender_->SetDouble(column, value.get_double().value_unsafe());
+      } else {  // kText
+        char digits[24];
+        auto [end, ignored] =
+            value.type() == element_type::INT64
+                ? std::to_chars(digits, digits + sizeof digits, value.get_int64().value_unsafe())
+                : std::to_chars(digits, digits + sizeof digits, value.get_uint64().value_unsafe());
+        appender_->SetText(column, std::string_view(digits, end - digits));
+      }
+      return;
+    case element_type::DOUBLE:
+      if (columns_[column] == AppendColumn::kInt64) {
+        appender_->SetInt64(column, static_cast<std::int64_t>(value.get_double().value_unsafe()));
+      } else {
+        appender_->SetDouble(column, value.get_double().value_unsafe());
+      }
+      return;
+    default:  // objects and arrays never pass Fits
+      appender_->SetNull(column);
+      return;
+  }
+}
+
+Result<bool> RowAppender::Append(const RecordValidator::Fields& fields) {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (fields.values[i] && !Fits(*fields.values[i], columns_[i])) return false;
+  }
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (fields.values[i]) {
+      Set(i, *fields.values[i]);
+    } else {
+      appender_->SetNull(i);
+    }
+  }
+  QUANTA_RETURN_IF_ERROR(appender_->EndRow());
+  return true;
+}
+
+Status RowAppender::Close() { return appender_->Close(); }
+
+}  // namespace quanta::pipeline

@@ -1,0 +1,193 @@
+#include "pipeline/row_appender.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/database.h"
+#include "store/store_fixture.h"
+#include "testing/matchers.h"
+
+namespace quanta::pipeline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Optional;
+
+model::Property Prop(const std::string& name, const std::string& logical,
+                     const std::string& physical) {
+  model::Property property;
+  property.name = name;
+  property.logical_type = logical;
+  property.physical_type = physical;
+  return property;
+}
+
+// A port of every scalar type the appender takes, and the records' way into a table through
+// it, to set beside DuckDB's JSON reader reading the same records.
+class RowAppenderTest : public ::testing::Test {
+ protected:
+  RowAppenderTest() {
+    object_.name = "events";
+    object_.properties = {
+        Prop("text", "string", "varchar"),
+        Prop("big", "integer", "bigint"),
+        Prop("int", "integer", "integer"),
+        Prop("small", "integer", "smallint"),
+        Prop("real", "number", "double"),
+        Prop("single", "number", "float"),
+        Prop("money", "number", "decimal(12,2)"),
+        Prop("flag", "boolean", "boolean"),
+        Prop("day", "date", "date"),
+        Prop("at", "timestamp", "timestamp"),
+        Prop("at_tz", "timestamp", "timestamptz"),
+        Prop("clock", "string", "time"),
+        Prop("id", "string", "uuid"),
+        Prop("count", "integer", "ubigint"),
+        Prop("huge", "integer", "hugeint"),
+    };
+    validator_ = std::make_unique<RecordValidator>(object_);
+  }
+
+  std::string ColumnDefinitions() const {
+    std::string columns;
+    for (std::size_t i = 0; i < validator_->column_names().size(); ++i) {
+      columns += (i ? ", " : "") + engine::QuoteIdentifier(validator_->column_names()[i]) + " " +
+                 validator_->column_types()[i];
+    }
+    return columns;
+  }
+
+  // The rows of `records` appended to a new table `name` of `connection`, as text by column.
+  // Fails the test when a record does not pass the checks.
+  Result<bool> AppendAll(engine::Connection& connection, const std::string& name,
+                         const std::vector<std::string>& records) {
+    QUANTA_RETURN_IF_ERROR(
+        connection.Execute("CREATE TABLE " + name + " (" + ColumnDefinitions() + ")"));
+    auto columns = RowAppender::ColumnsFor(validator_->column_types());
+    if (!columns) return Status::Internal("the test's columns should all be appendable");
+    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<RowAppender> appender,
+                            RowAppender::Open(connection, "memory", name, *columns));
+    simdjson::dom::parser parser;
+    RecordValidator::Fields fields;
+    for (const std::string& record : records) {
+      simdjson::dom::element element;
+      if (parser.parse(record).get(element) != simdjson::SUCCESS) {
+        return Status::Internal("simdjson cannot read {}", record);
+      }
+      if (auto problem = validator_->Check(element, &fields)) {
+        return Status::Internal("{}: {}", record, *problem);
+      }
+      QUANTA_ASSIGN_OR_RETURN(bool appended, appender->Append(fields));
+      if (!appended) return false;
+    }
+    QUANTA_RETURN_IF_ERROR(appender->Close());
+    return true;
+  }
+
+  // What DuckDB's JSON reader makes of `records` for the same columns, in a table `name`.
+  Status ReadAll(engine::Connection& connection, const std::string& name,
+                 const std::vector<std::string>& records) {
+    std::filesystem::path file = folder_.path() / (name + ".ndjson");
+    std::ofstream out(file);
+    for (std::string record : records) {
+      std::replace(record.begin(), record.end(), '\n', ' ');  // one line each; blank outside
+      out << record << "\n";                                  // strings, where none is raw
+    }
+    out.close();
+    std::string columns;
+    for (std::size_t i = 0; i < validator_->column_names().size(); ++i) {
+      columns += (i ? ", " : "") + engine::QuoteLiteral(validator_->column_names()[i]) + ": " +
+                 engine::QuoteLiteral(validator_->column_types()[i]);
+    }
+    return connection.Execute("CREATE TABLE " + name + " AS SELECT * FROM read_ndjson(" +
+                              engine::QuoteLiteral(file.string()) + ", columns = {" + columns +
+                              "}, format = 'newline_delimited')");
+  }
+
+  store::testing::TemporaryFolder folder_;
+  model::SchemaObject object_;
+  std::unique_ptr<RecordValidator> validator_;
+};
+
+TEST_F(RowAppenderTest, AppendedRowsHoldWhatDuckDbsJsonReaderReadsFromTheRecords) {
+  EXPECT_THAT(validator_->column_types(),
+              ElementsAre("VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "DOUBLE", "FLOAT",
+                          "DECIMAL(12,2)", "BOOLEAN", "DATE", "TIMESTAMP",
+                          "TIMESTAMP WITH TIME ZONE", "TIME", "UUID", "UBIGINT", "HUGEINT"));
+  const std::vector<std::string> records = {
+      // Decimals that a double cannot hold exactly (0.285 is 0.28499...): both ways round the
+      // double, as the reader does.
+      R"({"text": "caf\u00e9 \"quoted\"\nline", "big": -9223372036854775808, "int": 2147483647,
+          "small": -32768, "real": 0.1, "single": 1e-7, "money": 0.285, "flag": true,
+          "day": "2026-02-28", "at": "2026-01-31T12:00:00+02:00",
+          "at_tz": "2026-01-31T12:00:00.5-01:30", "clock": "23:59:59.999999",
+          "id": "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "count": 18446744073709551615,
+          "huge": -9223372036854775807})",
+      R"({"text": "", "big": 9223372036854775807, "int": 5.0, "small": 0, "real": -5,
+          "single": 3.4e38, "money": 1.005, "flag": false, "day": "0001-01-01",
+          "at": "2026-01-31 12:00:00.123456789Z", "at_tz": "2026-01-31T12:00:00",
+          "clock": "00:00:00", "id": "00000000-0000-0000-0000-000000000000", "count": 0,
+          "huge": 9223372036854775807})",
+      // Absent and null.
+      R"({"text": null, "money": 12345.675, "at_tz": "2026-06-01T00:00:00Z", "flag": null})",
+      R"({})",
+  };
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Database> database, engine::Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
+  ASSERT_OK_AND_ASSIGN(bool appended_all, AppendAll(*connection, "appended", records));
+  EXPECT_TRUE(appended_all);
+  ASSERT_OK(ReadAll(*connection, "read", records));
+
+  // The same rows, every value's text equal, and nothing in one that is not in the other.
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult appended,
+                       connection->Query("SELECT * FROM appended ORDER BY ALL"));
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult read,
+                       connection->Query("SELECT * FROM read ORDER BY ALL"));
+  ASSERT_EQ(appended.rows.size(), 4u);
+  EXPECT_EQ(appended.rows, read.rows);
+  ASSERT_OK_AND_ASSIGN(
+      engine::QueryResult differences,
+      connection->Query("SELECT count(*) FROM ((SELECT * FROM appended EXCEPT ALL SELECT * FROM "
+                        "read) UNION ALL (SELECT * FROM read EXCEPT ALL SELECT * FROM appended))"));
+  EXPECT_THAT(differences.rows[0][0], Optional(std::string("0")));
+}
+
+TEST_F(RowAppenderTest, AValueNoColumnChunkHoldsAsItIsIsLeftToTheReader) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Database> database, engine::Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
+  // 2^63 passes the BIGINT check (a double compares it equal to the top of the range), but no
+  // BIGINT holds it: the appender declines the row, and the reader's cast will refuse it.
+  ASSERT_OK_AND_ASSIGN(bool appended,
+                       AppendAll(*connection, "appended", {R"({"big": 9223372036854775808})"}));
+  EXPECT_FALSE(appended);
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       connection->Query("SELECT count(*) FROM appended"));
+  EXPECT_THAT(rows.rows[0][0], Optional(std::string("0")));
+}
+
+TEST_F(RowAppenderTest, AValueDuckDbCannotCastFailsTheAppend) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Database> database, engine::Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
+  // A number, as the check wants, but beyond DECIMAL(12,2).
+  Result<bool> appended = AppendAll(*connection, "appended", {R"({"money": 1e15})"});
+  ASSERT_FALSE(appended.ok());
+  EXPECT_THAT(appended.status().message(), ::testing::HasSubstr("cannot append the rows"));
+}
+
+TEST_F(RowAppenderTest, NestedAndJsonColumnsAreLeftToTheReader) {
+  EXPECT_EQ(RowAppender::ColumnsFor({"VARCHAR", "JSON"}), std::nullopt);
+  EXPECT_EQ(RowAppender::ColumnsFor({"STRUCT(a BIGINT)"}), std::nullopt);
+  EXPECT_EQ(RowAppender::ColumnsFor({"VARCHAR[]"}), std::nullopt);
+  EXPECT_EQ(RowAppender::ColumnsFor({"BLOB"}), std::nullopt);
+  EXPECT_THAT(RowAppender::ColumnsFor({"VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN"}),
+              Optional(ElementsAre(engine::AppendColumn::kText, engine::AppendColumn::kInt64,
+                                   engine::AppendColumn::kDouble, engine::AppendColumn::kBoolean)));
+}
+
+}  // namespace
+}  // namespace quanta::pipeline
