@@ -132,7 +132,7 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
     }
     QUANTA_ASSIGN_OR_RETURN(std::shared_ptr<HttpAuthenticator> authenticator,
                             HttpAuthenticator::Create(node->config_.principals));
-    node->server_->SetRequestGuard([authenticator](const ports::HttpRequest& request) {
+    node->server_->SetRequestGuard([authenticator](ports::HttpRequest& request) {
       return authenticator->Check(request);
     });
   }
