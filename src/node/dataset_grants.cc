@@ -1,5 +1,7 @@
 #include "node/dataset_grants.h"
 
+#include <fmt/format.h>
+
 namespace quanta::node {
 namespace {
 
@@ -59,6 +61,24 @@ governance::DatasetAccess DatasetGrants::AccessTo(const DeployedProduct& product
   DatasetContract found = FindDatasetContract(*product.folder, dataset);
   if (!found.contract) return {};
   return governance::DecideReadAccess(reader, *found.contract, *found.object, product.id);
+}
+
+Status DatasetGrants::MayReadDeadLetters(const DeployedProduct& product,
+                                         const governance::Reader& reader) {
+  for (const store::DatasetLayout& layout : product.store->layout().datasets) {
+    governance::DatasetAccess access = AccessTo(product, layout.name, reader);
+    if (!access.readable) return access.refusal;
+    if (!access.masked_columns.empty()) {
+      return Status(ErrorCode::kPermissionDenied,
+                    fmt::format("permission denied for the dead letters of {}: they hold the raw "
+                                "records that came in, and principal '{}' reads columns of "
+                                "dataset {} masked ({}); it needs a read-unmasked role of its "
+                                "contract",
+                                product.id, reader.name, layout.name,
+                                fmt::join(access.masked_columns, ", ")));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace quanta::node

@@ -38,6 +38,12 @@ class DatasetGrants {
                                             std::string_view dataset,
                                             const governance::Reader& reader);
 
+  /// Ok when `reader` may read the dead letters of `product`: their payloads are the raw
+  /// records that came in, which may hold any column in clear, so this needs every dataset of
+  /// the product readable without masks. Else PermissionDenied saying why.
+  static Status MayReadDeadLetters(const DeployedProduct& product,
+                                   const governance::Reader& reader);
+
  private:
   std::map<std::string, std::vector<std::string>, std::less<>> groups_;
   bool http_authenticated_ = false;

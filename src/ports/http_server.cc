@@ -800,8 +800,7 @@ void HttpServer::SetExchangeObserver(std::function<void(const HttpExchange&)> ob
   impl_->observer_ = std::move(observer);
 }
 
-void HttpServer::SetRequestGuard(
-    std::function<std::optional<HttpResponse>(HttpRequest&)> guard) {
+void HttpServer::SetRequestGuard(std::function<std::optional<HttpResponse>(HttpRequest&)> guard) {
   impl_->guard_ = std::move(guard);
 }
 
