@@ -53,7 +53,8 @@ bool DatasetAccess::Masks(std::string_view column) const {
 
 bool IsOpenClassification(std::string_view classification) {
   std::string name = AsciiLower(TrimBlanks(classification));
-  return name.empty() || name == "public" || name == "internal" || name == "none";
+  return name.empty() || name == "public" || name == "internal" || name == "none" ||
+         name == "unclassified";
 }
 
 DatasetAccess DecideReadAccess(const Reader& reader, const model::Contract& contract,

@@ -41,8 +41,9 @@ struct DatasetAccess {
 };
 
 /// True when `classification` lets a property be read in clear by every reader of its dataset:
-/// absent, empty, "public", "internal" or "none", in any case. Anything else ("restricted",
-/// "confidential", "pii", ...) is masked unless the reader holds a read-unmasked role.
+/// absent, empty, "public", "internal", "none" or "unclassified", in any case. Anything else
+/// ("restricted", "confidential", "pii", ...) is masked unless the reader holds a read-unmasked
+/// role.
 bool IsOpenClassification(std::string_view classification);
 
 /// Decides what `reader` may see of `object`, a schema object of `contract`:

@@ -48,6 +48,7 @@ TEST(ReadAccessTest, OpenClassificationsAreReadInClearWhateverTheirCase) {
   EXPECT_TRUE(IsOpenClassification("public"));
   EXPECT_TRUE(IsOpenClassification(" Internal "));
   EXPECT_TRUE(IsOpenClassification("NONE"));
+  EXPECT_TRUE(IsOpenClassification("unclassified"));
   EXPECT_FALSE(IsOpenClassification("restricted"));
   EXPECT_FALSE(IsOpenClassification("confidential"));
   EXPECT_FALSE(IsOpenClassification("secret"));
