@@ -22,9 +22,16 @@ DatasetContract FindDatasetContract(const model::ProductFolder& folder, std::str
       break;
     }
   }
-  for (const model::ContractFile& file : folder.contracts) {
-    if (const model::SchemaObject* object = file.contract.FindObject(dataset)) {
-      return {&file.contract, object};
+  // Only output ports' contracts: a copy of an input port's contract speaks for another
+  // product's data.
+  if (folder.product) {
+    for (const model::OutputPort& port : folder.product->product.output_ports) {
+      const model::ContractFile* file =
+          port.name ? folder.ContractForOutputPort(*port.name) : nullptr;
+      if (!file) continue;
+      if (const model::SchemaObject* object = file->contract.FindObject(dataset)) {
+        return {&file->contract, object};
+      }
     }
   }
   return {};

@@ -32,8 +32,9 @@ class DatasetGrants {
 
   /// What `reader` may see of `dataset` of `product`, decided by governance::DecideReadAccess
   /// over the contract of the output port the pipeline writes it to (or, lacking a pipeline
-  /// entry, the contract with a schema object of that name). A dataset that no contract
-  /// describes is read in clear by everyone.
+  /// entry, the first output port's contract with a schema object of that name; input ports'
+  /// contracts never decide). A dataset that no output contract describes is read in clear by
+  /// every reader.
   static governance::DatasetAccess AccessTo(const DeployedProduct& product,
                                             std::string_view dataset,
                                             const governance::Reader& reader);
