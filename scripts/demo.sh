@@ -49,12 +49,14 @@ echo
 echo "== running the source products on a node"
 data="$tmp/node-data"
 # The analyst signs in to the SQL port with a password (SCRAM-SHA-256); the node keeps only
-# the verifier.
+# the verifier. Its groups are the reader roles the contracts declare: it reads the three
+# products, with the customers' personal data masked (no customers-pii-reader role).
 verifier="$(echo 'demo-password' | "$quanta" scram-verifier --password-stdin)"
 cat > "$tmp/node.yaml" <<YAML
 principals:
   - name: analyst
     scram: "$verifier"
+    groups: [interactions-reader, orders-reader, customers-reader]
 YAML
 "$quanta" node --config "$tmp/node.yaml" --listen 127.0.0.1:0 --data-dir "$data" \
   > "$tmp/node.log" 2> "$tmp/node.err" &
@@ -137,6 +139,11 @@ if [[ -z "$sql_port" ]]; then
   echo "demo: the node did not report its SQL port"; failed=1
 else
   analyst_psql -c '\dt *.*' || failed=1
+  echo "  the customers' personal data reaches the analyst masked (it has no customers-pii-reader role):"
+  analyst_psql -c "SELECT customer_id, email, birth_date, age_group, country
+                   FROM demographics.customers ORDER BY customer_id LIMIT 3" || failed=1
+  analyst_psql -c "SELECT count(*) AS emails_with_an_at FROM demographics.customers
+                   WHERE email LIKE '%@%'" || failed=1
   echo "  which age groups browse a product category but do not order it?"
   analyst_psql -c "
     WITH browsed AS (

@@ -61,6 +61,10 @@ int RunNode(const NodeArguments& arguments, const CLI::App& command) {
   if (!node->sql_url().empty()) {
     std::cout << fmt::format("quanta node serving SQL on {}", node->sql_url()) << std::endl;
   }
+  if (!config->http_bearer_auth) {
+    std::cerr << "quanta node: http.auth is none: HTTP reads see every dataset in clear, "
+                 "without grants or masks (set http: {auth: bearer} to apply them)\n";
+  }
 
   int received = 0;
   sigwait(&stop_signals, &received);

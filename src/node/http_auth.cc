@@ -32,7 +32,7 @@ Result<std::unique_ptr<HttpAuthenticator>> HttpAuthenticator::Create(
   return authenticator;
 }
 
-std::optional<ports::HttpResponse> HttpAuthenticator::Check(const ports::HttpRequest& request) {
+std::optional<ports::HttpResponse> HttpAuthenticator::Check(ports::HttpRequest& request) {
   if ((request.method == "GET" || request.method == "HEAD") &&
       (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics")) {
     return std::nullopt;
@@ -55,16 +55,23 @@ std::optional<ports::HttpResponse> HttpAuthenticator::Check(const ports::HttpReq
   // Unknown name and wrong password read alike, as on the SQL port.
   std::string refusal = "the bearer token does not name a principal with that password";
   if (found == principals_.end()) return Unauthorized(refusal);
-  if (found->second.trust) return std::nullopt;
+  if (found->second.trust) {
+    request.principal = name;
+    return std::nullopt;
+  }
   std::string digest = ports::ScramDigest(token);
+  bool verified = false;
   {
     std::lock_guard lock(mutex_);
-    if (verified_.count(digest)) return std::nullopt;
+    verified = verified_.count(digest) > 0;
   }
-  if (!ports::ScramVerifierMatches(found->second.verifier, secret)) return Unauthorized(refusal);
-  std::lock_guard lock(mutex_);
-  if (verified_.size() > 10'000) verified_.clear();  // bounded, whatever the clients send
-  verified_.insert(std::move(digest));
+  if (!verified) {
+    if (!ports::ScramVerifierMatches(found->second.verifier, secret)) return Unauthorized(refusal);
+    std::lock_guard lock(mutex_);
+    if (verified_.size() > 10'000) verified_.clear();  // bounded, whatever the clients send
+    verified_.insert(std::move(digest));
+  }
+  request.principal = name;
   return std::nullopt;
 }
 

@@ -26,8 +26,10 @@ class HttpAuthenticator {
   static Result<std::unique_ptr<HttpAuthenticator>> Create(
       const std::vector<Principal>& principals);
 
-  /// nullopt when `request` may go on; else the 401 answer.
-  std::optional<ports::HttpResponse> Check(const ports::HttpRequest& request);
+  /// nullopt when `request` may go on, with its `principal` set to the name it signed in with
+  /// (left empty for the unauthenticated health, readiness and metrics routes); else the 401
+  /// answer.
+  std::optional<ports::HttpResponse> Check(ports::HttpRequest& request);
 
  private:
   struct Credentials {

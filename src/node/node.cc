@@ -124,7 +124,9 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ = std::make_unique<DropFolders>(node->data_dir(), *node->catalog_);
   QUANTA_RETURN_IF_ERROR(
-      AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_, node->data_dir()));
+      AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_, node->data_dir(),
+                       std::make_shared<const DatasetGrants>(node->config_.principals,
+                                                             node->config_.http_bearer_auth)));
   if (node->config_.http_bearer_auth) {
     if (node->config_.principals.empty()) {
       return Status::Usage(
@@ -132,9 +134,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
     }
     QUANTA_ASSIGN_OR_RETURN(std::shared_ptr<HttpAuthenticator> authenticator,
                             HttpAuthenticator::Create(node->config_.principals));
-    node->server_->SetRequestGuard([authenticator](const ports::HttpRequest& request) {
-      return authenticator->Check(request);
-    });
+    node->server_->SetRequestGuard(
+        [authenticator](ports::HttpRequest& request) { return authenticator->Check(request); });
   }
   if (node->config_.sql.enabled) {
     QUANTA_ASSIGN_OR_RETURN(

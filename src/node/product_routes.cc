@@ -367,7 +367,8 @@ json ProductStatusToJson(const ServedProduct& product, const ProductMetrics& met
 }
 
 Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, ProductMetrics& metrics,
-                        const std::filesystem::path& data_dir) {
+                        const std::filesystem::path& data_dir,
+                        std::shared_ptr<const DatasetGrants> grants) {
   ports::RouteOptions blocking{ports::HandlerMode::kBlocking, std::nullopt};
   // Deploys and ingest batches are bounded by the node's http.limits.maxBodyBytes, which the
   // operator sets; producers send larger data in several batches.
@@ -451,41 +452,50 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
   for (const std::string& base : {product_path, major_path}) {
     QUANTA_RETURN_IF_ERROR(router.Add(
         "GET", base + "/datasets/{name}",
-        [&catalog](const ports::HttpRequest& request) {
+        [&catalog, grants](const ports::HttpRequest& request) {
           return WithMajor(catalog, request, [&](const ServedMajor& major) {
-            return ports::ServeDatasetRead(request, *major.product->store,
-                                           request.PathParam("name"));
+            std::string name = request.PathParam("name");
+            return ports::ServeDatasetRead(
+                request, *major.product->store, name,
+                DatasetGrants::AccessTo(*major.product, name, grants->HttpReader(request)));
           });
         },
         blocking));
     QUANTA_RETURN_IF_ERROR(router.Add(
         "GET", base + "/deadletters",
-        [&catalog](const ports::HttpRequest& request) {
+        [&catalog, grants](const ports::HttpRequest& request) {
           return WithMajor(catalog, request, [&](const ServedMajor& major) {
+            Status allowed =
+                DatasetGrants::MayReadDeadLetters(*major.product, grants->HttpReader(request));
+            if (!allowed.ok()) return ports::ErrorResponse(allowed);
             return ports::ServeDeadLetters(request, *major.product->store);
           });
         },
         blocking));
     QUANTA_RETURN_IF_ERROR(router.Add(
         "GET", base + "/datasets/{name}/export",
-        [&catalog, exports_dir = data_dir / "exports"](const ports::HttpRequest& request) {
+        [&catalog, grants, exports_dir = data_dir / "exports"](const ports::HttpRequest& request) {
           return WithMajor(catalog, request, [&](const ServedMajor& major) {
             // Domain and product names were checked as folder names when the product
             // deployed. Each major has its own folder: their versions count apart.
             std::filesystem::path folder = exports_dir / request.PathParam("domain") /
                                            request.PathParam("product") / "majors" /
                                            std::to_string(major.product->major);
-            return ports::ServeDatasetExport(request, *major.product->store, folder,
-                                             major.product->id, request.PathParam("name"));
+            std::string name = request.PathParam("name");
+            return ports::ServeDatasetExport(
+                request, *major.product->store, folder, major.product->id, name,
+                DatasetGrants::AccessTo(*major.product, name, grants->HttpReader(request)));
           });
         },
         blocking));
     QUANTA_RETURN_IF_ERROR(router.Add(
         "GET", base + "/datasets/{name}/changes",
-        [&catalog](const ports::HttpRequest& request) {
+        [&catalog, grants](const ports::HttpRequest& request) {
           return WithMajor(catalog, request, [&](const ServedMajor& major) {
-            return ports::ServeChangeStream(request, *major.product->store,
-                                            request.PathParam("name"));
+            std::string name = request.PathParam("name");
+            return ports::ServeChangeStream(
+                request, *major.product->store, name,
+                DatasetGrants::AccessTo(*major.product, name, grants->HttpReader(request)));
           });
         },
         blocking));

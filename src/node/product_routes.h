@@ -1,8 +1,10 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 
 #include "base/status.h"
+#include "node/dataset_grants.h"
 #include "node/product_catalog.h"
 #include "node/product_metrics.h"
 #include "ports/http_router.h"
@@ -15,9 +17,12 @@ namespace quanta::node {
 /// under `data_dir`/exports/<domain>/<product>/majors/<major>/) and the change stream, each of
 /// the current major under the product's path and of any served major under
 /// /v1/products/{domain}/{product}/majors/{major}/..., where GET answers the major's status and
-/// DELETE retires it. `catalog` must outlive the router's server.
+/// DELETE retires it. Dataset reads, exports, change streams and dead letters are as `grants`
+/// decides for the request's reader (DatasetGrants::HttpReader). `catalog` must outlive the
+/// router's server.
 Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, ProductMetrics& metrics,
-                        const std::filesystem::path& data_dir);
+                        const std::filesystem::path& data_dir,
+                        std::shared_ptr<const DatasetGrants> grants);
 
 /// The status of one served major as the API and `quanta status` show it: its version, role
 /// (current or retiring, with retireAt), output ports, counts and datasets, and for the current

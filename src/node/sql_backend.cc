@@ -7,7 +7,7 @@ namespace quanta::node {
 Result<std::unique_ptr<SqlBackend>> SqlBackend::Create(const std::vector<Principal>& principals,
                                                        std::shared_ptr<engine::Database> database,
                                                        const ProductCatalog& catalog) {
-  std::unique_ptr<SqlBackend> backend(new SqlBackend(std::move(database), catalog));
+  std::unique_ptr<SqlBackend> backend(new SqlBackend(std::move(database), catalog, principals));
   for (const Principal& principal : principals) {
     ports::PgCredentials credentials;
     if (principal.trust) {
@@ -33,7 +33,7 @@ ports::PgCredentials SqlBackend::CredentialsFor(std::string_view user) {
 Result<std::unique_ptr<engine::Connection>> SqlBackend::Connect() { return database_->Connect(); }
 
 std::unique_ptr<query::TableResolver> SqlBackend::ResolverFor(std::string_view user) {
-  return std::make_unique<ProductTables>(catalog_, std::string(user));
+  return std::make_unique<ProductTables>(catalog_, grants_.ReaderFor(user));
 }
 
 }  // namespace quanta::node

@@ -7,6 +7,7 @@
 
 #include "base/result.h"
 #include "engine/database.h"
+#include "node/dataset_grants.h"
 #include "node/node_config.h"
 #include "node/product_catalog.h"
 #include "ports/pg_session.h"
@@ -14,7 +15,8 @@
 namespace quanta::node {
 
 /// What the SQL port needs from a node: its principals (from the configuration), connections
-/// to its DuckDB instance and the tables of its running products. Thread-safe.
+/// to its DuckDB instance and the tables of its running products as each principal may read
+/// them (ProductTables with the principal's groups). Thread-safe.
 class SqlBackend : public ports::PgBackend {
  public:
   /// Reads the principals' verifiers; fails (kUsage) naming the principal whose verifier is
@@ -28,11 +30,13 @@ class SqlBackend : public ports::PgBackend {
   std::unique_ptr<query::TableResolver> ResolverFor(std::string_view user) override;
 
  private:
-  SqlBackend(std::shared_ptr<engine::Database> database, const ProductCatalog& catalog)
-      : database_(std::move(database)), catalog_(catalog) {}
+  SqlBackend(std::shared_ptr<engine::Database> database, const ProductCatalog& catalog,
+             const std::vector<Principal>& principals)
+      : database_(std::move(database)), catalog_(catalog), grants_(principals, true) {}
 
   std::shared_ptr<engine::Database> database_;
   const ProductCatalog& catalog_;
+  DatasetGrants grants_;
   std::map<std::string, ports::PgCredentials, std::less<>> credentials_;
 };
 

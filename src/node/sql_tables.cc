@@ -7,6 +7,7 @@
 
 #include "base/ascii.h"
 #include "engine/database.h"
+#include "node/dataset_grants.h"
 #include "ports/pg_types.h"
 
 namespace quanta::node {
@@ -181,8 +182,8 @@ std::string SqlSchemaName(std::string_view product_name) {
   return name;
 }
 
-ProductTables::ProductTables(const ProductCatalog& catalog, std::string user)
-    : user_(std::move(user)) {
+ProductTables::ProductTables(const ProductCatalog& catalog, governance::Reader reader)
+    : user_(reader.name) {
   std::uint32_t schema_oid = kFirstSchemaOid;
   for (const std::shared_ptr<DeployedProduct>& product : catalog.List()) {
     std::string name = product->id.substr(product->id.find('/') + 1);
@@ -191,14 +192,22 @@ ProductTables::ProductTables(const ProductCatalog& catalog, std::string user)
       schema.description =
           product->folder->product->product.description.value("purpose", std::string());
     }
-    schemas_.push_back(schema);
     std::uint32_t table_oid = schema_oid;
+    std::size_t readable = 0;
     for (const store::DatasetLayout& layout : product->store->layout().datasets) {
+      std::uint32_t oid = ++table_oid;  // the same for every reader
+      governance::DatasetAccess access = DatasetGrants::AccessTo(*product, layout.name, reader);
+      if (!access.readable) {
+        denied_.push_back({schema.name, layout.name, access.refusal});
+        continue;
+      }
+      ++readable;
       Dataset dataset;
+      dataset.access = std::move(access);
       dataset.product = product;
       dataset.schema = schema.name;
       dataset.layout = &layout;
-      dataset.oid = ++table_oid;
+      dataset.oid = oid;
       dataset.column_descriptions.resize(layout.columns.size());
       for (const model::ContractFile& contract : product->folder->contracts) {
         const model::SchemaObject* object = contract.contract.FindObject(layout.name);
@@ -213,6 +222,8 @@ ProductTables::ProductTables(const ProductCatalog& catalog, std::string user)
       }
       datasets_.push_back(std::move(dataset));
     }
+    // A product whose every dataset the reader may not read is not listed either.
+    if (readable > 0 || product->store->layout().datasets.empty()) schemas_.push_back(schema);
     schema_oid += kOidsPerSchema;
   }
 }
@@ -235,6 +246,11 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
     if (AsciiLower(dataset.layout->name) == table_name) found = &dataset;
   }
   if (!found) {
+    for (const DeniedDataset& denied : denied_) {
+      if (denied.schema == schema_name && AsciiLower(denied.name) == table_name) {
+        return denied.refusal;
+      }
+    }
     std::vector<std::string> names;
     for (const Dataset& dataset : datasets_) {
       if (!schema_known || dataset.schema == schema_name) {
@@ -248,7 +264,9 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
   }
   // The current rows need no lookup in the store: the statement's own snapshot pins them.
   if (time.kind == query::TableTime::Kind::kCurrent) {
-    return found->product->store->CurrentQualifiedSql(found->layout->name);
+    QUANTA_ASSIGN_OR_RETURN(std::string current,
+                            found->product->store->CurrentQualifiedSql(found->layout->name));
+    return governance::MaskedRowsSql(current, found->layout->columns, found->access);
   }
   store::AsOf as_of = store::AsOf::Current();
   if (time.kind == query::TableTime::Kind::kVersion) {
@@ -258,7 +276,7 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
   }
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot,
                           found->product->store->SnapshotOf(found->layout->name, as_of));
-  return snapshot.qualified_sql;
+  return governance::MaskedRowsSql(snapshot.qualified_sql, found->layout->columns, found->access);
 }
 
 Result<std::string> ProductTables::CatalogTable(std::string_view schema, std::string_view table) {

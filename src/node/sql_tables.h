@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "governance/read_access.h"
 #include "node/product_catalog.h"
 #include "query/consumer_sql.h"
 
@@ -23,10 +24,14 @@ std::string SqlSchemaName(std::string_view product_name);
 /// the datasets and nothing of the node's own storage. Column comments come from the
 /// contracts' descriptions.
 ///
+/// Everything is as `reader` may see it (DatasetGrants::AccessTo): a dataset it may not read is
+/// left out of the catalogs and answers PermissionDenied (SQLSTATE 42501), and the SELECT of a
+/// dataset it reads has its masked columns replaced inside it, before the consumer's query.
+///
 /// One per statement: it sees the products running when it is made.
 class ProductTables : public query::TableResolver {
  public:
-  ProductTables(const ProductCatalog& catalog, std::string user);
+  ProductTables(const ProductCatalog& catalog, governance::Reader reader);
 
   Result<std::string> Resolve(std::string_view schema, std::string_view table,
                               const query::TableTime& time) override;
@@ -39,6 +44,12 @@ class ProductTables : public query::TableResolver {
     std::string description;                       ///< of the schema object
     std::vector<std::string> column_descriptions;  ///< one per column
     std::uint32_t oid = 0;
+    governance::DatasetAccess access;  ///< readable, with the reader's masks
+  };
+  struct DeniedDataset {
+    std::string schema;
+    std::string name;
+    Status refusal;
   };
   struct Schema {
     std::string name;
@@ -59,6 +70,7 @@ class ProductTables : public query::TableResolver {
   std::string user_;
   std::vector<Schema> schemas_;
   std::vector<Dataset> datasets_;
+  std::vector<DeniedDataset> denied_;  ///< not in any catalog
 };
 
 }  // namespace quanta::node

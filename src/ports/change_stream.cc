@@ -27,7 +27,9 @@ constexpr std::string_view kEventStreamType = "text/event-stream";
 struct StreamState {
   store::ProductStore* store = nullptr;
   std::string dataset;
-  std::string change_json_sql;  // one change as JSON, over the change rows called "c"
+  std::string change_json_sql;          // one change as JSON, over the change rows called "c"
+  std::vector<engine::Column> columns;  // the dataset's, for its masks
+  governance::DatasetAccess access;
   std::unique_ptr<engine::Connection> connection;
   std::int64_t last_version = 0;  // every change up to this version has been sent
   std::int64_t events_sent = 0;
@@ -90,7 +92,8 @@ Result<std::string> CommitEvent(StreamState& state, std::int64_t version, std::i
   QUANTA_ASSIGN_OR_RETURN(
       engine::QueryResult rows,
       state.connection->Query(fmt::format(
-          "SELECT {} FROM ({}) AS c ORDER BY c.{} LIMIT {}", state.change_json_sql, changes.sql,
+          "SELECT {} FROM ({}) AS c ORDER BY c.{} LIMIT {}", state.change_json_sql,
+          governance::MaskedRowsSql(changes.sql, state.columns, state.access),
           QuoteIdentifier(store::kChangeKindColumn), state.options.max_rows_per_event)));
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot,
                           state.store->SnapshotOf(state.dataset, store::AsOf::Version(version)));
@@ -167,7 +170,9 @@ Status Produce(StreamState& state, BodyWriter& writer) {
 }
 
 Result<HttpResponse> StartStream(const HttpRequest& request, store::ProductStore& store,
-                                 std::string_view dataset, const ChangeStreamOptions& options) {
+                                 std::string_view dataset, const governance::DatasetAccess& access,
+                                 const ChangeStreamOptions& options) {
+  if (!access.readable) return access.refusal;
   const store::DatasetLayout* layout = store.layout().FindDataset(dataset);
   if (!layout) {
     // The store's own message lists the datasets it has.
@@ -192,6 +197,8 @@ Result<HttpResponse> StartStream(const HttpRequest& request, store::ProductStore
   state->store = &store;
   state->dataset = std::string(dataset);
   state->change_json_sql = ChangeJsonSql(*layout);
+  state->columns = layout->columns;
+  state->access = access;
   QUANTA_ASSIGN_OR_RETURN(state->connection, store.Connect());
   state->last_version = start;
   state->options = options;
@@ -207,8 +214,9 @@ Result<HttpResponse> StartStream(const HttpRequest& request, store::ProductStore
 }  // namespace
 
 HttpResponse ServeChangeStream(const HttpRequest& request, store::ProductStore& store,
-                               std::string_view dataset, ChangeStreamOptions options) {
-  Result<HttpResponse> response = StartStream(request, store, dataset, options);
+                               std::string_view dataset, const governance::DatasetAccess& access,
+                               ChangeStreamOptions options) {
+  Result<HttpResponse> response = StartStream(request, store, dataset, access, options);
   if (!response.ok()) return ErrorResponse(response.status());
   return std::move(response).value();
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "governance/read_access.h"
 #include "ports/http_message.h"
 #include "store/product_store.h"
 
@@ -39,9 +40,13 @@ struct ChangeStreamOptions {
 /// Refused before the stream begins with a JSON error: 400 for a malformed parameter, 404 for
 /// an unknown dataset, 422 for a start past retention or beyond the latest version.
 ///
+/// Rows are as `access` says (DatasetGrants::AccessTo): masked columns carry their masked
+/// values, and a reader who may not read the dataset is refused with 403.
+///
 /// The stream then polls the store's head and ends when the client leaves or the server
 /// drains. The producer runs on the blocking pool. `store` must outlive the response.
 HttpResponse ServeChangeStream(const HttpRequest& request, store::ProductStore& store,
-                               std::string_view dataset, ChangeStreamOptions options = {});
+                               std::string_view dataset, const governance::DatasetAccess& access,
+                               ChangeStreamOptions options = {});
 
 }  // namespace quanta::ports

@@ -114,13 +114,40 @@ class ChangeStreamTest : public store::testing::OrdersStoreTest {
 
   // Runs the stream for `client` until it leaves; the producer must end by itself.
   void Run(const HttpRequest& request, ScriptedClient& client, ChangeStreamOptions options = {}) {
-    HttpResponse response = ServeChangeStream(request, *store_, "orders", options);
+    HttpResponse response = ServeChangeStream(request, *store_, "orders", access_, options);
     ASSERT_EQ(response.status, 200) << response.body;
     ASSERT_EQ(response.content_type, "text/event-stream");
     ASSERT_TRUE(response.producer);
     EXPECT_OK(response.producer(client));
   }
+
+  governance::DatasetAccess access_;  // reads every column in clear unless a test masks some
 };
+
+TEST_F(ChangeStreamTest, MaskedColumnsStreamTheirMaskedValues) {
+  CommitOrders("('o-1', 'created', 10.5)");
+  access_.masked_columns = {"status", "amount"};
+  ScriptedClient client;
+  client.steps = {[&] { CommitOrders("('o-1', 'shipped', 12)"); }, [] {}};
+  Run(Request("since_version=0"), client);
+  std::vector<Event> events = EventsOf(client.body);
+  ASSERT_THAT(IdsOf(events), ElementsAre("1", "2"));
+  ASSERT_EQ(events[1].data["changes"].size(), 2u);
+  for (const Event& event : events) {
+    for (const json& change : event.data["changes"]) {
+      EXPECT_EQ(change["row"]["order_id"], "o-1");
+      EXPECT_EQ(change["row"]["status"], "***");
+      EXPECT_TRUE(change["row"]["amount"].is_null());
+    }
+  }
+  EXPECT_EQ(client.body.find("shipped"), std::string::npos);
+
+  access_.readable = false;
+  access_.refusal = Status(ErrorCode::kPermissionDenied, "permission denied for dataset orders");
+  HttpResponse refused = ServeChangeStream(Request(""), *store_, "orders", access_);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_FALSE(refused.producer);
+}
 
 TEST_F(ChangeStreamTest, SendsOneEventPerCommitThatChangedTheDataset) {
   CommitOrders("('o-1', 'created', 10.5), ('o-2', 'created', 20)");
@@ -203,15 +230,16 @@ TEST_F(ChangeStreamTest, CatchesUpInSeveralQueriesWithoutLosingVersions) {
 
 TEST_F(ChangeStreamTest, RefusesBadStartsBeforeStreaming) {
   CommitOrders("('o-1', 'created', 10.5)");
-  HttpResponse future = ServeChangeStream(Request("since_version=7"), *store_, "orders");
+  HttpResponse future = ServeChangeStream(Request("since_version=7"), *store_, "orders", access_);
   EXPECT_EQ(future.status, 422);
   EXPECT_THAT(future.body, HasSubstr("latest version is 1"));
-  HttpResponse malformed = ServeChangeStream(Request("", "abc"), *store_, "orders");
+  HttpResponse malformed = ServeChangeStream(Request("", "abc"), *store_, "orders", access_);
   EXPECT_EQ(malformed.status, 400);
   EXPECT_THAT(malformed.body, HasSubstr("Last-Event-ID"));
-  HttpResponse bad_time = ServeChangeStream(Request("since_time=yesterday"), *store_, "orders");
+  HttpResponse bad_time =
+      ServeChangeStream(Request("since_time=yesterday"), *store_, "orders", access_);
   EXPECT_EQ(bad_time.status, 400);
-  HttpResponse unknown = ServeChangeStream(Request(""), *store_, "nope");
+  HttpResponse unknown = ServeChangeStream(Request(""), *store_, "nope", access_);
   EXPECT_EQ(unknown.status, 404);
   EXPECT_FALSE(future.producer);
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/ascii.h"
 #include "engine/database.h"
 #include "ports/http_error.h"
 #include "store/clock.h"
@@ -118,16 +120,36 @@ Result<json> WriteExport(engine::Connection& connection, const std::string& sele
                               {"bytes", static_cast<std::uint64_t>(bytes)}}})},
       {"rowCount", rows},
       {"schema", schema},
+      {"maskedColumns", spec.access.masked_columns},
       {"createdAt", store::FormatTimestamp(store::SystemClock().Now())},
   };
   QUANTA_RETURN_IF_ERROR(WriteManifest(temporary / kExportManifestName, manifest));
   return manifest;
 }
 
+// The folder suffix of an export with masks: readers with the same masks share it.
+std::string MaskSuffix(const governance::DatasetAccess& access) {
+  if (access.masked_columns.empty()) return "";
+  std::vector<std::string> names;
+  for (const std::string& name : access.masked_columns) names.push_back(AsciiLower(name));
+  std::sort(names.begin(), names.end());
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a
+  for (const std::string& name : names) {
+    for (unsigned char c : name) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+    hash ^= 0xFF;
+    hash *= 1099511628211ull;
+  }
+  return fmt::format("-masked-{:016x}", hash);
+}
+
 }  // namespace
 
 Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
                            const ExportSpec& spec) {
+  if (!spec.access.readable) return spec.access.refusal;
   std::int64_t version = spec.version.value_or(store.Head().version);
   std::string select_sql;
   if (spec.since_version) {
@@ -140,9 +162,16 @@ Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
     select_sql = std::move(snapshot.sql);
   }
   QUANTA_RETURN_IF_ERROR(CheckFolderName(spec.dataset));
+  if (const store::DatasetLayout* layout = store.layout().FindDataset(spec.dataset)) {
+    select_sql = governance::MaskedRowsSql(select_sql, layout->columns, spec.access);
+  } else if (!spec.access.masked_columns.empty()) {
+    return Status::Internal("dataset {}: its layout is missing, so its masks cannot apply",
+                            spec.dataset);
+  }
 
-  std::string name = spec.since_version ? fmt::format("v{}-since{}", version, *spec.since_version)
-                                        : fmt::format("v{}", version);
+  std::string name = (spec.since_version ? fmt::format("v{}-since{}", version, *spec.since_version)
+                                         : fmt::format("v{}", version)) +
+                     MaskSuffix(spec.access);
   std::error_code error;
   fs::path dataset_dir = fs::absolute(folder, error) / spec.dataset;
   if (error) return Status::IoError("{}: {}", folder.string(), error.message());
@@ -175,14 +204,14 @@ Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
 
 HttpResponse ServeDatasetExport(const HttpRequest& request, store::ProductStore& store,
                                 const fs::path& folder, std::string_view product,
-                                std::string_view dataset) {
+                                std::string_view dataset, const governance::DatasetAccess& access) {
   auto run = [&]() -> Result<json> {
     std::string format = request.Query("format").value_or("parquet");
     if (format != "parquet") {
       return Status::Usage("query parameter format: '{}' is not supported; use format=parquet",
                            format);
     }
-    ExportSpec spec{std::string(product), std::string(dataset), std::nullopt, std::nullopt};
+    ExportSpec spec{std::string(product), std::string(dataset), std::nullopt, std::nullopt, access};
     QUANTA_ASSIGN_OR_RETURN(spec.version, ParseVersionParameter(request, "version"));
     QUANTA_ASSIGN_OR_RETURN(spec.since_version, ParseVersionParameter(request, "since"));
     return ExportDataset(store, folder, spec);

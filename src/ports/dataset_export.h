@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "governance/read_access.h"
 #include "ports/http_message.h"
 #include "store/product_store.h"
 
@@ -20,6 +21,10 @@ struct ExportSpec {
   std::string dataset;
   std::optional<std::int64_t> version;        ///< nullopt: the latest version
   std::optional<std::int64_t> since_version;  ///< nullopt: the whole dataset
+  /// Whose export it is: the columns it masks hold their masked values in the files. An export
+  /// with masks has its own folder, v<N>[-since<M>]-masked-<digest of the masked columns>, so
+  /// that readers with other masks never share files.
+  governance::DatasetAccess access;
 };
 
 /// The name of the manifest an export writes beside its Parquet files.
@@ -28,7 +33,8 @@ inline constexpr std::string_view kExportManifestName = "manifest.json";
 /// Writes `spec`'s rows as Parquet under `folder`/<dataset>/v<N>[-since<M>]/part-0.parquet
 /// (DuckDB's COPY ... (FORMAT parquet)) with manifest.json beside it, and returns the manifest:
 /// {"dataset", "product", "version", "sinceVersion" (null when whole), "files": [{"path"
-/// (absolute), "rows", "bytes"}], "rowCount", "schema": [{"name", "type"}], "createdAt"}.
+/// (absolute), "rows", "bytes"}], "rowCount", "schema": [{"name", "type"}], "maskedColumns",
+/// "createdAt"}.
 /// A whole export has the dataset's columns; an incremental one has _quanta_version and
 /// _quanta_change ('insert' or 'delete') before them, as ProductStore::ChangesBetween gives.
 ///
@@ -36,16 +42,18 @@ inline constexpr std::string_view kExportManifestName = "manifest.json";
 /// manifest is returned and nothing is written. Files are written to a temporary folder and
 /// renamed into place, so a reader never sees a half-written export. Thread-safe.
 /// Fails with NotFound for an unknown dataset, Invalid for a version that does not exist or is
-/// past retention, IoError when the folder cannot be written.
+/// past retention, PermissionDenied when `spec.access` may not read the dataset, IoError when
+/// the folder cannot be written.
 Result<nlohmann::json> ExportDataset(store::ProductStore& store,
                                      const std::filesystem::path& folder, const ExportSpec& spec);
 
 /// Answers GET /v1/products/{domain}/{product}/datasets/{name}/export?format=parquet
 /// [&version=N][&since=M]: runs ExportDataset into `folder` (the product's export folder) and
 /// answers the manifest (200), or a JSON error: 400 for a bad parameter, 404 for an unknown
-/// dataset, 422 for a version that cannot be read. `product` is "domain/name".
+/// dataset, 403 when `access` may not read it, 422 for a version that cannot be read.
+/// `product` is "domain/name".
 HttpResponse ServeDatasetExport(const HttpRequest& request, store::ProductStore& store,
                                 const std::filesystem::path& folder, std::string_view product,
-                                std::string_view dataset);
+                                std::string_view dataset, const governance::DatasetAccess& access);
 
 }  // namespace quanta::ports

@@ -27,8 +27,10 @@ class DatasetExportTest : public store::testing::OrdersStoreTest {
 
   Result<json> Export(std::optional<std::int64_t> version,
                       std::optional<std::int64_t> since = std::nullopt) {
-    return ExportDataset(*store_, Exports(), {"orders/orders", "orders", version, since});
+    return ExportDataset(*store_, Exports(), {"orders/orders", "orders", version, since, access_});
   }
+
+  governance::DatasetAccess access_;  // reads every column in clear unless a test masks some
 
   // Rows of a Parquet file as DuckDB reads it, ordered, as "a|b|c" lines.
   static std::vector<std::string> ParquetRows(const std::string& path, std::string_view columns) {
@@ -130,6 +132,34 @@ TEST_F(DatasetExportTest, ExportingTheSameVersionTwiceReusesTheFiles) {
   EXPECT_EQ(entries, 1);
 }
 
+TEST_F(DatasetExportTest, AMaskedExportHasItsOwnFilesWithTheMaskedValues) {
+  CommitOrders("('o-1', 'created', 10.5), ('o-2', 'paid', 20)");
+  CommitOrders("('o-1', 'shipped', 10.5)");
+  ASSERT_OK_AND_ASSIGN(json clear, Export(2));
+  EXPECT_EQ(clear["maskedColumns"], json::array());
+
+  access_.masked_columns = {"status", "amount"};
+  ASSERT_OK_AND_ASSIGN(json masked, Export(2));
+  EXPECT_EQ(masked["maskedColumns"], json::array({"status", "amount"}));
+  std::string path = masked["files"][0]["path"];
+  EXPECT_NE(path, clear["files"][0]["path"].get<std::string>());
+  EXPECT_THAT(path, HasSubstr("/orders/v2-masked-"));
+  EXPECT_EQ(masked["schema"][2], json({{"name", "amount"}, {"type", "DECIMAL(10,2)"}}));
+  EXPECT_THAT(ParquetRows(path, "*"), ::testing::ElementsAre("o-1|***|NULL", "o-2|***|NULL"));
+  // The reader without masks still gets the values, from its own files.
+  EXPECT_THAT(ParquetRows(clear["files"][0]["path"], "status"),
+              ::testing::ElementsAre("paid", "shipped"));
+
+  ASSERT_OK_AND_ASSIGN(json changes, Export(2, 1));
+  EXPECT_THAT(ParquetRows(changes["files"][0]["path"], "_quanta_change, order_id, status, amount"),
+              ::testing::ElementsAre("delete|o-1|***|NULL", "insert|o-1|***|NULL"));
+
+  access_.readable = false;
+  access_.refusal = Status(ErrorCode::kPermissionDenied, "permission denied for dataset orders");
+  Result<json> refused = Export(2);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+}
+
 TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
   CommitOrders("('o-1', 'created', 10.5)");
   Result<json> future = Export(5);
@@ -137,7 +167,8 @@ TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
   EXPECT_THAT(future.status().message(), HasSubstr("version 5 does not exist yet"));
   Result<json> backwards = Export(1, 2);
   EXPECT_FALSE(backwards.ok());
-  Result<json> unknown = ExportDataset(*store_, Exports(), {"orders/orders", "nope", {}, {}});
+  Result<json> unknown =
+      ExportDataset(*store_, Exports(), {"orders/orders", "nope", {}, {}, access_});
   EXPECT_EQ(unknown.status().code(), ErrorCode::kNotFound);
   EXPECT_FALSE(fs::exists(Exports() / "nope"));
 }
@@ -151,7 +182,7 @@ TEST_F(DatasetExportTest, ServesTheManifestOverHttpAndNamesBadParameters) {
     Result<HttpTarget> parsed = ParseHttpTarget(request.target);
     EXPECT_OK(parsed);
     if (parsed.ok()) request.query = parsed->query;
-    return ServeDatasetExport(request, *store_, Exports(), "orders/orders", "orders");
+    return ServeDatasetExport(request, *store_, Exports(), "orders/orders", "orders", access_);
   };
   HttpResponse ok = serve("format=parquet&version=1");
   EXPECT_EQ(ok.status, 200);

@@ -617,12 +617,20 @@ Result<HttpResponse> RunRead(store::ProductStore& store, const ReadShape& shape,
   return response;
 }
 
-ReadShape DatasetShape(const store::DatasetLayout& dataset) {
+ReadShape DatasetShape(const store::DatasetLayout& dataset,
+                       const governance::DatasetAccess& access) {
   ReadShape shape{"dataset",    fmt::format("dataset {}", dataset.name),
                   dataset.name, {},
                   dataset.key,  {"columns", "order", "limit", "cursor", "as_of", "version"}};
   for (const engine::Column& column : dataset.columns) {
     shape.columns.push_back({column.name, "s." + QuoteIdentifier(column.name), column.type});
+  }
+  // A masked key no longer tells rows apart: pages are ordered by every column after it, and
+  // rows equal in every column read the same.
+  bool masked_key = std::any_of(dataset.key.begin(), dataset.key.end(),
+                                [&](const std::string& key) { return access.Masks(key); });
+  if (masked_key) {
+    for (const engine::Column& column : dataset.columns) shape.key.push_back(column.name);
   }
   return shape;
 }
@@ -644,7 +652,8 @@ ReadShape DeadLetterShape() {
 }
 
 Result<HttpResponse> ReadDataset(const HttpRequest& request, store::ProductStore& store,
-                                 std::string_view name) {
+                                 std::string_view name, const governance::DatasetAccess& access) {
+  if (!access.readable) return access.refusal;
   const store::DatasetLayout* dataset = store.layout().FindDataset(name);
   if (!dataset) {
     // The store's own message lists the datasets it has.
@@ -652,11 +661,13 @@ Result<HttpResponse> ReadDataset(const HttpRequest& request, store::ProductStore
     (void)unused;
     return Status::NotFound("no dataset {}", name);
   }
-  ReadShape shape = DatasetShape(*dataset);
+  ReadShape shape = DatasetShape(*dataset, access);
   QUANTA_ASSIGN_OR_RETURN(ReadRequest read, ParseReadRequest(request, shape));
   QUANTA_ASSIGN_OR_RETURN(store::AsOf as_of, ParseAsOf(request, read));
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot, store.SnapshotOf(name, as_of));
-  return RunRead(store, shape, read, snapshot.sql, snapshot.version);
+  return RunRead(store, shape, read,
+                 governance::MaskedRowsSql(snapshot.sql, dataset->columns, access),
+                 snapshot.version);
 }
 
 Result<HttpResponse> ReadDeadLetters(const HttpRequest& request, store::ProductStore& store) {
@@ -696,8 +707,8 @@ std::string JsonValueSql(std::string_view expression, std::string_view type) {
 }
 
 HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& store,
-                              std::string_view dataset) {
-  return Answer(ReadDataset(request, store, dataset));
+                              std::string_view dataset, const governance::DatasetAccess& access) {
+  return Answer(ReadDataset(request, store, dataset, access));
 }
 
 HttpResponse ServeDeadLetters(const HttpRequest& request, store::ProductStore& store) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "governance/read_access.h"
 #include "ports/http_message.h"
 #include "store/product_store.h"
 
@@ -38,10 +39,15 @@ inline constexpr std::int64_t kStorePageRows = 2000;
 /// parameter for a malformed or unknown one, 404 for an unknown dataset, 422 for a version or
 /// time outside the dataset's retention or in the future.
 ///
+/// The rows are read as `access` says (DatasetGrants::AccessTo): 403 when it may not read the
+/// dataset; masked columns hold their masked values before any filter or order applies, so
+/// filtering or ordering on them reveals nothing. (When a key column is masked, the default
+/// order adds every column after the key.)
+///
 /// Runs the first store page before it returns; a larger page is produced by the response's
 /// producer on the caller's blocking pool. Thread-safe. `store` must outlive the response.
 HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& store,
-                              std::string_view dataset);
+                              std::string_view dataset, const governance::DatasetAccess& access);
 
 /// Answers GET /v1/products/{domain}/{product}/deadletters: the product's dead letters, oldest
 /// version first, each {"version", "port", "offset", "reason", "payload", "payloadBase64",

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -171,7 +172,7 @@ class DatasetPortTest : public ::testing::Test {
   Answer Read(std::string_view dataset, std::string_view query = "", bool ndjson = false) {
     std::string target = fmt::format("/v1/products/orders/orders/datasets/{}{}{}", dataset,
                                      query.empty() ? "" : "?", query);
-    return Drain(ServeDatasetRead(Request(target, ndjson), *store_, dataset));
+    return Drain(ServeDatasetRead(Request(target, ndjson), *store_, dataset, access_));
   }
 
   Answer ReadDeadLetters(std::string_view query = "") {
@@ -204,7 +205,57 @@ class DatasetPortTest : public ::testing::Test {
   std::shared_ptr<store::ManualClock> clock_;
   std::unique_ptr<store::ProductStore> store_;
   std::int64_t next_offset_ = 0;
+  governance::DatasetAccess access_;  // reads every column in clear unless a test masks some
 };
+
+TEST_F(DatasetPortTest, MaskedColumnsReadMaskedAndFiltersOnThemFindNothing) {
+  CommitFiveOrders();
+  access_.masked_columns = {"status", "amount"};
+  Answer answer = Read("orders");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_THAT(Column(answer, "status"),
+              ElementsAre("\"***\"", "\"***\"", "\"***\"", "\"***\"", "\"***\""));
+  EXPECT_THAT(Column(answer, "amount"), ElementsAre("null", "null", "null", "null", "null"));
+  EXPECT_THAT(Column(answer, "placed_at")[0], HasSubstr("2026-01-01T10:00:00"));
+  // A filter or an order on a masked column sees only its masked value.
+  EXPECT_THAT(Column(Read("orders", "status=eq.paid"), "order_id"), ElementsAre());
+  EXPECT_THAT(Column(Read("orders", "amount=gt.0"), "order_id"), ElementsAre());
+  EXPECT_THAT(Column(Read("orders", "status=like.*a*"), "order_id"), ElementsAre());
+  EXPECT_THAT(Column(Read("orders", "amount=is.null"), "order_id"),
+              ElementsAre("\"o-1\"", "\"o-2\"", "\"o-3\"", "\"o-4\"", "\"o-5\""));
+  EXPECT_THAT(Column(Read("orders", "order=amount.desc,placed_at"), "order_id"),
+              ElementsAre("\"o-2\"", "\"o-1\"", "\"o-3\"", "\"o-4\"", "\"o-5\""));
+  // So does time travel.
+  EXPECT_EQ(Column(Read("orders", "version=1&columns=status"), "status")[0], "\"***\"");
+}
+
+TEST_F(DatasetPortTest, AMaskedKeyStillPagesThroughEveryRowOnce) {
+  CommitFiveOrders();
+  access_.masked_columns = {"order_id"};
+  std::vector<std::string> statuses;
+  std::string query = "limit=2&columns=order_id,status";
+  for (int page = 0; page < 5; ++page) {
+    Answer answer = Read("orders", query);
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    for (const std::string& status : Column(answer, "status")) statuses.push_back(status);
+    EXPECT_THAT(Column(answer, "order_id"), ::testing::Each("\"***\""));
+    nlohmann::json json = answer.Json();
+    if (json["nextCursor"].is_null()) break;
+    query = "limit=2&columns=order_id,status&cursor=" + json["nextCursor"].get<std::string>();
+  }
+  std::sort(statuses.begin(), statuses.end());
+  EXPECT_THAT(statuses,
+              ElementsAre("\"created\"", "\"created\"", "\"paid\"", "\"paid\"", "\"shipped\""));
+}
+
+TEST_F(DatasetPortTest, AReaderWithoutTheGrantIsRefused) {
+  CommitFiveOrders();
+  access_.readable = false;
+  access_.refusal = Status(ErrorCode::kPermissionDenied, "permission denied for dataset orders");
+  Answer answer = Read("orders");
+  EXPECT_EQ(answer.status, 403);
+  EXPECT_THAT(answer.body, HasSubstr("permission denied for dataset orders"));
+}
 
 TEST_F(DatasetPortTest, ReadsCurrentRowsByKeyWithTypedJsonValues) {
   CommitFiveOrders();
@@ -507,7 +558,8 @@ TEST_F(DatasetPortTest, StreamStopsWhenTheClientGoesAway) {
   Commit("",
          "SELECT 'e-' || i AS event_id, 'o-1' AS order_id, i::INTEGER AS step FROM range(9000) AS "
          "t(i)");
-  HttpResponse response = ServeDatasetRead(Request("/x?limit=9000", true), *store_, "events");
+  HttpResponse response =
+      ServeDatasetRead(Request("/x?limit=9000", true), *store_, "events", access_);
   ASSERT_TRUE(response.producer);
   CollectingWriter writer(/*accept_chunks=*/1);
   EXPECT_OK(response.producer(writer));

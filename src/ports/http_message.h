@@ -27,6 +27,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;     ///< names as sent
   std::string body;
   std::string remote_address;  ///< "127.0.0.1:53412"
+  /// The principal the request signed in as, set by the server's request guard; empty when
+  /// the server has no guard (an HTTP API without authentication).
+  std::string principal;
 
   /// The first query parameter called `name`, if any ("?a" gives a present, empty value).
   std::optional<std::string> Query(std::string_view name) const;

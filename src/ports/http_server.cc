@@ -130,7 +130,7 @@ class HttpServer::Impl {
 
   HttpRouter router_;
   std::function<void(const HttpExchange&)> observer_;
-  std::function<std::optional<HttpResponse>(const HttpRequest&)> guard_;
+  std::function<std::optional<HttpResponse>(HttpRequest&)> guard_;
   std::uint16_t port_ = 0;
 
  private:
@@ -800,8 +800,7 @@ void HttpServer::SetExchangeObserver(std::function<void(const HttpExchange&)> ob
   impl_->observer_ = std::move(observer);
 }
 
-void HttpServer::SetRequestGuard(
-    std::function<std::optional<HttpResponse>(const HttpRequest&)> guard) {
+void HttpServer::SetRequestGuard(std::function<std::optional<HttpResponse>(HttpRequest&)> guard) {
   impl_->guard_ = std::move(guard);
 }
 

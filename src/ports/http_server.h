@@ -75,9 +75,9 @@ class HttpServer {
   void SetExchangeObserver(std::function<void(const HttpExchange&)> observer);
 
   /// Called on the event loop for every routed request, after its header and before its body
-  /// is read: a response refuses the request (authentication), nullopt lets it through. Must be
-  /// fast and thread-safe. Set before Start.
-  void SetRequestGuard(std::function<std::optional<HttpResponse>(const HttpRequest&)> guard);
+  /// is read: a response refuses the request (authentication), nullopt lets it through and may
+  /// have set the request's `principal`. Must be fast and thread-safe. Set before Start.
+  void SetRequestGuard(std::function<std::optional<HttpResponse>(HttpRequest&)> guard);
 
   /// Starts the event loop threads, the blocking pool and accepting connections.
   Status Start();

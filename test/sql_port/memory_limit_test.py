@@ -73,6 +73,7 @@ class Node(RunningNode):
                 principals:
                   - name: dev
                     trust: true
+                    groups: [orders-reader]
                 """))
 
     def connect(self):

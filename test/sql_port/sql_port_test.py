@@ -90,7 +90,7 @@ class Node(RunningNode):
                 principals:
                   - name: analyst
                     scram: "{verifier}"
-                    groups: [analysts]
+                    groups: [analysts, orders-reader, customers-reader]
                   - name: dev
                     trust: true
                 """))
