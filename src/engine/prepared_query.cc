@@ -138,6 +138,18 @@ ValueType TypeFromLogical(duckdb_logical_type type) {
   return out;
 }
 
+bool SameType(const ValueType& a, const ValueType& b) {
+  if (a.id != b.id || a.name != b.name || a.width != b.width || a.scale != b.scale ||
+      a.is_json != b.is_json || a.array_size != b.array_size ||
+      a.children.size() != b.children.size()) {
+    return false;
+  }
+  for (std::size_t c = 0; c < a.children.size(); ++c) {
+    if (!SameType(a.children[c], b.children[c])) return false;
+  }
+  return true;
+}
+
 // DuckDB reports a failed pending or prepared statement by message only; its class prefix
 // ("Binder Error: ...") decides whether the fault is the user's.
 Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice) {
@@ -392,6 +404,22 @@ Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {
     return StatusFromDuckdbError(duckdb_result_error_type(&handle->result),
                                  duckdb_result_error(&handle->result),
                                  handle_->out_of_memory_advice);
+  }
+  // DuckDB binds a prepared statement again when a table it reads was replaced since, and the
+  // result may then have other columns than the ones announced at Prepare: reading them as
+  // those would read the wrong memory.
+  std::size_t columns = duckdb_column_count(&handle->result);
+  bool same = columns == column_types_.size();
+  for (std::size_t c = 0; same && c < columns; ++c) {
+    duckdb_logical_type type = duckdb_column_logical_type(&handle->result, c);
+    same = SameType(TypeFromLogical(type), column_types_[c]);
+    duckdb_destroy_logical_type(&type);
+  }
+  if (!same) {
+    return Status(ErrorCode::kNotSupported,
+                  fmt::format("{}: a table the statement reads was replaced with other columns "
+                              "since it was prepared; prepare it again",
+                              kResultTypeChanged));
   }
   return std::unique_ptr<ResultStream>(new ResultStream(std::move(handle), column_types_));
 }

@@ -142,6 +142,10 @@ class ResultStream {
   const std::vector<ValueType>& types_;
 };
 
+/// How a failure of PreparedQuery::Execute starts when the statement's result columns changed
+/// since it was prepared (PostgreSQL's words for the same case).
+inline constexpr std::string_view kResultTypeChanged = "cached plan must not change result type";
+
 /// One statement, parsed and bound once, run any number of times with parameters ($1, $2, ...).
 /// Use from one thread at a time; it must not outlive its connection.
 class PreparedQuery {
@@ -168,7 +172,9 @@ class PreparedQuery {
   Status BindBlob(std::size_t index, std::string_view bytes);
   void ClearBindings();
 
-  /// Runs the statement with the bound parameters and streams its rows.
+  /// Runs the statement with the bound parameters and streams its rows. Fails (NotSupported,
+  /// "cached plan must not change result type") when a table it reads was replaced since
+  /// Prepare so that its result columns are no longer column_types(): prepare it again.
   Result<std::unique_ptr<ResultStream>> Execute();
 
  private:

@@ -24,7 +24,8 @@ constexpr std::uint32_t kInformationSchemaOid = 13000;
 constexpr std::uint32_t kFirstSchemaOid = 16384;
 constexpr std::uint32_t kOidsPerSchema = 1000;
 constexpr std::uint32_t kOwnerOid = 10;
-constexpr std::uint32_t kPgClassOid = 1259;  // pg_description.classoid of a table
+constexpr std::uint32_t kPgClassOid = 1259;      // pg_description.classoid of a table
+constexpr std::uint32_t kPgNamespaceOid = 2615;  // and of a schema
 
 // A relation made of literal rows: SELECT CAST(v.c1 AS T1) AS name1, ... FROM (VALUES ...).
 struct RelationColumn {
@@ -182,50 +183,150 @@ std::string SqlSchemaName(std::string_view product_name) {
   return name;
 }
 
-ProductTables::ProductTables(const ProductCatalog& catalog, governance::Reader reader)
-    : user_(reader.name) {
-  std::uint32_t schema_oid = kFirstSchemaOid;
-  for (const std::shared_ptr<DeployedProduct>& product : catalog.List()) {
-    std::string name = product->id.substr(product->id.find('/') + 1);
-    Schema schema{SqlSchemaName(name), "", schema_oid};
-    if (product->folder->product && product->folder->product->product.description.is_object()) {
-      schema.description =
-          product->folder->product->product.description.value("purpose", std::string());
-    }
-    std::uint32_t table_oid = schema_oid;
-    std::size_t readable = 0;
-    for (const store::DatasetLayout& layout : product->store->layout().datasets) {
-      std::uint32_t oid = ++table_oid;  // the same for every reader
-      governance::DatasetAccess access = DatasetGrants::AccessTo(*product, layout.name, reader);
-      if (!access.readable) {
-        denied_.push_back({schema.name, layout.name, access.refusal});
-        continue;
-      }
-      ++readable;
-      Dataset dataset;
-      dataset.access = std::move(access);
-      dataset.product = product;
-      dataset.schema = schema.name;
-      dataset.layout = &layout;
-      dataset.oid = oid;
-      dataset.column_descriptions.resize(layout.columns.size());
-      for (const model::ContractFile& contract : product->folder->contracts) {
-        const model::SchemaObject* object = contract.contract.FindObject(layout.name);
-        if (!object) continue;
-        dataset.description = object->description.value_or("");
-        for (std::size_t c = 0; c < layout.columns.size(); ++c) {
-          if (const model::Property* property = object->FindProperty(layout.columns[c].name)) {
-            dataset.column_descriptions[c] = property->description.value_or("");
-          }
-        }
-        break;
-      }
-      datasets_.push_back(std::move(dataset));
-    }
-    // A product whose every dataset the reader may not read is not listed either.
-    if (readable > 0 || product->store->layout().datasets.empty()) schemas_.push_back(schema);
-    schema_oid += kOidsPerSchema;
+std::string SqlMajorSchemaName(std::string_view product_name, std::int64_t major) {
+  return fmt::format("{}_v{}", SqlSchemaName(product_name), major);
+}
+
+namespace {
+
+// The dead letters as the catalogs describe them: a table of DeadLetterColumns().
+const store::DatasetLayout& DeadLettersLayout() {
+  static const store::DatasetLayout layout{std::string(kDeadLettersTable),
+                                           store::DeadLetterColumns(),
+                                           store::WriteMode::kAppend,
+                                           {},
+                                           std::nullopt};
+  return layout;
+}
+
+// Comments on the dead letters' columns, by name.
+std::string DeadLetterColumnDescription(std::string_view column) {
+  if (column == "version") return "The commit that kept the record.";
+  if (column == "port") return "The input port that received the record.";
+  if (column == "offset") return "The record's offset in its input port, when it has one.";
+  if (column == "reason") return "Why the record was rejected, naming the field.";
+  if (column == "payload") return "The record as received, as text; NULL when it is not UTF-8.";
+  if (column == "payload_bytes") return "The record as received, its bytes.";
+  if (column == "received_at") return "When the node received the record.";
+  return "";
+}
+
+std::string ProductName(const DeployedProduct& product) {
+  return product.id.substr(product.id.find('/') + 1);
+}
+
+std::string PurposeOf(const DeployedProduct& product) {
+  if (product.folder->product && product.folder->product->product.description.is_object()) {
+    return product.folder->product->product.description.value("purpose", std::string());
   }
+  return "";
+}
+
+store::AsOf AsOfFor(const query::TableTime& time) {
+  if (time.kind == query::TableTime::Kind::kVersion) return store::AsOf::Version(time.version);
+  if (time.kind == query::TableTime::Kind::kTimestamp) {
+    return store::AsOf::Time(store::Timestamp(std::chrono::microseconds(time.epoch_micros)));
+  }
+  return store::AsOf::Current();
+}
+
+}  // namespace
+
+ProductTables::ProductTables(const ProductCatalog& catalog, const governance::Reader& reader)
+    : user_(reader.name), next_schema_oid_(kFirstSchemaOid) {
+  std::vector<ServedProduct> products = catalog.ListServed();
+  // The current majors first, so that their OIDs stay put while a major retires.
+  for (const ServedProduct& served : products) {
+    const std::shared_ptr<DeployedProduct>& product = served.current().product;
+    AddSchema(product, SqlSchemaName(ProductName(*product)), PurposeOf(*product), reader);
+  }
+  auto taken = [this](const std::string& name) {
+    return std::any_of(schemas_.begin(), schemas_.end(),
+                       [&](const Schema& schema) { return schema.name == name; });
+  };
+  for (const ServedProduct& served : products) {
+    const std::shared_ptr<DeployedProduct>& current = served.current().product;
+    std::string current_schema = SqlSchemaName(ProductName(*current));
+    for (const ServedMajor& major : served.majors) {
+      std::string name = SqlMajorSchemaName(ProductName(*major.product), major.product->major);
+      if (major.current() || taken(name)) continue;  // taken: another product's own schema
+      std::string purpose = PurposeOf(*major.product);
+      AddSchema(
+          major.product, name,
+          fmt::format("{}{}Major {} ({}) of {}, retiring: served until {}; the current major "
+                      "{} is in schema {}.",
+                      purpose, purpose.empty() ? "" : " ", major.product->major,
+                      major.product->version(), served.id, store::FormatTimestamp(*major.retire_at),
+                      current->major, current_schema),
+          reader);
+    }
+  }
+  // Last, so that they never hide a listed schema.
+  for (const ServedProduct& served : products) {
+    const DeployedProduct& current = *served.current().product;
+    std::string name = SqlMajorSchemaName(ProductName(current), current.major);
+    if (!taken(name)) schema_aliases_[name] = SqlSchemaName(ProductName(current));
+  }
+}
+
+void ProductTables::AddSchema(const std::shared_ptr<DeployedProduct>& product, std::string name,
+                              std::string description, const governance::Reader& reader) {
+  const std::uint32_t schema_oid = next_schema_oid_;
+  next_schema_oid_ += kOidsPerSchema;
+  std::uint32_t table_oid = schema_oid;
+  std::size_t readable = 0;
+  for (const store::DatasetLayout& layout : product->store->layout().datasets) {
+    std::uint32_t oid = ++table_oid;  // the same for every reader
+    governance::DatasetAccess access = DatasetGrants::AccessTo(*product, layout.name, reader);
+    if (!access.readable) {
+      denied_.push_back({name, layout.name, access.refusal});
+      continue;
+    }
+    ++readable;
+    Dataset dataset;
+    dataset.access = std::move(access);
+    dataset.product = product;
+    dataset.schema = name;
+    dataset.layout = &layout;
+    dataset.oid = oid;
+    dataset.column_descriptions.resize(layout.columns.size());
+    for (const model::ContractFile& contract : product->folder->contracts) {
+      const model::SchemaObject* object = contract.contract.FindObject(layout.name);
+      if (!object) continue;
+      dataset.description = object->description.value_or("");
+      for (std::size_t c = 0; c < layout.columns.size(); ++c) {
+        if (const model::Property* property = object->FindProperty(layout.columns[c].name)) {
+          dataset.column_descriptions[c] = property->description.value_or("");
+        }
+      }
+      break;
+    }
+    datasets_.push_back(std::move(dataset));
+  }
+  // A product whose every dataset the reader may not read is not listed either.
+  if (readable > 0 || product->store->layout().datasets.empty()) {
+    schemas_.push_back(Schema{name, std::move(description), schema_oid});
+  }
+  // The dead letters hold raw records, any column in clear: only for who reads all unmasked.
+  const std::uint32_t dead_letters_oid = ++table_oid;
+  if (Status allowed = DatasetGrants::MayReadDeadLetters(*product, reader); !allowed.ok()) {
+    denied_.push_back({name, std::string(kDeadLettersTable), allowed});
+    return;
+  }
+  Dataset dead_letters;
+  dead_letters.product = product;
+  dead_letters.schema = std::move(name);
+  dead_letters.layout = &DeadLettersLayout();
+  dead_letters.oid = dead_letters_oid;
+  dead_letters.dead_letters = true;
+  dead_letters.description = fmt::format(
+      "The records that input ports of {} (major {}) rejected, each with its reason: its dead "
+      "letters.",
+      product->id, product->major);
+  for (const engine::Column& column : dead_letters.layout->columns) {
+    dead_letters.column_descriptions.push_back(DeadLetterColumnDescription(column.name));
+  }
+  datasets_.push_back(std::move(dead_letters));
 }
 
 Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_view table,
@@ -237,6 +338,9 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
       return Status::Usage("{}.{} has no history: AT (...) reads datasets only", schema, table);
     }
     return CatalogTable(schema_name, table_name);
+  }
+  if (auto alias = schema_aliases_.find(schema_name); alias != schema_aliases_.end()) {
+    schema_name = alias->second;
   }
   const Dataset* found = nullptr;
   bool schema_known = false;
@@ -262,20 +366,15 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
                                 ? std::string("no product is deployed on this node")
                                 : fmt::format("the datasets are: {}", fmt::join(names, ", ")));
   }
+  if (found->dead_letters) return found->product->store->DeadLettersQualifiedSql(AsOfFor(time));
   // The current rows need no lookup in the store: the statement's own snapshot pins them.
   if (time.kind == query::TableTime::Kind::kCurrent) {
     QUANTA_ASSIGN_OR_RETURN(std::string current,
                             found->product->store->CurrentQualifiedSql(found->layout->name));
     return governance::MaskedRowsSql(current, found->layout->columns, found->access);
   }
-  store::AsOf as_of = store::AsOf::Current();
-  if (time.kind == query::TableTime::Kind::kVersion) {
-    as_of = store::AsOf::Version(time.version);
-  } else if (time.kind == query::TableTime::Kind::kTimestamp) {
-    as_of = store::AsOf::Time(store::Timestamp(std::chrono::microseconds(time.epoch_micros)));
-  }
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot,
-                          found->product->store->SnapshotOf(found->layout->name, as_of));
+                          found->product->store->SnapshotOf(found->layout->name, AsOfFor(time)));
   return governance::MaskedRowsSql(snapshot.qualified_sql, found->layout->columns, found->access);
 }
 
@@ -548,6 +647,11 @@ std::string ProductTables::Types() const {
 
 std::string ProductTables::Descriptions() const {
   std::vector<std::vector<std::string>> rows;
+  for (const Schema& schema : schemas_) {
+    if (schema.description.empty()) continue;
+    rows.push_back(
+        {Number(schema.oid), Number(kPgNamespaceOid), Number(0), Text(schema.description)});
+  }
   for (const Dataset& dataset : datasets_) {
     if (!dataset.description.empty()) {
       rows.push_back(

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,10 +17,22 @@ namespace quanta::node {
 /// is user_interactions), so that it needs no quotes.
 std::string SqlSchemaName(std::string_view product_name);
 
+/// The SQL schema of one major of a product: SqlSchemaName and "_v<major>" ("orders_v1"). A
+/// retiring major is listed under it while it is served; the current major is reachable under
+/// it too (unlisted), so that a consumer can pin a major before the next one comes. A product
+/// whose own schema has that name keeps it.
+std::string SqlMajorSchemaName(std::string_view product_name, std::int64_t major);
+
+/// The table beside a product's datasets in each of its schemas that holds the major's dead
+/// letters (store::DeadLetterColumns()). No dataset can take the name
+/// (store::kReservedDatasetPrefix).
+inline constexpr std::string_view kDeadLettersTable = "_dead_letters";
+
 /// The tables a consumer sees on the SQL port: every dataset of every running product as
-/// <schema>.<dataset>, read through the product's store at the version the statement asks for;
-/// and the parts of PostgreSQL's catalogs that clients read to list them (pg_catalog's
-/// pg_namespace, pg_class, pg_attribute, pg_type, pg_description and friends;
+/// <schema>.<dataset> (the current major; a retiring major in SqlMajorSchemaName), its dead
+/// letters as <schema>._dead_letters, read through the product's store at the version the
+/// statement asks for; and the parts of PostgreSQL's catalogs that clients read to list them
+/// (pg_catalog's pg_namespace, pg_class, pg_attribute, pg_type, pg_description and friends;
 /// information_schema's schemata, tables and columns), made from the same products, so that
 /// psql's \dn, \dt and \d, JDBC's DatabaseMetaData and SQLAlchemy's inspector list exactly
 /// the datasets and nothing of the node's own storage. Column comments come from the
@@ -31,7 +45,7 @@ std::string SqlSchemaName(std::string_view product_name);
 /// One per statement: it sees the products running when it is made.
 class ProductTables : public query::TableResolver {
  public:
-  ProductTables(const ProductCatalog& catalog, governance::Reader reader);
+  ProductTables(const ProductCatalog& catalog, const governance::Reader& reader);
 
   Result<std::string> Resolve(std::string_view schema, std::string_view table,
                               const query::TableTime& time) override;
@@ -45,6 +59,7 @@ class ProductTables : public query::TableResolver {
     std::vector<std::string> column_descriptions;  ///< one per column
     std::uint32_t oid = 0;
     governance::DatasetAccess access;  ///< readable, with the reader's masks
+    bool dead_letters = false;         ///< the major's dead letters rather than a dataset
   };
   struct DeniedDataset {
     std::string schema;
@@ -57,6 +72,9 @@ class ProductTables : public query::TableResolver {
     std::uint32_t oid = 0;
   };
 
+  // Adds `name` with the datasets and dead letters of `product`, in the next block of OIDs.
+  void AddSchema(const std::shared_ptr<DeployedProduct>& product, std::string name,
+                 std::string description, const governance::Reader& reader);
   Result<std::string> CatalogTable(std::string_view schema, std::string_view table);
   std::string Namespaces() const;
   std::string Classes() const;
@@ -71,6 +89,9 @@ class ProductTables : public query::TableResolver {
   std::vector<Schema> schemas_;
   std::vector<Dataset> datasets_;
   std::vector<DeniedDataset> denied_;  ///< not in any catalog
+  /// Unlisted schema names -> the listed schema they reach (a current major's _v<major>).
+  std::map<std::string, std::string, std::less<>> schema_aliases_;
+  std::uint32_t next_schema_oid_;
 };
 
 }  // namespace quanta::node

@@ -15,6 +15,9 @@ namespace quanta::ports {
 namespace {
 
 constexpr char kSimplePortal[] = "\x01simple";
+// PostgreSQL's SQLSTATEs for a statement or portal name that names nothing.
+constexpr char kInvalidStatementName[] = "26000";
+constexpr char kInvalidCursorName[] = "34000";
 
 // Settings a client may SET and SHOW. The values the node really uses are reported and cannot
 // change (TimeZone, encodings, DateStyle); the rest are kept for the session so that drivers
@@ -437,7 +440,8 @@ void PgSession::HandleBind(const PgBind& bind) {
   auto found = statements_.find(bind.statement);
   if (found == statements_.end()) {
     SendError(Status(ErrorCode::kNotFound,
-                     fmt::format("prepared statement \"{}\" does not exist", bind.statement)));
+                     fmt::format("prepared statement \"{}\" does not exist", bind.statement)),
+              0, kInvalidStatementName);
     return EnterErrorState();
   }
   std::shared_ptr<Statement> statement = found->second;
@@ -507,7 +511,8 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
     auto found = statements_.find(describe.name);
     if (found == statements_.end()) {
       SendError(Status(ErrorCode::kNotFound,
-                       fmt::format("prepared statement \"{}\" does not exist", describe.name)));
+                       fmt::format("prepared statement \"{}\" does not exist", describe.name)),
+                0, kInvalidStatementName);
       return EnterErrorState();
     }
     const Statement& statement = *found->second;
@@ -529,7 +534,8 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
   auto found = portals_.find(describe.name);
   if (found == portals_.end()) {
     SendError(
-        Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", describe.name)));
+        Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", describe.name)), 0,
+        kInvalidCursorName);
     return EnterErrorState();
   }
   const Statement& statement = *found->second.statement;
@@ -544,7 +550,8 @@ void PgSession::HandleExecute(const PgExecute& execute) {
   auto found = portals_.find(execute.portal);
   if (found == portals_.end()) {
     SendError(
-        Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", execute.portal)));
+        Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", execute.portal)),
+        0, kInvalidCursorName);
     return EnterErrorState();
   }
   if (found->second.finished) {
@@ -592,7 +599,16 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
   }
   if (keyword == "SAVEPOINT") return command(Kind::kCommit, "SAVEPOINT");
   if (keyword == "RELEASE") return command(Kind::kCommit, "RELEASE");
-  if (keyword == "DISCARD") return command(Kind::kDiscard, "DISCARD ALL");
+  if (keyword == "DISCARD") {
+    // DISCARD { ALL | PLANS | SEQUENCES | TEMP | TEMPORARY }
+    std::string what = words.size() == 2 ? AsciiUpper(words[1]) : "";
+    if (what == "TEMPORARY") what = "TEMP";
+    if (what != "ALL" && what != "PLANS" && what != "SEQUENCES" && what != "TEMP") {
+      return Status::Usage("DISCARD takes ALL, PLANS, SEQUENCES or TEMP");
+    }
+    statement->name = what;
+    return command(Kind::kDiscard, "DISCARD " + what);
+  }
   if (keyword == "LISTEN" || keyword == "UNLISTEN") return command(Kind::kListen, keyword);
   if (keyword == "DEALLOCATE") {
     statement->name = words.size() >= 2 ? words.back() : "";
@@ -721,7 +737,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
       !std::equal(fresh->column_types.begin(), fresh->column_types.end(),
                   statement->column_types.begin(),
                   [](const PgType& a, const PgType& b) { return a.oid == b.oid; })) {
-    return Status::NotSupported("cached plan must not change result type");
+    return Status::NotSupported("{}", engine::kResultTypeChanged);
   }
   statements_[name] = fresh;
   return fresh;
@@ -842,7 +858,15 @@ Status PgSession::StartPortal(Portal& portal) {
   cancel_reason_ = 0;
   Result<std::unique_ptr<engine::ResultStream>> stream = portal.statement->query->Execute();
   running_ = false;
-  if (!stream.ok()) return stream.status();
+  if (!stream.ok()) {
+    if (stream.status().message().starts_with(engine::kResultTypeChanged)) {
+      // Its text is prepared afresh the next time it comes; a named statement stays as it is
+      // until it is prepared again, as in PostgreSQL.
+      std::erase_if(statement_cache_,
+                    [&](const auto& entry) { return entry.second == portal.statement; });
+    }
+    return stream.status();
+  }
   portal.stream = std::move(stream).value();
   return Status::Ok();
 }
@@ -1059,18 +1083,25 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       return;
     }
     case Kind::kDiscard:
+      // PLANS: what the session prepared; ALL: that and every setting, statement and portal.
+      // The session has no sequences or temporary tables.
+      if (statement.name == "PLANS" || statement.name == "ALL") statement_cache_.clear();
+      if (statement.name != "ALL") break;
       parameters_.clear();
       statements_.clear();
-      statement_cache_.clear();
       for (auto it = portals_.begin(); it != portals_.end();) {
         it = it->first == kSimplePortal ? std::next(it) : portals_.erase(it);
       }
       break;
     case Kind::kDeallocate:
       if (AsciiUpper(statement.name) == "ALL") {
+        // What the session prepared from texts goes too: a pooler resets a session this way
+        // before the next client, which should not run on the plans of the last one.
         statements_.clear();
+        statement_cache_.clear();
       } else if (!statements_.erase(statement.name)) {
-        SendError(Status::NotFound("prepared statement \"{}\" does not exist", statement.name));
+        SendError(Status::NotFound("prepared statement \"{}\" does not exist", statement.name), 0,
+                  kInvalidStatementName);
         return EnterErrorState();
       }
       break;

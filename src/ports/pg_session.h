@@ -68,7 +68,9 @@ struct PgSessionOptions {
 /// appended to an output buffer. It does no I/O itself; PgServer moves the bytes. Consumer
 /// SQL passes the sandbox (query::SandboxConsumerSql) and runs on the session's own DuckDB
 /// connection; PostgreSQL session commands (SET, SHOW, RESET, BEGIN, COMMIT, ROLLBACK,
-/// DISCARD, DEALLOCATE) are answered by the session itself.
+/// DISCARD, DEALLOCATE) are answered by the session itself. The session keeps what it prepared
+/// from each text (kStatementCacheEntries) until DISCARD ALL or PLANS, DEALLOCATE ALL, or a
+/// run finds a table it reads replaced with other columns.
 ///
 /// Not thread-safe, except Cancel: one thread at a time calls Feed and Run.
 class PgSession {

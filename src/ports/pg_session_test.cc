@@ -258,6 +258,107 @@ TEST_F(PgSessionTest, ARepeatedQueryReadsTheDataAndTablesOfEachRun) {
   EXPECT_EQ(messages[1].Column(0), "4");
 }
 
+// The type OID of field `index` of a RowDescription.
+std::uint32_t FieldType(const Message& row_description, int index) {
+  std::size_t at = 2;
+  for (int field = 0;; ++field) {
+    at = row_description.body.find('\0', at) + 1 + 4 + 2;  // name, table OID, column number
+    std::uint32_t oid;
+    std::memcpy(&oid, row_description.body.data() + at, 4);
+    if (field == index) return ntohl(oid);
+    at += 4 + 2 + 4 + 2;  // type OID, size, modifier, format
+  }
+}
+
+// shop.items resolves to the same SQL as before, but its table now has other columns: only a
+// statement prepared anew sees them.
+const char kReplaceItemsTable[] =
+    "DROP TABLE raw_items; CREATE TABLE raw_items (id INTEGER, name VARCHAR, price VARCHAR); "
+    "INSERT INTO raw_items VALUES (1, 'pen', 'cheap')";
+
+TEST_F(PgSessionTest, DiscardAllForgetsNamedStatementsAndWhatWasPreparedFromTexts) {
+  SignIn();
+  const std::string price = "SELECT price FROM shop.items WHERE id = 1";
+  ASSERT_EQ(Types(Send(Parse("s", price) + Sync())), "1Z");
+  std::vector<Message> messages = Send(Query(price));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(FieldType(messages[0], 0), 1700u);  // numeric
+  EXPECT_EQ(messages[1].Column(0), "1.50");
+  ASSERT_OK(backend_.Execute(kReplaceItemsTable));
+
+  messages = Send(Query("DISCARD ALL"));
+  ASSERT_EQ(Types(messages), "CZ");
+  EXPECT_EQ(messages[0].body, std::string("DISCARD ALL") + '\0');
+  messages = Send(Bind("", "s", {}) + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "26000");
+  EXPECT_EQ(messages[0].Field('M'), "prepared statement \"s\" does not exist");
+  // The text is planned again, over the table as it is now.
+  messages = Send(Query(price));
+  ASSERT_EQ(Types(messages), "TDCZ") << messages[0].Field('M');
+  EXPECT_EQ(FieldType(messages[0], 0), 25u);  // text
+  EXPECT_EQ(messages[1].Column(0), "cheap");
+  // The name is free again.
+  EXPECT_EQ(Types(Send(Parse("s", price) + Sync())), "1Z");
+}
+
+TEST_F(PgSessionTest, DeallocateAllForgetsNamedStatementsAndWhatWasPreparedFromTexts) {
+  SignIn();
+  const std::string price = "SELECT price FROM shop.items WHERE id = 1";
+  ASSERT_EQ(Types(Send(Parse("s", price) + Sync())), "1Z");
+  ASSERT_EQ(Send(Query(price))[1].Column(0), "1.50");
+  ASSERT_OK(backend_.Execute(kReplaceItemsTable));
+
+  std::vector<Message> messages = Send(Query("DEALLOCATE ALL"));
+  ASSERT_EQ(Types(messages), "CZ");
+  messages = Send(Query("DEALLOCATE s"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "26000");
+  messages = Send(Describe('S', "s") + Sync());
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "26000");
+  messages = Send(Query(price));
+  ASSERT_EQ(Types(messages), "TDCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[1].Column(0), "cheap");
+}
+
+TEST_F(PgSessionTest, AStatementWhoseTableWasReplacedFailsOnceAndIsPreparedAgain) {
+  SignIn();
+  const std::string price = "SELECT price FROM shop.items WHERE id = 1";
+  ASSERT_EQ(Types(Send(Parse("s", price) + Sync())), "1Z");
+  ASSERT_EQ(Send(Query(price))[1].Column(0), "1.50");
+  ASSERT_OK(backend_.Execute(kReplaceItemsTable));
+
+  // Never the text's bytes read as a number: PostgreSQL's error for the same case.
+  std::vector<Message> messages = Send(Query(price));
+  ASSERT_EQ(Types(messages), "TEZ");
+  EXPECT_EQ(messages[1].Field('C'), "0A000");
+  EXPECT_THAT(messages[1].Field('M'), HasSubstr("cached plan must not change result type"));
+  messages = Send(Query(price));
+  ASSERT_EQ(Types(messages), "TDCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[1].Column(0), "cheap");
+  // A named statement keeps failing until it is prepared again.
+  messages = Send(Bind("", "s", {}) + Execute("", 0) + Sync());
+  EXPECT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  messages = Send(Typed('C', "Ss" + std::string(1, '\0')) + Parse("s", price) + Bind("", "s", {}) +
+                  Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "312DCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[3].Column(0), "cheap");
+}
+
+TEST_F(PgSessionTest, DiscardTakesPostgreSQLsForms) {
+  SignIn();
+  std::vector<Message> messages = Send(Query("DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES"));
+  ASSERT_EQ(Types(messages), "CCCZ");
+  EXPECT_EQ(messages[0].body, std::string("DISCARD PLANS") + '\0');
+  EXPECT_EQ(messages[1].body, std::string("DISCARD TEMP") + '\0');
+  messages = Send(Query("DISCARD everything"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "42601");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("DISCARD takes ALL, PLANS, SEQUENCES or TEMP"));
+}
+
 TEST_F(PgSessionTest, ARefusedStatementIsAnErrorAndTheSessionGoesOn) {
   SignIn();
   std::vector<Message> messages = Send(Query("DROP TABLE raw_items"));

@@ -770,9 +770,57 @@ Result<ChangeSet> ProductStore::ChangesBetween(std::string_view name, std::int64
                    ChangesSql(*dataset, after_version, up_to_version)};
 }
 
-std::string ProductStore::DeadLettersSql() {
-  return "SELECT version, port, \"offset\", reason, try(decode(payload)) AS payload, "
-         "payload AS payload_bytes, received_at FROM quanta.dead_letters";
+const std::vector<engine::Column>& DeadLetterColumns() {
+  static const std::vector<engine::Column> columns = {{"version", "BIGINT"},
+                                                      {"port", "VARCHAR"},
+                                                      {"offset", "BIGINT"},
+                                                      {"reason", "VARCHAR"},
+                                                      {"payload", "VARCHAR"},
+                                                      {"payload_bytes", "BLOB"},
+                                                      {"received_at", "TIMESTAMP WITH TIME ZONE"}};
+  return columns;
+}
+
+namespace {
+
+// The dead letters' SELECT over `table`; each column as DeadLetterColumns() names it.
+std::string DeadLettersFrom(std::string_view table) {
+  return fmt::format(
+      "SELECT version, port, \"offset\", reason, try(decode(payload)) AS payload, "
+      "payload AS payload_bytes, received_at FROM {}",
+      table);
+}
+
+}  // namespace
+
+std::string ProductStore::DeadLettersSql() { return DeadLettersFrom("quanta.dead_letters"); }
+
+Result<std::string> ProductStore::DeadLettersQualifiedSql(const AsOf& as_of) {
+  const std::string all =
+      DeadLettersFrom(fmt::format("{}.quanta.dead_letters", QuoteIdentifier(catalog_)));
+  CommitHead head = Head();
+  std::int64_t version = head.version;
+  if (as_of.kind == AsOf::Kind::kCurrent) return all;
+  if (as_of.kind == AsOf::Kind::kVersion) {
+    if (as_of.version < 0) {
+      return Status::Invalid("dead letters: version {} is not a version; versions count from 0",
+                             as_of.version);
+    }
+    if (as_of.version > head.version) {
+      return Status::Invalid(
+          "dead letters: version {} does not exist yet; the latest version is {}", as_of.version,
+          head.version);
+    }
+    version = as_of.version;
+  } else {
+    Timestamp now = options_.clock->Now();
+    if (as_of.time > now) {
+      return Status::Invalid("dead letters: as of {} is in the future; the store's time is {}",
+                             FormatTimestamp(as_of.time), FormatTimestamp(now));
+    }
+    QUANTA_ASSIGN_OR_RETURN(version, VersionAt(as_of.time, true));
+  }
+  return fmt::format("{} WHERE version <= {}", all, version);
 }
 
 Result<std::unique_ptr<engine::Connection>> ProductStore::Connect() {

@@ -56,6 +56,9 @@ struct DeadLetter {
   Timestamp received_at;
 };
 
+/// The columns of ProductStore::DeadLettersSql, with their DuckDB types, in order.
+const std::vector<engine::Column>& DeadLetterColumns();
+
 /// Which state of a dataset to read.
 struct AsOf {
   enum class Kind { kCurrent, kVersion, kTime };
@@ -217,8 +220,14 @@ class ProductStore {
   Result<ChangeSet> ChangesBetween(std::string_view dataset, std::int64_t after_version,
                                    std::int64_t up_to_version);
   /// SQL for the dead letters: version, port, offset, reason, payload (text; NULL when the raw
-  /// bytes are not UTF-8), payload_bytes (BLOB), received_at.
+  /// bytes are not UTF-8), payload_bytes (BLOB), received_at (DeadLetterColumns()).
   static std::string DeadLettersSql();
+  /// The same dead letters through the store's catalog, for any connection of its instance, as
+  /// of `as_of`: those committed up to its version (every kept one for kCurrent, whatever is
+  /// committed when the statement starts, at no query's cost). Dead letters past their port's
+  /// retention are gone from every version. Fails (Invalid) for a version or time in the
+  /// future.
+  Result<std::string> DeadLettersQualifiedSql(const AsOf& as_of);
 
   /// A new connection to the store's database for a port to run the SQL above, with the store's
   /// catalog as its default. It must not outlive the store. Writing through it breaks the

@@ -426,6 +426,69 @@ TEST_F(ProductStoreTest, DeadLettersAreKeptAndCountsReconcile) {
   EXPECT_EQ(status.ports[0].received, status.ports[0].committed + status.ports[0].rejected);
 }
 
+// Commits a batch whose records, at offsets `rejected` from `first_offset` on, were all rejected.
+Status CommitDeadLetters(ProductStore& store, std::int64_t first_offset,
+                         const std::vector<std::int64_t>& rejected, Timestamp received_at) {
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<BatchWriter> writer, store.BeginBatch());
+  QUANTA_RETURN_IF_ERROR(
+      writer->AddReceived("order_events", static_cast<std::int64_t>(rejected.size())));
+  for (std::int64_t offset : rejected) {
+    QUANTA_RETURN_IF_ERROR(writer->AddDeadLetter(
+        {"order_events", offset, fmt::format("record {} is bad", offset), "{}", received_at}));
+  }
+  QUANTA_RETURN_IF_ERROR(
+      writer->SetOffsetRange("order_events", first_offset, rejected.empty() ? 0 : rejected.back()));
+  return writer->Commit().status();
+}
+
+TEST_F(ProductStoreTest, DeadLettersReadAsOfAVersionOrATimeFromAnyConnection) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  ASSERT_OK(CommitDeadLetters(*store, 1, {1, 2}, Day(0)));  // version 1, day 0
+  clock_->Set(Day(2));
+  ASSERT_OK(CommitDeadLetters(*store, 3, {3}, Day(2)));  // version 2, day 2
+  clock_->Set(Day(3));
+  // Another connection of the instance, without the store's catalog as its default.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> other, store->Connect());
+  ASSERT_OK(other->Execute("USE memory"));
+  auto offsets = [&](const AsOf& as_of) -> std::vector<std::string> {
+    Result<std::string> sql = store->DeadLettersQualifiedSql(as_of);
+    EXPECT_OK(sql.status());
+    if (!sql.ok()) return {"error"};
+    Result<engine::QueryResult> rows =
+        other->Query(fmt::format("SELECT version, \"offset\", reason FROM ({}) ORDER BY 2", *sql));
+    EXPECT_OK(rows.status());
+    return rows.ok() ? Rows(*rows) : std::vector<std::string>{"error"};
+  };
+  EXPECT_THAT(offsets(AsOf::Current()),
+              ElementsAre("1|1|record 1 is bad", "1|2|record 2 is bad", "2|3|record 3 is bad"));
+  EXPECT_THAT(offsets(AsOf::Version(1)), ElementsAre("1|1|record 1 is bad", "1|2|record 2 is bad"));
+  EXPECT_THAT(offsets(AsOf::Version(0)), IsEmpty());
+  EXPECT_THAT(offsets(AsOf::Time(Day(1))),
+              ElementsAre("1|1|record 1 is bad", "1|2|record 2 is bad"));
+  EXPECT_THAT(offsets(AsOf::Time(Day(0) - hours(1))), IsEmpty());
+  EXPECT_THAT(offsets(AsOf::Time(Day(2))),
+              ElementsAre("1|1|record 1 is bad", "1|2|record 2 is bad", "2|3|record 3 is bad"));
+
+  // The columns are the ones DeadLetterColumns() announces.
+  ASSERT_OK_AND_ASSIGN(std::string current, store->DeadLettersQualifiedSql(AsOf::Current()));
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult described,
+                       other->Query(fmt::format("DESCRIBE {}", current)));
+  std::vector<std::string> columns, announced;
+  for (const auto& row : described.rows) columns.push_back(*row[0] + " " + *row[1]);
+  for (const engine::Column& column : DeadLetterColumns()) {
+    announced.push_back(column.name + " " + column.type);
+  }
+  EXPECT_EQ(columns, announced);
+
+  Result<std::string> beyond = store->DeadLettersQualifiedSql(AsOf::Version(3));
+  EXPECT_EQ(beyond.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_THAT(beyond.status().message(),
+              HasSubstr("dead letters: version 3 does not exist yet; the latest version is 2"));
+  Result<std::string> future = store->DeadLettersQualifiedSql(AsOf::Time(Day(4)));
+  EXPECT_THAT(future.status().message(), HasSubstr("dead letters: as of 2026-01-05"));
+  EXPECT_THAT(future.status().message(), HasSubstr("is in the future"));
+}
+
 TEST_F(ProductStoreTest, MoreRejectedThanReceivedIsRefused) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
   ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());

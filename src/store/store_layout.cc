@@ -45,6 +45,12 @@ Status ValidateLayout(const StoreLayout& layout) {
   std::set<std::string> dataset_names;
   for (const DatasetLayout& dataset : layout.datasets) {
     if (dataset.name.empty()) return Status::Invalid("a dataset of the store layout has no name");
+    if (dataset.name.starts_with(kReservedDatasetPrefix)) {
+      return Status::Invalid(
+          "dataset {}: names starting with '{}' are kept for the tables Quanta serves beside the "
+          "datasets (such as the SQL port's _dead_letters); rename the schema object",
+          dataset.name, kReservedDatasetPrefix);
+    }
     if (!dataset_names.insert(dataset.name).second) {
       return Status::Invalid("dataset {} appears twice in the store layout", dataset.name);
     }

@@ -54,8 +54,13 @@ struct StoreLayout {
 /// Prefix of the columns the store adds to every dataset; no dataset column may start with it.
 inline constexpr std::string_view kHiddenColumnPrefix = "_quanta_";
 
-/// Checks that names are present and unique, no column uses the hidden prefix, and upsert
-/// datasets have a key made of their own columns. The error names the dataset and column.
+/// Dataset names starting with it are kept for the tables that ports serve beside a product's
+/// datasets (the SQL port's `<schema>._dead_letters`), so that none can hide them.
+inline constexpr std::string_view kReservedDatasetPrefix = "_";
+
+/// Checks that names are present and unique, no dataset uses the reserved prefix, no column
+/// uses the hidden prefix, and upsert datasets have a key made of their own columns. The error
+/// names the dataset and column.
 Status ValidateLayout(const StoreLayout& layout);
 
 /// The contract's `retention` SLA property as a duration: value plus unit (d/day/days, w/week,

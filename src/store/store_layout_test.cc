@@ -103,6 +103,14 @@ TEST(StoreLayoutTest, ValidationNamesTheDatasetAndColumn) {
   layout.datasets.pop_back();
   layout.input_ports = {{"in", std::nullopt}, {"in", std::nullopt}};
   EXPECT_THAT(ValidateLayout(layout).message(), HasSubstr("input port in appears twice"));
+  layout.input_ports.pop_back();
+
+  // No dataset can take the name of a table served beside the datasets.
+  layout.datasets[0].name = "_dead_letters";
+  Status reserved = ValidateLayout(layout);
+  EXPECT_EQ(reserved.code(), ErrorCode::kInvalidDocument);
+  EXPECT_THAT(reserved.message(),
+              HasSubstr("dataset _dead_letters: names starting with '_' are kept"));
 }
 
 }  // namespace

@@ -1,22 +1,35 @@
 # Sourced by run.sh: two majors of a product served side by side. Deploy the orders example as
 # 1.0.0, ingest, deploy a breaking 2.0.0 (status renamed order_status) as a new major, ingest
-# again into both, read both over HTTP, check the counts of each, restart the node and read both
-# again, then retire major 1 at a date a few seconds ahead and find it gone with a clear 404.
+# again into both, read both over HTTP and with psql, check the counts of each, restart the node
+# and read both again, then retire major 1 at a date a few seconds ahead and find it gone with a
+# clear 404 and, over SQL, a 42P01 naming what there is.
 cd "$work" || exit 1
 majors_dir="$work/majors"
 mkdir -p "$majors_dir"
+# dev holds the role the orders contract grants reading to (docs/policies.md, grants).
+printf 'principals:\n  - name: dev\n    trust: true\n    groups: [orders-reader]\n' > "$majors_dir/node.yaml"
 
 start_majors_node() {
-  "$quanta" node --listen 127.0.0.1:0 --data-dir "$majors_dir/data" \
-    > "$majors_dir/stdout.log" 2> "$majors_dir/stderr.log" &
+  "$quanta" node --config "$majors_dir/node.yaml" --listen 127.0.0.1:0 \
+    --data-dir "$majors_dir/data" > "$majors_dir/stdout.log" 2> "$majors_dir/stderr.log" &
   majors_pid=$!
   majors_url=""
+  majors_sql_port=""
   for _ in $(seq 1 100); do
     majors_url="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$majors_dir/stdout.log" | head -1)"
-    [[ -n "$majors_url" ]] && break
+    majors_sql_port="$(grep -oE 'postgresql://127\.0\.0\.1:[0-9]+' "$majors_dir/stdout.log" |
+      head -1 | grep -oE '[0-9]+$')"
+    [[ -n "$majors_url" && -n "$majors_sql_port" ]] && break
     sleep 0.1
   done
   orders="$majors_url/v1/products/orders/orders"
+}
+# majors_psql SQL...: rows as a|b, one per line, with errors' SQLSTATE (psql -A -t, verbose).
+majors_psql() {
+  local arguments=()
+  for command in "$@"; do arguments+=(-c "$command"); done
+  PGCONNECT_TIMEOUT=10 psql -X -A -t -v VERBOSITY=verbose -h 127.0.0.1 -p "$majors_sql_port" \
+    -U dev -d quanta "${arguments[@]}"
 }
 
 # The orders example as version 1.0.0, and a 2.0.0 that renames the status column.
@@ -110,6 +123,31 @@ expect "the change stream of major 1 replays its commits" 0 \
   bash -c "curl -sS -N --max-time 2 '$orders/majors/1/datasets/orders/changes?since_version=0' \
     | tr '\n' ' '"
 
+expect "over SQL the current major stays at orders.orders" 0 '^o-1\|paid $' -- \
+  one_line majors_psql "SELECT order_id, order_status FROM orders.orders ORDER BY 1"
+expect "over SQL the retiring major is orders_v1, with its own columns and rows" 0 \
+  '^o-1\|paid o-2\|created $' -- \
+  one_line majors_psql "SELECT order_id, status FROM orders_v1.orders ORDER BY 1"
+expect "over SQL the retiring major keeps its time travel" 0 '^o-1\|created o-2\|created $' -- \
+  one_line majors_psql "SELECT order_id, status FROM orders_v1.orders AT (VERSION => 1) ORDER BY 1"
+expect "one statement reads both majors" 0 '^1\|2 $' -- \
+  one_line majors_psql "SELECT (SELECT count(*) FROM orders.orders), (SELECT count(*) FROM orders_v1.orders)"
+expect "each major's dead letters are a table of its schema" 0 \
+  '^1\|1\|event_type: "lost" is not one of [^|]* 1\|2\|event_type: "lost" [^|]* 2\|4\|event_type: "lost" [^|]*$' -- \
+  one_line majors_psql \
+  "SELECT version, \"offset\", reason FROM orders._dead_letters" \
+  "SELECT version, \"offset\", reason FROM orders_v1._dead_letters ORDER BY 1, 2"
+expect "\\dn lists the retiring major's schema" 0 '^orders\|quanta orders_v1\|quanta public\|quanta $' -- \
+  one_line majors_psql '\dn'
+expect "\\dt lists the tables of both majors" 0 \
+  '^orders\|_dead_letters\|table\|quanta orders\|orders\|table\|quanta orders_v1\|_dead_letters\|table\|quanta orders_v1\|orders\|table\|quanta $' -- \
+  one_line majors_psql '\dt *.*'
+expect "the retiring schema's comment says until when it is served" 0 \
+  'orders_v1\|quanta\|\|.*Major 1 \(1\.0\.0\) of orders/orders, retiring: served until 20[0-9-]{8}T[0-9:.]{15}Z; the current major 2 is in schema orders\.' -- \
+  one_line majors_psql '\dn+'
+expect "the current major answers to orders_v2 too" 0 '^o-1\|paid $' -- \
+  one_line majors_psql "SELECT order_id, order_status FROM orders_v2.orders"
+
 expect "status lists each served major with its state and counts" 0 \
   "orders/orders +2\.0\.0 +current +2 +1 +1 +1 +[^ ]+ +met +orders/orders +1\.0\.0 +retiring until 20[0-9-]{8}T[0-9:.]{15}Z +5 +3 +2 +2 +[^ ]+ +- $" -- \
   one_line "$quanta" status --node "$majors_url"
@@ -161,6 +199,8 @@ expect "after a restart the current major is back" 0 '"order_id":"o-1","order_st
 expect "after a restart the retiring major is back with its data" 0 \
   '"order_id":"o-2","status":"created"' -- \
   curl -sS --max-time 10 "$orders/majors/1/datasets/orders?columns=order_id,status"
+expect "after a restart the retiring major is back over SQL" 0 '^o-1\|paid o-2\|created $' -- \
+  one_line majors_psql "SELECT order_id, status FROM orders_v1.orders ORDER BY 1"
 expect "after a restart both majors keep their counts" 0 \
   '"major":2,.*"ports":\[\{"committed":1,"deadLetters":1,"name":"order_events","received":2,"rejected":1\}\].*"major":1,.*"ports":\[\{"committed":3,"deadLetters":2,"name":"order_events","received":5,"rejected":2\}\]' -- \
   curl -sS --max-time 10 "$orders"
@@ -178,6 +218,11 @@ done
 expect "after its date the retired major is a 404 that names the majors still served" 0 \
   'serves no major 1 .*it serves major 2 \(current, 2\.0\.0\)".*"status":404' -- \
   curl -sS --max-time 10 "$orders/majors/1/datasets/orders"
+expect "after its date the retired major's schema is a 42P01 that names what there is" 1 \
+  'ERROR:  42P01: relation "orders_v1.orders" does not exist; the datasets are: orders\.orders, orders\._dead_letters' -- \
+  one_line majors_psql "SELECT * FROM orders_v1.orders"
+expect "and the catalogs no longer list it" 0 '^orders\|quanta public\|quanta $' -- \
+  one_line majors_psql '\dn'
 expect "the node logs the retirement and where the data stays" 0 \
   "orders/orders major 1 retired \(its date was ${retire_at%Z}\.000000Z\); its data stays in .*/majors/1" -- \
   bash -c "sleep 1; cat '$majors_dir/stderr.log'"

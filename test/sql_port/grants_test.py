@@ -193,9 +193,14 @@ def test_sql(node):
     check("analyst reads orders, which orders-reader grants", rows == [("o-1", "c-1")],
           f"{rows} {error}")
     rows, error = query(analyst, "SELECT table_schema, table_name FROM "
-                        "information_schema.tables ORDER BY 1")
-    check("analyst's catalog lists both datasets",
-          rows == [("demographics", "customers"), ("orders", "orders")], f"{rows} {error}")
+                        "information_schema.tables ORDER BY 1, 2")
+    # The dead letters (raw records) only where every dataset is read unmasked: orders.
+    check("analyst's catalog lists both datasets, and the dead letters of orders only",
+          rows == [("demographics", "customers"), ("orders", "_dead_letters"),
+                   ("orders", "orders")], f"{rows} {error}")
+    rows, error = query(analyst, "SELECT count(*) FROM demographics._dead_letters")
+    check("analyst gets 42501 for the dead letters of customers, which it reads masked",
+          rows is None and error[0] == "42501", f"{rows} {error}")
     analyst.close()
 
     privacy = node.connect("privacy")
@@ -217,9 +222,10 @@ def test_sql(node):
     check("a subquery does not reach a dataset the principal may not read",
           rows is None and error[0] == "42501", f"{rows} {error}")
     rows, error = query(privacy, "SELECT table_schema, table_name FROM "
-                        "information_schema.tables ORDER BY 1")
+                        "information_schema.tables ORDER BY 1, 2")
     check("privacy's information_schema leaves orders out",
-          rows == [("demographics", "customers")], f"{rows} {error}")
+          rows == [("demographics", "_dead_letters"), ("demographics", "customers")],
+          f"{rows} {error}")
     rows, error = query(privacy, "SELECT nspname FROM pg_catalog.pg_namespace "
                         "WHERE nspname IN ('orders', 'demographics')")
     check("privacy's pg_namespace leaves the orders schema out", rows == [("demographics",)],

@@ -12,6 +12,11 @@ millions of rows must each fail with 53200, the message naming sql.memoryLimit a
 sql.spillLimit; afterwards the same connection and a new one read the dataset, the HTTP read
 and ingest still work, nothing committed is lost and the spill folder stayed within its limit.
 
+Then the HTTP port: a node with room ingests 160 orders whose product ids are 1 MiB each and
+reads them ordered by product; the same data on a node with sql.memoryLimit 128MiB and
+sql.spillLimit 64MiB answers that read 503 with code out_of_memory, naming the limits, while a
+read ordered by the key alone still answers every order.
+
 Prints one line per check and a closing 'N passed, N failed'; exits 1 when a check failed.
 """
 
@@ -54,22 +59,22 @@ def http(method, url, body=None, content_type="application/json"):
         return error.code, error.read().decode()
 
 
-def order_event(event_id, order, event_type, amount, when):
+def order_event(event_id, order, event_type, amount, when, product="p-1"):
     return json.dumps({"event_id": event_id, "order_id": order, "customer_id": "c-1",
-                       "event_type": event_type, "product_id": "p-1", "category": "books",
+                       "event_type": event_type, "product_id": product, "category": "books",
                        "quantity": 2, "amount": amount, "occurred_at": when})
 
 
 class Node(RunningNode):
-    def __init__(self, quanta, work):
-        super().__init__(quanta, work, textwrap.dedent("""\
+    def __init__(self, quanta, work, memory_limit="512MiB", spill_limit="64MiB"):
+        super().__init__(quanta, work, textwrap.dedent(f"""\
                 dataDir: data
-                http: {listen: "127.0.0.1:0"}
+                http: {{listen: "127.0.0.1:0"}}
                 sql:
                   listen: "127.0.0.1:0"
                   statementTimeout: 2m
-                  memoryLimit: 512MiB
-                  spillLimit: 64MiB
+                  memoryLimit: {memory_limit}
+                  spillLimit: {spill_limit}
                 principals:
                   - name: dev
                     trust: true
@@ -180,6 +185,82 @@ def test_memory_limit(node):
     other.close()
 
 
+# Orders whose product ids are 1 MiB each, 160 MiB of rows: loaded by a node with room for
+# them, then read by the same data on a node with the smallest memory limit, where a sort that
+# holds every row whole with its JSON needs more than its memory and spill files together.
+SMALL_MEMORY = "128MiB"
+BIG_ORDERS = 160
+BIG_PRODUCT_BYTES = 1024 * 1024
+# Pages are ordered by the column asked for, then by every column (so that they never overlap).
+ORDERED_BY_PRODUCT = "columns=order_id&order=product_id.desc&limit=200"
+
+
+def dataset_read(node, query):
+    status, body = http("GET", f"{node.url}/v1/products/orders/orders/datasets/orders?{query}")
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, {"unreadable": body}
+
+
+def test_http_read_out_of_memory(quanta, work):
+    node = Node(quanta, work, memory_limit="2GiB", spill_limit="1GiB")
+    try:
+        done = subprocess.run([quanta, "deploy", os.path.join(REPO, "examples", "orders/orders"),
+                               "--node", node.url], capture_output=True, text=True, timeout=120)
+        check("the orders product deploys", done.returncode == 0, done.stdout + done.stderr)
+        ingested, refused = 0, []
+        # 8 to a batch: under the node's 16 MiB limit on a request body.
+        for first in range(0, BIG_ORDERS, 8):
+            events = [order_event(f"big-{n}", f"o-{n:04d}", "created", 1,
+                                  "2026-03-02T10:00:00Z",
+                                  product=f"p-{n:04d}-" + "x" * BIG_PRODUCT_BYTES)
+                      for n in range(first, first + 8)]
+            status, body = ingest(node, *events)
+            if status == 200:
+                ingested += json.loads(body).get("accepted", 0)
+            else:
+                refused.append(f"{status} {body}"[:300])
+        check(f"{BIG_ORDERS} orders of 1 MiB each are ingested", ingested == BIG_ORDERS,
+              f"{ingested} accepted; {refused[:2]}")
+        status, body = dataset_read(node, ORDERED_BY_PRODUCT)
+        ids = [row["order_id"] for row in body.get("rows", [])]
+        check("with room, the read ordered by product answers every order in that order",
+              status == 200 and ids == [f"o-{n:04d}" for n in reversed(range(BIG_ORDERS))],
+              f"{status} {ids[:3]}")
+    finally:
+        node.stop()
+
+    node = Node(quanta, work, memory_limit=SMALL_MEMORY, spill_limit="64MiB")
+    try:
+        # Ordered by order_id alone, the default: the sort holds only the small column.
+        status, body = dataset_read(node, "columns=order_id&limit=3")
+        check("on 128MiB, a read of the key column needs little memory and answers",
+              status == 200 and [row["order_id"] for row in body.get("rows", [])] ==
+              ["o-0000", "o-0001", "o-0002"], f"{status} {body}"[:300])
+
+        # The same read as above: its sort holds the 1 MiB product ids of every row.
+        status, body = dataset_read(node, ORDERED_BY_PRODUCT)
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        message = error.get("message", "")
+        check("an HTTP read whose sort needs more than sql.memoryLimit answers 503 out_of_memory",
+              status == 503 and error.get("code") == "out_of_memory", f"{status} {body}"[:600])
+        check("its message names the limits and the node.yaml keys that raise them",
+              "sql.memoryLimit" in message and SMALL_MEMORY in message and
+              "sql.spillLimit" in message and "SET memory_limit" not in message, message)
+
+        status, body = dataset_read(node, "columns=order_id&limit=200")
+        check("the node then answers the small read, every order still there",
+              status == 200 and len(body.get("rows", [])) == BIG_ORDERS and
+              node.process.poll() is None, f"{status}")
+    finally:
+        node.stop()
+        if CHECKS.failed:
+            node.log.seek(0)
+            print("node log (last lines):")
+            print(textwrap.indent("\n".join(node.log.read().splitlines()[-30:]), "  "))
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -197,6 +278,11 @@ def main():
             node.log.seek(0)
             print("node log (last lines):")
             print(textwrap.indent("\n".join(node.log.read().splitlines()[-30:]), "  "))
+        shutil.rmtree(work, ignore_errors=True)
+    work = tempfile.mkdtemp(prefix="quanta-memory-limit-http-")
+    try:
+        test_http_read_out_of_memory(quanta, work)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     print(CHECKS.summary())
     return 1 if CHECKS.failed else 0

@@ -132,7 +132,8 @@ def load_products(node):
          order_event("e2", "o-2", "created", 20.25, "2026-03-01T10:01:00Z", "c-2"),
          order_event("e3", "o-3", "created", 5, "2026-03-01T10:02:00Z")],
         [order_event("e4", "o-1", "paid", 10.5, "2026-03-01T11:00:00Z"),
-         order_event("e5", "o-3", "cancelled", 5, "2026-03-01T11:05:00Z")],
+         order_event("e5", "o-3", "cancelled", 5, "2026-03-01T11:05:00Z"),
+         order_event("e6", "o-9", "lost", 1, "2026-03-01T11:06:00Z")],  # a dead letter
     ]
     for batch in batches:
         status, body = http("POST", f"{node.url}/v1/products/orders/orders/ports/order_events/"
@@ -188,6 +189,15 @@ def test_psql(node, head):
                      "TO STDOUT WITH (FORMAT csv, HEADER)")
     check("COPY ... TO STDOUT (csv)", code == 0 and out.split() ==
           ["order_id,amount", "o-1,10.50", "o-2,20.25", "o-3,5.00"], out)
+    code, out = psql(node, "SELECT port, reason FROM orders._dead_letters",
+                     "SELECT count(*) FROM orders._dead_letters AT (VERSION => 1)",
+                     extra=["-A", "-t", "-F", ","])
+    check("the rejected event is in orders._dead_letters, with time travel", code == 0 and
+          out.splitlines() == ['order_events,event_type: "lost" is not one of the allowed values '
+                               '("created", "paid", "shipped", "cancelled")', "0"], out)
+    code, out = psql(node, "\\dt orders.*")
+    check("\\dt lists the dead letters beside the datasets", code == 0 and
+          re.search(r"orders\s*\|\s*_dead_letters\s*\|\s*table", out), out)
     code, out = psql(node, "SELECT missing FROM orders.orders")
     check("an unknown column is 42703 and names it", "42703" in out and "missing" in out, out)
     code, out = psql(node, "SELECT * FROM orders.nothing")
@@ -245,8 +255,10 @@ def test_sandbox(node):
     cursor.execute("SELECT table_schema, table_name FROM information_schema.tables "
                    "ORDER BY 1, 2")
     listed = cursor.fetchall()
-    check("information_schema lists the datasets and nothing of the stores",
-          listed == [("demographics", "customers"), ("orders", "orders")], listed)
+    # The principal reads customers masked, so not its dead letters (raw records).
+    check("information_schema lists the datasets, the dead letters and nothing of the stores",
+          listed == [("demographics", "customers"), ("orders", "_dead_letters"),
+                     ("orders", "orders")], listed)
     cursor.execute("SELECT count(*) FROM orders.orders")
     check("the node keeps serving after the refusals", cursor.fetchone()[0] == 3)
     connection.close()
@@ -366,7 +378,8 @@ def test_python_clients(node, work):
         check("SQLAlchemy's inspector and pandas read_sql run", False, output[-1500:])
         return
     check("SQLAlchemy lists the schemas and tables", results["schemas"] ==
-          ["demographics", "orders"] and results["tables"] == ["orders"], results)
+          ["demographics", "orders"] and
+          sorted(results["tables"]) == ["_dead_letters", "orders"], results)
     check("SQLAlchemy reads the columns and their types",
           ["amount", "NUMERIC(12, 2)"] in results["columns"], results)
     check("pandas read_sql", results["frame"] == [

@@ -1,0 +1,252 @@
+#include "node/sql_tables.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "query/consumer_sql.h"
+#include "testing/matchers.h"
+
+namespace quanta::node {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Event(const std::string& order, const std::string& type, const std::string& time) {
+  return R"({"event_id": "e-)" + order + "-" + type + R"(", "order_id": ")" + order +
+         R"(", "customer_id": "c-1", "event_type": ")" + type +
+         R"(", "product_id": "p-1", "category": "Shoes", "quantity": 1, "amount": 10.5, )" +
+         R"("occurred_at": ")" + time + R"("})";
+}
+
+ProductFiles ReadProduct(const fs::path& root) {
+  ProductFiles files;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    files[entry.path().lexically_relative(root).generic_string()] = text.str();
+  }
+  return files;
+}
+
+void Replace(ProductFiles& files, const std::string& path, const std::string& from,
+             const std::string& to) {
+  std::string& text = files.at(path);
+  std::size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from << " is not in " << path;
+  text.replace(at, from.size(), to);
+}
+
+store::Timestamp At(std::string_view text) { return *store::ParseTimestamp(text); }
+
+// The node's SQL tables over a catalog on one shared DuckDB instance, as the SQL port sees
+// them: the orders example as 1.0.0 and as a breaking 2.0.0 (status renamed to order_status).
+class SqlTablesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quanta-sql-tables-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    v1_ = ReadProduct("examples/orders/orders");
+    v2_ = v1_;
+    Replace(v2_, "product.yaml", "version: 1.0.0\nstatus: active",
+            "version: 2.0.0\nstatus: active");
+    Replace(v2_, "product.yaml",
+            "    version: 1.0.0\n    contractId: urn:quanta:orders:orders:contract:orders",
+            "    version: 2.0.0\n    contractId: urn:quanta:orders:orders:contract:orders");
+    Replace(v2_, "contracts/orders.yaml", "version: 1.0.0", "version: 2.0.0");
+    Replace(v2_, "contracts/orders.yaml", "- name: status", "- name: order_status");
+    Replace(v2_, "transforms/orders.sql", "AS status", "AS order_status");
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Database> database, engine::Database::Open());
+    database_ = std::move(database);
+    ASSERT_OK_AND_ASSIGN(catalog_, ProductCatalog::Open(dir_ / "data", clock_, database_));
+    ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
+  }
+  void TearDown() override {
+    connection_.reset();
+    catalog_.reset();
+    database_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Deploy(const ProductFiles& files) {
+    DeployRefusal refusal;
+    Result<DeployReport> report = catalog_->Deploy("orders", "orders", files, &refusal);
+    ASSERT_OK(report.status());
+  }
+
+  void Ingest(const std::vector<std::string>& records, const std::string& key) {
+    std::optional<ServedProduct> served = catalog_->FindServed("orders", "orders");
+    ASSERT_TRUE(served.has_value());
+    ASSERT_OK_AND_ASSIGN(std::vector<MajorIngest> outcomes,
+                         IngestToMajors(*served, "order_events", records, key));
+    for (const MajorIngest& outcome : outcomes) ASSERT_OK(outcome.outcome.status());
+  }
+
+  // Runs consumer SQL as the SQL port does: through the sandbox with the node's tables, then
+  // on a connection of the instance. Every row as "a|b", NULL as NULL.
+  Result<std::vector<std::string>> Run(std::string_view sql) {
+    // The operator: these tests are about names and versions, grants have tests of their own.
+    ProductTables tables(*catalog_, governance::Reader{"analyst", {}, /*unrestricted=*/true});
+    QUANTA_ASSIGN_OR_RETURN(std::vector<query::SandboxedStatement> statements,
+                            query::SandboxConsumerSql(*connection_, sql, tables));
+    if (statements.size() != 1) return Status::Internal("expected one statement");
+    QUANTA_ASSIGN_OR_RETURN(engine::QueryResult result, connection_->Query(statements[0].sql));
+    std::vector<std::string> rows;
+    for (const auto& row : result.rows) {
+      std::string text;
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        text += (c ? "|" : "") + row[c].value_or("NULL");
+      }
+      rows.push_back(text);
+    }
+    return rows;
+  }
+
+  fs::path dir_;
+  std::shared_ptr<store::ManualClock> clock_ =
+      std::make_shared<store::ManualClock>(At("2026-06-01T10:00:00Z"));
+  std::shared_ptr<engine::Database> database_;
+  std::unique_ptr<ProductCatalog> catalog_;
+  std::unique_ptr<engine::Connection> connection_;
+  ProductFiles v1_, v2_;
+};
+
+TEST_F(SqlTablesTest, DeadLettersAreATableOfTheProductsSchemaWithTimeTravel) {
+  Deploy(v1_);
+  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({Event("o-2", "created", "2026-01-01T10:05:00Z"), "{not json",
+          Event("o-3", "lost", "2026-01-01T10:10:00Z")},
+         "batch-2");
+
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows,
+                       Run("SELECT version, port, \"offset\", payload IS NOT NULL, "
+                           "octet_length(payload_bytes) > 0, received_at IS NOT NULL "
+                           "FROM orders._dead_letters ORDER BY \"offset\""));
+  EXPECT_THAT(rows,
+              ElementsAre("2|order_events|2|true|true|true", "2|order_events|3|true|true|true"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT reason FROM orders._dead_letters d ORDER BY d.offset"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_THAT(rows[1], AllOf(HasSubstr("event_type"), HasSubstr("lost")));
+
+  // Time travel reads the dead letters kept up to a version, as for a dataset.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders._dead_letters AT (VERSION => 1)"));
+  EXPECT_THAT(rows, ElementsAre("0"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders._dead_letters AT (VERSION => 2)"));
+  EXPECT_THAT(rows, ElementsAre("2"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders._dead_letters AT (TIMESTAMP => "
+                                 "TIMESTAMPTZ '2026-06-01 10:00:00+00')"));
+  EXPECT_THAT(rows, ElementsAre("2"));
+  Result<std::vector<std::string>> beyond =
+      Run("SELECT * FROM orders._dead_letters AT (VERSION => 7)");
+  EXPECT_THAT(beyond.status().message(),
+              HasSubstr("version 7 does not exist yet; the latest version is 2"));
+
+  // Joined with the dataset it fed, like any table.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT (SELECT count(*) FROM orders.orders), "
+                                 "(SELECT count(*) FROM orders._dead_letters)"));
+  EXPECT_THAT(rows, ElementsAre("2|2"));
+
+  // The catalogs list it beside the datasets, with its columns and their comments.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT table_schema, table_name FROM information_schema.tables "
+                                 "ORDER BY 1, 2"));
+  EXPECT_THAT(rows, ElementsAre("orders|_dead_letters", "orders|orders"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = '_dead_letters' ORDER BY ordinal_position"));
+  EXPECT_THAT(rows, ElementsAre("version|int8", "port|text", "offset|int8", "reason|text",
+                                "payload|text", "payload_bytes|bytea", "received_at|timestamptz"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT d.description FROM pg_catalog.pg_class c "
+                                 "JOIN pg_catalog.pg_description d ON d.objoid = c.oid "
+                                 "AND d.objsubid = 0 WHERE c.relname = '_dead_letters'"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_THAT(rows[0], HasSubstr("rejected"));
+}
+
+TEST_F(SqlTablesTest, ARetiringMajorIsServedInItsOwnSchemaUntilItsDate) {
+  Deploy(v1_);
+  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Deploy(v2_);
+  Ingest(
+      {Event("o-1", "paid", "2026-01-02T10:00:00Z"), Event("o-2", "lost", "2026-01-02T10:00:00Z")},
+      "batch-2");
+
+  // The current major stays where it was; the retiring one keeps its own columns and history.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows,
+                       Run("SELECT order_id, order_status FROM orders.orders ORDER BY 1"));
+  EXPECT_THAT(rows, ElementsAre("o-1|paid"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT order_id, status FROM orders_v1.orders ORDER BY 1"));
+  EXPECT_THAT(rows, ElementsAre("o-1|paid"));
+  ASSERT_OK_AND_ASSIGN(rows,
+                       Run("SELECT order_id, status FROM orders_v1.orders AT (VERSION => 1)"));
+  EXPECT_THAT(rows, ElementsAre("o-1|created"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders_v1._dead_letters"));
+  EXPECT_THAT(rows, ElementsAre("1"));
+  // The current major can be named by its major too, to pin it before the next one comes.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT order_id, order_status FROM orders_v2.orders"));
+  EXPECT_THAT(rows, ElementsAre("o-1|paid"));
+
+  // Listed while served, with a comment that says until when and where the current one is.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT schema_name FROM information_schema.schemata "
+                                 "ORDER BY 1"));
+  EXPECT_THAT(rows, ElementsAre("orders", "orders_v1"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT table_schema, table_name FROM information_schema.tables "
+                                 "ORDER BY 1, 2"));
+  EXPECT_THAT(rows, ElementsAre("orders|_dead_letters", "orders|orders", "orders_v1|_dead_letters",
+                                "orders_v1|orders"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT c.table_schema, c.column_name FROM "
+                                 "information_schema.columns c WHERE c.table_name = 'orders' "
+                                 "AND c.column_name LIKE '%status' ORDER BY 1"));
+  EXPECT_THAT(rows, ElementsAre("orders|order_status", "orders_v1|status"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT obj_description(n.oid, 'pg_namespace') FROM "
+                                 "pg_catalog.pg_namespace n WHERE n.nspname = 'orders_v1'"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_THAT(rows[0], HasSubstr("Major 1 (1.0.0) of orders/orders, retiring: served until "
+                                 "2026-07-01T10:00:00.000000Z; the current major 2 is in schema "
+                                 "orders."));
+
+  // From its date on it is gone, and the error names what there is.
+  clock_->Set(At("2026-07-01T10:00:00Z"));
+  Result<std::vector<std::string>> gone = Run("SELECT * FROM orders_v1.orders");
+  EXPECT_EQ(gone.status().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(gone.status().message(),
+              AllOf(HasSubstr("relation \"orders_v1.orders\" does not exist"),
+                    HasSubstr("the datasets are: orders.orders, orders._dead_letters")));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT schema_name FROM information_schema.schemata"));
+  EXPECT_THAT(rows, ElementsAre("orders"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders.orders"));
+  EXPECT_THAT(rows, ElementsAre("1"));
+}
+
+TEST_F(SqlTablesTest, TheCurrentMajorIsReachableByItsMajorButListedOnce) {
+  Deploy(v1_);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows,
+                       Run("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1"));
+  EXPECT_THAT(rows, Not(Contains("orders_v1")));
+  EXPECT_THAT(rows, Contains("orders"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders_v1.orders"));
+  EXPECT_THAT(rows, ElementsAre("0"));
+  Result<std::vector<std::string>> other = Run("SELECT * FROM orders_v2.orders");
+  EXPECT_EQ(other.status().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(Run("SELECT * FROM orders.nothing").status().message(),
+              HasSubstr("the datasets are: orders.orders, orders._dead_letters"));
+  ASSERT_OK_AND_ASSIGN(rows,
+                       Run("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN "
+                           "pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2"));
+  EXPECT_THAT(rows, ElementsAre("orders|_dead_letters", "orders|orders"));
+}
+
+}  // namespace
+}  // namespace quanta::node
