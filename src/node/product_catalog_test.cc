@@ -5,15 +5,18 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "node/orders_majors_fixture.h"
 #include "testing/matchers.h"
 
 namespace quanta::node {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::At;
+using testing::OrderEvent;
+using testing::ReadProductFiles;
+using testing::ReplaceInFile;
 using namespace std::chrono_literals;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -21,37 +24,6 @@ using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
-
-std::string Event(const std::string& order, const std::string& type, const std::string& time) {
-  return R"({"event_id": "e-)" + order + "-" + type + R"(", "order_id": ")" + order +
-         R"(", "customer_id": "c-1", "event_type": ")" + type +
-         R"(", "product_id": "p-1", "category": "Shoes", "quantity": 1, "amount": 10.5, )" +
-         R"("occurred_at": ")" + time + R"("})";
-}
-
-// The orders example as a deploy carries it: relative path -> text.
-ProductFiles ReadProduct(const fs::path& root) {
-  ProductFiles files;
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    files[entry.path().lexically_relative(root).generic_string()] = text.str();
-  }
-  return files;
-}
-
-// Replaces the first `from` in `files[path]`; fails the test when it is not there.
-void Replace(ProductFiles& files, const std::string& path, const std::string& from,
-             const std::string& to) {
-  std::string& text = files.at(path);
-  std::size_t at = text.find(from);
-  ASSERT_NE(at, std::string::npos) << from << " is not in " << path;
-  text.replace(at, from.size(), to);
-}
-
-store::Timestamp At(std::string_view text) { return *store::ParseTimestamp(text); }
 
 // A catalog over a temporary data directory, with a clock the test moves, and the orders
 // example as version 1.0.0 and as a breaking 2.0.0 (status renamed to order_status).
@@ -63,16 +35,10 @@ class ProductCatalogTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    v1_ = ReadProduct("examples/orders/orders");
-    v2_ = v1_;
-    Replace(v2_, "product.yaml", "version: 1.0.0\nstatus: active",
-            "version: 2.0.0\nstatus: active");
-    Replace(v2_, "product.yaml",
-            "    version: 1.0.0\n    contractId: urn:quanta:orders:orders:contract:orders",
-            "    version: 2.0.0\n    contractId: urn:quanta:orders:orders:contract:orders");
-    Replace(v2_, "contracts/orders.yaml", "version: 1.0.0", "version: 2.0.0");
-    Replace(v2_, "contracts/orders.yaml", "- name: status", "- name: order_status");
-    Replace(v2_, "transforms/orders.sql", "AS status", "AS order_status");
+    testing::OrdersMajors majors;
+    ASSERT_NO_FATAL_FAILURE(testing::ReadOrdersMajors(majors));
+    v1_ = majors.v1;
+    v2_ = majors.v2;
     OpenCatalog();
   }
   void TearDown() override {
@@ -191,12 +157,12 @@ TEST_F(ProductCatalogTest, ANewMajorRunsBesideThePreviousOneForThirtyDaysByDefau
 TEST_F(ProductCatalogTest, IngestFeedsEveryServedMajorAndARetryAppliesOnceToEach) {
   ASSERT_OK(Deploy(v1_).status());
   std::vector<MajorIngest> before =
-      Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+      Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   ASSERT_THAT(before, SizeIs(1));
   ASSERT_OK(Deploy(v2_).status());
 
-  std::vector<std::string> batch = {Event("o-2", "created", "2026-01-02T10:00:00Z"),
-                                    Event("o-3", "lost", "2026-01-02T10:00:00Z")};
+  std::vector<std::string> batch = {OrderEvent("o-2", "created", "2026-01-02T10:00:00Z"),
+                                    OrderEvent("o-3", "lost", "2026-01-02T10:00:00Z")};
   std::vector<MajorIngest> outcomes = Ingest(batch, "batch-2");
   ASSERT_THAT(outcomes, SizeIs(2));
   EXPECT_EQ(outcomes[0].major, 2);
@@ -219,7 +185,7 @@ TEST_F(ProductCatalogTest, IngestFeedsEveryServedMajorAndARetryAppliesOnceToEach
   }
   // Re-sending an old batch with its key fills the new major and leaves the old one alone.
   std::vector<MajorIngest> backfill =
-      Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+      Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   ASSERT_THAT(backfill, SizeIs(2));
   EXPECT_FALSE(backfill[0].outcome->replayed);
   EXPECT_TRUE(backfill[1].outcome->replayed);
@@ -264,7 +230,7 @@ TEST_F(ProductCatalogTest, TheRetiringMajorIsRetiredAtItsDateAndItsDataIsKept) {
 TEST_F(ProductCatalogTest, ARestartFindsBothMajorsAsTheyWere) {
   ASSERT_OK(Deploy(v1_).status());
   ASSERT_OK(Deploy(v2_).status());
-  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   OpenCatalog();
   {
     ServedProduct served = Served();  // holds the majors open while in scope
@@ -286,8 +252,8 @@ TEST_F(ProductCatalogTest, ARestartFindsBothMajorsAsTheyWere) {
 
 TEST_F(ProductCatalogTest, TheDeployOptionWinsOverTheDateThePreviousVersionDeclares) {
   ProductFiles declared = v1_;
-  Replace(declared, "product.yaml", "tags: [",
-          "customProperties:\n  - property: retireAt\n    value: 2026-09-01\ntags: [");
+  ReplaceInFile(declared, "product.yaml", "tags: [",
+                "customProperties:\n  - property: retireAt\n    value: 2026-09-01\ntags: [");
   ASSERT_OK(Deploy(declared).status());
   ASSERT_OK(Deploy(v2_).status());
   EXPECT_EQ(RetireAt(1), At("2026-09-01T00:00:00Z"));
@@ -334,8 +300,8 @@ TEST_F(ProductCatalogTest, MalformedOrPastDatesAreRefusedAndChangeNothing) {
   EXPECT_THAT(ServedMajors(), ElementsAre(1));
 
   ProductFiles bad = v1_;
-  Replace(bad, "product.yaml", "tags: [",
-          "customProperties:\n  - property: retireAt\n    value: soon\ntags: [");
+  ReplaceInFile(bad, "product.yaml", "tags: [",
+                "customProperties:\n  - property: retireAt\n    value: soon\ntags: [");
   refused = Deploy(bad);
   EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidDocument);
   ASSERT_THAT(refusal_.findings, SizeIs(1));
@@ -350,7 +316,8 @@ TEST_F(ProductCatalogTest, AThirdMajorIsRefusedWhileTwoAreServed) {
   ASSERT_OK(Deploy(v1_).status());
   ASSERT_OK(Deploy(v2_).status());
   ProductFiles v3 = v2_;
-  Replace(v3, "product.yaml", "version: 2.0.0\nstatus: active", "version: 3.0.0\nstatus: active");
+  ReplaceInFile(v3, "product.yaml", "version: 2.0.0\nstatus: active",
+                "version: 3.0.0\nstatus: active");
   Result<DeployReport> refused = Deploy(v3);
   EXPECT_EQ(refused.status().code(), ErrorCode::kIncompatible);
   EXPECT_THAT(refused.status().message(),
@@ -370,9 +337,10 @@ TEST_F(ProductCatalogTest, AThirdMajorIsRefusedWhileTwoAreServed) {
 TEST_F(ProductCatalogTest, ACompatibleRedeployUpdatesOnlyThatMajor) {
   ASSERT_OK(Deploy(v1_).status());
   ASSERT_OK(Deploy(v2_).status());
-  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   ProductFiles v2_1 = v2_;
-  Replace(v2_1, "product.yaml", "version: 2.0.0\nstatus: active", "version: 2.1.0\nstatus: active");
+  ReplaceInFile(v2_1, "product.yaml", "version: 2.0.0\nstatus: active",
+                "version: 2.1.0\nstatus: active");
   ASSERT_OK_AND_ASSIGN(DeployReport report, Deploy(v2_1));
   EXPECT_FALSE(report.new_major);
   EXPECT_EQ(report.major, 2);
@@ -387,9 +355,9 @@ TEST_F(ProductCatalogTest, ACompatibleRedeployUpdatesOnlyThatMajor) {
 
   // The retiring major can be fixed too, and a date in its product.yaml moves its retirement.
   ProductFiles v1_1 = v1_;
-  Replace(v1_1, "product.yaml", "version: 1.0.0\nstatus: active",
-          "version: 1.0.1\nstatus: deprecated\ncustomProperties:\n  - property: retireAt\n"
-          "    value: 2026-06-10\n");
+  ReplaceInFile(v1_1, "product.yaml", "version: 1.0.0\nstatus: active",
+                "version: 1.0.1\nstatus: deprecated\ncustomProperties:\n  - property: retireAt\n"
+                "    value: 2026-06-10\n");
   ASSERT_OK(Deploy(v1_1).status());
   ServedProduct served = Served();
   ASSERT_THAT(served.majors, SizeIs(2));
@@ -402,8 +370,8 @@ TEST_F(ProductCatalogTest, BreakingChangesStayRefusedWithinAMajor) {
   ASSERT_OK(Deploy(v1_).status());
   // The port's major goes up but the product's does not.
   ProductFiles port_only = v2_;
-  Replace(port_only, "product.yaml", "version: 2.0.0\nstatus: active",
-          "version: 1.1.0\nstatus: active");
+  ReplaceInFile(port_only, "product.yaml", "version: 2.0.0\nstatus: active",
+                "version: 1.1.0\nstatus: active");
   Result<DeployReport> refused = Deploy(port_only);
   EXPECT_EQ(refused.status().code(), ErrorCode::kIncompatible);
   ASSERT_THAT(refusal_.findings, SizeIs(1));
@@ -416,8 +384,8 @@ TEST_F(ProductCatalogTest, BreakingChangesStayRefusedWithinAMajor) {
 
   // A new product major with a breaking change to a port that keeps its major.
   ProductFiles same_port = v2_;
-  Replace(same_port, "product.yaml", "    version: 2.0.0\n    contractId",
-          "    version: 1.1.0\n    contractId");
+  ReplaceInFile(same_port, "product.yaml", "    version: 2.0.0\n    contractId",
+                "    version: 1.1.0\n    contractId");
   refused = Deploy(same_port);
   EXPECT_EQ(refused.status().code(), ErrorCode::kIncompatible);
   EXPECT_THAT(refusal_.findings,
@@ -437,17 +405,17 @@ TEST_F(ProductCatalogTest, BreakingChangesStayRefusedWithinAMajor) {
 TEST_F(ProductCatalogTest, ADeployTheStoreRefusesLeavesTheRunningVersionAsItWas) {
   ASSERT_OK(Deploy(v1_).status());
   ASSERT_OK(Deploy(v2_).status());
-  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   // A column added to an existing dataset is compatible for consumers, but the store keeps a
   // dataset's columns: the new version cannot open it.
   ProductFiles added = v2_;
-  Replace(added, "product.yaml", "version: 2.0.0\nstatus: active",
-          "version: 2.1.0\nstatus: active");
-  Replace(added, "contracts/orders.yaml", "slaProperties:",
-          "      - name: note\n        logicalType: string\n        description: A remark.\n"
-          "slaProperties:");
-  Replace(added, "transforms/orders.sql", "  occurred_at AS updated_at",
-          "  occurred_at AS updated_at,\n  CAST(NULL AS VARCHAR) AS note");
+  ReplaceInFile(added, "product.yaml", "version: 2.0.0\nstatus: active",
+                "version: 2.1.0\nstatus: active");
+  ReplaceInFile(added, "contracts/orders.yaml", "slaProperties:",
+                "      - name: note\n        logicalType: string\n        description: A remark.\n"
+                "slaProperties:");
+  ReplaceInFile(added, "transforms/orders.sql", "  occurred_at AS updated_at",
+                "  occurred_at AS updated_at,\n  CAST(NULL AS VARCHAR) AS note");
   Result<DeployReport> refused = Deploy(added);
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("orders/orders was not deployed"));
@@ -481,7 +449,7 @@ TEST_F(ProductCatalogTest, UndeployStopsEveryMajorAndPurgeDeletesThem) {
 
 TEST_F(ProductCatalogTest, AProductKeptInTheEarlierLayoutMovesToItsMajorsFolder) {
   ASSERT_OK(Deploy(v1_).status());
-  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   catalog_.reset();
   // Before major versions, a product's source and store sat directly in its folder.
   fs::path root = dir_ / "data" / "products" / "orders" / "orders";

@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "node/orders_majors_fixture.h"
 #include "query/consumer_sql.h"
 #include "testing/matchers.h"
 
@@ -16,39 +15,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::AllOf;
+using testing::At;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string Event(const std::string& order, const std::string& type, const std::string& time) {
-  return R"({"event_id": "e-)" + order + "-" + type + R"(", "order_id": ")" + order +
-         R"(", "customer_id": "c-1", "event_type": ")" + type +
-         R"(", "product_id": "p-1", "category": "Shoes", "quantity": 1, "amount": 10.5, )" +
-         R"("occurred_at": ")" + time + R"("})";
-}
-
-ProductFiles ReadProduct(const fs::path& root) {
-  ProductFiles files;
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    files[entry.path().lexically_relative(root).generic_string()] = text.str();
-  }
-  return files;
-}
-
-void Replace(ProductFiles& files, const std::string& path, const std::string& from,
-             const std::string& to) {
-  std::string& text = files.at(path);
-  std::size_t at = text.find(from);
-  ASSERT_NE(at, std::string::npos) << from << " is not in " << path;
-  text.replace(at, from.size(), to);
-}
-
-store::Timestamp At(std::string_view text) { return *store::ParseTimestamp(text); }
+using testing::OrderEvent;
+using testing::ReadProductFiles;
+using testing::ReplaceInFile;
 
 // The node's SQL tables over a catalog on one shared DuckDB instance, as the SQL port sees
 // them: the orders example as 1.0.0 and as a breaking 2.0.0 (status renamed to order_status).
@@ -60,16 +34,10 @@ class SqlTablesTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    v1_ = ReadProduct("examples/orders/orders");
-    v2_ = v1_;
-    Replace(v2_, "product.yaml", "version: 1.0.0\nstatus: active",
-            "version: 2.0.0\nstatus: active");
-    Replace(v2_, "product.yaml",
-            "    version: 1.0.0\n    contractId: urn:quanta:orders:orders:contract:orders",
-            "    version: 2.0.0\n    contractId: urn:quanta:orders:orders:contract:orders");
-    Replace(v2_, "contracts/orders.yaml", "version: 1.0.0", "version: 2.0.0");
-    Replace(v2_, "contracts/orders.yaml", "- name: status", "- name: order_status");
-    Replace(v2_, "transforms/orders.sql", "AS status", "AS order_status");
+    testing::OrdersMajors majors;
+    ASSERT_NO_FATAL_FAILURE(testing::ReadOrdersMajors(majors));
+    v1_ = majors.v1;
+    v2_ = majors.v2;
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Database> database, engine::Database::Open());
     database_ = std::move(database);
     ASSERT_OK_AND_ASSIGN(catalog_, ProductCatalog::Open(dir_ / "data", clock_, database_));
@@ -127,9 +95,9 @@ class SqlTablesTest : public ::testing::Test {
 
 TEST_F(SqlTablesTest, DeadLettersAreATableOfTheProductsSchemaWithTimeTravel) {
   Deploy(v1_);
-  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
-  Ingest({Event("o-2", "created", "2026-01-01T10:05:00Z"), "{not json",
-          Event("o-3", "lost", "2026-01-01T10:10:00Z")},
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({OrderEvent("o-2", "created", "2026-01-01T10:05:00Z"), "{not json",
+          OrderEvent("o-3", "lost", "2026-01-01T10:10:00Z")},
          "batch-2");
 
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows,
@@ -177,11 +145,11 @@ TEST_F(SqlTablesTest, DeadLettersAreATableOfTheProductsSchemaWithTimeTravel) {
 
 TEST_F(SqlTablesTest, ARetiringMajorIsServedInItsOwnSchemaUntilItsDate) {
   Deploy(v1_);
-  Ingest({Event("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
   Deploy(v2_);
-  Ingest(
-      {Event("o-1", "paid", "2026-01-02T10:00:00Z"), Event("o-2", "lost", "2026-01-02T10:00:00Z")},
-      "batch-2");
+  Ingest({OrderEvent("o-1", "paid", "2026-01-02T10:00:00Z"),
+          OrderEvent("o-2", "lost", "2026-01-02T10:00:00Z")},
+         "batch-2");
 
   // The current major stays where it was; the retiring one keeps its own columns and history.
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows,
