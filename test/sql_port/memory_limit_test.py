@@ -256,9 +256,7 @@ def test_http_read_out_of_memory(quanta, work):
     finally:
         node.stop()
         if CHECKS.failed:
-            node.log.seek(0)
-            print("node log (last lines):")
-            print(textwrap.indent("\n".join(node.log.read().splitlines()[-30:]), "  "))
+            node.print_log_tail()
 
 
 def main():
@@ -275,9 +273,7 @@ def main():
     finally:
         node.stop()
         if CHECKS.failed:
-            node.log.seek(0)
-            print("node log (last lines):")
-            print(textwrap.indent("\n".join(node.log.read().splitlines()[-30:]), "  "))
+            node.print_log_tail()
         shutil.rmtree(work, ignore_errors=True)
     work = tempfile.mkdtemp(prefix="quanta-memory-limit-http-")
     try:

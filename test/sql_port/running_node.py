@@ -4,6 +4,7 @@ folder, free loopback ports (port 0), and the addresses the node prints once it 
 import os
 import re
 import subprocess
+import textwrap
 import time
 
 
@@ -43,3 +44,9 @@ class RunningNode:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+    def print_log_tail(self, lines=30):
+        """Prints the node's last log lines: for a test that failed, to say what the node saw."""
+        self.log.seek(0)
+        print("node log (last lines):")
+        print(textwrap.indent("\n".join(self.log.read().splitlines()[-lines:]), "  "))

@@ -549,11 +549,8 @@ def main():
         test_prepared_statements_see_new_versions(node)
     finally:
         node.stop()
-        node.log.seek(0)
-        log = node.log.read()
         if CHECKS.failed:
-            print("node log (last lines):")
-            print(textwrap.indent("\n".join(log.splitlines()[-30:]), "  "))
+            node.print_log_tail()
         shutil.rmtree(work, ignore_errors=True)
     print(CHECKS.summary())
     return 1 if CHECKS.failed else 0
