@@ -271,6 +271,14 @@ Status ProductStore::Annotate(const Status& status) const {
   } else if (code != ErrorCode::kOutOfMemory && MentionsOutOfMemory(status.message())) {
     message = WithoutDuckdbAdvice(message) + "; raise the memory limit";
     code = ErrorCode::kOutOfMemory;
+  } else if (code == ErrorCode::kQueryFailed &&
+             ContainsAny(status.message(), {"No space left on device", "Could not write file"})) {
+    // A COMMIT whose log cannot be written fails as a transaction error: the disk's fault, not
+    // the statement's.
+    if (status.message().find("No space left on device") != std::string_view::npos) {
+      message += "; the disk is full: free space or give the store more";
+    }
+    code = ErrorCode::kIoError;
   }
   return Status(code, std::move(message));
 }
