@@ -32,8 +32,8 @@ enum class OpenCheck {
 /// The value of DuckDB's `checkpoint_threshold` that every instance holding stores runs with: so
 /// large that DuckDB never checkpoints inside COMMIT. DuckDB 1.4.4 cannot undo an automatic
 /// checkpoint that fails there (out of memory, disk full): the commit that triggered it is not in
-/// the write-ahead log, the tables being checkpointed are left empty in memory, and the next
-/// checkpoint writes them so and drops the log, losing committed data. Stores checkpoint
+/// the write-ahead log, a table it was writing can be left empty in memory, and the next
+/// checkpoint writes it so and drops the log, losing committed data. Stores checkpoint
 /// themselves instead (StoreOptions::checkpoint_wal_bytes), after their commit is durable; a
 /// CHECKPOINT that fails stops the instance (DuckDB's FATAL error) and leaves the file and its
 /// log as they were.
