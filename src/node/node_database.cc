@@ -4,6 +4,8 @@
 
 #include <system_error>
 
+#include "store/product_store.h"
+
 namespace quanta::node {
 namespace {
 
@@ -53,14 +55,17 @@ Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem
   if (folder.back() != '/') folder += '/';
   // Order matters: the allowed folder and the spill folder with its bound must be set before
   // external access is switched off, and nothing can be set once the configuration is locked.
-  // Times are rendered in UTC whatever the machine's zone.
+  // Times are rendered in UTC whatever the machine's zone. DuckDB never checkpoints inside a
+  // COMMIT: the stores checkpoint themselves (store::kInstanceCheckpointThreshold says why).
   Status confined = connection->Execute(fmt::format(
-      "SET GLOBAL TimeZone = 'UTC'; SET temp_directory = {0}; SET max_temp_directory_size = {2}; "
+      "SET GLOBAL TimeZone = 'UTC'; SET GLOBAL checkpoint_threshold = {3}; "
+      "SET temp_directory = {0}; SET max_temp_directory_size = {2}; "
       "SET allowed_directories = [{1}]; SET enable_external_access = false; "
       "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
       "SET lock_configuration = true",
       engine::QuoteLiteral(spill.string()), engine::QuoteLiteral(folder),
-      engine::QuoteLiteral(spill_limit)));
+      engine::QuoteLiteral(spill_limit),
+      engine::QuoteLiteral(store::kInstanceCheckpointThreshold)));
   if (!confined.ok()) {
     return Status::Internal("cannot confine the node's DuckDB instance to {}: {}", folder,
                             confined.message());

@@ -170,6 +170,26 @@ bool ContainsAny(std::string_view text, std::initializer_list<std::string_view> 
   return false;
 }
 
+// DuckDB reports running out of memory with its own class (ErrorCode::kOutOfMemory) only when a
+// statement fails; a COMMIT or CHECKPOINT that runs out of memory fails as a transaction or
+// FATAL error whose text carries the buffer manager's words.
+bool MentionsOutOfMemory(std::string_view text) {
+  return ContainsAny(text, {"Out of Memory Error", "failed to pin block", "failed to offload",
+                            "failed to allocate", "could not allocate"});
+}
+
+// DuckDB's message up to its paragraphs of advice ("Possible solutions: ... SET memory_limit"),
+// which a node's locked instance refuses; the advice that applies is added by the caller.
+std::string WithoutDuckdbAdvice(std::string_view text) {
+  std::size_t advice = text.size();
+  for (std::string_view marker : {"\n\nPossible solutions", "\nStack Trace", "\n\nSee also"}) {
+    advice = std::min(advice, text.find(marker));
+  }
+  std::string out(text.substr(0, advice));
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 // A scan that makes DuckDB read (and checksum) every block of every column of `table`. The
 // aggregates must be the result: DuckDB drops what a query does not return.
 std::string ScanAllSql(std::string_view table) {
@@ -229,7 +249,36 @@ Status ProductStore::Annotate(const Status& status) const {
         "product with an empty store";
     code = ErrorCode::kIoError;
   } else if (ContainsAny(status.message(), {"invalidated", "FATAL"})) {
-    message += "; the store must be closed and opened again";
+    // DuckDB stops its instance after a failed checkpoint (or another fatal error) before
+    // anything more is written: the file and its write-ahead log keep every commit made so far.
+    std::string_view text = status.message();
+    constexpr std::string_view kOriginal = "Original error: \"";
+    std::size_t original = text.find(kOriginal);
+    std::string cause = original == std::string_view::npos
+                            ? WithoutDuckdbAdvice(text)
+                            : WithoutDuckdbAdvice(text.substr(original + kOriginal.size()));
+    cause = cause.substr(0, cause.find('\n'));
+    if (!cause.empty() && cause.back() == '"') cause.pop_back();
+    message = fmt::format(
+        "store file {}: DuckDB stopped its database instance after a fatal error ({}); every "
+        "commit acknowledged before is kept in the file and its write-ahead log: close the store "
+        "and open it again (restart the node)",
+        path_.string(), cause);
+    if (MentionsOutOfMemory(text)) {
+      message += " with more memory for its checkpoints";
+      code = ErrorCode::kOutOfMemory;
+    }
+  } else if (code != ErrorCode::kOutOfMemory && MentionsOutOfMemory(status.message())) {
+    message = WithoutDuckdbAdvice(message) + "; raise the memory limit";
+    code = ErrorCode::kOutOfMemory;
+  } else if (code == ErrorCode::kQueryFailed &&
+             ContainsAny(status.message(), {"No space left on device", "Could not write file"})) {
+    // A COMMIT whose log cannot be written fails as a transaction error: the disk's fault, not
+    // the statement's.
+    if (status.message().find("No space left on device") != std::string_view::npos) {
+      message += "; the disk is full: free space or give the store more";
+    }
+    code = ErrorCode::kIoError;
   }
   return Status(code, std::move(message));
 }
@@ -276,6 +325,7 @@ Status ProductStore::Initialize() {
   if (!database_) {
     engine::DatabaseOptions database_options;
     database_options.settings = options_.settings;
+    database_options.settings["checkpoint_threshold"] = std::string(kInstanceCheckpointThreshold);
     Result<std::unique_ptr<engine::Database>> database = engine::Database::Open(database_options);
     if (!database.ok()) return Annotate(database.status());
     database_ = std::move(database).value();
@@ -284,6 +334,7 @@ Status ProductStore::Initialize() {
   Result<std::unique_ptr<engine::Connection>> writer = database_->Connect();
   if (!writer.ok()) return Annotate(writer.status());
   writer_ = std::move(writer).value();
+  QUANTA_RETURN_IF_ERROR(DisableCheckpointInCommit());
   Status attached = writer_->Execute(
       fmt::format("ATTACH {} AS {}", QuoteLiteral(path_.string()), QuoteIdentifier(catalog_)));
   if (!attached.ok()) {
@@ -317,6 +368,40 @@ Status ProductStore::Initialize() {
   QUANTA_RETURN_IF_ERROR(LoadCommittedOffsets());
   if (options_.open_check == OpenCheck::kFull) QUANTA_RETURN_IF_ERROR(Verify());
   return Annotate(CreateStagingTables());
+}
+
+Status ProductStore::DisableCheckpointInCommit() {
+  // DuckDB renders the setting in binary units ("16.0 MiB"); kInstanceCheckpointThreshold reads
+  // "888.1 PiB". Anything below a PiB is taken as a threshold a commit could reach.
+  constexpr std::string_view kQuerySql = "SELECT current_setting('checkpoint_threshold')";
+  auto large_enough = [&]() -> Result<bool> {
+    QUANTA_ASSIGN_OR_RETURN(engine::QueryResult setting, writer_->Query(kQuerySql));
+    std::string value = setting.rows.empty() ? "" : setting.rows[0][0].value_or("");
+    return value.ends_with(" PiB") || value.ends_with(" EiB");
+  };
+  Result<bool> disabled = large_enough();
+  if (!disabled.ok()) return Annotate(disabled.status());
+  if (*disabled) return Status::Ok();
+  Status set = writer_->Execute(fmt::format("SET GLOBAL checkpoint_threshold = {}",
+                                            QuoteLiteral(kInstanceCheckpointThreshold)));
+  if (set.ok()) return Status::Ok();
+  return Status::Invalid(
+      "store file {}: its DuckDB instance checkpoints inside COMMIT, which loses committed data "
+      "when that checkpoint fails, and its checkpoint_threshold cannot be changed ({}); open the "
+      "instance with checkpoint_threshold = '{}' (store::kInstanceCheckpointThreshold)",
+      path_.string(), set.message(), kInstanceCheckpointThreshold);
+}
+
+void ProductStore::CheckpointIfLogIsLarge() {
+  std::error_code error;
+  std::uintmax_t log_bytes = std::filesystem::file_size(path_.string() + ".wal", error);
+  if (error || log_bytes <= options_.checkpoint_wal_bytes) return;
+  // Runs after the commit is durable, on the writer connection outside any transaction. A
+  // CHECKPOINT that cannot start (another writer holds the file) changes nothing and is tried
+  // again after the next commit; one that fails while writing (out of memory, disk full) is
+  // FATAL for the instance, whose every later statement then fails (see Annotate), while the
+  // file and its log keep every commit. Either way the commit stands.
+  (void)writer_->Execute("CHECKPOINT " + QuoteIdentifier(catalog_));
 }
 
 Status ProductStore::Bootstrap() {
@@ -650,10 +735,13 @@ Result<PurgeReport> ProductStore::Purge(Timestamp now) {
     (void)connection.Execute("ROLLBACK");
     return Annotate(status);
   }
-  std::lock_guard head_lock(head_mutex_);
-  for (const auto& [dataset, version] : readable_from) {
-    datasets_[dataset].readable_from_version = version;
+  {
+    std::lock_guard head_lock(head_mutex_);
+    for (const auto& [dataset, version] : readable_from) {
+      datasets_[dataset].readable_from_version = version;
+    }
   }
+  CheckpointIfLogIsLarge();
   return report;
 }
 
@@ -1115,6 +1203,7 @@ Result<CommitInfo> BatchWriter::Commit() {
     }
   }
   store_->Advance(*result);
+  store_->CheckpointIfLogIsLarge();
   Finish(/*rollback=*/false);
   return result;
 }

@@ -29,6 +29,16 @@ enum class OpenCheck {
   kQuick,
 };
 
+/// The value of DuckDB's `checkpoint_threshold` that every instance holding stores runs with: so
+/// large that DuckDB never checkpoints inside COMMIT. DuckDB 1.4.4 cannot undo an automatic
+/// checkpoint that fails there (out of memory, disk full): the commit that triggered it is not in
+/// the write-ahead log, a table it was writing can be left empty in memory, and the next
+/// checkpoint writes it so and drops the log, losing committed data. Stores checkpoint
+/// themselves instead (StoreOptions::checkpoint_wal_bytes), after their commit is durable; a
+/// CHECKPOINT that fails stops the instance (DuckDB's FATAL error) and leaves the file and its
+/// log as they were.
+inline constexpr std::string_view kInstanceCheckpointThreshold = "1000000TB";
+
 /// How a store is opened. The defaults suit a node.
 struct StoreOptions {
   /// Where commit times and "now" come from; nullptr: the system clock.
@@ -41,8 +51,14 @@ struct StoreOptions {
   /// Must be unique in the instance.
   std::string catalog;
   /// DuckDB settings for a private instance (ignored with `database`), e.g. {"threads", "2"},
-  /// {"memory_limit", "1GB"}, {"checkpoint_threshold", "16MB"}.
+  /// {"memory_limit", "1GB"}. Its checkpoint_threshold is always kInstanceCheckpointThreshold.
+  /// A shared `database` must have that checkpoint_threshold or let the store set it.
   std::map<std::string, std::string> settings;
+  /// After a commit that leaves the store's write-ahead log larger than this, the store folds
+  /// the log into the file (CHECKPOINT of its catalog), as DuckDB's default checkpoint_threshold
+  /// would have inside the commit. A checkpoint that cannot run now (another writer) is tried
+  /// again after the next commit.
+  std::uint64_t checkpoint_wal_bytes = 16 * 1024 * 1024;
   OpenCheck open_check = OpenCheck::kFull;
   UpsertMethod upsert_method = UpsertMethod::kUpdateInsert;
 };
@@ -165,8 +181,9 @@ class ProductStore {
   static Result<std::unique_ptr<ProductStore>> Open(const std::filesystem::path& path,
                                                     const StoreLayout& layout,
                                                     StoreOptions options = {});
-  /// Closes the file (DuckDB checkpoints its log into it). Every BatchWriter and Connection of
-  /// the store must be gone.
+  /// Closes the file. DuckDB checkpoints its log into it when it can; when that checkpoint
+  /// fails, the log stays beside the file and the next Open replays it. Every BatchWriter and
+  /// Connection of the store must be gone.
   ~ProductStore();
   ProductStore(const ProductStore&) = delete;
   ProductStore& operator=(const ProductStore&) = delete;
@@ -263,6 +280,8 @@ class ProductStore {
   Status CheckDatasetTable(const DatasetLayout& dataset);
   Status CheckConsistency();
   Status CreateStagingTables();
+  Status DisableCheckpointInCommit();
+  void CheckpointIfLogIsLarge();
   Status LoadCommittedOffsets();
   Result<std::int64_t> VersionAt(Timestamp time, bool inclusive);
   Result<std::int64_t> EarliestReadableVersion(const DatasetLayout& dataset, Timestamp now);
@@ -351,8 +370,11 @@ class BatchWriter {
 
   /// Writes the staged rows as the next version together with the dead letters, counters,
   /// offsets and idempotency key, in the batch's transaction, and makes it durable (DuckDB
-  /// syncs its write-ahead log). On failure nothing of the batch is kept. The writer is done
-  /// either way.
+  /// syncs its write-ahead log). On failure nothing of the batch is kept; OutOfMemory when
+  /// DuckDB ran out of memory. The writer is done either way. Then, when the log has grown past
+  /// StoreOptions::checkpoint_wal_bytes, checkpoints the store; the commit stays durable and
+  /// acknowledged whether that checkpoint succeeds or not (a failed one stops the instance: see
+  /// kInstanceCheckpointThreshold).
   Result<CommitInfo> Commit();
   /// Drops everything of the batch. The writer is done.
   void Abort();

@@ -803,6 +803,62 @@ TEST_F(ProductStoreTest, AStoreIsOpenOnceAndOnlyOnAFileOfItsOwn) {
   EXPECT_THAT(foreign.status().message(), HasSubstr("not a Quanta store"));
 }
 
+// DuckDB's own checkpoint inside COMMIT is off (kInstanceCheckpointThreshold); the store folds
+// its log into the file after a commit that leaves the log past checkpoint_wal_bytes.
+TEST_F(ProductStoreTest, TheStoreCheckpointsAfterACommitThatGrowsItsLogPastTheThreshold) {
+  std::filesystem::path log = StorePath().string() + ".wal";
+  auto log_bytes = [&]() -> std::uintmax_t {
+    std::error_code error;
+    std::uintmax_t bytes = std::filesystem::file_size(log, error);
+    return error ? 0 : bytes;
+  };
+  std::string events =
+      "SELECT 'e-' || n AS event_id, md5(n::VARCHAR) AS order_id, n::INTEGER AS step FROM "
+      "range(20000) AS r(n)";
+  for (std::uint64_t threshold : {std::uint64_t{16} << 20, std::uint64_t{64} << 10}) {
+    SCOPED_TRACE(fmt::format("checkpoint_wal_bytes {}", threshold));
+    std::filesystem::remove(StorePath());
+    std::filesystem::remove(log);
+    // A shared instance with DuckDB's default threshold (16 MiB): the store raises it.
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database, engine::Database::Open());
+    StoreOptions options = Options();
+    options.database = database;
+    options.checkpoint_wal_bytes = threshold;
+    ASSERT_OK_AND_ASSIGN(auto store, ProductStore::Open(StorePath(), OrdersLayout(), options));
+    ASSERT_OK_AND_ASSIGN(engine::QueryResult setting,
+                         store->Query("SELECT current_setting('checkpoint_threshold')"));
+    EXPECT_EQ(setting.rows[0][0], "888.1 PiB");
+
+    ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());
+    ASSERT_OK(writer->StageRows("events", events));
+    ASSERT_OK(writer->Commit());
+    if (threshold > (1u << 20)) {
+      EXPECT_GT(log_bytes(), std::uintmax_t{64} << 10) << "the commit is in the log only";
+    } else {
+      EXPECT_LE(log_bytes(), threshold) << "the store did not checkpoint after the commit";
+    }
+    ASSERT_OK_AND_ASSIGN(engine::QueryResult count,
+                         store->Query("SELECT count(*) FROM history.events"));
+    EXPECT_EQ(count.rows[0][0], "20000");
+  }
+}
+
+TEST_F(ProductStoreTest, AnInstanceThatWouldCheckpointInsideCommitIsRefused) {
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database, engine::Database::Open());
+  {
+    ASSERT_OK_AND_ASSIGN(auto connection, database->Connect());
+    ASSERT_OK(connection->Execute("SET lock_configuration = true"));
+  }
+  StoreOptions options = Options();
+  options.database = database;
+  Result<std::unique_ptr<ProductStore>> refused =
+      ProductStore::Open(StorePath(), OrdersLayout(), options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_THAT(refused.status().message(), HasSubstr(StorePath().string()));
+  EXPECT_THAT(refused.status().message(), HasSubstr("checkpoint_threshold = '1000000TB'"));
+}
+
 TEST_F(ProductStoreTest, AnInvalidLayoutIsRefusedBeforeTouchingTheFile) {
   StoreLayout layout = OrdersLayout();
   layout.datasets[0].key = {"missing"};
