@@ -147,8 +147,7 @@ void PrintMajorDetail(const Json& status) {
                         Cell(dataset, "latestCommitAt")});
   }
   PrintTable(datasets, "  ");
-  std::vector<std::vector<std::string>> slos = {
-      {"PORT", "SLO", "TARGET", "WORST SINCE START", "STATE"}};
+  std::vector<std::vector<std::string>> slos = {{"PORT", "SLO", "TARGET", "OBSERVED", "STATE"}};
   for (const Json& slo : ArrayField(status, "slo")) {
     auto Seconds = [&slo](const char* key) {
       auto it = slo.find(key);

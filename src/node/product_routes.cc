@@ -4,7 +4,7 @@
 
 #include <ctime>
 
-#include "model/contract_diff.h"
+#include "node/slo_status.h"
 #include "ports/change_stream.h"
 #include "ports/dataset_export.h"
 #include "ports/dataset_port.h"
@@ -186,26 +186,22 @@ ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& re
   return ports::HttpResponse::Json(report->created ? 201 : 200, answer);
 }
 
-// The latency SLOs of the product's output ports: met, violated, or no data yet.
-json SloToJson(DeployedProduct& product, const ProductMetrics& metrics) {
+// The SLOs of the major's output ports (slo_status.h): met, violated, or no data yet.
+json SloToJson(const DeployedProduct& product, const store::StoreStatus& status,
+               const ProductMetrics& metrics) {
+  SloObservations observed{
+      .worst_commit_seconds = metrics.WorstCommitSeconds(product.id, product.major),
+      .store = &status,
+      .now = std::chrono::time_point_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now())};
   json slos = json::array();
-  std::optional<double> observed = metrics.WorstCommitSeconds(product.id);
-  for (const model::OutputPort& port : product.folder->product->product.output_ports) {
-    if (!port.name) continue;
-    const model::ContractFile* contract = product.folder->ContractForOutputPort(*port.name);
-    if (!contract) continue;
-    for (const model::SlaProperty& sla : contract->contract.sla_properties) {
-      if (sla.property.value_or("") != "latency") continue;
-      std::optional<double> target =
-          model::SlaDurationSeconds(sla.value, sla.unit, model::DurationScale::kLatency);
-      if (!target) continue;
-      std::string state = !observed ? "no data" : *observed <= *target ? "met" : "violated";
-      slos.push_back({{"port", *port.name},
-                      {"property", "latency"},
-                      {"targetSeconds", *target},
-                      {"observedSeconds", observed ? json(*observed) : json(nullptr)},
-                      {"state", state}});
-    }
+  for (const SloState& slo : EvaluateSlos(*product.folder, observed)) {
+    slos.push_back(
+        {{"port", slo.port},
+         {"property", slo.property},
+         {"targetSeconds", slo.target_seconds},
+         {"observedSeconds", slo.observed_seconds ? json(*slo.observed_seconds) : json(nullptr)},
+         {"state", SloVerdictName(slo.verdict)}});
   }
   return slos;
 }
@@ -275,11 +271,15 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
   if (!served) return NoSuchProduct(domain, name);
   std::string port = request.PathParam("port");
   auto started = std::chrono::steady_clock::now();
-  auto observe = [&](const Result<pipeline::IngestOutcome>& outcome) {
-    metrics.RecordIngest(served->id, port, outcome, std::chrono::steady_clock::now() - started);
+  auto observe = [&](std::int64_t major, const Result<pipeline::IngestOutcome>& outcome) {
+    metrics.RecordIngest(served->id, major, port, outcome,
+                         std::chrono::steady_clock::now() - started);
   };
+  const DeployedProduct& current = *served->current().product;
   if (served->majors.size() == 1) {
-    return ports::ServeIngest(request, *served->current().product->runner, port, observe);
+    return ports::ServeIngest(
+        request, *current.runner, port,
+        [&](const Result<pipeline::IngestOutcome>& outcome) { observe(current.major, outcome); });
   }
   std::optional<std::string> key = request.Header("Idempotency-Key");
   if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
@@ -292,11 +292,10 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
   if (records->empty()) return ports::ErrorResponse(Status::Usage("the body holds no records"));
   Result<std::vector<MajorIngest>> outcomes = IngestToMajors(*served, port, *records, key);
   if (!outcomes.ok()) {
-    observe(outcomes.status());
+    observe(current.major, outcomes.status());
     return ports::ErrorResponse(outcomes.status());
   }
-  // The node's ingest metrics count the newest major that took the batch.
-  observe(outcomes->front().outcome);
+  for (const MajorIngest& outcome : *outcomes) observe(outcome.major, outcome.outcome);
   return MajorsIngestResponse(served->id, *outcomes, key.has_value());
 }
 
@@ -351,8 +350,7 @@ json MajorStatusToJson(const ServedMajor& major, const ProductMetrics& metrics) 
          {"latestCommitAt", OptionalTime(dataset.latest_commit_at)}});
   }
   result["datasets"] = datasets;
-  // The node measures commit latency per product, which is the current major's.
-  result["slo"] = major.current() ? SloToJson(product, metrics) : json::array();
+  result["slo"] = SloToJson(product, *status, metrics);
   return result;
 }
 

@@ -25,9 +25,8 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
                         std::shared_ptr<const DatasetGrants> grants);
 
 /// The status of one served major as the API and `quanta status` show it: its version, role
-/// (current or retiring, with retireAt), output ports, counts and datasets, and for the current
-/// major the state of its output ports' latency SLOs (`slo`: the contract's latency against the
-/// worst time from an ingest request to its durable commit since the node started).
+/// (current or retiring, with retireAt), output ports, counts and datasets, and the state of its
+/// output ports' latency and frequency SLOs (`slo`, EvaluateSlos in slo_status.h).
 nlohmann::json MajorStatusToJson(const ServedMajor& major, const ProductMetrics& metrics);
 
 /// The status of a product: its current major's (MajorStatusToJson) with `majors`, the status

@@ -149,7 +149,7 @@ expect "the current major answers to orders_v2 too" 0 '^o-1\|paid $' -- \
   one_line majors_psql "SELECT order_id, order_status FROM orders_v2.orders"
 
 expect "status lists each served major with its state and counts" 0 \
-  "orders/orders +2\.0\.0 +current +2 +1 +1 +1 +[^ ]+ +met +orders/orders +1\.0\.0 +retiring until 20[0-9-]{8}T[0-9:.]{15}Z +5 +3 +2 +2 +[^ ]+ +- $" -- \
+  "orders/orders +2\.0\.0 +current +2 +1 +1 +1 +[^ ]+ +met +orders/orders +1\.0\.0 +retiring until 20[0-9-]{8}T[0-9:.]{15}Z +5 +3 +2 +2 +[^ ]+ +met $" -- \
   one_line "$quanta" status --node "$majors_url"
 expect "status of the product shows both majors" 0 \
   "Major 2:.*State: +current.*Output ports: +orders 2\.0\.0.*Major 1:.*State: +retiring until" -- \

@@ -85,6 +85,9 @@ expect "status: received = committed + rejected" 0 '"committed":3.*"received":6,
 expect "status: the output port's latency SLO (300 s) is met by the commits so far" 0 \
   '"slo":\[\{"observedSeconds":[0-9.e-]+,"port":"orders","property":"latency","state":"met","targetSeconds":300' -- \
   curl -sS --max-time 10 "$orders"
+expect "status: the frequency SLO (60 s) holds the age of the port's newest change" 0 \
+  '\{"observedSeconds":[0-9.e-]+,"port":"orders","property":"frequency","state":"(met|violated)","targetSeconds":60\.0\}' -- \
+  curl -sS --max-time 10 "$orders"
 expect "an unknown port is a JSON 404 naming the ports" 0 '"status":404.*|order_events.*"status":404' -- \
   curl -sS --max-time 10 --data-binary '{}' "$orders/ports/nope/events"
 expect "an unknown product is a JSON 404" 0 '"code":"not_found".*no product shop/none' -- \
@@ -125,10 +128,13 @@ expect "the running version still serves after refused deploys" 0 '"status":"shi
 
 curl -sS --max-time 10 "$products_url/metrics" > "$products_dir/metrics.txt"
 expect "/metrics counts ingested records by outcome" 0 \
-  'quanta_ingest_records_total\{product="orders/orders",port="order_events",outcome="rejected"\} 3' -- \
+  'quanta_ingest_records_total\{product="orders/orders",major="1",port="order_events",outcome="rejected"\} 3' -- \
   cat "$products_dir/metrics.txt"
 expect "/metrics keeps received = committed + rejected per port" 0 \
   'quanta_port_received_records\{product="orders/orders",major="1",port="order_events"\} 6' -- \
+  cat "$products_dir/metrics.txt"
+expect "/metrics gives each SLO's target and state" 0 \
+  'quanta_slo_met\{product="orders/orders",major="1",port="orders",property="latency"\} 1' -- \
   cat "$products_dir/metrics.txt"
 expect "promtool accepts /metrics with products" 0 "" -- \
   bash -c "promtool check metrics < '$products_dir/metrics.txt'"
