@@ -7,7 +7,7 @@ namespace {
 
 // One row per ErrorCode, in enum order. Exit codes follow compilers and linters:
 // 1 means "your input has problems", 2 means "the tool could not do its job as asked".
-constexpr std::array<ErrorCodeInfo, 14> kErrorTable = {{
+constexpr std::array<ErrorCodeInfo, 15> kErrorTable = {{
     {ErrorCode::kOk, "ok", "00000", 200, 0, false},
     {ErrorCode::kUsage, "usage", "42601", 400, 2, true},
     {ErrorCode::kInvalidDocument, "invalid_document", "22023", 422, 1, true},
@@ -24,6 +24,10 @@ constexpr std::array<ErrorCodeInfo, 14> kErrorTable = {{
     // so the same statement may pass later or on a node configured for more. PostgreSQL's
     // out_of_memory; HTTP's "try again later or elsewhere".
     {ErrorCode::kOutOfMemory, "out_of_memory", "53200", 503, 2, false},
+    // DuckDB refuses every statement on an instance it stopped after a fatal error (a failed
+    // checkpoint, an internal error) until it is opened again. PostgreSQL's crash_shutdown: the
+    // server must restart before it serves again, and clients reconnect after it.
+    {ErrorCode::kUnavailable, "unavailable", "57P02", 503, 2, false},
     {ErrorCode::kInternal, "internal", "XX000", 500, 3, false},
 }};
 

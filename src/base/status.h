@@ -25,6 +25,7 @@ enum class ErrorCode {
   kTooLarge,           ///< a message or value exceeds a configured limit (user error)
   kAuthFailed,         ///< a password or proof did not match (user error)
   kOutOfMemory,        ///< a statement needed more memory and spill space than configured
+  kUnavailable,        ///< the engine stopped after a fatal error; the node must be restarted
   kInternal,           ///< a bug in Quanta
 };
 

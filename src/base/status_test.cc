@@ -27,5 +27,13 @@ TEST(ErrorTableTest, OutOfMemoryIsPostgresOutOfMemoryAndHttpServiceUnavailable) 
   EXPECT_EQ(status.ToString(), "out_of_memory: the sort needs 512 MiB");
 }
 
+TEST(ErrorTableTest, AStoppedEngineIsCrashShutdownAndHttpServiceUnavailable) {
+  const ErrorCodeInfo& info = InfoFor(ErrorCode::kUnavailable);
+  EXPECT_EQ(info.name, "unavailable");
+  EXPECT_EQ(info.sqlstate, "57P02");
+  EXPECT_EQ(info.http_status, 503);
+  EXPECT_FALSE(info.user_error);
+}
+
 }  // namespace
 }  // namespace quanta

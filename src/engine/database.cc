@@ -82,7 +82,29 @@ Status OutOfMemory(std::string text, const std::string* advice) {
       *advice);
 }
 
+// The cause DuckDB names when it refuses a statement on an instance it stopped
+// ('... invalidated because of a previous fatal error. ...\nOriginal error: "<cause>"'), or the
+// message itself, without DuckDB's advice paragraphs.
+std::string FatalCause(std::string_view text) {
+  constexpr std::string_view kOriginal = "Original error: \"";
+  std::size_t original = text.find(kOriginal);
+  if (original != std::string_view::npos) text.remove_prefix(original + kOriginal.size());
+  constexpr std::string_view kClass = "FATAL Error: ";
+  if (text.starts_with(kClass)) text.remove_prefix(kClass.size());
+  std::string cause(text.substr(0, text.find('\n')));
+  if (!cause.empty() && cause.back() == '"') cause.pop_back();
+  return cause;
+}
+
 }  // namespace
+
+Status EngineStopped(std::string_view message) {
+  return Status(ErrorCode::kUnavailable,
+                fmt::format("DuckDB stopped its database instance after a fatal error ({}); every "
+                            "commit acknowledged before is kept in the store files and their "
+                            "write-ahead logs: restart the node",
+                            FatalCause(message)));
+}
 
 // DuckDB prefixes messages with the error class ("Binder Error: ..."); that class decides
 // whether the fault is the user's SQL or something else.
@@ -108,8 +130,9 @@ Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
       return Status(ErrorCode::kQueryFailed, std::move(text));
     case DUCKDB_ERROR_IO:
       return Status(ErrorCode::kIoError, std::move(text));
-    case DUCKDB_ERROR_INTERNAL:
     case DUCKDB_ERROR_FATAL:
+      return EngineStopped(text);
+    case DUCKDB_ERROR_INTERNAL:
       return Status(ErrorCode::kInternal, std::move(text));
     default:
       return Status(ErrorCode::kQueryFailed, std::move(text));
@@ -151,6 +174,12 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     return status;
   }
   return std::unique_ptr<Database>(new Database(std::move(handle)));
+}
+
+Status Database::CheckRunning() {
+  Result<std::unique_ptr<Connection>> connection = Connect();
+  Status status = connection.ok() ? (*connection)->Execute("SELECT 1") : connection.status();
+  return status.code() == ErrorCode::kUnavailable ? status : Status::Ok();
 }
 
 Result<std::unique_ptr<Connection>> Database::Connect() {

@@ -55,6 +55,13 @@ class Database {
   /// A new connection. The connection must not outlive the database.
   Result<std::unique_ptr<Connection>> Connect();
 
+  /// OK while the instance runs statements; kUnavailable (EngineStopped's message) once DuckDB
+  /// stopped it after a fatal error, after which it refuses every statement until it is opened
+  /// again. Runs `SELECT 1` on a new connection; a failure for any other reason (the memory
+  /// limit reached by other statements) is not a stopped instance and answers OK.
+  /// Thread-safe.
+  Status CheckRunning();
+
  private:
   struct Handle;
   explicit Database(std::unique_ptr<Handle> handle);

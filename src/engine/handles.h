@@ -6,6 +6,7 @@
 #include <duckdb.h>
 
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "engine/database.h"
@@ -35,5 +36,9 @@ struct Connection::Handle {
 /// there is one (DatabaseOptions::out_of_memory_advice).
 Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
                              const std::string* out_of_memory_advice = nullptr);
+
+/// kUnavailable for a statement DuckDB refused because it stopped the instance after a fatal
+/// error (`message` is DuckDB's): names the original cause and says to restart the node.
+Status EngineStopped(std::string_view message);
 
 }  // namespace quanta::engine

@@ -157,9 +157,8 @@ Status StatusFromMessage(const char* message, const std::string* out_of_memory_a
   if (text.starts_with("Out of Memory Error")) {
     return StatusFromDuckdbError(DUCKDB_ERROR_OUT_OF_MEMORY, text.c_str(), out_of_memory_advice);
   }
-  if (text.starts_with("INTERNAL Error") || text.starts_with("FATAL Error")) {
-    return Status(ErrorCode::kInternal, std::move(text));
-  }
+  if (text.starts_with("FATAL Error")) return EngineStopped(text);
+  if (text.starts_with("INTERNAL Error")) return Status(ErrorCode::kInternal, std::move(text));
   if (text.starts_with("IO Error")) return Status(ErrorCode::kIoError, std::move(text));
   return Status(ErrorCode::kQueryFailed, std::move(text));
 }

@@ -163,17 +163,31 @@ ports::HttpRouter& Node::router() { return server_->router(); }
 
 Status Node::AddBuiltInRoutes() {
   ports::HttpRouter& router = server_->router();
-  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/healthz", [](const ports::HttpRequest&) {
-    return ports::HttpResponse::Json(200, {{"status", "alive"}});
-  }));
-  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/readyz", [this](const ports::HttpRequest&) {
-    if (state_.load() == NodeState::kReady) {
-      return ports::HttpResponse::Json(200, {{"status", "ready"}});
-    }
-    return ports::ErrorResponse(
-        ports::HttpFault::kShuttingDown,
-        fmt::format("the node is {}; send requests to another node", StateName(state_.load())));
-  }));
+  // Liveness fails once DuckDB stopped the instance after a fatal error: every product of the
+  // node then refuses statements until the process opens it again, so a supervisor (a
+  // Kubernetes liveness probe, systemd's watchdog script) should restart the node.
+  ports::RouteOptions engine_check{ports::HandlerMode::kBlocking, std::nullopt};
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", "/healthz",
+      [this](const ports::HttpRequest&) {
+        Status running = database_->CheckRunning();
+        if (!running.ok()) return ports::ErrorResponse(running);
+        return ports::HttpResponse::Json(200, {{"status", "alive"}});
+      },
+      engine_check));
+  QUANTA_RETURN_IF_ERROR(router.Add(
+      "GET", "/readyz",
+      [this](const ports::HttpRequest&) {
+        if (state_.load() != NodeState::kReady) {
+          return ports::ErrorResponse(ports::HttpFault::kShuttingDown,
+                                      fmt::format("the node is {}; send requests to another node",
+                                                  StateName(state_.load())));
+        }
+        Status running = database_->CheckRunning();
+        if (!running.ok()) return ports::ErrorResponse(running);
+        return ports::HttpResponse::Json(200, {{"status", "ready"}});
+      },
+      engine_check));
   QUANTA_RETURN_IF_ERROR(
       router.Add("GET", "/metrics",
                  [this](const ports::HttpRequest&) {

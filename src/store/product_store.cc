@@ -248,23 +248,10 @@ Status ProductStore::Annotate(const Status& status) const {
         "; the file is damaged: restore it from a backup, or move it aside to start the "
         "product with an empty store";
     code = ErrorCode::kIoError;
-  } else if (ContainsAny(status.message(), {"invalidated", "FATAL"})) {
+  } else if (code == ErrorCode::kUnavailable) {
     // DuckDB stops its instance after a failed checkpoint (or another fatal error) before
     // anything more is written: the file and its write-ahead log keep every commit made so far.
-    std::string_view text = status.message();
-    constexpr std::string_view kOriginal = "Original error: \"";
-    std::size_t original = text.find(kOriginal);
-    std::string cause = original == std::string_view::npos
-                            ? WithoutDuckdbAdvice(text)
-                            : WithoutDuckdbAdvice(text.substr(original + kOriginal.size()));
-    cause = cause.substr(0, cause.find('\n'));
-    if (!cause.empty() && cause.back() == '"') cause.pop_back();
-    message = fmt::format(
-        "store file {}: DuckDB stopped its database instance after a fatal error ({}); every "
-        "commit acknowledged before is kept in the file and its write-ahead log: close the store "
-        "and open it again (restart the node)",
-        path_.string(), cause);
-    if (MentionsOutOfMemory(text)) {
+    if (MentionsOutOfMemory(status.message())) {
       message += " with more memory for its checkpoints";
       code = ErrorCode::kOutOfMemory;
     }

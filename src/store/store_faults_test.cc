@@ -287,8 +287,13 @@ TEST(StoreFaultTest, ACheckpointOutOfMemoryLosesNoAcknowledgedBatch) {
   std::int64_t acknowledged = 0;
   std::optional<Status> refused;
   {
-    ASSERT_OK_AND_ASSIGN(auto store,
-                         ProductStore::Open(path, DocumentsLayout(), DocumentOptions("128MB")));
+    // The instance is the test's, as a node's is, so that the test can ask it what it tells
+    // the node's health check.
+    StoreOptions options = DocumentOptions("128MB");
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database,
+                         engine::Database::Open({.settings = options.settings}));
+    options.database = database;
+    ASSERT_OK_AND_ASSIGN(auto store, ProductStore::Open(path, DocumentsLayout(), options));
     // 128 MB holds about 14 batches; stop at the first refusal.
     for (std::int64_t i = 1; i <= 40 && !refused; ++i) {
       Status committed = CommitDocuments(*store, i);
@@ -306,6 +311,17 @@ TEST(StoreFaultTest, ACheckpointOutOfMemoryLosesNoAcknowledgedBatch) {
     EXPECT_EQ(refused->code(), ErrorCode::kOutOfMemory);
     EXPECT_THAT(refused->message(), HasSubstr(path.string()));
     EXPECT_GT(acknowledged, 0);
+    // A failed checkpoint stops the instance: the node's liveness check must then fail, naming
+    // the cause, so that the node is restarted. A commit refused for memory alone leaves it
+    // running.
+    Status running = database->CheckRunning();
+    if (refused->message().find("stopped its database instance") != std::string::npos) {
+      EXPECT_EQ(running.code(), ErrorCode::kUnavailable) << running.ToString();
+      EXPECT_THAT(running.message(), HasSubstr("restart the node"));
+      EXPECT_THAT(running.message(), HasSubstr("failed to pin block"));
+    } else {
+      EXPECT_OK(running);
+    }
     // What the node would answer a reader now: either every acknowledged row or an error that
     // says why, never fewer rows.
     Result<engine::QueryResult> read = store->Query("SELECT count(*) FROM history.documents");
