@@ -11,6 +11,8 @@
 #include <charconv>
 #include <optional>
 
+#include "ports/saslprep.h"
+
 namespace quanta::ports {
 namespace {
 
@@ -147,8 +149,9 @@ Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_v
     return Status::Invalid("SCRAM verifier: iteration count {} must be positive", iterations);
   }
   if (salt.empty()) return Status::Invalid("SCRAM verifier: the salt must not be empty");
+  QUANTA_ASSIGN_OR_RETURN(std::string prepared, PrepareScramPassword(password));
   std::array<unsigned char, kKeyBytes> salted;
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+  if (PKCS5_PBKDF2_HMAC(prepared.data(), static_cast<int>(prepared.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()),
                         static_cast<int>(salt.size()), iterations, EVP_sha256(), kKeyBytes,
                         salted.data()) != 1) {
@@ -161,6 +164,7 @@ Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_v
   verifier.stored_key = Sha256(Hmac(salted_password, "Client Key"));
   verifier.server_key = Hmac(salted_password, "Server Key");
   OPENSSL_cleanse(salted.data(), salted.size());
+  OPENSSL_cleanse(prepared.data(), prepared.size());
   return verifier;
 }
 

@@ -11,9 +11,8 @@ namespace quanta::ports {
 // SCRAM-SHA-256 password authentication (RFC 5802 with RFC 7677's hash), as PostgreSQL does it
 // for the SQL port: the server keeps only a verifier, never the password, and the client
 // proves that it knows the password without sending it. Channel binding (SCRAM-SHA-256-PLUS) is
-// not offered. Passwords are used as their bytes: PostgreSQL's SASLprep normalisation is not
-// applied, which gives the same keys for every ASCII password and for non-ASCII passwords that
-// are already in Unicode NFKC form.
+// not offered. Passwords are prepared with SASLprep (saslprep.h) before they are hashed, as
+// PostgreSQL and libpq do.
 
 /// The one mechanism offered in AuthenticationSASL.
 inline constexpr std::string_view kScramSha256 = "SCRAM-SHA-256";
@@ -32,18 +31,22 @@ struct ScramVerifier {
   std::string ToString() const;
 };
 
-/// A verifier for `password` with a fresh random 16-byte salt. Fails only when the system's
-/// random source fails or `iterations` is not positive.
+/// A verifier for `password` with a fresh random 16-byte salt. The password is prepared with
+/// PrepareScramPassword (SASLprep, or its own bytes when SASLprep refuses it), so a verifier
+/// made here accepts what libpq sends for the same password in any Unicode form. Fails only
+/// when the system's random source fails or `iterations` is not positive.
 Result<ScramVerifier> MakeScramVerifier(std::string_view password,
                                         int iterations = kScramDefaultIterations);
-/// A verifier for `password` with the given salt (for reproducing a known verifier).
+/// A verifier for `password` with the given salt (for reproducing a known verifier); the
+/// password is prepared the same way.
 Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_view salt,
                                         int iterations);
 /// Reads a verifier in PostgreSQL's stored format; the error names the part that is wrong.
 Result<ScramVerifier> ParseScramVerifier(std::string_view text);
 
-/// True when `password` is the password `verifier` was made from (the keys are derived again
-/// with the verifier's salt and iterations and compared in constant time). Costs one PBKDF2 of
+/// True when `password` is the password `verifier` was made from (the password is prepared as
+/// by MakeScramVerifier, the keys are derived again with the verifier's salt and iterations
+/// and compared in constant time). Costs one PBKDF2 of
 /// `iterations` rounds: callers that check often cache the answer by ScramDigest.
 bool ScramVerifierMatches(const ScramVerifier& verifier, std::string_view password);
 /// SHA-256 of `bytes`, raw 32 bytes: SCRAM's H(), and a key for caches of checked secrets.

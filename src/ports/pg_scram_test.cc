@@ -327,6 +327,33 @@ TEST(ScramTest, RefusesMalformedClientFinalMessages) {
   EXPECT_FALSE(twice.HandleClientFirst(client.First()).ok());
 }
 
+TEST(ScramTest, VerifiersAreMadeFromTheSaslPrepFormOfThePassword) {
+  // libpq sends SASLprep("I\u00ADX") = "IX": a verifier made from either form accepts it.
+  for (std::string_view typed : {"I\u00ADX", "\u2168", "IX"}) {
+    SCOPED_TRACE(typed);
+    ScramVerifier verifier = VerifierFor(typed);
+    ScramServerExchange exchange(verifier, "u");
+    TestClient libpq("IX");
+    ASSERT_OK_AND_ASSIGN(std::string server_first, exchange.HandleClientFirst(libpq.First()));
+    EXPECT_OK(exchange.HandleClientFinal(libpq.Final(server_first)));
+    EXPECT_TRUE(ScramVerifierMatches(verifier, "I\u00ADX"));
+  }
+  // A client that hashes the unprepared bytes is not PostgreSQL's and does not sign in.
+  ScramVerifier verifier = VerifierFor("I\u00ADX");
+  ScramServerExchange exchange(verifier, "u");
+  TestClient unprepared("I\u00ADX");
+  ASSERT_OK_AND_ASSIGN(std::string server_first, exchange.HandleClientFirst(unprepared.First()));
+  EXPECT_EQ(exchange.HandleClientFinal(unprepared.Final(server_first)).status().code(),
+            ErrorCode::kAuthFailed);
+  // A password SASLprep refuses is hashed as its bytes, as libpq sends it.
+  ScramVerifier raw = VerifierFor("\xFF\xFEpw");
+  EXPECT_TRUE(ScramVerifierMatches(raw, "\xFF\xFEpw"));
+  ScramServerExchange raw_exchange(raw, "u");
+  TestClient raw_client("\xFF\xFEpw");
+  ASSERT_OK_AND_ASSIGN(server_first, raw_exchange.HandleClientFirst(raw_client.First()));
+  EXPECT_OK(raw_exchange.HandleClientFinal(raw_client.Final(server_first)));
+}
+
 TEST(ScramTest, AnUnknownUserLooksLikeAWrongPassword) {
   ScramServerExchange known(VerifierFor("right"), "alice");
   ScramServerExchange unknown = ScramServerExchange::ForUnknownUser("mallory", "node-secret");
