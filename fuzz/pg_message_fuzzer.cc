@@ -3,7 +3,8 @@
 // input is read twice from the untyped startup phase (whole, then in pieces whose sizes come
 // from the input itself) and once after a valid StartupMessage, and both readings must agree.
 // Messages that carry values go on to the parsers behind them: password and SASL bodies,
-// SCRAM messages, and Bind parameters decoded as the types the Parse before them named.
+// SCRAM messages (half of them as over TLS, with SCRAM-SHA-256-PLUS offered), SASLprep, and
+// Bind parameters decoded as the types the Parse before them named.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "ports/pg_message.h"
 #include "ports/pg_scram.h"
 #include "ports/pg_types.h"
+#include "ports/saslprep.h"
 
 namespace {
 
@@ -52,7 +54,11 @@ void ExerciseValues(const PgFrontendMessage& message, std::vector<std::uint32_t>
   } else if (const auto* password = std::get_if<quanta::ports::PgPasswordMessage>(&message)) {
     (void)quanta::ports::ParsePasswordMessage(password->body);
     auto initial = quanta::ports::ParseSaslInitialResponse(password->body);
+    (void)quanta::ports::SaslPrep(password->body);
     auto exchange = quanta::ports::ScramServerExchange::ForUnknownUser("fuzz", "secret");
+    // Half the inputs run as over TLS, where SCRAM-SHA-256-PLUS is offered and chosen.
+    if (password->body.size() % 2 == 0) exchange.OfferChannelBinding(std::string(32, '\x5a'));
+    if (initial.ok() && !exchange.SelectMechanism(initial->mechanism).ok()) return;
     auto first =
         exchange.HandleClientFirst(initial.ok() && initial->data ? *initial->data : password->body);
     if (first.ok()) (void)exchange.HandleClientFinal(password->body);

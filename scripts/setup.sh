@@ -13,6 +13,7 @@ readonly kPackages=(
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libboost1.81-dev libboost-url1.81-dev libsimdjson-dev libssl-dev curl
+  libicu-dev  # NFKC for SASLprep of SCRAM passwords, as PostgreSQL and libpq prepare them
   python3 prometheus  # promtool checks /metrics in the tests
   # Real PostgreSQL clients for the SQL port's tests and benchmarks.
   postgresql-client-15 libpq-dev python3-psycopg2 python3-psycopg python3-asyncpg

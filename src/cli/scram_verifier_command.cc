@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "ports/pg_scram.h"
+#include "ports/saslprep.h"
 
 namespace quanta::cli {
 namespace {
@@ -27,6 +28,14 @@ int MakeVerifier(const VerifierArguments& arguments) {
   if (password.empty()) {
     std::cerr << "quanta scram-verifier: the password on standard input is empty\n";
     return 2;
+  }
+  // The verifier is made from the password's SASLprep form, as libpq prepares what it sends.
+  // A password SASLprep refuses is hashed as its bytes, as PostgreSQL does: say so, since then
+  // only exactly these bytes sign in.
+  if (Result<std::string> prepared = ports::SaslPrep(password); !prepared.ok()) {
+    std::cerr << "quanta scram-verifier: note: " << prepared.status().message()
+              << "; the password's bytes are used as they are, as PostgreSQL does, so only "
+                 "exactly these bytes sign in\n";
   }
   Result<ports::ScramVerifier> verifier = ports::MakeScramVerifier(password, arguments.iterations);
   if (!verifier.ok()) {
@@ -52,7 +61,9 @@ void RegisterScramVerifierCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 10'000'000));
   command->footer(
       "The verifier is what the node keeps instead of the password (PostgreSQL's format, so a\n"
-      "verifier from pg_authid works too). Put it in node.yaml:\n"
+      "verifier from pg_authid works too). The password is read as UTF-8 and prepared with\n"
+      "SASLprep (RFC 4013) first, as PostgreSQL and libpq do, so the same password typed in\n"
+      "another Unicode form signs in too. Put it in node.yaml:\n"
       "  principals:\n"
       "    - name: analyst\n"
       "      scram: SCRAM-SHA-256$4096:...\n\n"

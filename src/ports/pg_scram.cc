@@ -1,15 +1,21 @@
 #include "ports/pg_scram.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <memory>
 #include <optional>
+
+#include "ports/saslprep.h"
 
 namespace quanta::ports {
 namespace {
@@ -147,8 +153,9 @@ Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_v
     return Status::Invalid("SCRAM verifier: iteration count {} must be positive", iterations);
   }
   if (salt.empty()) return Status::Invalid("SCRAM verifier: the salt must not be empty");
+  QUANTA_ASSIGN_OR_RETURN(std::string prepared, PrepareScramPassword(password));
   std::array<unsigned char, kKeyBytes> salted;
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+  if (PKCS5_PBKDF2_HMAC(prepared.data(), static_cast<int>(prepared.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()),
                         static_cast<int>(salt.size()), iterations, EVP_sha256(), kKeyBytes,
                         salted.data()) != 1) {
@@ -161,6 +168,7 @@ Result<ScramVerifier> MakeScramVerifier(std::string_view password, std::string_v
   verifier.stored_key = Sha256(Hmac(salted_password, "Client Key"));
   verifier.server_key = Hmac(salted_password, "Server Key");
   OPENSSL_cleanse(salted.data(), salted.size());
+  OPENSSL_cleanse(prepared.data(), prepared.size());
   return verifier;
 }
 
@@ -212,15 +220,33 @@ Result<ScramVerifier> ParseScramVerifier(std::string_view text) {
   return verifier;
 }
 
-Status CheckScramMechanism(std::string_view mechanism) {
-  if (mechanism == kScramSha256) return Status::Ok();
-  if (mechanism == "SCRAM-SHA-256-PLUS") {
-    return Status::ProtocolViolation(
-        "SASL mechanism SCRAM-SHA-256-PLUS (channel binding) was not offered; the server offers "
-        "SCRAM-SHA-256 only");
+Result<std::string> TlsServerEndPoint(std::string_view certificate_der) {
+  const auto* cursor = reinterpret_cast<const unsigned char*>(certificate_der.data());
+  const auto* end = cursor + certificate_der.size();
+  std::unique_ptr<X509, decltype(&X509_free)> certificate(
+      d2i_X509(nullptr, &cursor, static_cast<long>(certificate_der.size())), X509_free);
+  if (!certificate || cursor != end) {
+    return Status::Invalid("tls-server-end-point: the bytes are not one DER certificate");
   }
-  return Status::ProtocolViolation(
-      "SASL mechanism \"{}\" was not offered; the server offers SCRAM-SHA-256 only", mechanism);
+  int digest = NID_undef;
+  int key = NID_undef;
+  const EVP_MD* hash = nullptr;
+  if (X509_get_signature_info(certificate.get(), &digest, &key, nullptr, nullptr) == 1) {
+    // RFC 5929 section 4.1: MD5 and SHA-1 are replaced by SHA-256.
+    hash = digest == NID_md5 || digest == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(digest);
+  }
+  if (hash == nullptr) {
+    return Status::NotSupported(
+        "tls-server-end-point: the certificate's signature algorithm {} names no single hash "
+        "function, so RFC 5929 defines no channel binding for it",
+        OBJ_nid2ln(X509_get_signature_nid(certificate.get())));
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out;
+  unsigned int length = 0;
+  if (X509_digest(certificate.get(), hash, out.data(), &length) != 1) {
+    return Status::Internal("tls-server-end-point: OpenSSL X509_digest failed");
+  }
+  return std::string(reinterpret_cast<const char*>(out.data()), length);
 }
 
 ScramServerExchange::ScramServerExchange(ScramVerifier verifier, std::string user_name)
@@ -242,6 +268,35 @@ ScramServerExchange ScramServerExchange::ForUnknownUser(std::string user_name,
   return exchange;
 }
 
+void ScramServerExchange::OfferChannelBinding(std::string tls_server_end_point) {
+  tls_server_end_point_ = std::move(tls_server_end_point);
+}
+
+std::vector<std::string> ScramServerExchange::Mechanisms() const {
+  if (tls_server_end_point_.empty()) return {std::string(kScramSha256)};
+  return {std::string(kScramSha256Plus), std::string(kScramSha256)};
+}
+
+Status ScramServerExchange::SelectMechanism(std::string_view mechanism) {
+  if (mechanism == kScramSha256) {
+    channel_binding_selected_ = false;
+    return Status::Ok();
+  }
+  if (mechanism == kScramSha256Plus) {
+    if (tls_server_end_point_.empty()) {
+      return Fail(Status::ProtocolViolation(
+          "SASL mechanism SCRAM-SHA-256-PLUS was not offered: channel binding needs a TLS "
+          "connection (sslmode=require or stronger); the server offers SCRAM-SHA-256"));
+    }
+    channel_binding_selected_ = true;
+    return Status::Ok();
+  }
+  std::vector<std::string> offered = Mechanisms();
+  return Fail(
+      Status::ProtocolViolation("SASL mechanism \"{}\" was not offered; the server offers {}",
+                                mechanism, fmt::join(offered, " and ")));
+}
+
 Status ScramServerExchange::Fail(Status status) {
   state_ = State::kFailed;
   return status;
@@ -254,23 +309,60 @@ Result<std::string> ScramServerExchange::HandleClientFirst(std::string_view mess
   }
   // gs2-header: cbind-flag "," [authzid] ","
   if (message.empty()) return Fail(Malformed(kName, "it is empty"));
-  std::size_t position = 0;
+  std::size_t position = 1;
   switch (message[0]) {
     case 'n':  // the client does not support channel binding
-    case 'y':  // the client supports it but thinks the server does not: true here
-      position = 1;
+      if (channel_binding_selected_) {
+        return Fail(Malformed(kName,
+                              "the client selected SCRAM-SHA-256-PLUS, but its gs2 header "
+                              "\"n\" asks for no channel binding"));
+      }
       break;
-    case 'p':
-      return Fail(Malformed(kName,
-                            "the client asks for channel binding (\"p=\"), which the server "
-                            "does not offer with SCRAM-SHA-256"));
+    case 'y':  // the client supports it but thinks the server does not
+      if (channel_binding_selected_) {
+        return Fail(Malformed(kName,
+                              "the client selected SCRAM-SHA-256-PLUS, but its gs2 header "
+                              "\"y\" asks for no channel binding"));
+      }
+      if (!tls_server_end_point_.empty()) {
+        // The server did offer -PLUS: someone between the two removed it from the list.
+        return Fail(Status::ProtocolViolation(
+            "SCRAM channel binding negotiation error: the client supports channel binding "
+            "and thinks the server does not, but the server offered SCRAM-SHA-256-PLUS over "
+            "this TLS connection; something between them changed the offer"));
+      }
+      break;
+    case 'p': {  // the client requires channel binding: "p=<type>"
+      if (!channel_binding_selected_) {
+        return Fail(Malformed(kName,
+                              "the client selected SCRAM-SHA-256 without channel binding, but "
+                              "its gs2 header \"p=\" asks for channel binding"));
+      }
+      if (message.size() < 2 || message[1] != '=') {
+        return Fail(Malformed(kName, "a '=' and the channel binding type must follow \"p\""));
+      }
+      std::size_t end = message.find(',', 2);
+      std::string_view type = message.substr(2, end == std::string_view::npos ? end : end - 2);
+      if (type != kTlsServerEndPoint) {
+        bool printable =
+            std::all_of(type.begin(), type.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
+        return Fail(Malformed(
+            kName, fmt::format("unsupported channel binding type \"{}\"; the server binds "
+                               "with tls-server-end-point only",
+                               printable ? type : std::string_view("(not printable)"))));
+      }
+      position = 2 + type.size();
+      break;
+    }
     default:
       return Fail(Malformed(kName, fmt::format("the channel binding flag '{}' at character 1 "
                                                "is not 'n', 'y' or 'p'",
                                                message[0])));
   }
   if (position >= message.size() || message[position] != ',') {
-    return Fail(Malformed(kName, "a ',' must follow the channel binding flag at character 2"));
+    return Fail(Malformed(kName, fmt::format("a ',' must follow the channel binding flag at "
+                                             "character {}",
+                                             position + 1)));
   }
   ++position;
   if (position < message.size() && message[position] == 'a') {
@@ -330,7 +422,22 @@ Result<std::string> ScramServerExchange::HandleClientFinal(std::string_view mess
   if (!binding.ok()) return Fail(binding.status());
   std::optional<std::string> binding_bytes = Base64Decode(*binding);
   if (!binding_bytes) return Fail(Malformed(kName, "the channel binding \"c=\" is not base64"));
-  if (*binding_bytes != gs2_header_) {
+  if (channel_binding_selected_) {
+    // The gs2 header again, then the hash of the certificate the client saw in its handshake.
+    // Not secret: both ends know it, so a plain comparison does.
+    if (*binding_bytes != gs2_header_ + tls_server_end_point_) {
+      return Fail(Status(
+          ErrorCode::kPermissionDenied,
+          fmt::format(
+              "SCRAM channel binding check failed: {}",
+              binding_bytes->starts_with(gs2_header_)
+                  ? "the certificate hash the client sends is not that of this server's "
+                    "certificate, so the client's TLS connection does not end at this server (a "
+                    "TLS-terminating proxy, or someone in the middle)"
+                  : "the channel binding \"c=\" does not start with the gs2 header of the "
+                    "client-first-message")));
+    }
+  } else if (*binding_bytes != gs2_header_) {
     return Fail(Malformed(kName,
                           "the channel binding \"c=\" does not repeat the gs2 header of "
                           "the client-first-message"));

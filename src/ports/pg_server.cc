@@ -1,6 +1,8 @@
 #include "ports/pg_server.h"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <array>
 #include <atomic>
@@ -73,6 +75,24 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
       return Status::IoError("{}: cannot be read as the PEM private key of {}: {}",
                              options_.tls_key_file, options_.tls_certificate_file, error.message());
     }
+    // The channel binding data of the certificate the handshake presents, for
+    // SCRAM-SHA-256-PLUS; a certificate without it (Ed25519) still serves plain SCRAM.
+    X509* certificate = SSL_CTX_get0_certificate(tls_->native_handle());
+    int der_length = certificate ? i2d_X509(certificate, nullptr) : -1;
+    if (der_length <= 0) {
+      return Status::IoError("{}: OpenSSL holds no certificate after loading it",
+                             options_.tls_certificate_file);
+    }
+    std::string der(static_cast<std::size_t>(der_length), '\0');
+    auto* cursor = reinterpret_cast<unsigned char*>(der.data());
+    i2d_X509(certificate, &cursor);
+    Result<std::string> end_point = TlsServerEndPoint(der);
+    if (end_point.ok()) {
+      tls_server_end_point_ = *std::move(end_point);
+    } else {
+      std::fprintf(stderr, "quanta sql: %s: %s; SCRAM-SHA-256-PLUS is not offered\n",
+                   options_.tls_certificate_file.c_str(), end_point.status().message().c_str());
+    }
     return Status::Ok();
   }
 
@@ -87,6 +107,7 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   PgBackend& backend_;
   tcp::acceptor acceptor_;
   std::optional<net::ssl::context> tls_;  // with a certificate configured
+  std::string tls_server_end_point_;      // its channel binding data; empty: none
   net::thread_pool pool_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -340,6 +361,7 @@ void PgServer::Impl::Accept() {
         options.statement_timeout = self->options_.statement_timeout;
         options.max_connections = self->options_.max_connections;
         options.tls_available = self->tls_.has_value();
+        options.tls_server_end_point = self->tls_server_end_point_;
         std::shared_ptr<PgConnection> connection;
         {
           std::lock_guard lock(self->mutex_);

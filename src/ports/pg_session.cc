@@ -295,7 +295,9 @@ void PgSession::HandleStartup(const PgStartupMessage& startup) {
   } else {
     scram_.emplace(ScramServerExchange::ForUnknownUser(user_));
   }
-  writer.AuthenticationSasl({std::string(kScramSha256)});
+  // TLS is in use once an SSLRequest was answered 'S': the handshake ran before this message.
+  if (tls_done_) scram_->OfferChannelBinding(options_.tls_server_end_point);
+  writer.AuthenticationSasl(scram_->Mechanisms());
   phase_ = Phase::kSaslInitial;
 }
 
@@ -304,7 +306,7 @@ void PgSession::HandlePassword(const PgPasswordMessage& message) {
   if (phase_ == Phase::kSaslInitial) {
     Result<PgSaslInitialResponse> initial = ParseSaslInitialResponse(message.body);
     if (!initial.ok()) return SendFatal(initial.status());
-    Status mechanism = CheckScramMechanism(initial->mechanism);
+    Status mechanism = scram_->SelectMechanism(initial->mechanism);
     if (!mechanism.ok()) return SendFatal(mechanism);
     Result<std::string> server_first = scram_->HandleClientFirst(initial->data.value_or(""));
     if (!server_first.ok()) return SendFatal(server_first.status());

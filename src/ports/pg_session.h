@@ -55,6 +55,10 @@ struct PgSessionOptions {
   /// The server has a certificate: SSLRequest is answered 'S' and the connection switches to
   /// TLS (see tls_requested); without one it is answered 'N'.
   bool tls_available = false;
+  /// With tls_available: the tls-server-end-point channel binding data of the server's
+  /// certificate (TlsServerEndPoint), with which sessions over TLS offer SCRAM-SHA-256-PLUS;
+  /// empty when the certificate has none.
+  std::string tls_server_end_point;
   /// The connection is one too many: after the startup packet it gets PostgreSQL's 53300
   /// "too many clients" (answering SSLRequest first, so that libpq shows the message).
   bool too_many_clients = false;

@@ -432,5 +432,114 @@ TEST_F(PgSessionTest, SessionCommandsAreAnsweredWithoutTheEngine) {
   EXPECT_EQ(messages[0].Field('C'), "0A000");
 }
 
+std::string SaslInitial(std::string_view mechanism, std::string_view data) {
+  return Typed(
+      'p', CString(mechanism) + Int32(static_cast<std::int32_t>(data.size())) + std::string(data));
+}
+
+// A session on a node with a certificate, as PgServer runs it: the SSLRequest is answered 'S',
+// the connection does the handshake and calls TlsStarted, and the session goes on.
+class PgSessionOverTlsTest : public ::testing::Test {
+ protected:
+  static PgSessionOptions TlsOptions() {
+    PgSessionOptions options;
+    options.tls_available = true;
+    options.tls_server_end_point = std::string(32, '\x42');
+    return options;
+  }
+  PgSessionOverTlsTest() : session_(backend_, TlsOptions()) {}
+
+  std::vector<Message> Send(const std::string& bytes) {
+    session_.Feed(bytes);
+    std::string out;
+    PgSession::Step step;
+    do {
+      step = session_.Run(&out);
+      if (session_.tls_requested()) {
+        EXPECT_EQ(out, "S");
+        out.clear();
+        session_.TlsStarted();
+        step = PgSession::Step::kOutput;
+      }
+    } while (step == PgSession::Step::kOutput);
+    return Split(out);
+  }
+  // SSLRequest, answered 'S' (Send checks), then the startup message inside TLS.
+  std::vector<Message> StartOverTls(std::string_view user) {
+    EXPECT_TRUE(Send(Int32(8) + Int32(80877103)).empty());
+    return Send(Startup(user));
+  }
+  // The mechanisms listed in an AuthenticationSASL body (int32 10, then NUL-ended names).
+  static std::vector<std::string> Mechanisms(const Message& message) {
+    std::vector<std::string> names;
+    std::size_t at = 4;
+    while (at < message.body.size() && message.body[at] != '\0') {
+      std::size_t end = message.body.find('\0', at);
+      names.push_back(message.body.substr(at, end - at));
+      at = end + 1;
+    }
+    return names;
+  }
+
+  FakeBackend backend_;
+  PgSession session_;
+};
+
+TEST_F(PgSessionOverTlsTest, OffersScramSha256PlusFirstOverTls) {
+  std::vector<Message> messages = StartOverTls("mallory");
+  ASSERT_EQ(Types(messages), "R");
+  EXPECT_EQ(Mechanisms(messages[0]),
+            (std::vector<std::string>{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}));
+}
+
+TEST_F(PgSessionTest, OffersOnlyScramSha256WithoutTls) {
+  PgSessionOptions options;
+  options.tls_available = true;  // the node could, but this client did not ask for TLS
+  options.tls_server_end_point = std::string(32, '\x42');
+  PgSession plain(backend_, options);
+  plain.Feed(Startup("mallory"));
+  std::string out;
+  while (plain.Run(&out) == PgSession::Step::kOutput) {
+  }
+  std::vector<Message> messages = Split(out);
+  ASSERT_EQ(Types(messages), "R");
+  EXPECT_EQ(messages[0].body.substr(4), std::string("SCRAM-SHA-256\0\0", 15));
+  // Choosing -PLUS anyway is a protocol violation that says why.
+  plain.Feed(SaslInitial("SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,n=,r=abc"));
+  out.clear();
+  EXPECT_EQ(plain.Run(&out), PgSession::Step::kClose);
+  messages = Split(out);
+  ASSERT_EQ(Types(messages), "E");
+  EXPECT_EQ(messages[0].Field('S'), "FATAL");
+  EXPECT_EQ(messages[0].Field('C'), "08P01");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("needs a TLS connection"));
+}
+
+TEST_F(PgSessionOverTlsTest, AClientThatSaysYOverTlsIsRefusedWith08P01) {
+  ASSERT_EQ(Types(StartOverTls("mallory")), "R");
+  std::vector<Message> messages = Send(SaslInitial("SCRAM-SHA-256", "y,,n=,r=abc"));
+  ASSERT_EQ(Types(messages), "E");
+  EXPECT_EQ(messages[0].Field('C'), "08P01");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("SCRAM channel binding negotiation error"));
+  EXPECT_FALSE(session_.ready());
+}
+
+TEST_F(PgSessionOverTlsTest, BindingDataOfAnotherCertificateIsRefusedWith28000) {
+  ASSERT_EQ(Types(StartOverTls("mallory")), "R");
+  std::vector<Message> messages =
+      Send(SaslInitial("SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,n=,r=abc"));
+  ASSERT_EQ(Types(messages), "R");  // AuthenticationSASLContinue
+  std::string server_first = messages[0].body.substr(4);
+  std::string nonce = server_first.substr(2, server_first.find(',') - 2);
+  // base64("p=tls-server-end-point,," + 32 bytes of 'A'): not the node's certificate hash.
+  std::string final =
+      "c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=,r=" + nonce +
+      ",p=" + std::string(43, 'A') + "=";
+  messages = Send(Typed('p', final));
+  ASSERT_EQ(Types(messages), "E");
+  EXPECT_EQ(messages[0].Field('C'), "28000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("SCRAM channel binding check failed"));
+}
+
 }  // namespace
 }  // namespace quanta::ports
