@@ -57,6 +57,9 @@ principals:
   - name: analyst
     scram: "$verifier"
     groups: [interactions-reader, orders-reader, customers-reader]
+  - name: dach_sales
+    scram: "$verifier"
+    groups: [customers-dach-reader]
 YAML
 "$quanta" node --config "$tmp/node.yaml" --listen 127.0.0.1:0 --data-dir "$data" \
   > "$tmp/node.log" 2> "$tmp/node.err" &
@@ -161,6 +164,11 @@ else
   echo "  the same orders as of the version before the demo's cancellation (time travel in SQL):"
   analyst_psql -c "SELECT order_id, status FROM orders.orders AT (VERSION => $before)
                    WHERE order_id = '$order'" || failed=1
+  echo "  a regional team's principal (role customers-dach-reader, rowFilter country IN ('DE', 'AT'))"
+  echo "  sees only its region's customers, whatever its query asks for:"
+  PGPASSWORD=demo-password psql -X -h 127.0.0.1 -p "$sql_port" -U dach_sales -d quanta -c "
+    SELECT country, count(*) AS customers FROM demographics.customers
+    WHERE country = 'FR' OR true GROUP BY country ORDER BY country" || failed=1
   echo "  and what the sandbox says to a query that reaches for a file:"
   analyst_psql -c "SELECT * FROM read_csv('/etc/passwd')" 2>&1 | head -1 || true
 fi

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "governance/mesh_policies.h"
+#include "governance/row_filter.h"
 #include "model/meaning_check.h"
 #include "model/product_folder.h"
 #include "model/structure_check.h"
@@ -16,9 +17,8 @@ namespace {
 // asked for with --default-policies. nullopt: no policy set, so no policies run.
 Result<std::optional<MeshPolicyOptions>> PoliciesFor(const std::filesystem::path& path,
                                                      const LintOptions& options) {
-  QUANTA_ASSIGN_OR_RETURN(
-      std::optional<MeshPolicyOptions> resolved,
-      ResolveMeshPolicyOptions(path, options.mesh_file, options.policies_dir));
+  QUANTA_ASSIGN_OR_RETURN(std::optional<MeshPolicyOptions> resolved,
+                          ResolveMeshPolicyOptions(path, options.mesh_file, options.policies_dir));
   if (options.default_policies) {
     if (!resolved) resolved = MeshPolicyOptions{};
     resolved->use_defaults = true;
@@ -38,6 +38,7 @@ Status RunPolicies(const std::filesystem::path& path, const MeshPolicyInputs& in
 void LintContract(const model::ContractFile& file, LintReport* report) {
   model::CheckContractMeaning(file, &report->diagnostics);
   pipeline::CheckContractSql(file, &report->diagnostics);
+  CheckRowFilters(file, &report->diagnostics);
 }
 
 void CheckKind(const model::Document& document, model::DocumentKind expected,
@@ -80,8 +81,7 @@ Status LintFolder(const std::filesystem::path& root, const LintOptions& options,
   return RunPolicies(root, inputs, options, report);
 }
 
-Status LintFile(const std::filesystem::path& path, const LintOptions& options,
-                LintReport* report) {
+Status LintFile(const std::filesystem::path& path, const LintOptions& options, LintReport* report) {
   report->files.push_back(path.string());
   QUANTA_ASSIGN_OR_RETURN(std::optional<model::Document> document,
                           model::LoadDocument(path, &report->diagnostics));
@@ -149,7 +149,8 @@ Result<LintReport> Lint(const std::vector<std::filesystem::path>& paths,
         return Status::Usage("{}: holds no product folder (a folder with a product.yaml)",
                              path.string());
       }
-      for (const auto& folder : folders) QUANTA_RETURN_IF_ERROR(LintFolder(folder, options, &report));
+      for (const auto& folder : folders)
+        QUANTA_RETURN_IF_ERROR(LintFolder(folder, options, &report));
       continue;
     }
     QUANTA_RETURN_IF_ERROR(LintFile(path, options, &report));

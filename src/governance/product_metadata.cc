@@ -198,6 +198,7 @@ void AddContractRows(const model::Contract& contract, const std::string& file, A
   }
   for (const model::Role& role : contract.roles) {
     rows->roles.Add(id, role.role, role.access, file, role.pointer);
+    AddCustomProperties(role.custom_properties, "role", id, role.role, OptionalText(), file, rows);
   }
   AddTeam(contract.team, "contract", id, file, rows);
   AddCustomProperties(contract.custom_properties, "contract", id, OptionalText(), OptionalText(),

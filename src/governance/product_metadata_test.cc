@@ -81,9 +81,10 @@ TEST_F(ProductMetadataTest, LoadsEveryTableOfAFolder) {
   EXPECT_THAT(Rows("SELECT count(*) FROM quality_rules"), ElementsAre("2"));
   EXPECT_THAT(Rows("SELECT count(*) FROM roles"), ElementsAre("1"));
   EXPECT_THAT(Rows("SELECT count(*) FROM schema_objects"), ElementsAre("2"));
-  EXPECT_THAT(Rows("SELECT owner_kind, property, value FROM custom_properties ORDER BY 1"),
-              ElementsAre("contract|retentionReviewed|true", "product|costCenter|cc-42",
-                          "property|maskingStrategy|hash"));
+  EXPECT_THAT(
+      Rows("SELECT owner_kind, property, value FROM custom_properties ORDER BY 1"),
+      ElementsAre("contract|retentionReviewed|true", "product|costCenter|cc-42",
+                  "property|maskingStrategy|hash", "role|rowFilter|customer_id IS NOT NULL"));
 }
 
 TEST_F(ProductMetadataTest, TagsAreAList) {

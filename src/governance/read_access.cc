@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/ascii.h"
+#include "governance/row_filter.h"
 
 namespace quanta::governance {
 namespace {
@@ -16,11 +17,16 @@ std::string AccessOf(const model::Role& role) {
   return AsciiLower(TrimBlanks(role.access.value_or("")));
 }
 
-// A role without `access` still names who may read: reading it as no grant at all would open
-// the dataset to everyone.
-bool GrantsRead(const model::Role& role) {
-  std::string access = AccessOf(role);
-  return access.empty() || access == "read" || access == kReadUnmaskedAccess;
+// The union of row filters: empty when one of them is (every row).
+std::string AnyOf(const std::vector<std::optional<std::string>>& filters) {
+  std::vector<std::string> texts;
+  for (const std::optional<std::string>& filter : filters) {
+    if (!filter) return "";
+    texts.push_back(*filter);
+  }
+  if (texts.size() == 1) return texts[0];
+  for (std::string& text : texts) text = "(" + text + ")";
+  return fmt::format("{}", fmt::join(texts, " OR "));
 }
 
 bool HasGroup(const Reader& reader, const std::optional<std::string>& role) {
@@ -51,6 +57,13 @@ bool DatasetAccess::Masks(std::string_view column) const {
                      [&](const std::string& masked) { return AsciiLower(masked) == lower; });
 }
 
+// A role without `access` still names who may read: reading it as no grant at all would open
+// the dataset to everyone.
+bool RoleGrantsRead(const model::Role& role) {
+  std::string access = AccessOf(role);
+  return access.empty() || access == "read" || access == kReadUnmaskedAccess;
+}
+
 bool IsOpenClassification(std::string_view classification) {
   std::string name = AsciiLower(TrimBlanks(classification));
   return name.empty() || name == "public" || name == "internal" || name == "none" ||
@@ -64,14 +77,17 @@ DatasetAccess DecideReadAccess(const Reader& reader, const model::Contract& cont
   std::vector<std::string> read_roles;
   std::vector<std::string> approvers;
   bool member = false;
-  bool unmasked = false;
+  std::vector<std::optional<std::string>> row_filters;    // of each read role held
+  std::vector<std::optional<std::string>> clear_filters;  // of each read-unmasked role held
   for (const model::Role& role : contract.roles) {
-    if (!role.role || !GrantsRead(role)) continue;
+    if (!role.role || !RoleGrantsRead(role)) continue;
     read_roles.push_back(*role.role);
     if (role.first_level_approvers) approvers.push_back(*role.first_level_approvers);
     if (!HasGroup(reader, role.role)) continue;
     member = true;
-    unmasked = unmasked || AccessOf(role) == kReadUnmaskedAccess;
+    std::optional<std::string> filter = RoleRowFilter(role, reader.name);
+    row_filters.push_back(filter);
+    if (AccessOf(role) == kReadUnmaskedAccess) clear_filters.push_back(filter);
   }
   std::string dataset = object.name.value_or("?");
   if (!read_roles.empty() && !member) {
@@ -89,9 +105,19 @@ DatasetAccess DecideReadAccess(const Reader& reader, const model::Contract& cont
             approvers.empty() ? std::string() : fmt::format(" (approvers: {})", Join(approvers))));
     return access;
   }
-  if (unmasked) return access;
+  access.row_filter = AnyOf(row_filters);
+  std::string clear_rows = clear_filters.empty() ? std::string("false") : AnyOf(clear_filters);
+  if (clear_rows.empty()) return access;  // a read-unmasked role without a filter: all in clear
   for (const model::Property& property : object.properties) {
     if (property.name && IsClassified(property)) access.masked_columns.push_back(*property.name);
+  }
+  // Every row the reader sees is in clear when its clear rows are exactly its rows.
+  if (!access.masked_columns.empty() && clear_rows != "false") {
+    if (clear_rows == access.row_filter) {
+      access.masked_columns.clear();
+    } else {
+      access.clear_rows = std::move(clear_rows);
+    }
   }
   return access;
 }
@@ -103,18 +129,27 @@ std::string MaskedValueSql(std::string_view type) {
   return fmt::format("CAST(NULL AS {})", type);
 }
 
-std::string MaskedRowsSql(std::string_view rows_sql, const std::vector<engine::Column>& columns,
-                          const DatasetAccess& access) {
+std::string ReadableRowsSql(std::string_view rows_sql, const std::vector<engine::Column>& columns,
+                            const DatasetAccess& access) {
+  std::string sql(rows_sql);
+  // The filter runs first, in a SELECT of its own, so that it reads the unmasked columns and
+  // no masked column's name can stand for its masked value in it.
+  if (!access.row_filter.empty()) {
+    sql = fmt::format("SELECT * FROM ({}) AS filtered_rows WHERE {}", sql, access.row_filter);
+  }
   std::vector<std::string> replaced;
   for (const engine::Column& column : columns) {
-    if (access.Masks(column.name)) {
-      replaced.push_back(
-          fmt::format("{} AS {}", MaskedValueSql(column.type), QuoteIdentifier(column.name)));
+    if (!access.Masks(column.name)) continue;
+    std::string name = QuoteIdentifier(column.name);
+    std::string masked = MaskedValueSql(column.type);
+    if (!access.clear_rows.empty()) {
+      masked = fmt::format("CASE WHEN {} THEN {} ELSE {} END", access.clear_rows, name, masked);
     }
+    replaced.push_back(fmt::format("{} AS {}", masked, name));
   }
-  if (replaced.empty()) return std::string(rows_sql);
+  if (replaced.empty()) return sql;
   return fmt::format("SELECT * REPLACE ({}) FROM ({}) AS masked_rows", fmt::join(replaced, ", "),
-                     rows_sql);
+                     sql);
 }
 
 }  // namespace quanta::governance

@@ -109,8 +109,84 @@ TEST(ReadAccessTest, AnUnrestrictedReaderSeesEverythingInClear) {
   EXPECT_THAT(access.masked_columns, IsEmpty());
 }
 
+// Roles as a team writes them with row filters: one per region, a masked and a clear one.
+const model::Json kFilteredRoles = model::Json::parse(R"json([
+  {"role": "de-readers", "access": "read",
+   "customProperties": [{"property": "rowFilter", "value": "country = 'DE'"}]},
+  {"role": "fr-readers", "access": "read",
+   "customProperties": [{"property": "rowFilter", "value": "country = 'FR'"}]},
+  {"role": "fr-pii-readers", "access": "read-unmasked",
+   "customProperties": [{"property": "rowFilter", "value": "country = 'FR'"}]},
+  {"role": "own-readers", "access": "read",
+   "customProperties": [{"property": "rowFilter", "value": "customer_id = current_principal()"}]},
+  {"role": "all-readers", "access": "read"},
+  {"role": "pii-readers", "access": "read-unmasked"}])json");
+
+TEST(ReadAccessTest, AFilteredRoleSeesOnlyTheRowsItsFilterLetsThrough) {
+  DatasetAccess access = Decide({"ana", {"de-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_TRUE(access.readable);
+  EXPECT_EQ(access.row_filter, "(\ncountry = 'DE'\n)");
+  EXPECT_THAT(access.masked_columns, ElementsAre("email", "birth_date", "address"));
+  EXPECT_EQ(access.clear_rows, "");
+}
+
+TEST(ReadAccessTest, SeveralFilteredRolesSeeTheUnionOfTheirRows) {
+  DatasetAccess access =
+      Decide({"ana", {"de-readers", "fr-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(access.row_filter, "((\ncountry = 'DE'\n)) OR ((\ncountry = 'FR'\n))");
+}
+
+TEST(ReadAccessTest, ARoleWithoutAFilterSeesEveryRowWhateverTheOthersFilter) {
+  DatasetAccess access =
+      Decide({"ana", {"de-readers", "all-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(access.row_filter, "");
+  EXPECT_THAT(access.masked_columns, ElementsAre("email", "birth_date", "address"));
+  // A contract without read roles filters nobody, and neither does an unrestricted reader.
+  EXPECT_EQ(Decide({"bob", {}, false}, CustomersContract(nullptr)).row_filter, "");
+  EXPECT_EQ(Decide({"operator", {}, true}, CustomersContract(kFilteredRoles)).row_filter, "");
+}
+
+TEST(ReadAccessTest, AReadUnmaskedRoleUnmasksOnlyTheRowsItGrants) {
+  // In clear for French rows only; German rows stay masked.
+  DatasetAccess mixed =
+      Decide({"ana", {"de-readers", "fr-pii-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(mixed.row_filter, "((\ncountry = 'DE'\n)) OR ((\ncountry = 'FR'\n))");
+  EXPECT_THAT(mixed.masked_columns, ElementsAre("email", "birth_date", "address"));
+  EXPECT_EQ(mixed.clear_rows, "(\ncountry = 'FR'\n)");
+  // When it grants every row the reader sees, nothing is masked.
+  DatasetAccess clear =
+      Decide({"pia", {"fr-pii-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(clear.row_filter, "(\ncountry = 'FR'\n)");
+  EXPECT_THAT(clear.masked_columns, IsEmpty());
+  // Filtering and unmasking are separate: a filtered reader with an unfiltered read-unmasked
+  // role reads every row in clear, and an unfiltered reader with a filtered read-unmasked role
+  // reads every row, masked outside that role's rows.
+  DatasetAccess all_clear =
+      Decide({"pia", {"de-readers", "pii-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(all_clear.row_filter, "");
+  EXPECT_THAT(all_clear.masked_columns, IsEmpty());
+  DatasetAccess all_rows =
+      Decide({"pia", {"all-readers", "fr-pii-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(all_rows.row_filter, "");
+  EXPECT_EQ(all_rows.clear_rows, "(\ncountry = 'FR'\n)");
+}
+
+TEST(ReadAccessTest, CurrentPrincipalReadsAsTheReadersNameQuoted) {
+  DatasetAccess access =
+      Decide({"o'brien", {"own-readers"}, false}, CustomersContract(kFilteredRoles));
+  EXPECT_EQ(access.row_filter, "(\ncustomer_id = 'o''brien'\n)");
+}
+
+TEST(ReadAccessTest, AFilterThatIsNotAStringLetsNoRowThrough) {
+  model::Json roles = model::Json::parse(R"([
+    {"role": "odd", "customProperties": [{"property": "rowFilter", "value": 1}]},
+    {"role": "blank", "customProperties": [{"property": "ROWFILTER", "value": "  "}]}])");
+  EXPECT_EQ(Decide({"a", {"odd"}, false}, CustomersContract(roles)).row_filter, "false");
+  EXPECT_EQ(Decide({"a", {"blank"}, false}, CustomersContract(roles)).row_filter, "false");
+}
+
 TEST(ReadAccessTest, DecidingLeavesTheContractAsItWasWritten) {
-  model::Json json = CustomersContract(kRoles);
+  model::Json json = CustomersContract(kFilteredRoles);
   model::Contract contract = model::ContractFromJson(json);
   (void)DecideReadAccess({"bob", {}, false}, contract, contract.schema.at(0), "c/d");
   EXPECT_EQ(model::ContractToJson(contract), json);
@@ -143,14 +219,14 @@ class MaskedRowsTest : public ::testing::Test {
 };
 
 TEST_F(MaskedRowsTest, NothingMaskedLeavesTheSqlAlone) {
-  EXPECT_EQ(MaskedRowsSql("SELECT * FROM customers", columns_, DatasetAccess{}),
+  EXPECT_EQ(ReadableRowsSql("SELECT * FROM customers", columns_, DatasetAccess{}),
             "SELECT * FROM customers");
 }
 
 TEST_F(MaskedRowsTest, FiltersGroupingAndNullTestsSeeOnlyTheMaskedValues) {
   DatasetAccess access;
   access.masked_columns = {"email", "birth_date"};
-  std::string masked = MaskedRowsSql("SELECT * FROM customers", columns_, access);
+  std::string masked = ReadableRowsSql("SELECT * FROM customers", columns_, access);
   ASSERT_OK_AND_ASSIGN(
       engine::QueryResult rows,
       connection_->Query(fmt::format("SELECT * FROM ({}) ORDER BY customer_id", masked)));
@@ -180,6 +256,49 @@ TEST_F(MaskedRowsTest, FiltersGroupingAndNullTestsSeeOnlyTheMaskedValues) {
   EXPECT_EQ(grouped.rows[0][0], "***");
   EXPECT_EQ(grouped.rows[0][1], "0");
   EXPECT_EQ(grouped.rows[0][2], "3");
+}
+
+TEST_F(MaskedRowsTest, AFilteredReaderCountsAndMatchesOnlyItsRows) {
+  DatasetAccess access;
+  access.row_filter = "(\ncountry = 'DE'\n)";
+  std::string rows = ReadableRowsSql("SELECT * FROM customers", columns_, access);
+  ASSERT_OK_AND_ASSIGN(
+      engine::QueryResult counted,
+      connection_->Query(fmt::format(
+          "SELECT count(*), count(*) FILTER (WHERE country = 'FR') FROM ({}) WHERE true OR 1=1",
+          rows)));
+  EXPECT_EQ(counted.rows[0][0], "2");
+  EXPECT_EQ(counted.rows[0][1], "0");
+}
+
+TEST_F(MaskedRowsTest, TheFilterReadsTheUnmaskedValuesOfTheColumnsItMasks) {
+  DatasetAccess access;
+  access.masked_columns = {"email"};
+  access.row_filter = "(\nemail LIKE '%@example.com'\n)";
+  std::string rows = ReadableRowsSql("SELECT * FROM customers", columns_, access);
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult seen, connection_->Query(fmt::format(
+                                                     "SELECT customer_id, email FROM ({})", rows)));
+  ASSERT_EQ(seen.rows.size(), 1u);
+  EXPECT_EQ(seen.rows[0][0], "c-1");
+  EXPECT_EQ(seen.rows[0][1], "***");
+}
+
+TEST_F(MaskedRowsTest, ClearRowsShowTheMaskedColumnsAndOtherRowsDoNot) {
+  DatasetAccess access;
+  access.masked_columns = {"email", "birth_date"};
+  access.clear_rows = "(\ncustomer_id = 'c-3'\n)";
+  std::string rows = ReadableRowsSql("SELECT * FROM customers", columns_, access);
+  ASSERT_OK_AND_ASSIGN(
+      engine::QueryResult seen,
+      connection_->Query(fmt::format(
+          "SELECT customer_id, email, birth_date FROM ({}) ORDER BY customer_id", rows)));
+  ASSERT_EQ(seen.rows.size(), 3u);
+  EXPECT_EQ(seen.rows[0][1], "***");
+  EXPECT_EQ(seen.rows[0][2], std::nullopt);
+  EXPECT_EQ(seen.rows[1][1], "***");
+  EXPECT_EQ(seen.rows[2][1], "li@example.org");
+  ASSERT_OK_AND_ASSIGN(std::vector<engine::Column> described, connection_->Describe(rows));
+  EXPECT_EQ(described[2].type, "DATE");
 }
 
 }  // namespace

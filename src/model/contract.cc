@@ -105,6 +105,13 @@ Json MemberToJson(const TeamMember& member) {
   return writer.Finish(member.rest, member.key_order);
 }
 
+template <typename T, typename FromJson>
+auto Reader(std::string base, FromJson from_json) {
+  return [base, from_json](const Json& item, std::size_t index) -> T {
+    return from_json(item, AppendPointer(base, index));
+  };
+}
+
 Role RoleFromJson(const Json& json, const std::string& pointer) {
   Role role;
   FieldReader reader(json);
@@ -114,6 +121,10 @@ Role RoleFromJson(const Json& json, const std::string& pointer) {
   role.access = reader.String("access");
   role.first_level_approvers = reader.String("firstLevelApprovers");
   role.second_level_approvers = reader.String("secondLevelApprovers");
+  role.custom_properties = reader.Array<CustomProperty>(
+      "customProperties",
+      Reader<CustomProperty>(AppendPointer(pointer, "customProperties"), CustomPropertyFromJson));
+  role.had_custom_properties = reader.HadArray("customProperties");
   Finish(role, reader, pointer);
   return role;
 }
@@ -126,6 +137,8 @@ Json RoleToJson(const Role& role) {
   writer.Set("access", role.access);
   writer.Set("firstLevelApprovers", role.first_level_approvers);
   writer.Set("secondLevelApprovers", role.second_level_approvers);
+  writer.SetArray("customProperties", role.custom_properties, role.had_custom_properties,
+                  CustomPropertyToJson);
   return writer.Finish(role.rest, role.key_order);
 }
 
@@ -149,13 +162,6 @@ Json ServerToJson(const Server& server) {
   writer.Set("description", server.description);
   writer.Set("environment", server.environment);
   return writer.Finish(server.rest, server.key_order);
-}
-
-template <typename T, typename FromJson>
-auto Reader(std::string base, FromJson from_json) {
-  return [base, from_json](const Json& item, std::size_t index) -> T {
-    return from_json(item, AppendPointer(base, index));
-  };
 }
 
 }  // namespace
@@ -292,14 +298,15 @@ Json PropertyToJson(const Property& property) {
   writer.Set("primaryKeyPosition", property.primary_key_position);
   writer.Set("partitionKeyPosition", property.partition_key_position);
   writer.Set("logicalTypeOptions", property.logical_type_options);
-  writer.SetArray("tags", property.tags, property.had_tags, [](const std::string& s) { return Json(s); });
+  writer.SetArray("tags", property.tags, property.had_tags,
+                  [](const std::string& s) { return Json(s); });
   writer.SetArray("quality", property.quality, property.had_quality, QualityRuleToJson);
   writer.SetArray("relationships", property.relationships, property.had_relationships,
                   RelationshipToJson);
   writer.SetArray("properties", property.properties, property.had_properties, PropertyToJson);
   if (!property.items.empty()) writer.Set("items", PropertyToJson(property.items.front()));
-  writer.SetArray("customProperties", property.custom_properties,
-                  property.had_custom_properties, CustomPropertyToJson);
+  writer.SetArray("customProperties", property.custom_properties, property.had_custom_properties,
+                  CustomPropertyToJson);
   return writer.Finish(property.rest, property.key_order);
 }
 
@@ -387,7 +394,8 @@ Json ObjectToJson(const SchemaObject& object) {
   writer.Set("description", object.description);
   writer.Set("businessName", object.business_name);
   writer.Set("dataGranularityDescription", object.data_granularity_description);
-  writer.SetArray("tags", object.tags, object.had_tags, [](const std::string& s) { return Json(s); });
+  writer.SetArray("tags", object.tags, object.had_tags,
+                  [](const std::string& s) { return Json(s); });
   writer.SetArray("properties", object.properties, object.had_properties, PropertyToJson);
   writer.SetArray("quality", object.quality, object.had_quality, QualityRuleToJson);
   writer.SetArray("relationships", object.relationships, object.had_relationships,
@@ -436,14 +444,13 @@ Contract ContractFromJson(const Json& json) {
   contract.sla_default_element = reader.String("slaDefaultElement");
   contract.description = reader.Any("description");
   contract.tags = ReadStrings(reader, "tags", &contract.had_tags);
-  contract.servers =
-      reader.Array<Server>("servers", Reader<Server>("/servers", ServerFromJson));
+  contract.servers = reader.Array<Server>("servers", Reader<Server>("/servers", ServerFromJson));
   contract.had_servers = reader.HadArray("servers");
   contract.schema =
       reader.Array<SchemaObject>("schema", Reader<SchemaObject>("/schema", ObjectFromJson));
   contract.had_schema = reader.HadArray("schema");
-  contract.sla_properties =
-      reader.Array<SlaProperty>("slaProperties", Reader<SlaProperty>("/slaProperties", SlaFromJson));
+  contract.sla_properties = reader.Array<SlaProperty>(
+      "slaProperties", Reader<SlaProperty>("/slaProperties", SlaFromJson));
   contract.had_sla_properties = reader.HadArray("slaProperties");
   Json team = reader.Any("team");
   contract.team = TeamFromJson(team, "/team");
@@ -476,7 +483,8 @@ Json ContractToJson(const Contract& contract) {
   writer.Set("contractCreatedTs", contract.contract_created_ts);
   writer.Set("slaDefaultElement", contract.sla_default_element);
   writer.Set("description", contract.description);
-  writer.SetArray("tags", contract.tags, contract.had_tags, [](const std::string& s) { return Json(s); });
+  writer.SetArray("tags", contract.tags, contract.had_tags,
+                  [](const std::string& s) { return Json(s); });
   writer.SetArray("servers", contract.servers, contract.had_servers, ServerToJson);
   writer.SetArray("schema", contract.schema, contract.had_schema, ObjectToJson);
   writer.SetArray("slaProperties", contract.sla_properties, contract.had_sla_properties, SlaToJson);

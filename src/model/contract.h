@@ -29,11 +29,11 @@ struct CustomProperty : Element {
 struct QualityRule : Element {
   std::optional<std::string> id, name, description, type, metric, rule, query, engine, unit,
       severity, dimension;
-  Json arguments;      ///< library metric arguments, e.g. {validValues: [...]} or {pattern: ...}
-  Json valid_values;   ///< ODCS v3.0 `validValues` next to the rule
+  Json arguments;     ///< library metric arguments, e.g. {validValues: [...]} or {pattern: ...}
+  Json valid_values;  ///< ODCS v3.0 `validValues` next to the rule
   // The eight comparison operators; each holds a number, or for the between forms two numbers.
-  Json must_be, must_not_be, must_be_greater_than, must_be_greater_or_equal_to,
-      must_be_less_than, must_be_less_or_equal_to, must_be_between, must_not_be_between;
+  Json must_be, must_not_be, must_be_greater_than, must_be_greater_or_equal_to, must_be_less_than,
+      must_be_less_or_equal_to, must_be_between, must_not_be_between;
 
   /// `metric`, or `rule` for ODCS v3.0 documents.
   std::string MetricName() const { return metric.value_or(rule.value_or("")); }
@@ -109,6 +109,8 @@ struct Team : Element {
 struct Role : Element {
   std::optional<std::string> id, role, description, access, first_level_approvers,
       second_level_approvers;
+  std::vector<CustomProperty> custom_properties;  ///< e.g. Quanta's `rowFilter`
+  bool had_custom_properties = false;
 };
 
 struct Server : Element {

@@ -75,6 +75,15 @@ Status DatasetGrants::MayReadDeadLetters(const DeployedProduct& product,
   for (const store::DatasetLayout& layout : product.store->layout().datasets) {
     governance::DatasetAccess access = AccessTo(product, layout.name, reader);
     if (!access.readable) return access.refusal;
+    // A rejected record of a row the reader may not see would show it all the same.
+    if (!access.row_filter.empty()) {
+      return Status(ErrorCode::kPermissionDenied,
+                    fmt::format("permission denied for the dead letters of {}: they hold the raw "
+                                "records that came in, and principal '{}' reads only some rows "
+                                "of dataset {} (the row filters of its roles); it needs a role "
+                                "of its contract without a row filter",
+                                product.id, reader.name, layout.name));
+    }
     if (!access.masked_columns.empty()) {
       return Status(ErrorCode::kPermissionDenied,
                     fmt::format("permission denied for the dead letters of {}: they hold the raw "

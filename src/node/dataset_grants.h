@@ -40,8 +40,9 @@ class DatasetGrants {
                                             const governance::Reader& reader);
 
   /// Ok when `reader` may read the dead letters of `product`: their payloads are the raw
-  /// records that came in, which may hold any column in clear, so this needs every dataset of
-  /// the product readable without masks. Else PermissionDenied saying why.
+  /// records that came in, which may hold any column of any row in clear, so this needs every
+  /// dataset of the product readable without masks and without a row filter. Else
+  /// PermissionDenied saying why.
   static Status MayReadDeadLetters(const DeployedProduct& product,
                                    const governance::Reader& reader);
 

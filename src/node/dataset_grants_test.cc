@@ -70,6 +70,29 @@ TEST(DatasetGrantsTest, TheExampleCustomersAreMaskedForReadersAndClearForThePiiR
   EXPECT_THAT(stranger.refusal.message(), HasSubstr("customers-reader, customers-pii-reader"));
 }
 
+TEST(DatasetGrantsTest, TheExampleRegionalRoleFiltersRowsForEveryPortAlike) {
+  std::unique_ptr<DeployedProduct> customers = Example("customers/demographics");
+  Principal sales;
+  sales.name = "dach_sales";
+  sales.trust = true;
+  sales.groups = {"customers-dach-reader"};
+  std::vector<Principal> principals = Principals();
+  principals.push_back(sales);
+  DatasetGrants grants(principals, true);
+  governance::DatasetAccess regional =
+      DatasetGrants::AccessTo(*customers, "customers", grants.ReaderFor("dach_sales"));
+  EXPECT_TRUE(regional.readable);
+  EXPECT_EQ(regional.row_filter, "(\ncountry IN ('DE', 'AT')\n)");
+  EXPECT_THAT(regional.masked_columns, ElementsAre("email", "birth_date", "gender", "income_band"));
+  // The other example roles have no filter, and neither has the operator of an open HTTP API.
+  EXPECT_EQ(
+      DatasetGrants::AccessTo(*customers, "customers", grants.ReaderFor("analyst")).row_filter, "");
+  DatasetGrants open(principals, false);
+  EXPECT_EQ(DatasetGrants::AccessTo(*customers, "customers", open.HttpReader(ports::HttpRequest{}))
+                .row_filter,
+            "");
+}
+
 TEST(DatasetGrantsTest, TheOutputPortsContractDecidesNotAnotherContractOfTheFolder) {
   std::unique_ptr<DeployedProduct> funnel = Example("marketing/funnel");
   ASSERT_TRUE(funnel->folder);

@@ -371,11 +371,11 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
   if (time.kind == query::TableTime::Kind::kCurrent) {
     QUANTA_ASSIGN_OR_RETURN(std::string current,
                             found->product->store->CurrentQualifiedSql(found->layout->name));
-    return governance::MaskedRowsSql(current, found->layout->columns, found->access);
+    return governance::ReadableRowsSql(current, found->layout->columns, found->access);
   }
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot,
                           found->product->store->SnapshotOf(found->layout->name, AsOfFor(time)));
-  return governance::MaskedRowsSql(snapshot.qualified_sql, found->layout->columns, found->access);
+  return governance::ReadableRowsSql(snapshot.qualified_sql, found->layout->columns, found->access);
 }
 
 Result<std::string> ProductTables::CatalogTable(std::string_view schema, std::string_view table) {

@@ -121,18 +121,27 @@ Result<json> WriteExport(engine::Connection& connection, const std::string& sele
       {"rowCount", rows},
       {"schema", schema},
       {"maskedColumns", spec.access.masked_columns},
+      {"filtered", !spec.access.row_filter.empty()},
+      {"rowFilter", spec.access.row_filter.empty() ? json(nullptr) : json(spec.access.row_filter)},
       {"createdAt", store::FormatTimestamp(store::SystemClock().Now())},
   };
   QUANTA_RETURN_IF_ERROR(WriteManifest(temporary / kExportManifestName, manifest));
   return manifest;
 }
 
-// The folder suffix of an export with masks: readers with the same masks share it.
-std::string MaskSuffix(const governance::DatasetAccess& access) {
-  if (access.masked_columns.empty()) return "";
+// The folder suffix of an export with masks or a row filter: readers with the same masks and
+// the same filters share it, readers with other ones never do.
+std::string AccessSuffix(const governance::DatasetAccess& access) {
+  bool filtered = !access.row_filter.empty();
+  if (access.masked_columns.empty() && !filtered) return "";
   std::vector<std::string> names;
   for (const std::string& name : access.masked_columns) names.push_back(AsciiLower(name));
   std::sort(names.begin(), names.end());
+  if (filtered) {
+    // Apart from column names by a byte no name holds.
+    names.push_back(std::string(1, '\0') + access.row_filter);
+    names.push_back(std::string(1, '\0') + access.clear_rows);
+  }
   std::uint64_t hash = 14695981039346656037ull;  // FNV-1a
   for (const std::string& name : names) {
     for (unsigned char c : name) {
@@ -142,7 +151,7 @@ std::string MaskSuffix(const governance::DatasetAccess& access) {
     hash ^= 0xFF;
     hash *= 1099511628211ull;
   }
-  return fmt::format("-masked-{:016x}", hash);
+  return fmt::format("-{}-{:016x}", filtered ? "filtered" : "masked", hash);
 }
 
 }  // namespace
@@ -163,15 +172,16 @@ Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
   }
   QUANTA_RETURN_IF_ERROR(CheckFolderName(spec.dataset));
   if (const store::DatasetLayout* layout = store.layout().FindDataset(spec.dataset)) {
-    select_sql = governance::MaskedRowsSql(select_sql, layout->columns, spec.access);
-  } else if (!spec.access.masked_columns.empty()) {
-    return Status::Internal("dataset {}: its layout is missing, so its masks cannot apply",
-                            spec.dataset);
+    select_sql = governance::ReadableRowsSql(select_sql, layout->columns, spec.access);
+  } else if (!spec.access.masked_columns.empty() || !spec.access.row_filter.empty()) {
+    return Status::Internal(
+        "dataset {}: its layout is missing, so its masks and row filter cannot apply",
+        spec.dataset);
   }
 
   std::string name = (spec.since_version ? fmt::format("v{}-since{}", version, *spec.since_version)
                                          : fmt::format("v{}", version)) +
-                     MaskSuffix(spec.access);
+                     AccessSuffix(spec.access);
   std::error_code error;
   fs::path dataset_dir = fs::absolute(folder, error) / spec.dataset;
   if (error) return Status::IoError("{}: {}", folder.string(), error.message());

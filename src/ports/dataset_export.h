@@ -21,9 +21,11 @@ struct ExportSpec {
   std::string dataset;
   std::optional<std::int64_t> version;        ///< nullopt: the latest version
   std::optional<std::int64_t> since_version;  ///< nullopt: the whole dataset
-  /// Whose export it is: the columns it masks hold their masked values in the files. An export
-  /// with masks has its own folder, v<N>[-since<M>]-masked-<digest of the masked columns>, so
-  /// that readers with other masks never share files.
+  /// Whose export it is: the files hold only the rows its row filter lets through, and the
+  /// columns it masks hold their masked values. An export with masks has its own folder,
+  /// v<N>[-since<M>]-masked-<digest of the masked columns>, and one with a row filter
+  /// v<N>[-since<M>]-filtered-<digest of the masks and filters>, so that readers with other
+  /// masks or filters never share files.
   governance::DatasetAccess access;
 };
 
@@ -34,7 +36,7 @@ inline constexpr std::string_view kExportManifestName = "manifest.json";
 /// (DuckDB's COPY ... (FORMAT parquet)) with manifest.json beside it, and returns the manifest:
 /// {"dataset", "product", "version", "sinceVersion" (null when whole), "files": [{"path"
 /// (absolute), "rows", "bytes"}], "rowCount", "schema": [{"name", "type"}], "maskedColumns",
-/// "createdAt"}.
+/// "filtered" (true when a row filter applies), "rowFilter" (its SQL, or null), "createdAt"}.
 /// A whole export has the dataset's columns; an incremental one has _quanta_version and
 /// _quanta_change ('insert' or 'delete') before them, as ProductStore::ChangesBetween gives.
 ///

@@ -666,7 +666,7 @@ Result<HttpResponse> ReadDataset(const HttpRequest& request, store::ProductStore
   QUANTA_ASSIGN_OR_RETURN(store::AsOf as_of, ParseAsOf(request, read));
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot, store.SnapshotOf(name, as_of));
   return RunRead(store, shape, read,
-                 governance::MaskedRowsSql(snapshot.sql, dataset->columns, access),
+                 governance::ReadableRowsSql(snapshot.sql, dataset->columns, access),
                  snapshot.version);
 }
 
