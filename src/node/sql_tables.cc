@@ -232,13 +232,31 @@ store::AsOf AsOfFor(const query::TableTime& time) {
 
 }  // namespace
 
+std::string SqlQualifiedSchemaName(std::string_view product_id) {
+  std::size_t slash = product_id.find('/');
+  if (slash == std::string_view::npos) return SqlSchemaName(product_id);
+  return SqlSchemaName(product_id.substr(0, slash)) + "_" +
+         SqlSchemaName(product_id.substr(slash + 1));
+}
+
 ProductTables::ProductTables(const ProductCatalog& catalog, const governance::Reader& reader)
     : user_(reader.name), next_schema_oid_(kFirstSchemaOid) {
   std::vector<ServedProduct> products = catalog.ListServed();
+  // Products of different domains may share a name; their schema is then qualified with the
+  // domain, and the bare name answers with the choices instead of reaching either.
+  std::map<std::string, std::vector<std::string>> by_name;  // bare schema -> qualified schemas
+  for (const ServedProduct& served : products) {
+    by_name[SqlSchemaName(ProductName(*served.current().product))].push_back(
+        SqlQualifiedSchemaName(served.id));
+  }
+  auto schema_of = [&by_name](const ServedProduct& served) {
+    std::string bare = SqlSchemaName(ProductName(*served.current().product));
+    return by_name[bare].size() > 1 ? SqlQualifiedSchemaName(served.id) : bare;
+  };
   // The current majors first, so that their OIDs stay put while a major retires.
   for (const ServedProduct& served : products) {
     const std::shared_ptr<DeployedProduct>& product = served.current().product;
-    AddSchema(product, SqlSchemaName(ProductName(*product)), PurposeOf(*product), reader);
+    AddSchema(product, schema_of(served), PurposeOf(*product), reader);
   }
   auto taken = [this](const std::string& name) {
     return std::any_of(schemas_.begin(), schemas_.end(),
@@ -246,9 +264,9 @@ ProductTables::ProductTables(const ProductCatalog& catalog, const governance::Re
   };
   for (const ServedProduct& served : products) {
     const std::shared_ptr<DeployedProduct>& current = served.current().product;
-    std::string current_schema = SqlSchemaName(ProductName(*current));
+    std::string current_schema = schema_of(served);
     for (const ServedMajor& major : served.majors) {
-      std::string name = SqlMajorSchemaName(ProductName(*major.product), major.product->major);
+      std::string name = SqlMajorSchemaName(current_schema, major.product->major);
       if (major.current() || taken(name)) continue;  // taken: another product's own schema
       std::string purpose = PurposeOf(*major.product);
       AddSchema(
@@ -261,11 +279,20 @@ ProductTables::ProductTables(const ProductCatalog& catalog, const governance::Re
           reader);
     }
   }
-  // Last, so that they never hide a listed schema.
+  // Last, so that they never hide a listed schema: the current major's _v<major>, and the
+  // domain-qualified name of a product whose bare name is its own, which stays valid when
+  // another domain deploys a product of the same name.
   for (const ServedProduct& served : products) {
     const DeployedProduct& current = *served.current().product;
-    std::string name = SqlMajorSchemaName(ProductName(current), current.major);
-    if (!taken(name)) schema_aliases_[name] = SqlSchemaName(ProductName(current));
+    std::string listed = schema_of(served);
+    for (std::string name :
+         {SqlMajorSchemaName(listed, current.major), SqlQualifiedSchemaName(served.id),
+          SqlMajorSchemaName(SqlQualifiedSchemaName(served.id), current.major)}) {
+      if (name != listed && !taken(name)) schema_aliases_.emplace(name, listed);
+    }
+  }
+  for (auto& [bare, qualified] : by_name) {
+    if (qualified.size() > 1 && !taken(bare)) ambiguous_schemas_.emplace(bare, qualified);
   }
 }
 
@@ -341,6 +368,11 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
   }
   if (auto alias = schema_aliases_.find(schema_name); alias != schema_aliases_.end()) {
     schema_name = alias->second;
+  }
+  if (auto choices = ambiguous_schemas_.find(schema_name); choices != ambiguous_schemas_.end()) {
+    return Status::NotFound(
+        "schema \"{}\" is ambiguous: products of {} domains have that name; name one of {}", schema,
+        choices->second.size(), fmt::join(choices->second, ", "));
   }
   const Dataset* found = nullptr;
   bool schema_known = false;

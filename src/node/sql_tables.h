@@ -17,6 +17,13 @@ namespace quanta::node {
 /// is user_interactions), so that it needs no quotes.
 std::string SqlSchemaName(std::string_view product_name);
 
+/// The SQL schema of a product qualified with its domain, for product id "domain/name":
+/// SqlSchemaName of each joined by '_' ("shop/user-interactions" is shop_user_interactions).
+/// Products of different domains that share a name are listed under it (their bare name is
+/// then ambiguous); every product is reachable under it (unlisted) where no other product's
+/// schema has that name, so that a program can name it in a way that stays valid.
+std::string SqlQualifiedSchemaName(std::string_view product_id);
+
 /// The SQL schema of one major of a product: SqlSchemaName and "_v<major>" ("orders_v1"). A
 /// retiring major is listed under it while it is served; the current major is reachable under
 /// it too (unlisted), so that a consumer can pin a major before the next one comes. A product
@@ -89,8 +96,11 @@ class ProductTables : public query::TableResolver {
   std::vector<Schema> schemas_;
   std::vector<Dataset> datasets_;
   std::vector<DeniedDataset> denied_;  ///< not in any catalog
-  /// Unlisted schema names -> the listed schema they reach (a current major's _v<major>).
+  /// Unlisted schema names -> the listed schema they reach (a current major's _v<major>, a
+  /// product's domain-qualified name).
   std::map<std::string, std::string, std::less<>> schema_aliases_;
+  /// Bare product names that products of several domains share -> their qualified schemas.
+  std::map<std::string, std::vector<std::string>, std::less<>> ambiguous_schemas_;
   std::uint32_t next_schema_oid_;
 };
 

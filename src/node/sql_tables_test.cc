@@ -216,5 +216,44 @@ TEST_F(SqlTablesTest, TheCurrentMajorIsReachableByItsMajorButListedOnce) {
   EXPECT_THAT(rows, ElementsAre("orders|_dead_letters", "orders|orders"));
 }
 
+TEST_F(SqlTablesTest, ProductsOfTwoDomainsWithOneNameGetSchemasQualifiedByDomain) {
+  Deploy(v1_);
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  // The same product as the shop domain's, with the status renamed so that the two differ.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows, Run("SELECT count(*) FROM orders.orders"));
+  EXPECT_THAT(rows, ElementsAre("1"));
+  ProductFiles shop = v2_;
+  ReplaceInFile(shop, "product.yaml", "domain: orders", "domain: shop");
+  DeployRefusal refusal;
+  ASSERT_OK(catalog_->Deploy("shop", "orders", shop, &refusal).status());
+
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1"));
+  EXPECT_THAT(rows, Contains("orders_orders"));
+  EXPECT_THAT(rows, Contains("shop_orders"));
+  EXPECT_THAT(rows, Not(Contains("orders")));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT order_id, status FROM orders_orders.orders"));
+  EXPECT_THAT(rows, ElementsAre("o-1|created"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(order_status) FROM shop_orders.orders"));
+  EXPECT_THAT(rows, ElementsAre("0"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM shop_orders_v2.orders"));
+  EXPECT_THAT(rows, ElementsAre("0"));
+
+  // The bare name reaches neither, and says which names do.
+  Result<std::vector<std::string>> bare = Run("SELECT * FROM orders.orders");
+  EXPECT_EQ(bare.status().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(bare.status().message(), AllOf(HasSubstr("schema \"orders\" is ambiguous"),
+                                             HasSubstr("orders_orders"), HasSubstr("shop_orders")));
+
+  // Once the shop's product is gone, the bare name is the orders domain's again, and the
+  // qualified name keeps working.
+  ASSERT_OK(catalog_->Undeploy("shop", "orders", /*purge=*/true));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders.orders"));
+  EXPECT_THAT(rows, ElementsAre("1"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT count(*) FROM orders_orders.orders"));
+  EXPECT_THAT(rows, ElementsAre("1"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1"));
+  EXPECT_THAT(rows, Not(Contains("orders_orders")));
+}
+
 }  // namespace
 }  // namespace quanta::node
