@@ -12,6 +12,7 @@
 #include "engine/database.h"
 #include "ports/dataset_port.h"
 #include "ports/http_error.h"
+#include "ports/readable_changes.h"
 #include "store/clock.h"
 #include "store/dataset_versions.h"
 
@@ -93,7 +94,7 @@ Result<std::string> CommitEvent(StreamState& state, std::int64_t version, std::i
       engine::QueryResult rows,
       state.connection->Query(fmt::format(
           "SELECT {} FROM ({}) AS c ORDER BY c.{} LIMIT {}", state.change_json_sql,
-          governance::ReadableRowsSql(changes.sql, state.columns, state.access),
+          ReadableChangesSql(changes.sql, state.columns, state.access),
           QuoteIdentifier(store::kChangeKindColumn), state.options.max_rows_per_event)));
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot,
                           state.store->SnapshotOf(state.dataset, store::AsOf::Version(version)));
@@ -132,7 +133,7 @@ Result<Progress> SendPending(StreamState& state, BodyWriter& writer) {
       engine::QueryResult versions,
       state.connection->Query(fmt::format(
           "SELECT c.{0}, count(*) FROM ({1}) AS c GROUP BY c.{0} ORDER BY c.{0} LIMIT {2}",
-          version_column, governance::ReadableRowsSql(changes.sql, state.columns, state.access),
+          version_column, ReadableChangesSql(changes.sql, state.columns, state.access),
           state.options.max_versions_per_poll)));
   bool more =
       static_cast<std::int64_t>(versions.rows.size()) >= state.options.max_versions_per_poll;

@@ -128,14 +128,19 @@ TEST_F(ChangeStreamTest, MaskedColumnsStreamTheirMaskedValues) {
   CommitOrders("('o-1', 'created', 10.5)");
   access_.masked_columns = {"status", "amount"};
   ScriptedClient client;
-  client.steps = {[&] { CommitOrders("('o-1', 'shipped', 12)"); }, [] {}};
+  // Version 2 changes only masked columns: the reader cannot see that it did, so it gets no
+  // event for it. Version 3 adds an order.
+  client.steps = {[&] { CommitOrders("('o-1', 'shipped', 12)"); },
+                  [&] { CommitOrders("('o-2', 'created', 3)"); }, [] {}};
   Run(Request("since_version=0"), client);
   std::vector<Event> events = EventsOf(client.body);
-  ASSERT_THAT(IdsOf(events), ElementsAre("1", "2"));
-  ASSERT_EQ(events[1].data["changes"].size(), 2u);
+  ASSERT_THAT(IdsOf(events), ElementsAre("1", "3"));
+  ASSERT_EQ(events[1].data["changes"].size(), 1u);
+  EXPECT_EQ(events[1].data["changes"][0]["op"], "insert");
+  EXPECT_EQ(events[1].data["changes"][0]["row"]["order_id"], "o-2");
+  EXPECT_EQ(events[1].data["rowCount"], 1);
   for (const Event& event : events) {
     for (const json& change : event.data["changes"]) {
-      EXPECT_EQ(change["row"]["order_id"], "o-1");
       EXPECT_EQ(change["row"]["status"], "***");
       EXPECT_TRUE(change["row"]["amount"].is_null());
     }
@@ -147,6 +152,22 @@ TEST_F(ChangeStreamTest, MaskedColumnsStreamTheirMaskedValues) {
   HttpResponse refused = ServeChangeStream(Request(""), *store_, "orders", access_);
   EXPECT_EQ(refused.status, 403);
   EXPECT_FALSE(refused.producer);
+}
+
+TEST_F(ChangeStreamTest, AChangeOfAColumnInClearIsStreamedWhateverElseIsMasked) {
+  CommitOrders("('o-1', 'created', 10.5)");
+  access_.masked_columns = {"amount"};
+  ScriptedClient client;
+  client.steps = {[&] { CommitOrders("('o-1', 'shipped', 10.5)"); }, [] {}};
+  Run(Request("since_version=1"), client);
+  std::vector<Event> events = EventsOf(client.body);
+  ASSERT_THAT(IdsOf(events), ElementsAre("2"));
+  ASSERT_EQ(events[0].data["changes"].size(), 2u);
+  EXPECT_EQ(events[0].data["changes"][0]["op"], "delete");
+  EXPECT_EQ(events[0].data["changes"][0]["row"]["status"], "created");
+  EXPECT_EQ(events[0].data["changes"][1]["op"], "insert");
+  EXPECT_EQ(events[0].data["changes"][1]["row"]["status"], "shipped");
+  EXPECT_TRUE(events[0].data["changes"][1]["row"]["amount"].is_null());
 }
 
 TEST_F(ChangeStreamTest, SendsOneEventPerCommitThatChangedTheDataset) {

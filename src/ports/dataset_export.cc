@@ -16,6 +16,7 @@
 #include "base/ascii.h"
 #include "engine/database.h"
 #include "ports/http_error.h"
+#include "ports/readable_changes.h"
 #include "store/clock.h"
 
 namespace quanta::ports {
@@ -172,7 +173,9 @@ Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
   }
   QUANTA_RETURN_IF_ERROR(CheckFolderName(spec.dataset));
   if (const store::DatasetLayout* layout = store.layout().FindDataset(spec.dataset)) {
-    select_sql = governance::ReadableRowsSql(select_sql, layout->columns, spec.access);
+    select_sql = spec.since_version
+                     ? ReadableChangesSql(select_sql, layout->columns, spec.access)
+                     : governance::ReadableRowsSql(select_sql, layout->columns, spec.access);
   } else if (!spec.access.masked_columns.empty() || !spec.access.row_filter.empty()) {
     return Status::Internal(
         "dataset {}: its layout is missing, so its masks and row filter cannot apply",

@@ -150,9 +150,18 @@ TEST_F(DatasetExportTest, AMaskedExportHasItsOwnFilesWithTheMaskedValues) {
   EXPECT_THAT(ParquetRows(clear["files"][0]["path"], "status"),
               ::testing::ElementsAre("paid", "shipped"));
 
-  ASSERT_OK_AND_ASSIGN(json changes, Export(2, 1));
+  // Version 2 changed only masked columns of o-1: the masked reader's changes since version 1
+  // do not show that it did; the reader without masks sees the update.
+  CommitOrders("('o-3', 'created', 5)");
+  ASSERT_OK_AND_ASSIGN(json changes, Export(3, 1));
   EXPECT_THAT(ParquetRows(changes["files"][0]["path"], "_quanta_change, order_id, status, amount"),
-              ::testing::ElementsAre("delete|o-1|***|NULL", "insert|o-1|***|NULL"));
+              ::testing::ElementsAre("insert|o-3|***|NULL"));
+  access_.masked_columns.clear();
+  ASSERT_OK_AND_ASSIGN(json clear_changes, Export(3, 1));
+  EXPECT_THAT(
+      ParquetRows(clear_changes["files"][0]["path"], "_quanta_change, order_id, status"),
+      ::testing::ElementsAre("delete|o-1|created", "insert|o-1|shipped", "insert|o-3|created"));
+  access_.masked_columns = {"status", "amount"};
 
   access_.readable = false;
   access_.refusal = Status(ErrorCode::kPermissionDenied, "permission denied for dataset orders");
