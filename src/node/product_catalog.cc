@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "governance/linter.h"
+#include "governance/row_filter.h"
 #include "model/contract_diff.h"
 
 namespace quanta::node {
@@ -489,8 +490,16 @@ Result<std::shared_ptr<DeployedProduct>> ProductCatalog::OpenMajor(const std::st
   std::vector<Diagnostic> diagnostics;
   QUANTA_ASSIGN_OR_RETURN(model::ProductFolder folder,
                           model::LoadProductFolder(folder_path / kSource, &diagnostics));
-  if (HasErrors(diagnostics)) {
-    return Status::Invalid("{}: {}", id, FormatDiagnostic(diagnostics.front()));
+  // Row filters run inside consumer queries. A folder kept before they were checked at deploy
+  // passes the same check before the node applies them.
+  for (const model::ContractFile& contract : folder.contracts) {
+    governance::CheckRowFilters(contract, &diagnostics);
+  }
+  auto error = std::find_if(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& found) {
+    return found.severity == Severity::kError;
+  });
+  if (error != diagnostics.end()) {
+    return Status::Invalid("{}: {}", id, FormatDiagnostic(*error));
   }
   if (!folder.product || MajorNumber(folder.product->product.version) != major) {
     return Status::Invalid("{}: {} is not a version of major {}", id,

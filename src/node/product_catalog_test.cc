@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "node/orders_majors_fixture.h"
 #include "testing/matchers.h"
@@ -18,6 +20,7 @@ using testing::OrderEvent;
 using testing::ReadProductFiles;
 using testing::ReplaceInFile;
 using namespace std::chrono_literals;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
@@ -462,6 +465,32 @@ TEST_F(ProductCatalogTest, AProductKeptInTheEarlierLayoutMovesToItsMajorsFolder)
   EXPECT_THAT(OrderIds(1), ElementsAre("o-1"));
   EXPECT_FALSE(fs::exists(root / "source"));
   EXPECT_TRUE(fs::exists(MajorFolder(1) / "source" / "product.yaml"));
+}
+
+TEST_F(ProductCatalogTest, AKeptRowFilterThatWouldNotPassDeployIsNotAppliedAtStart) {
+  ASSERT_OK(Deploy(v1_).status());
+  catalog_.reset();
+  // A source kept from a build that did not check row filters: one reaching a file.
+  fs::path contract = MajorFolder(1) / "source" / "contracts" / "orders.yaml";
+  std::ifstream in(contract);
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  std::string yaml = text.str();
+  const std::string role = "    firstLevelApprovers: li.wei@example.com\n";
+  std::size_t at = yaml.find(role);
+  ASSERT_NE(at, std::string::npos);
+  yaml.insert(at + role.size(),
+              "    customProperties:\n      - property: rowFilter\n"
+              "        value: \"order_id IN (SELECT * FROM read_csv('/etc/passwd'))\"\n");
+  std::ofstream(contract) << yaml;
+
+  OpenCatalog();
+  std::map<std::string, std::string> errors = catalog_->load_errors();
+  ASSERT_THAT(errors, SizeIs(1));
+  EXPECT_THAT(errors.begin()->second,
+              AllOf(HasSubstr("orders.yaml:"), HasSubstr("row filter of role 'orders-reader'")));
+  EXPECT_FALSE(catalog_->FindServed("orders", "orders").has_value());
 }
 
 TEST(ParseRetireAtTest, ReadsNowDatesAndTimes) {
