@@ -30,6 +30,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
+from reader_calls import bearer_http, parquet_matches, query  # noqa: E402
 from running_node import RunningNode  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,13 +63,9 @@ def token(user):
 
 
 def http(method, url, user, body=None, content_type="application/json", timeout=60):
-    headers = {"Content-Type": content_type, "Authorization": "Bearer " + token(user)}
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+    status, text, _ = bearer_http(method, url, token(user), body, content_type, timeout)
+    return status, text
+
 
 
 def first_event(url, user):
@@ -137,15 +134,6 @@ def load_products(node):
         raise RuntimeError(f"orders ingest: {status} {body}")
 
 
-def query(connection, sql):
-    """(rows, None) or (None, (sqlstate, message))."""
-    import psycopg2
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall(), None
-    except psycopg2.Error as error:
-        return None, (error.pgcode, str(error))
 
 
 def leaks(rows):
@@ -251,16 +239,6 @@ def test_sql(node):
           not re.search(r"orders\s*\|\s*orders", out), out)
 
 
-def parquet_matches(node, work, path, select, expected_lines):
-    """Whether SELECT `select` over the Parquet file at `path`, read by another DuckDB (quanta's
-    own sqllogictest runner), gives `expected_lines` (tab-separated, in any order)."""
-    test = os.path.join(work, "parquet.test")
-    with open(test, "w") as out:
-        out.write(f"query {'T' * len(expected_lines[0].split(chr(9)))} rowsort\n")
-        out.write(f"SELECT {select} FROM read_parquet('{path}')\n----\n")
-        out.write("\n".join(expected_lines) + "\n")
-    done = subprocess.run([node.quanta, "sqllogictest", test], capture_output=True, text=True)
-    return done.returncode == 0, done.stdout + done.stderr
 
 
 def test_http(node, work):
@@ -298,7 +276,7 @@ def test_http(node, work):
           manifest.get("maskedColumns") == ["email", "birth_date", "gender", "income_band"],
           f"{status} {body}")
     if manifest:
-        ok, out = parquet_matches(node, work, manifest["files"][0]["path"],
+        ok, out = parquet_matches(node.quanta, work, manifest["files"][0]["path"],
                                   "customer_id, email, coalesce(CAST(birth_date AS VARCHAR), "
                                   "'NULL'), gender",
                                   ["c-1\t***\tNULL\t***", "c-2\t***\tNULL\t***"])
@@ -309,7 +287,7 @@ def test_http(node, work):
           clear.get("maskedColumns") == [] and manifest and
           clear["files"][0]["path"] != manifest["files"][0]["path"], f"{status} {body}")
     if clear:
-        ok, out = parquet_matches(node, work, clear["files"][0]["path"], "customer_id, email",
+        ok, out = parquet_matches(node.quanta, work, clear["files"][0]["path"], "customer_id, email",
                                   ["c-1\tjane.roe@example.com", "c-2\tli.ming@example.org"])
         check("HTTP export: privacy's Parquet file holds the values", ok, out)
     status, body = http("GET", f"{node.url}/v1/products/orders/orders/datasets/orders/export",

@@ -32,6 +32,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
+from reader_calls import bearer_http, parquet_matches, query  # noqa: E402
 from running_node import RunningNode  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,13 +82,8 @@ CUSTOMERS_LATER = [customer("c-1", "jane.roe@example.com", "DE", "2026-03-02T02:
 
 
 def http(method, url, user, body=None, content_type="application/json", timeout=60):
-    headers = {"Content-Type": content_type, "Authorization": "Bearer " + user}
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode(), dict(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), dict(error.headers)
+    return bearer_http(method, url, user, body, content_type, timeout)
+
 
 
 def events(url, user, count):
@@ -164,15 +160,6 @@ def load(node, work):
             raise RuntimeError(f"ingest: {status} {body}")
 
 
-def query(connection, sql):
-    """(rows, None) or (None, (sqlstate, message))."""
-    import psycopg2
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall(), None
-    except psycopg2.Error as error:
-        return None, (error.pgcode, str(error))
 
 
 # Queries that try to reach rows outside the filter, each with what `de` must get. At version 2
@@ -244,16 +231,6 @@ def test_sql(node):
           done.stdout + done.stderr)
 
 
-def parquet_matches(node, work, path, select, expected_lines):
-    """Whether SELECT `select` over the Parquet file at `path`, read by quanta's own
-    sqllogictest runner, gives `expected_lines` (tab-separated, in any order)."""
-    test = os.path.join(work, "parquet.test")
-    with open(test, "w") as out:
-        out.write(f"query {'T' * len(expected_lines[0].split(chr(9)))} rowsort\n")
-        out.write(f"SELECT {select} FROM read_parquet('{path}')\n----\n")
-        out.write("\n".join(expected_lines) + "\n")
-    done = subprocess.run([node.quanta, "sqllogictest", test], capture_output=True, text=True)
-    return done.returncode == 0, done.stdout + done.stderr
 
 
 def test_http(node, work):
@@ -297,7 +274,7 @@ def test_http(node, work):
           other["files"][0]["path"] != manifest["files"][0]["path"] and
           "-filtered-" in other["files"][0]["path"], f"{status} {body}")
     if manifest:
-        ok, out = parquet_matches(node, work, manifest["files"][0]["path"],
+        ok, out = parquet_matches(node.quanta, work, manifest["files"][0]["path"],
                                   "customer_id, country, email",
                                   ["c-1\tDE\t***", "c-3\tDE\t***"])
         check("HTTP export: de's Parquet file holds only its rows, masked", ok, out)
