@@ -290,8 +290,10 @@ TEST(StoreFaultTest, ACheckpointOutOfMemoryLosesNoAcknowledgedBatch) {
     // The instance is the test's, as a node's is, so that the test can ask it what it tells
     // the node's health check.
     StoreOptions options = DocumentOptions("128MB");
+    engine::DatabaseOptions instance;
+    instance.settings = options.settings;
     ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database,
-                         engine::Database::Open({.settings = options.settings}));
+                         engine::Database::Open(instance));
     options.database = database;
     ASSERT_OK_AND_ASSIGN(auto store, ProductStore::Open(path, DocumentsLayout(), options));
     // 128 MB holds about 14 batches; stop at the first refusal.
