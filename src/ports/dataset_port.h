@@ -15,8 +15,8 @@ inline constexpr std::int64_t kDefaultReadLimit = 1000;
 /// The largest ?limit= a read accepts; larger pages are refused with a 400 (page with the
 /// cursor instead).
 inline constexpr std::int64_t kMaxReadLimit = 100000;
-/// How many rows a read takes from the store per query. A page larger than this is streamed to
-/// the client one store page at a time, so no more than this many rows are held at once.
+/// How many rows a read takes from the store before it answers. A page larger than this is
+/// streamed: the rest comes from one more statement, written as DuckDB produces its rows.
 inline constexpr std::int64_t kStorePageRows = 2000;
 
 /// Answers GET /v1/products/{domain}/{product}/datasets/{name}: one page of `dataset`'s rows

@@ -532,14 +532,14 @@ TEST_F(DatasetPortTest, StreamsNdjsonWithVersionAndCursorHeaders) {
   EXPECT_EQ(rest.Header("Quanta-Next-Cursor"), "");
 }
 
-TEST_F(DatasetPortTest, LargePagesAreStreamedOneStorePageAtATime) {
+TEST_F(DatasetPortTest, LargePagesAreStreamedAfterTheFirstStorePage) {
   Commit("",
          "SELECT 'e-' || i AS event_id, 'o-1' AS order_id, i::INTEGER AS step FROM range(5000) AS "
          "t(i)");
   Answer json = Read("events", "limit=4500&columns=step");
   ASSERT_EQ(json.status, 200) << json.body;
   EXPECT_TRUE(json.streamed);
-  EXPECT_GE(json.chunks, 3);  // 4500 rows in store pages of kStorePageRows
+  EXPECT_GE(json.chunks, 2);  // the first kStorePageRows rows, then the rest as DuckDB streams it
   std::vector<std::string> steps = Column(json, "step");
   ASSERT_EQ(steps.size(), 4500u);
   for (int i = 0; i < 4500; ++i) ASSERT_EQ(steps[i], std::to_string(i));
