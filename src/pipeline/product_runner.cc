@@ -438,19 +438,8 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     }
     if (rows.size() > 0) batch.loaded = *table;
   }
-  // A commit that cannot write its log for want of space fails inside DuckDB, which may then
-  // lose rows committed before it (test/node/full_disk_test.py saw one go): refuse, before it
-  // runs, a batch whose rows would not fit twice over (log, then checkpoint) beside a margin.
-  std::error_code no_space_info;
-  const std::filesystem::path directory = store_->path().parent_path();
-  const std::filesystem::space_info space = std::filesystem::space(directory, no_space_info);
-  const std::uintmax_t needed = 2 * static_cast<std::uintmax_t>(batch.bytes) + (1u << 20);
-  if (!no_space_info && space.available < needed) {
-    return Status::IoError(
-        "{}: the disk is full: {} bytes are free and the batch needs about {} for the store's "
-        "log and checkpoint; nothing of it was kept, send it again once there is room",
-        directory.string(), space.available, needed);
-  }
+  // Before the batch queues for a commit whose log could not be written (CheckRoomFor).
+  QUANTA_RETURN_IF_ERROR(store_->CheckRoomFor(batch.bytes));
   std::sort(rejected.begin(), rejected.end(),
             [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
   return CommitQueued(batch);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <limits>
 #include <set>
 #include <system_error>
 
@@ -377,6 +379,21 @@ Status ProductStore::DisableCheckpointInCommit() {
       "when that checkpoint fails, and its checkpoint_threshold cannot be changed ({}); open the "
       "instance with checkpoint_threshold = '{}' (store::kInstanceCheckpointThreshold)",
       path_.string(), set.message(), kInstanceCheckpointThreshold);
+}
+
+Status ProductStore::CheckRoomFor(std::uintmax_t batch_bytes) const {
+  std::error_code no_space_info;
+  const std::filesystem::path directory = path_.parent_path();
+  const std::filesystem::space_info space = std::filesystem::space(directory, no_space_info);
+  if (no_space_info) return Status::Ok();  // the commit itself will say what is wrong
+  const std::uintmax_t needed = 2 * batch_bytes + (std::uintmax_t{1} << 20);
+  if (batch_bytes > (std::numeric_limits<std::uintmax_t>::max() >> 2) || space.available < needed) {
+    return Status::IoError(
+        "{}: the disk is full: {} bytes are free and the batch needs about {} for the store's "
+        "log and checkpoint; nothing of it was kept, send it again once there is room",
+        directory.string(), space.available, needed);
+  }
+  return Status::Ok();
 }
 
 void ProductStore::CheckpointIfLogIsLarge() {

@@ -196,6 +196,14 @@ class ProductStore {
 
   // Writing.
 
+  /// OK when the disk holding the store has room for a batch of about `batch_bytes` of rows:
+  /// twice that (its write-ahead log, then its checkpoint) and 1 MiB. Else IoError naming the
+  /// folder, the bytes free and the bytes needed. A commit whose log cannot be written fails
+  /// inside DuckDB, which was seen to damage rows committed before it, so writers refuse such a
+  /// batch before they begin it. A margin, not a reservation: concurrent writers may still
+  /// fill the disk. Thread-safe.
+  Status CheckRoomFor(std::uintmax_t batch_bytes) const;
+
   /// Starts a batch: opens a transaction on the store's writer connection. Blocks while
   /// another batch is open. The writer must be committed, aborted or destroyed on the thread
   /// that began it, before the store is destroyed.

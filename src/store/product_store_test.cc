@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "store/store_fixture.h"
@@ -15,6 +17,7 @@ namespace {
 
 using std::chrono::days;
 using std::chrono::hours;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -124,6 +127,20 @@ TEST_F(ProductStoreTest, UpsertKeepsTheLastRowPerKeyAndEveryEarlierVersion) {
               ElementsAre("o-1|created|10.50", "o-2|created|20.00"));
   EXPECT_THAT(Orders(*store, AsOf::Version(0)), IsEmpty());
   EXPECT_EQ(store->Head().version, 2);
+}
+
+TEST_F(ProductStoreTest, ABatchTheDiskCannotHoldTwiceOverIsRefusedBeforeItBegins) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  std::filesystem::space_info space = std::filesystem::space(folder_.path());
+  EXPECT_OK(store->CheckRoomFor(1000));
+  // Half the free space needs it all for the log and again for the checkpoint, and a margin.
+  Status refused = store->CheckRoomFor(space.available / 2);
+  EXPECT_EQ(refused.code(), ErrorCode::kIoError) << refused.ToString();
+  EXPECT_THAT(refused.message(),
+              AllOf(HasSubstr(folder_.path().string()), HasSubstr("the disk is full"),
+                    HasSubstr("bytes are free"), HasSubstr("send it again")));
+  EXPECT_EQ(store->CheckRoomFor(std::numeric_limits<std::uintmax_t>::max()).code(),
+            ErrorCode::kIoError);
 }
 
 TEST_F(ProductStoreTest, AppendKeepsEveryRowInArrivalOrder) {
