@@ -140,11 +140,12 @@ void PrintMajorDetail(const Json& status) {
   PrintTable(ports, "  ");
   std::cout << "Datasets:\n";
   std::vector<std::vector<std::string>> datasets = {
-      {"NAME", "MODE", "ROWS", "ROW VERSIONS", "LATEST VERSION", "LATEST COMMIT"}};
+      {"NAME", "MODE", "ROWS", "ROW VERSIONS", "LATEST VERSION", "LATEST COMMIT", "READABLE FROM"}};
   for (const Json& dataset : ArrayField(status, "datasets")) {
     datasets.push_back({Cell(dataset, "name"), Cell(dataset, "mode"), Cell(dataset, "rows"),
                         Cell(dataset, "rowVersions"), Cell(dataset, "latestVersion"),
-                        Cell(dataset, "latestCommitAt")});
+                        Cell(dataset, "latestCommitAt"),
+                        "version " + Cell(dataset, "earliestReadableVersion")});
   }
   PrintTable(datasets, "  ");
   std::vector<std::vector<std::string>> slos = {{"PORT", "SLO", "TARGET", "OBSERVED", "STATE"}};

@@ -347,7 +347,11 @@ json MajorStatusToJson(const ServedMajor& major, const ProductMetrics& metrics) 
          {"rows", dataset.current_rows},
          {"rowVersions", dataset.row_versions},
          {"latestVersion", dataset.latest_version ? json(*dataset.latest_version) : json(nullptr)},
-         {"latestCommitAt", OptionalTime(dataset.latest_commit_at)}});
+         {"latestCommitAt", OptionalTime(dataset.latest_commit_at)},
+         // How far back time travel reaches: older versions are past the retention.
+         {"earliestReadableVersion", dataset.earliest_readable_version},
+         {"retentionSeconds",
+          dataset.retention ? json(dataset.retention->count()) : json(nullptr)}});
   }
   result["datasets"] = datasets;
   result["slo"] = SloToJson(product, *status, metrics);

@@ -108,6 +108,8 @@ fi
 
 expect "status of one product shows its input ports" 0 "^  order_events +1[0-9] +[0-9]+ +3 +3$" -- \
   "$quanta" status orders/orders
+expect "status of one product shows how far back its datasets can be read" 0 \
+  "^  orders +upsert +[0-9]+ +[0-9]+ +[0-9]+ +[0-9T:.Z-]+ +version 0$" -- "$quanta" status orders/orders
 expect "status of one product shows its datasets" 0 "^  orders +upsert +[0-9]+ " -- \
   "$quanta" status orders/orders
 expect "status of one product shows its latency SLO against the worst commit" 0 \

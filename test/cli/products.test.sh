@@ -85,6 +85,9 @@ expect "status: received = committed + rejected" 0 '"committed":3.*"received":6,
 expect "status: the output port's latency SLO (300 s) is met by the commits so far" 0 \
   '"slo":\[\{"observedSeconds":[0-9.e-]+,"port":"orders","property":"latency","state":"met","targetSeconds":300' -- \
   curl -sS --max-time 10 "$orders"
+expect "status: each dataset says how far back it can be read and its retention" 0 \
+  '"earliestReadableVersion":0,"latestCommitAt":"[^"]+","latestVersion":[0-9]+,"mode":"upsert","name":"orders","retentionSeconds":[0-9]+' -- \
+  curl -sS --max-time 10 "$orders"
 expect "status: the frequency SLO (60 s) holds the age of the port's newest change" 0 \
   '\{"observedSeconds":[0-9.e-]+,"port":"orders","property":"frequency","state":"(met|violated)","targetSeconds":60\.0\}' -- \
   curl -sS --max-time 10 "$orders"
