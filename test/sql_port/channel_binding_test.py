@@ -23,19 +23,17 @@ Prints one line per check and a closing 'N passed, N failed'; exits 1 when a che
 
 import os
 import select
-import shutil
 import socket
 import ssl
 import struct
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
-from running_node import RunningNode  # noqa: E402
+from running_node import RunningNode, run_with_node  # noqa: E402
 
 CHECKS = Checks()
 check = CHECKS.check
@@ -289,26 +287,11 @@ def test_saslprep(node):
           code == 0 and out.strip() == "42", out)
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    quanta = os.path.abspath(sys.argv[1])
-    sys.path.insert(0, "/usr/lib/python3/dist-packages")
-    work = tempfile.mkdtemp(prefix="quanta-channel-binding-")
-    node = Node(quanta, work)
-    try:
-        test_channel_binding(node)
-        test_someone_in_the_middle(node, work)
-        test_saslprep(node)
-    finally:
-        node.stop()
-        if CHECKS.failed:
-            node.print_log_tail()
-        shutil.rmtree(work, ignore_errors=True)
-    print(CHECKS.summary())
-    return 1 if CHECKS.failed else 0
+def run_tests(node, work):
+    test_channel_binding(node)
+    test_someone_in_the_middle(node, work)
+    test_saslprep(node)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_with_node(__doc__, "quanta-channel-binding-", Node, CHECKS, run_tests))

@@ -20,10 +20,8 @@ Prints one line per check and a closing 'N passed, N failed'; exits 1 when a che
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import urllib.error
 import urllib.request
@@ -31,7 +29,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
 from reader_calls import bearer_http, parquet_matches, query  # noqa: E402
-from running_node import RunningNode  # noqa: E402
+from running_node import RunningNode, run_with_node  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -316,26 +314,11 @@ def test_http(node, work):
     check("dead letters: privacy (read-unmasked) reads them", status == 200, f"{status} {body}")
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    quanta = os.path.abspath(sys.argv[1])
-    sys.path.insert(0, "/usr/lib/python3/dist-packages")
-    work = tempfile.mkdtemp(prefix="quanta-grants-")
-    node = Node(quanta, work)
-    try:
-        load_products(node)
-        test_sql(node)
-        test_http(node, work)
-    finally:
-        node.stop()
-        if CHECKS.failed:
-            node.print_log_tail()
-        shutil.rmtree(work, ignore_errors=True)
-    print(CHECKS.summary())
-    return 1 if CHECKS.failed else 0
+def run_tests(node, work):
+    load_products(node)
+    test_sql(node)
+    test_http(node, work)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_with_node(__doc__, "quanta-grants-", Node, CHECKS, run_tests))

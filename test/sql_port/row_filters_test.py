@@ -25,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import urllib.error
 import urllib.request
@@ -33,7 +32,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
 from reader_calls import bearer_http, parquet_matches, query  # noqa: E402
-from running_node import RunningNode  # noqa: E402
+from running_node import RunningNode, run_with_node  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -325,27 +324,12 @@ def test_refused(node, work):
     check("the refused deploys left the deployed product serving", got[0] == 200, got[:2])
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    quanta = os.path.abspath(sys.argv[1])
-    sys.path.insert(0, "/usr/lib/python3/dist-packages")
-    work = tempfile.mkdtemp(prefix="quanta-row-filters-")
-    node = Node(quanta, work)
-    try:
-        load(node, work)
-        test_sql(node)
-        test_http(node, work)
-        test_refused(node, work)
-    finally:
-        node.stop()
-        if CHECKS.failed:
-            node.print_log_tail()
-        shutil.rmtree(work, ignore_errors=True)
-    print(CHECKS.summary())
-    return 1 if CHECKS.failed else 0
+def run_tests(node, work):
+    load(node, work)
+    test_sql(node)
+    test_http(node, work)
+    test_refused(node, work)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_with_node(__doc__, "quanta-row-filters-", Node, CHECKS, run_tests))

@@ -3,7 +3,10 @@ folder, free loopback ports (port 0), and the addresses the node prints once it 
 
 import os
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
 import textwrap
 import time
 
@@ -50,3 +53,26 @@ class RunningNode:
         self.log.seek(0)
         print("node log (last lines):")
         print(textwrap.indent("\n".join(self.log.read().splitlines()[-lines:]), "  "))
+
+
+def run_with_node(doc, prefix, make_node, checks, run):
+    """The main() of a test against one node: reads the quanta binary from the command line (or
+    prints `doc`), makes a work folder named `prefix`..., starts make_node(quanta, work), calls
+    run(node, work), then stops the node (printing its log's tail when a check failed), removes
+    the folder and prints the tally of `checks`. Returns the exit code."""
+    if len(sys.argv) != 2:
+        print(doc)
+        return 2
+    quanta = os.path.abspath(sys.argv[1])
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    work = tempfile.mkdtemp(prefix=prefix)
+    node = make_node(quanta, work)
+    try:
+        run(node, work)
+    finally:
+        node.stop()
+        if checks.failed:
+            node.print_log_tail()
+        shutil.rmtree(work, ignore_errors=True)
+    print(checks.summary())
+    return 1 if checks.failed else 0

@@ -24,14 +24,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
-from running_node import RunningNode  # noqa: E402
+from running_node import RunningNode, run_with_node  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -526,35 +525,20 @@ def test_prepared_statements_see_new_versions(node):
           status == 200 and after == before + 1, f"{before} then {after}; ingest {status} {body}")
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    quanta = os.path.abspath(sys.argv[1])
-    sys.path.insert(0, "/usr/lib/python3/dist-packages")
-    work = tempfile.mkdtemp(prefix="quanta-sql-port-")
-    node = Node(quanta, work)
-    try:
-        head = load_products(node)
-        test_psql(node, head)
-        test_sandbox(node)
-        test_libpq(node, work)
-        test_python_clients(node, work)
-        test_jdbc(node, work)
-        test_node_pg(node, work)
-        test_http_bearer(node)
-        test_tls(node, work)
-        test_sign_in_and_limits(node)
-        test_metrics(node)
-        test_prepared_statements_see_new_versions(node)
-    finally:
-        node.stop()
-        if CHECKS.failed:
-            node.print_log_tail()
-        shutil.rmtree(work, ignore_errors=True)
-    print(CHECKS.summary())
-    return 1 if CHECKS.failed else 0
+def run_tests(node, work):
+    head = load_products(node)
+    test_psql(node, head)
+    test_sandbox(node)
+    test_libpq(node, work)
+    test_python_clients(node, work)
+    test_jdbc(node, work)
+    test_node_pg(node, work)
+    test_http_bearer(node)
+    test_tls(node, work)
+    test_sign_in_and_limits(node)
+    test_metrics(node)
+    test_prepared_statements_see_new_versions(node)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_with_node(__doc__, "quanta-sql-port-", Node, CHECKS, run_tests))
