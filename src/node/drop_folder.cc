@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -117,6 +119,17 @@ void DropFolders::IngestFile(const ServedProduct& product, const std::string& po
   if (!format.ok()) return fail(format.status());
   Result<std::uint64_t> hash = ContentHash(file);
   if (!hash.ok()) return fail(hash.status());
+  std::error_code no_time;
+  const fs::file_time_type arrived = fs::last_write_time(file, no_time);
+  // Counts a batch's outcome in each major it went to, from the file's arrival to now.
+  auto observe = [&](std::int64_t major, const Result<pipeline::IngestOutcome>& outcome) {
+    if (!metrics_) return;
+    auto age = no_time ? fs::file_time_type::duration::zero()
+                       : std::max(fs::file_time_type::duration::zero(),
+                                  fs::file_time_type::clock::now() - arrived);
+    metrics_->RecordIngest(product.id, major, port, outcome,
+                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(age));
+  };
   Result<std::vector<std::string>> records = pipeline::ReadRecordsFromFile(file, *format, *object);
   if (!records.ok()) return fail(records.status());
 
@@ -131,6 +144,11 @@ void DropFolders::IngestFile(const ServedProduct& product, const std::string& po
                                    records->begin() + static_cast<std::ptrdiff_t>(end));
     Result<std::vector<MajorIngest>> outcomes =
         IngestToMajors(product, port, slice, fmt::format("{}:{}", key_prefix, batch));
+    if (outcomes.ok()) {
+      for (const MajorIngest& outcome : *outcomes) observe(outcome.major, outcome.outcome);
+    } else {
+      observe(product.current().product->major, outcomes.status());
+    }
     Status failed = outcomes.ok() ? Status::Ok() : outcomes.status();
     for (std::size_t i = 0; failed.ok() && i < outcomes->size(); ++i) {
       const MajorIngest& outcome = (*outcomes)[i];

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "node/product_catalog.h"
+#include "node/product_metrics.h"
 
 namespace quanta::node {
 
@@ -19,11 +20,14 @@ namespace quanta::node {
 /// beside them, or to `failed/` with a `.error.txt` saying why. Each batch's idempotency key comes
 /// from the file's name, size and content, so a file found again after a crash between commit and
 /// move is not applied twice. Write files under a name starting with '.' and rename them when
-/// complete: dot files are not picked up.
+/// complete: dot files are not picked up. With `metrics`, every batch counts in the node's
+/// ingest metrics and latency SLO like an HTTP batch, its latency measured from the file's
+/// arrival (its modification time) to the durable commit.
 class DropFolders {
  public:
-  DropFolders(std::filesystem::path data_dir, ProductCatalog& catalog)
-      : root_(std::move(data_dir) / "drops"), catalog_(catalog) {}
+  DropFolders(std::filesystem::path data_dir, ProductCatalog& catalog,
+              ProductMetrics* metrics = nullptr)
+      : root_(std::move(data_dir) / "drops"), catalog_(catalog), metrics_(metrics) {}
   ~DropFolders();  ///< stops the watcher
   DropFolders(const DropFolders&) = delete;
   DropFolders& operator=(const DropFolders&) = delete;
@@ -45,6 +49,7 @@ class DropFolders {
 
   const std::filesystem::path root_;
   ProductCatalog& catalog_;
+  ProductMetrics* const metrics_;  // may be null
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mutex_

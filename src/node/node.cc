@@ -122,7 +122,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
   QUANTA_ASSIGN_OR_RETURN(node->catalog_,
                           ProductCatalog::Open(node->data_dir(), nullptr, node->database_));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
-  node->drop_folders_ = std::make_unique<DropFolders>(node->data_dir(), *node->catalog_);
+  node->drop_folders_ =
+      std::make_unique<DropFolders>(node->data_dir(), *node->catalog_, &node->product_metrics_);
   QUANTA_RETURN_IF_ERROR(
       AddProductRoutes(node->router(), *node->catalog_, node->product_metrics_, node->data_dir(),
                        std::make_shared<const DatasetGrants>(node->config_.principals,

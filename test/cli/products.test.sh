@@ -207,6 +207,12 @@ expect "its bad row is a dead letter naming the value" 0 'birth_date: expected a
   curl -sS --max-time 10 "$demographics/deadletters"
 expect "its good rows are in the status" 0 '"committed":2,.*"received":3,"rejected":1' -- \
   curl -sS --max-time 10 "$demographics"
+expect "a dropped file counts in the ingest metrics" 0 \
+  'quanta_ingest_records_total\{product="customers/demographics",major="1",port="demographic_drops",outcome="rejected"\} 1' -- \
+  curl -sS --max-time 10 "$products_url/metrics"
+expect "its latency SLO (a day) is measured from the file's arrival" 0 \
+  '"observedSeconds":[0-9.e-]+,"port":"customers","property":"latency","state":"met","targetSeconds":86400' -- \
+  curl -sS --max-time 10 "$demographics"
 printf 'not a parquet file' > "$drops/broken.parquet"
 for _ in $(seq 1 100); do [[ -f "$drops/failed/broken.parquet.error.txt" ]] && break; sleep 0.1; done
 expect "an unreadable drop goes to failed/ with the reason" 0 "broken.parquet: cannot be read" -- \
