@@ -15,10 +15,17 @@ mkdir -p .cache/fuzz/crashes
 
 run() {  # target, corpus folder, extra libFuzzer flags...
   local target="$1" corpus="$2"; shift 2
-  echo "fuzz: $target for ${per_target}s"
+  local log=".cache/fuzz/$target.log"
+  echo "fuzz: $target for ${per_target}s (whole log: $log)"
   "build-asan/$target" "$corpus" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=4096 \
-    -artifact_prefix=.cache/fuzz/crashes/ -print_final_stats=1 "$@" 2>&1 |
-    grep -E "^(#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|==|SUMMARY|ERROR)" || true
+    -artifact_prefix=.cache/fuzz/crashes/ -print_final_stats=1 "$@" > "$log" 2>&1 || true
+  grep -E "^(#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|==|SUMMARY|ERROR)" "$log" || true
+  # A failure's own report (the sanitizer's stack, or what a target's check saw before it
+  # trapped) and the seed that reproduces the run, so that CI's output says what happened.
+  if grep -q -E "deadly signal|ERROR: [A-Za-z]+Sanitizer|_fuzzer: " "$log"; then
+    echo "fuzz: $target failed; $(grep -m1 "INFO: Seed" "$log" || echo "seed unknown"); its report:"
+    grep -v -E "^(#[0-9]+ +(NEW|REDUCE|pulse|RELOAD)|\"|###### )" "$log" | tail -60 | sed 's/^/  /'
+  fi
 }
 
 # The document loader, seeded with every document we have: the standards' examples and our own.
