@@ -208,6 +208,10 @@ TEST(StoreFaultTest, EveryAcknowledgedBatchSurvivesSigkillExactlyOnce) {
                          ProductStore::Open(path, OrdersLayout(), CrashOptions(OpenCheck::kFull)));
     ExpectExactlyBatchesUpTo(*store, acknowledged, kills);
     if (::testing::Test::HasFailure()) return;
+    // A batch committed but killed before its acknowledgement is in the store now, and the
+    // next writer resumes after it: it counts from here on, or a second such kill would look
+    // like two unacknowledged batches.
+    acknowledged = store->Head().version;
   }
   std::printf("%d kills, %d while committing, %lld batches acknowledged in %.1f s\n", kills,
               kills_while_committing, static_cast<long long>(acknowledged),
