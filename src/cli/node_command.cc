@@ -2,8 +2,13 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "cli/commands.h"
@@ -30,6 +35,27 @@ int Fail(std::string_view what, const Status& status) {
   return InfoFor(status.code()).exit_code;
 }
 
+// After its engine stopped, the node opens itself again after this delay: one second, doubling
+// (up to a minute) while each run ends within a minute of its start, so that a fault that
+// comes back at once (a log that the memory limit cannot replay) does not spin.
+std::chrono::seconds ReopenDelay(int quick_reopens) {
+  return std::chrono::seconds(std::min(60, 1 << std::clamp(quick_reopens, 0, 6)));
+}
+
+// Waits for SIGINT or SIGTERM (the signal's number), checking once a second that the node's
+// engine still runs; 0 once it stopped, with the reason in `stopped`.
+int WaitForStopSignal(const sigset_t& stop_signals, node::Node& node, Status* stopped) {
+  const timespec second{1, 0};
+  for (;;) {
+    int received = sigtimedwait(&stop_signals, nullptr, &second);
+    if (received > 0) return received;
+    if (Status running = node.EngineRunning(); !running.ok()) {
+      *stopped = running;
+      return 0;
+    }
+  }
+}
+
 int RunNode(const NodeArguments& arguments, const CLI::App& command) {
   node::NodeFlags flags;
   if (!arguments.config.empty()) flags.config_file = arguments.config;
@@ -44,54 +70,91 @@ int RunNode(const NodeArguments& arguments, const CLI::App& command) {
   }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
-  // the main thread alone receives them through sigwait.
+  // the main thread alone receives them through sigtimedwait.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  Result<std::unique_ptr<node::Node>> opened = node::Node::Open(*config);
-  if (!opened.ok()) return Fail("", opened.status());
-  std::unique_ptr<node::Node> node = std::move(opened).value();
-  if (Status started = node->Start(); !started.ok()) return Fail("", started);
-  std::cout << fmt::format("quanta node listening on {} (data: {})", node->url(),
-                           config->data_dir.string())
-            << std::endl;
-  if (!node->sql_url().empty()) {
-    std::cout << fmt::format("quanta node serving SQL on {}", node->sql_url()) << std::endl;
-  }
-  if (!config->http_bearer_auth) {
-    std::cerr << "quanta node: http.auth is none: HTTP reads see every dataset in clear, "
-                 "without grants or masks (set http: {auth: bearer} to apply them)\n";
-  }
-
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  std::cerr << fmt::format(
-      "quanta node: {} received; finishing requests in flight (up to {} ms; send it again to "
-      "stop at once)\n",
-      SignalName(received), config->drain_timeout.count() + config->readiness_delay.count());
-  std::thread impatient([stop_signals] {
-    int again = 0;
-    if (sigwait(&stop_signals, &again) == 0) {
-      std::fprintf(stderr, "quanta node: %s received again; stopping now\n",
-                   std::string(SignalName(again)).c_str());
-      std::_Exit(1);
+  // Once DuckDB stops the node's instance after a fatal error, every product refuses
+  // statements until the instance is opened again: the node then stops and opens itself
+  // again, in this process, as a supervisor would restart it.
+  // A product whose own statement stopped the instance (a checkpoint that ran out of memory)
+  // would stop it again once reopened, taking every other product down with it each time: it
+  // stays closed, listed as failed with the reason, until the node is restarted.
+  int quick_reopens = 0;
+  std::map<std::string, std::string> left_out;
+  for (int run = 0;; ++run) {
+    Result<std::unique_ptr<node::Node>> opened = node::Node::Open(*config, left_out);
+    if (!opened.ok()) return Fail("", opened.status());
+    std::unique_ptr<node::Node> node = std::move(opened).value();
+    if (Status started = node->Start(); !started.ok()) return Fail("", started);
+    auto started_at = std::chrono::steady_clock::now();
+    std::cout << fmt::format("quanta node listening on {} (data: {})", node->url(),
+                             config->data_dir.string())
+              << std::endl;
+    if (!node->sql_url().empty()) {
+      std::cout << fmt::format("quanta node serving SQL on {}", node->sql_url()) << std::endl;
     }
-  });
-  impatient.detach();
-  ports::DrainOutcome outcome = node->Shutdown();
-  node.reset();
-  if (outcome.clean) {
-    std::cerr << "quanta node: stopped\n";
-  } else {
+    if (!config->http_bearer_auth && run == 0) {
+      std::cerr << "quanta node: http.auth is none: HTTP reads see every dataset in clear, "
+                   "without grants or masks (set http: {auth: bearer} to apply them)\n";
+    }
+
+    Status stopped;
+    int received = WaitForStopSignal(stop_signals, *node, &stopped);
+    if (received == 0) {
+      std::cerr << fmt::format("quanta node: {}\n", stopped.message());
+      for (auto& [id, error] : node->catalog().ProductsThatStoppedTheEngine()) {
+        std::cerr << fmt::format("quanta node: {} stopped the engine; it stays closed\n", id);
+        left_out.emplace(id,
+                         fmt::format("not opened: when it last ran, {}; the node opened "
+                                     "itself again without it: restart the node to open it "
+                                     "(after raising sql.memoryLimit when it ran out of memory)",
+                                     error));
+      }
+      std::cerr << "quanta node: stopping, to open the node again\n";
+      node->Shutdown();
+      node.reset();
+      if (std::chrono::steady_clock::now() - started_at >= std::chrono::minutes(1)) {
+        quick_reopens = 0;
+      }
+      std::chrono::seconds delay = ReopenDelay(quick_reopens++);
+      std::cerr << fmt::format("quanta node: opening the node again in {} s\n", delay.count());
+      const timespec wait{static_cast<time_t>(delay.count()), 0};
+      if (int signal_number = sigtimedwait(&stop_signals, nullptr, &wait); signal_number > 0) {
+        std::cerr << fmt::format("quanta node: {} received; stopped\n", SignalName(signal_number));
+        return 0;
+      }
+      continue;
+    }
+
     std::cerr << fmt::format(
-        "quanta node: stopped; {} connection(s) were still busy at the drain deadline and were "
-        "closed\n",
-        outcome.forced_connections);
+        "quanta node: {} received; finishing requests in flight (up to {} ms; send it again to "
+        "stop at once)\n",
+        SignalName(received), config->drain_timeout.count() + config->readiness_delay.count());
+    std::thread impatient([stop_signals] {
+      int again = 0;
+      if (sigwait(&stop_signals, &again) == 0) {
+        std::fprintf(stderr, "quanta node: %s received again; stopping now\n",
+                     std::string(SignalName(again)).c_str());
+        std::_Exit(1);
+      }
+    });
+    impatient.detach();
+    ports::DrainOutcome outcome = node->Shutdown();
+    node.reset();
+    if (outcome.clean) {
+      std::cerr << "quanta node: stopped\n";
+    } else {
+      std::cerr << fmt::format(
+          "quanta node: stopped; {} connection(s) were still busy at the drain deadline and "
+          "were closed\n",
+          outcome.forced_connections);
+    }
+    return 0;
   }
-  return 0;
 }
 
 }  // namespace
@@ -124,8 +187,11 @@ void RegisterNodeCommand(CLI::App& app, int* exit_code) {
       "signal stops it at once (exit 1).\n\n"
       "Routes: GET /healthz (alive), GET /readyz (ready; 503 while shutting down); both answer\n"
       "503 unavailable once DuckDB stopped the node's engine after a fatal error (a failed\n"
-      "checkpoint): restart the node then, nothing acknowledged is lost. GET /metrics\n"
-      "(Prometheus text format), GET /v1/node (version, uptime, data directory).\n"
+      "checkpoint). Within seconds the node then stops and opens itself again in the same\n"
+      "process, and prints its listening lines again (a port 0 picks new ports); a product\n"
+      "whose own checkpoint stopped the engine stays closed, listed as failed, until the node\n"
+      "is restarted. Nothing acknowledged is lost. GET /metrics (Prometheus text format),\n"
+      "GET /v1/node (version, uptime, data directory).\n"
       "Errors are JSON: {\"error\": {\"code\": ..., \"message\": ..., \"status\": ...}}.\n\n"
       "node.yaml (every field optional; sizes like 16MiB, durations like 30s):\n"
       "  dataDir: ./quanta-data        # relative to the file's folder\n"

@@ -98,12 +98,23 @@ std::string FatalCause(std::string_view text) {
 
 }  // namespace
 
+// Marks the statement whose own failure stopped the instance, apart from the statements that
+// DuckDB refuses afterwards with "database has been invalidated ... Original error: ...".
+constexpr std::string_view kOfThisStatement = " of this statement";
+
 Status EngineStopped(std::string_view message) {
+  bool this_statement = message.find("Original error:") == std::string_view::npos &&
+                        message.find("has been invalidated") == std::string_view::npos;
   return Status(ErrorCode::kUnavailable,
-                fmt::format("DuckDB stopped its database instance after a fatal error ({}); every "
-                            "commit acknowledged before is kept in the store files and their "
-                            "write-ahead logs: restart the node",
-                            FatalCause(message)));
+                fmt::format("DuckDB stopped its database instance after a fatal error{} ({}); "
+                            "every commit acknowledged before is kept in the store files and "
+                            "their write-ahead logs: restart the node",
+                            this_statement ? kOfThisStatement : "", FatalCause(message)));
+}
+
+bool StoppedTheEngine(const Status& status) {
+  return status.code() == ErrorCode::kUnavailable &&
+         status.message().find(kOfThisStatement) != std::string::npos;
 }
 
 // DuckDB prefixes messages with the error class ("Binder Error: ..."); that class decides

@@ -68,6 +68,12 @@ class Database {
   std::unique_ptr<Handle> handle_;
 };
 
+/// True when `status` is the kUnavailable of the statement whose own fatal error (a failed
+/// checkpoint) made DuckDB stop the instance, false for the statements refused afterwards and
+/// for every other status: what tells the store that caused a stop from the others that share
+/// the instance.
+bool StoppedTheEngine(const Status& status);
+
 /// One DuckDB connection. Use from one thread at a time.
 class Connection {
  public:

@@ -104,7 +104,8 @@ Node::~Node() {
   }
 }
 
-Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
+Result<std::unique_ptr<Node>> Node::Open(NodeConfig config,
+                                         const std::map<std::string, std::string>& left_out) {
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<DataDirectory> data_directory,
                           DataDirectory::Open(config.data_dir));
   ports::HttpServerOptions options;
@@ -119,8 +120,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config) {
       new Node(std::move(config), std::move(data_directory), std::move(server)));
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
   QUANTA_ASSIGN_OR_RETURN(node->database_, OpenNodeDatabase(node->data_dir(), node->config_.sql));
-  QUANTA_ASSIGN_OR_RETURN(node->catalog_,
-                          ProductCatalog::Open(node->data_dir(), nullptr, node->database_));
+  QUANTA_ASSIGN_OR_RETURN(
+      node->catalog_, ProductCatalog::Open(node->data_dir(), nullptr, node->database_, left_out));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ =
       std::make_unique<DropFolders>(node->data_dir(), *node->catalog_, &node->product_metrics_);
@@ -165,13 +166,13 @@ ports::HttpRouter& Node::router() { return server_->router(); }
 Status Node::AddBuiltInRoutes() {
   ports::HttpRouter& router = server_->router();
   // Liveness fails once DuckDB stopped the instance after a fatal error: every product of the
-  // node then refuses statements until the process opens it again, so a supervisor (a
-  // Kubernetes liveness probe, systemd's watchdog script) should restart the node.
+  // node then refuses statements until the process opens it again (`quanta node` does so
+  // itself within seconds; an embedding program or a supervisor must restart it).
   ports::RouteOptions engine_check{ports::HandlerMode::kBlocking, std::nullopt};
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", "/healthz",
       [this](const ports::HttpRequest&) {
-        Status running = database_->CheckRunning();
+        Status running = EngineRunning();
         if (!running.ok()) return ports::ErrorResponse(running);
         return ports::HttpResponse::Json(200, {{"status", "alive"}});
       },
@@ -184,7 +185,7 @@ Status Node::AddBuiltInRoutes() {
                                       fmt::format("the node is {}; send requests to another node",
                                                   StateName(state_.load())));
         }
-        Status running = database_->CheckRunning();
+        Status running = EngineRunning();
         if (!running.ok()) return ports::ErrorResponse(running);
         return ports::HttpResponse::Json(200, {{"status", "ready"}});
       },

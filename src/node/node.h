@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,8 +37,10 @@ enum class NodeState { kOpened, kReady, kDraining, kStopped };
 class Node {
  public:
   /// Opens (creates, checks, locks) the data directory and binds the HTTP port, without
-  /// serving yet. Fails with a message naming the directory or address and the reason.
-  static Result<std::unique_ptr<Node>> Open(NodeConfig config);
+  /// serving yet. Fails with a message naming the directory or address and the reason. The
+  /// products of `left_out` (id -> why) are not opened, and listed as failed with that reason.
+  static Result<std::unique_ptr<Node>> Open(
+      NodeConfig config, const std::map<std::string, std::string>& left_out = {});
   ~Node();  ///< shuts down (without the readiness delay) if still running
 
   /// The HTTP routes; add yours before Start.
@@ -59,6 +62,11 @@ class Node {
   ports::DrainOutcome Shutdown();
 
   NodeState state() const { return state_.load(); }
+  /// OK while the node's DuckDB instance runs statements; kUnavailable, naming the cause, once
+  /// DuckDB stopped it after a fatal error (a failed checkpoint). Every product of the node
+  /// then refuses statements until the node is opened again (`quanta node` does so itself).
+  /// Runs one statement; thread-safe.
+  Status EngineRunning() { return database_->CheckRunning(); }
   /// "http://127.0.0.1:7070", with the real port when the configured one was 0.
   std::string url() const;
   std::uint16_t port() const;

@@ -411,7 +411,8 @@ Result<std::vector<MajorIngest>> IngestToMajors(const ServedProduct& product, st
 
 Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(
     const fs::path& data_dir, std::shared_ptr<store::Clock> clock,
-    std::shared_ptr<engine::Database> database) {
+    std::shared_ptr<engine::Database> database,
+    const std::map<std::string, std::string>& left_out) {
   fs::path products_dir = data_dir / "products";
   std::error_code error;
   fs::create_directories(products_dir, error);
@@ -426,6 +427,10 @@ Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(
     for (const fs::directory_entry& product : fs::directory_iterator(domain.path(), error)) {
       if (!product.is_directory()) continue;
       std::string id = domain.path().filename().string() + "/" + product.path().filename().string();
+      if (auto reason = left_out.find(id); reason != left_out.end()) {
+        catalog->load_errors_.emplace(id, reason->second);
+        continue;
+      }
       catalog->OpenProductFolder(id, product.path());
     }
   }
@@ -1117,6 +1122,19 @@ std::vector<ServedProduct> ProductCatalog::ListServed() const {
 std::map<std::string, std::string> ProductCatalog::load_errors() const {
   std::shared_lock lock(mutex_);
   return load_errors_;
+}
+
+std::map<std::string, std::string> ProductCatalog::ProductsThatStoppedTheEngine() const {
+  std::shared_lock lock(mutex_);
+  std::map<std::string, std::string> found;
+  for (const auto& [id, majors] : products_) {
+    for (const ServedMajor& major : majors) {
+      if (std::optional<std::string> error = major.product->store->StoppedEngine()) {
+        found.emplace(id, std::move(*error));
+      }
+    }
+  }
+  return found;
 }
 
 }  // namespace quanta::node

@@ -138,9 +138,12 @@ class ProductCatalog {
   /// kept in load_errors(); fails only when the products folder cannot be created. `clock`
   /// (default: the system clock) says when retiring majors are due; it is also the stores'.
   /// Every store is attached to `database` (nullptr: each store opens a private instance).
+  /// Products named in `left_out` (id -> why) are not opened: each is reported in
+  /// load_errors() with its reason (the node leaves out a product that stopped its engine).
   static Result<std::unique_ptr<ProductCatalog>> Open(
       const std::filesystem::path& data_dir, std::shared_ptr<store::Clock> clock = nullptr,
-      std::shared_ptr<engine::Database> database = nullptr);
+      std::shared_ptr<engine::Database> database = nullptr,
+      const std::map<std::string, std::string>& left_out = {});
 
   /// Deploys `files` as product `domain`/`name`. The folder is written to a staging place,
   /// linted as `quanta lint --default-policies` would, and refused when lint finds errors, when
@@ -179,6 +182,9 @@ class ProductCatalog {
   std::vector<ServedProduct> ListServed() const;
   /// Products found on disk that could not be opened: id -> why.
   std::map<std::string, std::string> load_errors() const;
+  /// The products (id -> the store's error) with a store whose own statement made DuckDB stop
+  /// the instance after a fatal error (store::ProductStore::StoppedEngine).
+  std::map<std::string, std::string> ProductsThatStoppedTheEngine() const;
 
   /// Stops serving every retiring major whose date has passed (its source moves to retired/,
   /// its data stays); logs each on stderr. Returns "domain/name major N" for each. The

@@ -64,7 +64,16 @@ class MajorStreamWriter final : public ports::BodyWriter {
   const DeployedProduct& product_;
 };
 
-ports::HttpResponse NoSuchProduct(const std::string& domain, const std::string& name) {
+// 404 for a product the node does not have; 503 with the reason for one it has on disk but
+// could not open (a damaged file, or a store that stopped the engine when it last ran).
+ports::HttpResponse NoSuchProduct(const ProductCatalog& catalog, const std::string& domain,
+                                  const std::string& name) {
+  std::map<std::string, std::string> failed = catalog.load_errors();
+  if (auto found = failed.find(domain + "/" + name); found != failed.end()) {
+    return ports::ErrorResponse(Status(
+        ErrorCode::kUnavailable, fmt::format("product {}/{} is on this node but not served: {}",
+                                             domain, name, found->second)));
+  }
   return ports::ErrorResponse(Status::NotFound(
       "no product {}/{} is deployed on this node; see GET /v1/products", domain, name));
 }
@@ -78,7 +87,7 @@ ports::HttpResponse WithMajor(ProductCatalog& catalog, const ports::HttpRequest&
                               Serve serve) {
   std::string domain = request.PathParam("domain"), name = request.PathParam("product");
   std::optional<ServedProduct> served = catalog.FindServed(domain, name);
-  if (!served) return NoSuchProduct(domain, name);
+  if (!served) return NoSuchProduct(catalog, domain, name);
   const ServedMajor* chosen = &served->current();
   std::string major_text = request.PathParam("major");
   std::string product_path = fmt::format("/v1/products/{}/{}", domain, name);
@@ -268,7 +277,7 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
                            const ports::HttpRequest& request) {
   std::string domain = request.PathParam("domain"), name = request.PathParam("product");
   std::optional<ServedProduct> served = catalog.FindServed(domain, name);
-  if (!served) return NoSuchProduct(domain, name);
+  if (!served) return NoSuchProduct(catalog, domain, name);
   std::string port = request.PathParam("port");
   auto started = std::chrono::steady_clock::now();
   auto observe = [&](std::int64_t major, const Result<pipeline::IngestOutcome>& outcome) {
@@ -396,7 +405,7 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
       [&catalog, &metrics](const ports::HttpRequest& request) {
         std::string domain = request.PathParam("domain"), name = request.PathParam("product");
         std::optional<ServedProduct> served = catalog.FindServed(domain, name);
-        if (!served) return NoSuchProduct(domain, name);
+        if (!served) return NoSuchProduct(catalog, domain, name);
         return ports::HttpResponse::Json(200, ProductStatusToJson(*served, metrics));
       },
       blocking));

@@ -240,6 +240,7 @@ Result<std::unique_ptr<ProductStore>> ProductStore::Open(const std::filesystem::
   return store;
 }
 
+// Also notes (StoppedEngine) when `status` is of the statement that stopped the instance.
 Status ProductStore::Annotate(const Status& status) const {
   if (status.ok()) return status;
   std::string message = fmt::format("store file {}: {}", path_.string(), status.message());
@@ -268,6 +269,10 @@ Status ProductStore::Annotate(const Status& status) const {
       message += "; the disk is full: free space or give the store more";
     }
     code = ErrorCode::kIoError;
+  }
+  if (engine::StoppedTheEngine(status)) {
+    std::lock_guard lock(stopped_engine_mutex_);
+    if (!stopped_engine_) stopped_engine_ = message;
   }
   return Status(code, std::move(message));
 }
@@ -405,7 +410,13 @@ void ProductStore::CheckpointIfLogIsLarge() {
   // again after the next commit; one that fails while writing (out of memory, disk full) is
   // FATAL for the instance, whose every later statement then fails (see Annotate), while the
   // file and its log keep every commit. Either way the commit stands.
-  (void)writer_->Execute("CHECKPOINT " + QuoteIdentifier(catalog_));
+  // Annotate notes when this checkpoint is what stopped the instance (StoppedEngine).
+  (void)Annotate(writer_->Execute("CHECKPOINT " + QuoteIdentifier(catalog_)));
+}
+
+std::optional<std::string> ProductStore::StoppedEngine() const {
+  std::lock_guard lock(stopped_engine_mutex_);
+  return stopped_engine_;
 }
 
 Status ProductStore::Bootstrap() {

@@ -276,6 +276,11 @@ class ProductStore {
   /// file when a block is damaged.
   Status Verify();
 
+  /// The error, naming this store's file, of this store's statement whose fatal error (a
+  /// checkpoint out of memory, say) made DuckDB stop the instance; nullopt when no statement of
+  /// this store did. Statements refused afterwards do not count. Thread-safe.
+  std::optional<std::string> StoppedEngine() const;
+
  private:
   friend class BatchWriter;
   struct DatasetState {
@@ -318,6 +323,9 @@ class ProductStore {
   std::map<std::string, DatasetState> datasets_;  // guarded by head_mutex_
 
   bool registered_ = false;
+
+  mutable std::mutex stopped_engine_mutex_;
+  mutable std::optional<std::string> stopped_engine_;  // guarded by stopped_engine_mutex_
 };
 
 /// One batch being written: stage each dataset's output rows, add dead letters, counts and

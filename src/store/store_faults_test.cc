@@ -23,7 +23,9 @@
 namespace quanta::store {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Optional;
 using testing::OrdersLayout;
 using testing::TemporaryFolder;
 
@@ -300,6 +302,11 @@ TEST(StoreFaultTest, ACheckpointOutOfMemoryLosesNoAcknowledgedBatch) {
                          engine::Database::Open(instance));
     options.database = database;
     ASSERT_OK_AND_ASSIGN(auto store, ProductStore::Open(path, DocumentsLayout(), options));
+    // Another product of the same instance, which the stop reaches without causing it.
+    StoreOptions other_options = CrashOptions(OpenCheck::kQuick);
+    other_options.database = database;
+    ASSERT_OK_AND_ASSIGN(auto other, ProductStore::Open(folder.path() / "orders.duckdb",
+                                                        OrdersLayout(), other_options));
     // 128 MB holds about 14 batches; stop at the first refusal.
     for (std::int64_t i = 1; i <= 40 && !refused; ++i) {
       Status committed = CommitDocuments(*store, i);
@@ -325,8 +332,15 @@ TEST(StoreFaultTest, ACheckpointOutOfMemoryLosesNoAcknowledgedBatch) {
       EXPECT_EQ(running.code(), ErrorCode::kUnavailable) << running.ToString();
       EXPECT_THAT(running.message(), HasSubstr("restart the node"));
       EXPECT_THAT(running.message(), HasSubstr("failed to pin block"));
+      // The documents' own checkpoint stopped the instance; the other store only hears of it.
+      EXPECT_THAT(store->StoppedEngine(),
+                  Optional(AllOf(HasSubstr(path.string()), HasSubstr("failed to pin block"))));
+      EXPECT_THAT(other->Query("SELECT 1").status().message(),
+                  HasSubstr("stopped its database instance"));
+      EXPECT_EQ(other->StoppedEngine(), std::nullopt);
     } else {
       EXPECT_OK(running);
+      EXPECT_EQ(store->StoppedEngine(), std::nullopt);
     }
     // What the node would answer a reader now: either every acknowledged row or an error that
     // says why, never fewer rows.

@@ -1,0 +1,3 @@
+-- One row per accepted document, unchanged.
+SELECT document_id, body
+FROM uploads
