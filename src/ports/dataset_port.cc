@@ -50,6 +50,10 @@ struct ReadShape {
   std::vector<ReadColumn> columns;
   std::vector<std::string> key;  // default order; empty: insertion order
   std::vector<std::string_view> reserved;
+  // Pages in the default order start after the previous page's last key (the cursor carries
+  // it) rather than at an offset, so a deep page costs what the first one does: for a key that
+  // is unique, never null, shown in clear and of text or integer columns.
+  bool keyset = false;
 };
 
 // One parsed filter: its SQL and the literals whose type must be checked before it runs.
@@ -70,6 +74,8 @@ struct ReadRequest {
   std::optional<std::int64_t> cursor_version;
   std::string fingerprint;
   bool ndjson = false;
+  bool keyset = false;                      // pages by key (ReadShape::keyset, default order)
+  std::optional<nlohmann::json> after_key;  // keyset: the previous page's last key, an array
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -138,6 +144,18 @@ std::string EncodeCursor(std::int64_t version, std::int64_t offset,
   return Base64UrlEncode(cursor.dump());
 }
 
+// A keyset read's cursor: the version and the last key of the page (an array of its values).
+std::string EncodeKeyCursor(std::int64_t version, const nlohmann::json& after_key,
+                            const std::string& fingerprint) {
+  nlohmann::json cursor = {{"v", version}, {"k", after_key}, {"f", fingerprint}};
+  return Base64UrlEncode(cursor.dump());
+}
+
+bool IsIntegerType(std::string_view type) {
+  return type == "BIGINT" || type == "INTEGER" || type == "SMALLINT" || type == "TINYINT" ||
+         type == "UBIGINT" || type == "UINTEGER" || type == "USMALLINT" || type == "UTINYINT";
+}
+
 Status BadCursor(std::string_view reason) {
   return Status::Usage(
       "query parameter cursor: {}; pass the nextCursor of the previous page unchanged, with the "
@@ -145,8 +163,26 @@ Status BadCursor(std::string_view reason) {
       reason);
 }
 
-Status DecodeCursor(std::string_view text, const std::string& fingerprint, ReadRequest& read) {
-  if (text.empty() || text.size() > 512) return BadCursor("not a cursor this node made");
+// The cursor's key, checked against the shape's key columns: an array of one string per text
+// column and one integer per integer column.
+bool IsKeyOf(const ReadShape& shape, const nlohmann::json& key) {
+  if (!key.is_array() || key.size() != shape.key.size()) return false;
+  for (std::size_t i = 0; i < shape.key.size(); ++i) {
+    const ReadColumn* column = nullptr;
+    for (const ReadColumn& candidate : shape.columns) {
+      if (candidate.name == shape.key[i]) column = &candidate;
+    }
+    if (!column) return false;
+    bool text = column->type == "VARCHAR";
+    if (text ? !key[i].is_string() : !key[i].is_number_integer()) return false;
+  }
+  return true;
+}
+
+Status DecodeCursor(std::string_view text, const ReadShape& shape, const std::string& fingerprint,
+                    ReadRequest& read) {
+  // Long enough for a key cursor with a few hundred bytes of key.
+  if (text.empty() || text.size() > 4096) return BadCursor("not a cursor this node made");
   std::optional<std::string> bytes = Base64UrlDecode(text);
   // Only the exact text EncodeCursor makes is accepted: no stray bits, no bytes after the JSON.
   if (!bytes || Base64UrlEncode(*bytes) != text) {
@@ -154,10 +190,24 @@ Status DecodeCursor(std::string_view text, const std::string& fingerprint, ReadR
   }
   nlohmann::json cursor = nlohmann::json::parse(*bytes, nullptr, false);
   if (cursor.is_discarded() || !cursor.is_object() || cursor.dump() != *bytes ||
-      !cursor.contains("v") || !cursor.contains("o") || !cursor.contains("f") ||
-      !cursor["v"].is_number_integer() || !cursor["o"].is_number_integer() ||
-      !cursor["f"].is_string()) {
+      cursor.size() != 3 || !cursor.contains("v") || !cursor.contains("f") ||
+      !cursor["v"].is_number_integer() || !cursor["f"].is_string()) {
     return BadCursor("not a cursor this node made");
+  }
+  if (read.keyset) {
+    if (!cursor.contains("k") || !IsKeyOf(shape, cursor["k"])) {
+      return BadCursor("not a cursor this node made for this read");
+    }
+    if (cursor["f"].get<std::string>() != fingerprint) {
+      return BadCursor("it was made by a read with other filters or another order");
+    }
+    if (cursor["v"].get<std::int64_t>() < 0) return BadCursor("its version is out of range");
+    read.cursor_version = cursor["v"].get<std::int64_t>();
+    read.after_key = cursor["k"];
+    return Status::Ok();
+  }
+  if (!cursor.contains("o") || !cursor["o"].is_number_integer()) {
+    return BadCursor("not a cursor this node made for this read");
   }
   std::int64_t version = cursor["v"].get<std::int64_t>();
   std::int64_t offset = cursor["o"].get<std::int64_t>();
@@ -419,10 +469,11 @@ Result<ReadRequest> ParseReadRequest(const HttpRequest& request, const ReadShape
     for (const std::string& key : shape.key) {
       read.order.push_back(fmt::format("{} ASC", FindColumn(shape, key)->expression));
     }
+    read.keyset = shape.keyset;
   }
   read.fingerprint = Fingerprint(shape, read.filters, read.order);
   if (std::optional<std::string> cursor = request.Query("cursor")) {
-    QUANTA_RETURN_IF_ERROR(DecodeCursor(*cursor, read.fingerprint, read));
+    QUANTA_RETURN_IF_ERROR(DecodeCursor(*cursor, shape, read.fingerprint, read));
   }
   std::optional<std::string> accept = request.Header("Accept");
   read.ndjson = accept && accept->find(kNdjsonType) != std::string::npos;
@@ -492,9 +543,25 @@ Status CheckFilterValues(engine::Connection& connection, const std::vector<Filte
 // How much of a streamed read is written to the client at a time.
 constexpr std::size_t kStreamWriteBytes = 256 * 1024;
 
+// A read's rows as SQL, in parts, so that its pages can be cut (PageSql).
+struct PageQuery {
+  std::string select_list;  // one JSON text per row
+  std::string from;         // FROM the pinned rows AS s WHERE the filters
+  std::string order;        // " ORDER BY ..." or empty
+};
+
+// Rows [offset, offset + limit) of the read. The rows are chosen (filtered, ordered, cut)
+// before their JSON is made, so that only the page's rows pay for it: DuckDB evaluates a
+// select list for every row under an ORDER BY ... LIMIT, which made a page of 1000 rows of a
+// keyed dataset cost its whole dataset's JSON.
+std::string PageSql(const PageQuery& read, std::int64_t limit, std::int64_t offset) {
+  return fmt::format("SELECT {} FROM (SELECT * {}{} LIMIT {} OFFSET {}) AS s{}", read.select_list,
+                     read.from, read.order, limit, offset, read.order);
+}
+
 struct PageStream {
   std::unique_ptr<engine::Connection> connection;
-  std::string query;  // ordered, without LIMIT and OFFSET
+  PageQuery query;
   std::int64_t next_offset = 0;
   std::int64_t remaining = 0;
   std::vector<std::string> first_rows;
@@ -539,8 +606,7 @@ Status ProducePages(PageStream& stream, BodyWriter& writer) {
     QUANTA_ASSIGN_OR_RETURN(
         std::unique_ptr<engine::PreparedQuery> rest,
         engine::PreparedQuery::Prepare(
-            *stream.connection, fmt::format("{} LIMIT {} OFFSET {}", stream.query, stream.remaining,
-                                            stream.next_offset)));
+            *stream.connection, PageSql(stream.query, stream.remaining, stream.next_offset)));
     if (rest->column_types().size() != 1 ||
         rest->column_types()[0].id != engine::TypeId::kVarchar) {
       return Status::Internal("a dataset read's rows must be one JSON text column");
@@ -567,6 +633,62 @@ Status ProducePages(PageStream& stream, BodyWriter& writer) {
   return Status::Ok();
 }
 
+// SQL that holds for the rows after `after_key` (IsKeyOf) in the ascending order of the
+// shape's key: (k1 > a1) OR (k1 = a1 AND k2 > a2) OR ...
+std::string AfterKeySql(const ReadShape& shape, const nlohmann::json& after_key) {
+  std::vector<std::string> alternatives;
+  std::vector<std::string> equal_before;
+  for (std::size_t i = 0; i < shape.key.size(); ++i) {
+    const std::string& expression = FindColumn(shape, shape.key[i])->expression;
+    // Strings are quoted; integers are JSON integers (IsKeyOf), digits with an optional sign.
+    std::string literal = after_key[i].is_string() ? QuoteLiteral(after_key[i].get<std::string>())
+                                                   : after_key[i].dump();
+    std::vector<std::string> terms = equal_before;
+    terms.push_back(fmt::format("{} > {}", expression, literal));
+    alternatives.push_back(fmt::format("({})", fmt::join(terms, " AND ")));
+    equal_before.push_back(fmt::format("{} = {}", expression, literal));
+  }
+  return fmt::format("({})", fmt::join(alternatives, " OR "));
+}
+
+// A keyset read's next cursor: the key of the page's last row, when rows follow it.
+Result<std::optional<std::string>> NextKeyCursor(engine::Connection& connection,
+                                                 const ReadShape& shape, const ReadRequest& read,
+                                                 std::string_view rows_sql,
+                                                 std::string_view where_sql, std::int64_t version) {
+  std::vector<std::string> keys;
+  for (const std::string& key : shape.key) keys.push_back(FindColumn(shape, key)->expression);
+  QUANTA_ASSIGN_OR_RETURN(
+      engine::QueryResult last,
+      connection.Query(fmt::format("SELECT {} FROM ({}) AS s WHERE {} ORDER BY {} LIMIT 1 "
+                                   "OFFSET {}",
+                                   fmt::join(keys, ", "), rows_sql, where_sql,
+                                   fmt::join(read.order, ", "), read.limit - 1)));
+  if (last.rows.empty()) return std::optional<std::string>();
+  nlohmann::json after_key = nlohmann::json::array();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::optional<std::string>& value = last.rows[0][i];
+    if (!value) return Status::Internal("a null key in {}", shape.name);
+    if (FindColumn(shape, shape.key[i])->type == "VARCHAR") {
+      after_key.push_back(*value);
+    } else {
+      after_key.push_back(nlohmann::json::parse(*value, nullptr, false));
+      if (!after_key.back().is_number_integer()) {
+        return Status::Internal("key {} of {} is not an integer: {}", shape.key[i], shape.name,
+                                *value);
+      }
+    }
+  }
+  QUANTA_ASSIGN_OR_RETURN(
+      engine::QueryResult probe,
+      connection.Query(fmt::format("SELECT count(*) FROM (SELECT 1 FROM ({}) AS s WHERE {} AND {} "
+                                   "LIMIT 1)",
+                                   rows_sql, where_sql, AfterKeySql(shape, after_key))));
+  bool more = !probe.rows.empty() && probe.rows[0][0] && *probe.rows[0][0] != "0";
+  if (!more) return std::optional<std::string>();
+  return std::optional<std::string>(EncodeKeyCursor(version, after_key, read.fingerprint));
+}
+
 Result<HttpResponse> RunRead(store::ProductStore& store, const ReadShape& shape,
                              const ReadRequest& read, std::string_view rows_sql,
                              std::int64_t version) {
@@ -575,6 +697,7 @@ Result<HttpResponse> RunRead(store::ProductStore& store, const ReadShape& shape,
 
   std::vector<std::string> where;
   for (const Filter& filter : read.filters) where.push_back("(" + filter.sql + ")");
+  if (read.after_key) where.push_back(AfterKeySql(shape, *read.after_key));
   std::string where_sql = where.empty() ? "TRUE" : fmt::format("{}", fmt::join(where, " AND "));
   std::string from = fmt::format("FROM ({}) AS s WHERE {}", rows_sql, where_sql);
 
@@ -583,21 +706,26 @@ Result<HttpResponse> RunRead(store::ProductStore& store, const ReadShape& shape,
     members.push_back(QuoteLiteral(column->name));
     members.push_back(JsonValueSql(*column));
   }
-  std::string query = fmt::format("SELECT json_object({}) {}", fmt::join(members, ", "), from);
-  if (!read.order.empty()) query += fmt::format(" ORDER BY {}", fmt::join(read.order, ", "));
+  PageQuery query{fmt::format("json_object({})", fmt::join(members, ", ")), from, ""};
+  if (!read.order.empty()) query.order = fmt::format(" ORDER BY {}", fmt::join(read.order, ", "));
 
-  std::int64_t end = read.offset + read.limit;
-  QUANTA_ASSIGN_OR_RETURN(engine::QueryResult probe,
-                          connection->Query(fmt::format(
-                              "SELECT count(*) FROM (SELECT 1 {} LIMIT 1 OFFSET {})", from, end)));
-  bool more = !probe.rows.empty() && probe.rows[0][0] && *probe.rows[0][0] != "0";
   std::optional<std::string> next_cursor;
-  if (more) next_cursor = EncodeCursor(version, end, read.fingerprint);
+  if (read.keyset) {
+    QUANTA_ASSIGN_OR_RETURN(next_cursor,
+                            NextKeyCursor(*connection, shape, read, rows_sql, where_sql, version));
+  } else {
+    std::int64_t end = read.offset + read.limit;
+    QUANTA_ASSIGN_OR_RETURN(
+        engine::QueryResult probe,
+        connection->Query(
+            fmt::format("SELECT count(*) FROM (SELECT 1 {} LIMIT 1 OFFSET {})", from, end)));
+    bool more = !probe.rows.empty() && probe.rows[0][0] && *probe.rows[0][0] != "0";
+    if (more) next_cursor = EncodeCursor(version, end, read.fingerprint);
+  }
 
   std::int64_t first_count = std::min(read.limit, kStorePageRows);
-  QUANTA_ASSIGN_OR_RETURN(
-      engine::QueryResult first_page,
-      connection->Query(fmt::format("{} LIMIT {} OFFSET {}", query, first_count, read.offset)));
+  QUANTA_ASSIGN_OR_RETURN(engine::QueryResult first_page,
+                          connection->Query(PageSql(query, first_count, read.offset)));
   std::vector<std::string> first_rows = RowsOf(first_page);
   std::int64_t first_read = static_cast<std::int64_t>(first_rows.size());
 
@@ -655,6 +783,12 @@ ReadShape DatasetShape(const store::DatasetLayout& dataset,
   if (masked_key) {
     for (const engine::Column& column : dataset.columns) shape.key.push_back(column.name);
   }
+  // An upsert dataset holds one row per key at any version, and never a null key.
+  shape.keyset = !masked_key && !dataset.key.empty() && dataset.mode == store::WriteMode::kUpsert &&
+                 std::all_of(dataset.key.begin(), dataset.key.end(), [&](const std::string& key) {
+                   const ReadColumn* column = FindColumn(shape, key);
+                   return column && (column->type == "VARCHAR" || IsIntegerType(column->type));
+                 });
   return shape;
 }
 

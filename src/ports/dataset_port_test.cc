@@ -477,6 +477,63 @@ TEST_F(DatasetPortTest, LimitMustBeBetweenOneAndTheMaximum) {
   EXPECT_EQ(Read("orders", "limit=100000").status, 200);
 }
 
+// base64url of `cursor`'s JSON, made by hand to stay independent of the port's encoder.
+std::string ForgedCursor(const nlohmann::json& cursor) {
+  std::string text = cursor.dump();
+  std::string encoded;
+  const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (std::size_t i = 0; i < text.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(text[i]) << 16;
+    if (i + 1 < text.size()) n |= static_cast<unsigned char>(text[i + 1]) << 8;
+    if (i + 2 < text.size()) n |= static_cast<unsigned char>(text[i + 2]);
+    encoded += alphabet[(n >> 18) & 63];
+    encoded += alphabet[(n >> 12) & 63];
+    if (i + 1 < text.size()) encoded += alphabet[(n >> 6) & 63];
+    if (i + 2 < text.size()) encoded += alphabet[n & 63];
+  }
+  return encoded;
+}
+
+// The JSON text inside a cursor (base64url, no padding).
+std::string DecodedCursor(const nlohmann::json& cursor) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string text;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : cursor.get<std::string>()) {
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(alphabet.find(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      text += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return text;
+}
+
+// Pages of a keyed dataset in its key order start after the last key of the page before, which
+// the cursor carries: a deep page costs what the first one does. A key the client writes into
+// a cursor is a value, never SQL, and must have the key's type.
+TEST_F(DatasetPortTest, KeyOrderedPagesStartAfterTheCursorsKey) {
+  CommitFiveOrders();
+  nlohmann::json cursor =
+      nlohmann::json::parse(DecodedCursor(Read("orders", "limit=2").Json()["nextCursor"]));
+  EXPECT_EQ(cursor["k"], nlohmann::json::array({"o-2"}));
+  nlohmann::json hostile = cursor;
+  hostile["k"] = {"o-3' OR '1'='1"};
+  Answer after = Read("orders", "limit=5&cursor=" + ForgedCursor(hostile));
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_THAT(Column(after, "order_id"), ElementsAre("\"o-4\"", "\"o-5\""));
+  for (nlohmann::json key : {nlohmann::json::array({3}), nlohmann::json::array({"o-1", "o-2"}),
+                             nlohmann::json::array({nullptr}), nlohmann::json("o-1")}) {
+    nlohmann::json wrong = cursor;
+    wrong["k"] = key;
+    Answer refused = Read("orders", "limit=2&cursor=" + ForgedCursor(wrong));
+    EXPECT_EQ(refused.status, 400) << key;
+    EXPECT_THAT(refused.ErrorMessage(), HasSubstr("not a cursor this node made")) << key;
+  }
+}
+
 TEST_F(DatasetPortTest, RefusesCursorsItDidNotMakeForThisRead) {
   CommitFiveOrders();
   std::string cursor = Read("orders", "limit=2").Json()["nextCursor"].get<std::string>();
@@ -490,21 +547,9 @@ TEST_F(DatasetPortTest, RefusesCursorsItDidNotMakeForThisRead) {
     EXPECT_THAT(answer.ErrorMessage(), HasSubstr("query parameter cursor")) << bad;
   }
   // A cursor with an edited position: still refused, it is checked by its digest.
-  nlohmann::json forged = {{"v", 1}, {"o", -5}, {"f", "0"}};
-  std::string forged_text = forged.dump();
-  // base64url of the forged JSON, made by hand to stay independent of the port's encoder.
-  std::string encoded;
-  const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  for (std::size_t i = 0; i < forged_text.size(); i += 3) {
-    std::uint32_t n = static_cast<unsigned char>(forged_text[i]) << 16;
-    if (i + 1 < forged_text.size()) n |= static_cast<unsigned char>(forged_text[i + 1]) << 8;
-    if (i + 2 < forged_text.size()) n |= static_cast<unsigned char>(forged_text[i + 2]);
-    encoded += alphabet[(n >> 18) & 63];
-    encoded += alphabet[(n >> 12) & 63];
-    if (i + 1 < forged_text.size()) encoded += alphabet[(n >> 6) & 63];
-    if (i + 2 < forged_text.size()) encoded += alphabet[n & 63];
-  }
-  EXPECT_EQ(Read("orders", "limit=2&cursor=" + encoded).status, 400);
+  EXPECT_EQ(
+      Read("orders", "limit=2&cursor=" + ForgedCursor({{"v", 1}, {"o", -5}, {"f", "0"}})).status,
+      400);
   // The cursor of another filter or order does not fit.
   Answer other = Read("orders", "limit=2&status=eq.paid&cursor=" + cursor);
   EXPECT_EQ(other.status, 400);
