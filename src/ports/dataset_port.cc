@@ -651,20 +651,18 @@ std::string AfterKeySql(const ReadShape& shape, const nlohmann::json& after_key)
   return fmt::format("({})", fmt::join(alternatives, " OR "));
 }
 
-// A keyset read's next cursor: the key of the page's last row, when rows follow it.
+// A keyset read's next cursor: the key of the page's last row, when rows follow it. One
+// statement reads that row and the one after it.
 Result<std::optional<std::string>> NextKeyCursor(engine::Connection& connection,
                                                  const ReadShape& shape, const ReadRequest& read,
-                                                 std::string_view rows_sql,
-                                                 std::string_view where_sql, std::int64_t version) {
+                                                 std::string_view from, std::int64_t version) {
   std::vector<std::string> keys;
   for (const std::string& key : shape.key) keys.push_back(FindColumn(shape, key)->expression);
-  QUANTA_ASSIGN_OR_RETURN(
-      engine::QueryResult last,
-      connection.Query(fmt::format("SELECT {} FROM ({}) AS s WHERE {} ORDER BY {} LIMIT 1 "
-                                   "OFFSET {}",
-                                   fmt::join(keys, ", "), rows_sql, where_sql,
-                                   fmt::join(read.order, ", "), read.limit - 1)));
-  if (last.rows.empty()) return std::optional<std::string>();
+  QUANTA_ASSIGN_OR_RETURN(engine::QueryResult last,
+                          connection.Query(fmt::format(
+                              "SELECT {} {} ORDER BY {} LIMIT 2 OFFSET {}", fmt::join(keys, ", "),
+                              from, fmt::join(read.order, ", "), read.limit - 1)));
+  if (last.rows.size() < 2) return std::optional<std::string>();  // the page ends the read
   nlohmann::json after_key = nlohmann::json::array();
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const std::optional<std::string>& value = last.rows[0][i];
@@ -679,13 +677,6 @@ Result<std::optional<std::string>> NextKeyCursor(engine::Connection& connection,
       }
     }
   }
-  QUANTA_ASSIGN_OR_RETURN(
-      engine::QueryResult probe,
-      connection.Query(fmt::format("SELECT count(*) FROM (SELECT 1 FROM ({}) AS s WHERE {} AND {} "
-                                   "LIMIT 1)",
-                                   rows_sql, where_sql, AfterKeySql(shape, after_key))));
-  bool more = !probe.rows.empty() && probe.rows[0][0] && *probe.rows[0][0] != "0";
-  if (!more) return std::optional<std::string>();
   return std::optional<std::string>(EncodeKeyCursor(version, after_key, read.fingerprint));
 }
 
@@ -711,8 +702,7 @@ Result<HttpResponse> RunRead(store::ProductStore& store, const ReadShape& shape,
 
   std::optional<std::string> next_cursor;
   if (read.keyset) {
-    QUANTA_ASSIGN_OR_RETURN(next_cursor,
-                            NextKeyCursor(*connection, shape, read, rows_sql, where_sql, version));
+    QUANTA_ASSIGN_OR_RETURN(next_cursor, NextKeyCursor(*connection, shape, read, from, version));
   } else {
     std::int64_t end = read.offset + read.limit;
     QUANTA_ASSIGN_OR_RETURN(
