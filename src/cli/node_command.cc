@@ -108,11 +108,11 @@ int RunNode(const NodeArguments& arguments, const CLI::App& command) {
       std::cerr << fmt::format("quanta node: {}\n", stopped.message());
       for (auto& [id, error] : node->catalog().ProductsThatStoppedTheEngine()) {
         std::cerr << fmt::format("quanta node: {} stopped the engine; it stays closed\n", id);
-        left_out.emplace(id,
-                         fmt::format("not opened: when it last ran, {}; the node opened "
-                                     "itself again without it: restart the node to open it "
-                                     "(after raising sql.memoryLimit when it ran out of memory)",
-                                     error));
+        // The store's error ends by saying to restart the node (with more memory, if it ran
+        // out).
+        left_out.emplace(id, fmt::format("not opened when the node opened itself again, since "
+                                         "when it last ran, {}",
+                                         error));
       }
       std::cerr << "quanta node: stopping, to open the node again\n";
       node->Shutdown();
