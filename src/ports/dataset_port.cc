@@ -163,15 +163,14 @@ Status BadCursor(std::string_view reason) {
       reason);
 }
 
+const ReadColumn* FindColumn(const ReadShape& shape, std::string_view name);
+
 // The cursor's key, checked against the shape's key columns: an array of one string per text
 // column and one integer per integer column.
 bool IsKeyOf(const ReadShape& shape, const nlohmann::json& key) {
   if (!key.is_array() || key.size() != shape.key.size()) return false;
   for (std::size_t i = 0; i < shape.key.size(); ++i) {
-    const ReadColumn* column = nullptr;
-    for (const ReadColumn& candidate : shape.columns) {
-      if (candidate.name == shape.key[i]) column = &candidate;
-    }
+    const ReadColumn* column = FindColumn(shape, shape.key[i]);
     if (!column) return false;
     bool text = column->type == "VARCHAR";
     if (text ? !key[i].is_string() : !key[i].is_number_integer()) return false;

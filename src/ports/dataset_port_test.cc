@@ -97,6 +97,13 @@ store::StoreLayout Layout() {
        store::WriteMode::kAppend,
        {},
        std::nullopt});
+  // A key of two columns, text then integer.
+  layout.datasets.push_back(
+      {"lines",
+       {{"order_id", "VARCHAR"}, {"line", "INTEGER"}, {"quantity", "INTEGER"}},
+       store::WriteMode::kUpsert,
+       {"order_id", "line"},
+       std::nullopt});
   layout.input_ports.push_back({"order_events", std::nullopt});
   return layout;
 }
@@ -532,6 +539,35 @@ TEST_F(DatasetPortTest, KeyOrderedPagesStartAfterTheCursorsKey) {
     EXPECT_EQ(refused.status, 400) << key;
     EXPECT_THAT(refused.ErrorMessage(), HasSubstr("not a cursor this node made")) << key;
   }
+}
+
+// A key of a text and an integer column pages in the key's order, the integer compared as a
+// number (line 10 after line 9), every row once.
+TEST_F(DatasetPortTest, PagesOfATwoColumnKeyCoverEveryRowOnceInKeyOrder) {
+  ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginBatch());
+  ASSERT_OK(writer->StageRows(
+      "lines",
+      "SELECT * FROM (VALUES ('o-2', 1, 5), ('o-1', 10, 1), ('o-1', 9, 2), "
+      "('o-3', 1, 1), ('o-1', 2, 7), ('o-2', 3, 1), ('o-10', 1, 4)) AS v(order_id, "
+      "line, quantity)"));
+  ASSERT_OK(writer->Commit());
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    Answer page = Read(
+        "lines", "limit=2&columns=order_id,line" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(page.status, 200) << page.body;
+    nlohmann::json json = page.Json();
+    for (const nlohmann::json& row : json["rows"]) {
+      seen.push_back(row["order_id"].get<std::string>() + "/" + row["line"].dump());
+    }
+    const nlohmann::json& next = json["nextCursor"];
+    cursor = next.is_null() ? "" : next.get<std::string>();
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_THAT(seen, ElementsAre("o-1/2", "o-1/9", "o-1/10", "o-10/1", "o-2/1", "o-2/3", "o-3/1"));
+  EXPECT_EQ(pages, 4);
 }
 
 TEST_F(DatasetPortTest, RefusesCursorsItDidNotMakeForThisRead) {
