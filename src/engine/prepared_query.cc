@@ -343,8 +343,11 @@ Result<std::unique_ptr<PreparedQuery>> PreparedQuery::Prepare(Connection& connec
   }
   idx_t columns = duckdb_prepared_statement_column_count(statement);
   for (idx_t c = 0; c < columns; ++c) {
+    // DuckDB allocates the name for the caller: one leaked per column of every statement
+    // prepared, which grew a node's memory with every distinct query text.
     const char* name = duckdb_prepared_statement_column_name(statement, c);
     query->column_names_.push_back(name ? name : "");
+    if (name) duckdb_free(const_cast<char*>(name));
     duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(statement, c);
     query->column_types_.push_back(TypeFromLogical(type));
     duckdb_destroy_logical_type(&type);
