@@ -407,9 +407,10 @@ Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {
                                  duckdb_result_error(&handle->result),
                                  handle_->out_of_memory_advice);
   }
-  // DuckDB binds a prepared statement again when a table it reads was replaced since, and the
-  // result may then have other columns than the ones announced at Prepare: reading them as
-  // those would read the wrong memory.
+  // DuckDB binds a prepared statement again when a table it reads was replaced since, or when
+  // a parameter's value has another type than the one it inferred at Prepare, and the result
+  // may then have other columns than the ones announced: reading them as those would read the
+  // wrong memory.
   std::size_t columns = duckdb_column_count(&handle->result);
   bool same = columns == column_types_.size();
   for (std::size_t c = 0; same && c < columns; ++c) {
@@ -419,8 +420,11 @@ Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {
   }
   if (!same) {
     return Status(ErrorCode::kNotSupported,
-                  fmt::format("{}: a table the statement reads was replaced with other columns "
-                              "since it was prepared; prepare it again",
+                  fmt::format("{}: its result has other column types than when it was "
+                              "prepared (a table it reads was replaced since, or a parameter "
+                              "without a type, used where it takes different types, came "
+                              "with a value of another type; cast it, e.g. $1::bigint); "
+                              "prepare it again",
                               kResultTypeChanged));
   }
   return std::unique_ptr<ResultStream>(new ResultStream(std::move(handle), column_types_));
