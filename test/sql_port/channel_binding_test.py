@@ -98,10 +98,12 @@ class Node(RunningNode):
 
 
 def psql(port, options, user="analyst", password=PASSWORD):
-    """psql -c 'SELECT 1' with a conninfo string; returns (exit code, output)."""
+    """psql -c 'SELECT 1' with a conninfo string; returns (exit code, output). The connect
+    timeout is generous: through the test's Python proxy two TLS handshakes run per sign-in,
+    and under a loaded CI machine 10 s were once not enough."""
     conninfo = f"host=127.0.0.1 port={port} user={user} dbname=quanta {options}"
     return run(["psql", "-X", "-A", "-t", conninfo, "-c", "SELECT 41 + 1"],
-               env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"})
+               env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "30"})
 
 
 class TlsProxy:
@@ -220,7 +222,7 @@ def test_channel_binding(node):
     try:
         connection = psycopg2.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
                                       password=PASSWORD, dbname="quanta", sslmode="require",
-                                      channel_binding="require", connect_timeout=10)
+                                      channel_binding="require", connect_timeout=30)
         cursor = connection.cursor()
         cursor.execute("SELECT 41 + 1")
         read, detail = connection.info.ssl_in_use and cursor.fetchone()[0] == 42, ""
@@ -263,7 +265,7 @@ def test_saslprep(node):
     for user, stored, typed in UNICODE_FORMS:
         try:
             connection = psycopg2.connect(host="127.0.0.1", port=node.sql_port, user=user,
-                                          password=typed, dbname="quanta", connect_timeout=10)
+                                          password=typed, dbname="quanta", connect_timeout=30)
             cursor = connection.cursor()
             cursor.execute("SELECT 41 + 1")
             answer = cursor.fetchone()[0]
