@@ -121,7 +121,9 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config,
   QUANTA_RETURN_IF_ERROR(node->AddBuiltInRoutes());
   QUANTA_ASSIGN_OR_RETURN(node->database_, OpenNodeDatabase(node->data_dir(), node->config_.sql));
   QUANTA_ASSIGN_OR_RETURN(
-      node->catalog_, ProductCatalog::Open(node->data_dir(), nullptr, node->database_, left_out));
+      node->catalog_,
+      ProductCatalog::Open(node->data_dir(), nullptr, node->database_, left_out,
+                           store::CheckpointLogBytesFor(node->config_.sql.memory_limit_bytes)));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ =
       std::make_unique<DropFolders>(node->data_dir(), *node->catalog_, &node->product_metrics_);

@@ -364,6 +364,7 @@ void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
                                    *size / (1024 * 1024), kMinimumMemoryLimit / (1024 * 1024)));
       } else {
         config->memory_limit = std::to_string(*size / (1024 * 1024)) + "MiB";
+        config->memory_limit_bytes = *size / (1024 * 1024) * (1024 * 1024);
       }
     }
   }

@@ -46,6 +46,8 @@ struct SqlPortConfig {
   /// DuckDB's memory limit for the node's instance (stores and queries together), e.g.
   /// "4GiB"; empty: DuckDB's default (80% of the machine's memory).
   std::string memory_limit;
+  /// The same limit in bytes; 0 with DuckDB's default.
+  std::uint64_t memory_limit_bytes = 0;
   /// How much the instance may spill to <data>/tmp/duckdb once memory is full, e.g. "16GiB";
   /// "0MiB": no spilling. A statement needing more fails with 53200 instead of filling the
   /// disk the stores write to. Empty: OpenNodeDatabase's default (kDefaultSpillLimit, at

@@ -154,6 +154,7 @@ TEST(NodeConfigTest, MemoryAndSpillLimits) {
   EXPECT_EQ(config.sql.spill_limit, "");   // OpenNodeDatabase's default
   ASSERT_OK(Apply("sql:\n  memoryLimit: 2GiB\n  spillLimit: 10GB\n", &config));
   EXPECT_EQ(config.sql.memory_limit, "2048MiB");
+  EXPECT_EQ(config.sql.memory_limit_bytes, 2048ull << 20);
   EXPECT_EQ(config.sql.spill_limit, "9537MiB");  // 10^10 bytes, rounded up to whole MiB
   ASSERT_OK(Apply("sql:\n  spillLimit: 0\n", &config));
   EXPECT_EQ(config.sql.spill_limit, "0MiB");  // no spilling

@@ -401,6 +401,12 @@ Status ProductStore::CheckRoomFor(std::uintmax_t batch_bytes) const {
   return Status::Ok();
 }
 
+std::uint64_t CheckpointLogBytesFor(std::uint64_t memory_limit_bytes) {
+  constexpr std::uint64_t kLargest = 4 * kSmallestCheckpointLogBytes;
+  if (memory_limit_bytes == 0) return kLargest;
+  return std::clamp(memory_limit_bytes / 16, kSmallestCheckpointLogBytes, kLargest);
+}
+
 void ProductStore::CheckpointIfLogIsLarge() {
   std::error_code error;
   std::uintmax_t log_bytes = std::filesystem::file_size(path_.string() + ".wal", error);

@@ -39,6 +39,18 @@ enum class OpenCheck {
 /// log as they were.
 inline constexpr std::string_view kInstanceCheckpointThreshold = "1000000TB";
 
+/// The write-ahead log size at which a store checkpoints (StoreOptions::checkpoint_wal_bytes):
+/// DuckDB's own default threshold, and the floor of CheckpointLogBytesFor.
+inline constexpr std::uint64_t kSmallestCheckpointLogBytes = 16ull * 1024 * 1024;
+
+/// The checkpoint log size for stores on an instance limited to `memory_limit_bytes` (0: no
+/// limit set, DuckDB's default of most of the machine): a sixteenth of it, between 16 and
+/// 64 MiB. Every checkpoint rewrites the table's last, partly filled row groups and compares
+/// compressions afresh, so folding in a 64 MiB log costs about half as much per row as four
+/// 16 MiB ones (bench/RESULTS.md); the log's rows wait in memory until then, which a small
+/// limit cannot spare.
+std::uint64_t CheckpointLogBytesFor(std::uint64_t memory_limit_bytes);
+
 /// How a store is opened. The defaults suit a node.
 struct StoreOptions {
   /// Where commit times and "now" come from; nullptr: the system clock.
@@ -58,7 +70,7 @@ struct StoreOptions {
   /// the log into the file (CHECKPOINT of its catalog), as DuckDB's default checkpoint_threshold
   /// would have inside the commit. A checkpoint that cannot run now (another writer) is tried
   /// again after the next commit.
-  std::uint64_t checkpoint_wal_bytes = 16 * 1024 * 1024;
+  std::uint64_t checkpoint_wal_bytes = kSmallestCheckpointLogBytes;
   OpenCheck open_check = OpenCheck::kFull;
   UpsertMethod upsert_method = UpsertMethod::kUpdateInsert;
 };

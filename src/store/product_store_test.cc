@@ -100,6 +100,15 @@ class ProductStoreTest : public ::testing::Test {
   std::shared_ptr<ManualClock> clock_;
 };
 
+TEST(CheckpointLogBytesTest, ASixteenthOfTheMemoryBetween16And64MiB) {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  EXPECT_EQ(CheckpointLogBytesFor(0), 64 * kMiB);  // DuckDB's default limit: most of the machine
+  EXPECT_EQ(CheckpointLogBytesFor(128 * kMiB), 16 * kMiB);
+  EXPECT_EQ(CheckpointLogBytesFor(512 * kMiB), 32 * kMiB);
+  EXPECT_EQ(CheckpointLogBytesFor(1024 * kMiB), 64 * kMiB);
+  EXPECT_EQ(CheckpointLogBytesFor(64 * 1024 * kMiB), 64 * kMiB);
+}
+
 TEST_F(ProductStoreTest, UpsertKeepsTheLastRowPerKeyAndEveryEarlierVersion) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
   ASSERT_OK_AND_ASSIGN(CommitInfo first,
