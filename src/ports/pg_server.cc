@@ -21,6 +21,9 @@ using error_code = boost::system::error_code;
 
 class PgConnection;
 
+// A session run this short is expected to be as short next time (PgServerOptions::inline_runs).
+constexpr std::chrono::microseconds kQuickRun{500};
+
 class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
  public:
   Impl(net::io_context& loop, PgServerOptions options, PgBackend& backend)
@@ -100,6 +103,12 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
 
   void Accept();
   void Unregister(std::int32_t process_id);
+  bool TakeInlineTurn() {
+    if (inline_runs_.fetch_add(1) < options_.inline_runs) return true;
+    inline_runs_.fetch_sub(1);
+    return false;
+  }
+  void ReturnInlineTurn() { inline_runs_.fetch_sub(1); }
   void CancelBackend(std::int32_t process_id, std::int32_t secret_key);
 
   net::io_context& loop_;
@@ -112,6 +121,7 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, cancels_{0};
+  std::atomic<int> inline_runs_{0};  // sessions running on event threads now
 
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -135,7 +145,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
       : server_(std::move(server)),
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
-        statement_timer_(socket_.get_executor()),
+        statement_timer_(server_->loop_.get_executor()),
         process_id_(options.process_id),
         secret_key_(options.secret_key),
         session_(server_->backend_, std::move(options)) {}
@@ -154,6 +164,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   // From any thread: ends the connection (the server is stopping).
   void Shutdown() {
+    if (working_) session_.Cancel();  // now, even a run that holds the strand (inline)
     net::post(socket_.get_executor(), [self = shared_from_this()] {
       self->shutting_down_ = true;
       if (self->working_) {
@@ -211,31 +222,49 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void Work() {
     if (closed_) return;
     working_ = true;
+    std::uint64_t run = ++runs_;
     if (server_->options_.statement_timeout.count() > 0 && session_.ready()) {
       statement_timer_.expires_after(server_->options_.statement_timeout);
-      statement_timer_.async_wait([self = shared_from_this()](error_code error) {
-        if (!error && self->working_) self->session_.CancelForTimeout();
+      // Off the strand, which an inline run holds; `run` keeps a late expiry of an earlier
+      // run from cancelling this one.
+      statement_timer_.async_wait([self = shared_from_this(), run](error_code error) {
+        if (!error && self->working_ && self->runs_ == run) self->session_.CancelForTimeout();
       });
     }
-    net::post(server_->pool_, [self = shared_from_this()] {
-      std::string out;
-      PgSession::Step step;
-      try {
-        step = self->session_.Run(&out);
-      } catch (const std::exception& error) {
-        // A bug in a session must not take the node down: end this connection only.
-        std::fprintf(stderr, "quanta sql: internal error in a session: %s\n", error.what());
-        PgErrorFields fields;
-        fields.severity = "FATAL";
-        fields.message = fmt::format("internal error: {}", error.what());
-        PgBackendWriter(&out).ErrorResponse(fields);
-        step = PgSession::Step::kClose;
-      }
-      if (step != PgSession::Step::kClose) self->WriteFromWorker(out);
-      net::post(self->socket_.get_executor(), [self, step, out = std::move(out)]() mutable {
-        self->AfterWork(step, std::move(out));
-      });
-    });
+    // A session whose last run was quick runs again on this event thread when one of the
+    // server's inline turns is free: the answer then leaves without two thread hops, which
+    // are most of a short statement's cost. Everything else goes to the worker pool.
+    if (last_run_quick_ && server_->TakeInlineTurn()) {
+      RunSession();
+      server_->ReturnInlineTurn();
+    } else {
+      net::post(server_->pool_, [self = shared_from_this()] { self->RunSession(); });
+    }
+  }
+
+  // On a worker or, inline, on the strand; while working_ keeps the strand's own handlers off
+  // the session and the socket.
+  void RunSession() {
+    auto started = std::chrono::steady_clock::now();
+    std::string out;
+    PgSession::Step step;
+    try {
+      step = session_.Run(&out);
+    } catch (const std::exception& error) {
+      // A bug in a session must not take the node down: end this connection only.
+      std::fprintf(stderr, "quanta sql: internal error in a session: %s\n", error.what());
+      PgErrorFields fields;
+      fields.severity = "FATAL";
+      fields.message = fmt::format("internal error: {}", error.what());
+      PgBackendWriter(&out).ErrorResponse(fields);
+      step = PgSession::Step::kClose;
+    }
+    last_run_quick_ = session_.ready() && std::chrono::steady_clock::now() - started <= kQuickRun;
+    if (step != PgSession::Step::kClose) WriteFromWorker(out);
+    net::post(socket_.get_executor(),
+              [self = shared_from_this(), step, out = std::move(out)]() mutable {
+                self->AfterWork(step, std::move(out));
+              });
   }
 
   // On the worker, while working_ keeps the strand's handlers off the socket: sends what the
@@ -343,7 +372,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   PgSession session_;
   std::array<char, 16 * 1024> read_buffer_;
   std::string writing_;
-  bool working_ = false;
+  std::atomic<bool> working_{false};
+  std::atomic<std::uint64_t> runs_{0};  // Work() calls, for the statement timer
+  bool last_run_quick_ = false;         // written by a run, read by the next Work()
   bool closed_ = false;
   bool shutting_down_ = false;
   bool idle_timer_armed_for_startup_ = false;

@@ -25,6 +25,11 @@ struct PgServerOptions {
   int max_connections = 100;
   /// Threads that run statements (DuckDB does the heavy lifting with its own threads).
   int worker_threads = 4;
+  /// How many sessions may run at once on the event loop's own threads instead of a worker:
+  /// a session whose last run took at most half a millisecond runs its next one on the thread
+  /// that read it, sparing two thread hops. Keep it below the loop's thread count, so that a
+  /// run that turns out long still leaves a thread for everything else. 0: always a worker.
+  int inline_runs = 0;
   /// A client that has not finished signing in by then is disconnected.
   std::chrono::milliseconds startup_timeout{60'000};
   /// A signed-in client that sends nothing for this long is disconnected (57P05); 0: never.
@@ -48,8 +53,9 @@ struct PgServerStats {
 
 /// The SQL output port: PostgreSQL's frontend/backend protocol v3 over TCP, on an event loop
 /// shared with the node's other ports. Each connection is a PgSession; its statements run on
-/// the server's worker pool, never on the event loop, and its output is written as it is
-/// produced, so a slow client holds only its own worker and a bounded buffer. CancelRequest
+/// the server's worker pool, or on the event loop when they are expected to be quick
+/// (PgServerOptions::inline_runs), and its output is written as it is produced, so a slow
+/// client holds only a bounded buffer. CancelRequest
 /// cancels the statement of the session it names.
 ///
 /// Lifecycle: Listen -> Start -> Stop (before the event loop stops).

@@ -471,6 +471,13 @@ def test_sign_in_and_limits(node):
     code, out = psql(node, "SELECT sum(i * i) FROM range(1000000000000) t(i)")
     check("a statement past its timeout is cancelled (57014)",
           "57014" in out and "statement timeout" in out, out)
+    # After a quick statement a session runs on the event thread that read it (docs/node.md;
+    # a text seen before is quick, a new one is prepared first): the timeout reaches a long
+    # statement there too, and the session goes on.
+    code, out = psql(node, "SELECT 1", "SELECT 1", "SELECT 1",
+                     "SELECT sum(i * i) FROM range(1000000000000) t(i)", "SELECT 40 + 2 AS after")
+    check("after quick statements, one past its timeout is cancelled and the session goes on",
+          "57014" in out and "statement timeout" in out and "42" in out, out)
 
     import psycopg2
     held = []
