@@ -30,6 +30,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
@@ -123,7 +124,19 @@ class TlsProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.offers_seen = []
+        # What each relayed connection went through, for a failing check's report: a sign-in
+        # through the proxy once timed out on a loaded machine, and this says where it stood.
+        self.trace, self.trace_lock, self.started = [], threading.Lock(), time.monotonic()
+        self.connections = 0
         threading.Thread(target=self.accept, daemon=True).start()
+
+    def note(self, number, event):
+        with self.trace_lock:
+            self.trace.append(f"{time.monotonic() - self.started:8.3f} s  #{number} {event}")
+
+    def report(self, out):
+        with self.trace_lock:
+            return f"{out}\nthe proxy's last steps:\n" + "\n".join(self.trace[-40:])
 
     def accept(self):
         while True:
@@ -131,7 +144,9 @@ class TlsProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self.relay, args=(client,), daemon=True).start()
+            self.connections += 1
+            threading.Thread(target=self.relay, args=(client, self.connections),
+                             daemon=True).start()
 
     @staticmethod
     def read_exactly(sock, count):
@@ -143,36 +158,40 @@ class TlsProxy:
             data += more
         return data
 
-    def relay(self, client):
+    def relay(self, client, number):
+        self.note(number, "client connected")
         try:
             if self.read_exactly(client, 8) != SSL_REQUEST:
                 return client.close()
             client.sendall(b"S")
             client = self.server_context.wrap_socket(client, server_side=True)
+            self.note(number, "TLS with the client")
             upstream = socket.create_connection(("127.0.0.1", self.node_port), timeout=30)
             upstream.sendall(SSL_REQUEST)
             if self.read_exactly(upstream, 1) != b"S":
                 return client.close()
             upstream = self.client_context.wrap_socket(upstream)
-            self.pump(client, upstream)
-        except (OSError, ConnectionError, ssl.SSLError):
-            pass
+            self.note(number, "TLS with the node")
+            self.pump(client, upstream, number)
+        except (OSError, ConnectionError, ssl.SSLError) as error:
+            self.note(number, f"ended by {error!r}")
         finally:
             client.close()
 
-    def pump(self, client, upstream):
+    def pump(self, client, upstream, number):
         from_node = b""
         while True:
             ready = [s for s in (client, upstream) if s.pending()]
             if not ready:
                 ready = select.select([client, upstream], [], [], 30)[0]
             if not ready:
-                return
+                return self.note(number, "nothing from either side for 30 s")
             for sock in ready:
                 data = sock.recv(65536)
                 if not data:
-                    return
+                    return self.note(number, f"{'client' if sock is client else 'node'} closed")
                 if sock is client:
+                    self.note(number, f"client -> node {len(data)} B")
                     upstream.sendall(data)
                     continue
                 from_node += data
@@ -182,6 +201,8 @@ class TlsProxy:
                     if len(from_node) < 1 + length:
                         break
                     message, from_node = from_node[:1 + length], from_node[1 + length:]
+                    self.note(number, f"node -> client {message[:1].decode(errors='replace')} "
+                                      f"{len(message)} B")
                     client.sendall(self.rewrite(message))
 
     def rewrite(self, message):
@@ -239,22 +260,23 @@ def test_someone_in_the_middle(node, work):
     try:
         code, out = psql(relay.port, "sslmode=require channel_binding=disable")
         check("through a TLS-terminating proxy, a client without channel binding is fooled "
-              "(signs in)", code == 0 and out.strip() == "42", out)
+              "(signs in)", code == 0 and out.strip() == "42", relay.report(out))
         check("the node offers SCRAM-SHA-256-PLUS first over TLS",
               relay.offers_seen and relay.offers_seen[0] == ["SCRAM-SHA-256-PLUS",
                                                              "SCRAM-SHA-256"],
               relay.offers_seen)
         code, out = psql(relay.port, "sslmode=require")
         check("a client that binds to the proxy's certificate is refused by the node",
-              code != 0 and "SCRAM channel binding check failed" in out, out)
+              code != 0 and "SCRAM channel binding check failed" in out, relay.report(out))
         code, out = psql(stripping.port, "sslmode=require")
         check("when the proxy removes -PLUS from the offer, the client's 'y' flag makes the "
               "node refuse the downgrade",
-              code != 0 and "SCRAM channel binding negotiation error" in out, out)
+              code != 0 and "SCRAM channel binding negotiation error" in out,
+              stripping.report(out))
         code, out = psql(stripping.port, "sslmode=require channel_binding=require")
         check("with channel_binding=require, libpq itself refuses an offer without -PLUS",
               code != 0 and "channel binding" in out and
-              not any(line.strip() == "42" for line in out.splitlines()), out)
+              not any(line.strip() == "42" for line in out.splitlines()), stripping.report(out))
     finally:
         relay.close()
         stripping.close()
