@@ -341,6 +341,10 @@ def bench_ingest(args, work_dir, baseline_binary):
 
     baseline_runs = baseline(())
     baseline_seconds = statistics.median(run["seconds"] for run in baseline_runs)
+    # The node folds its log into the file once the log passes a size (docs/store.md), so a
+    # run may hold no checkpoint at all while the baseline's time holds its own: the load
+    # alone is the stricter comparison.
+    baseline_load_seconds = statistics.median(run["loadSeconds"] for run in baseline_runs)
     # The floor under any ingest that makes each batch durable on its own, as the node must
     # before it acknowledges: DuckDB's loader, one commit (and write-ahead log sync) per batch.
     per_batch_runs = baseline(batch_paths)
@@ -407,6 +411,8 @@ def bench_ingest(args, work_dir, baseline_binary):
             statistics.median(run["checkpointSeconds"] for run in baseline_runs), 3),
         "baselineEventsPerSecond": round(baseline),
         "ratio": round(ours / baseline, 3),
+        "baselineLoadSeconds": round(baseline_load_seconds, 3),
+        "loadRatio": round(baseline_load_seconds / elapsed, 3),
         "perBatchBaselineSeconds": round(per_batch_seconds, 3),
         "perBatchBaselineRuns": [round(run["seconds"], 3) for run in per_batch_runs],
         "perBatchRatio": round(per_batch_seconds / elapsed, 3),
@@ -617,6 +623,8 @@ def main():
                   f"({r['baselineSeconds']} s, DuckDB read_ndjson + CHECKPOINT, median of "
                   f"{len(r['baselineRuns'])})")
             print(f"  ratio      {r['ratio']:>10}  (ours / baseline, target >= 1.0)")
+            print(f"  strict     {r['loadRatio']:>10}  (ours / the baseline's load alone, "
+                  f"{r['baselineLoadSeconds']} s without its CHECKPOINT)")
             print(f"  per batch  {round(r['events'] / r['perBatchBaselineSeconds']):>10} events/s  "
                   f"({r['perBatchBaselineSeconds']} s, the same read_ndjson with one durable "
                   f"commit per batch, then CHECKPOINT)")
