@@ -123,7 +123,7 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config,
   QUANTA_ASSIGN_OR_RETURN(
       node->catalog_,
       ProductCatalog::Open(node->data_dir(), nullptr, node->database_, left_out,
-                           store::CheckpointLogBytesFor(node->config_.sql.memory_limit_bytes)));
+                           store::CheckpointLogBytesFor(InstanceMemoryLimit(node->config_.sql))));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ =
       std::make_unique<DropFolders>(node->data_dir(), *node->catalog_, &node->product_metrics_);

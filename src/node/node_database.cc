@@ -1,6 +1,7 @@
 #include "node/node_database.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <system_error>
 
@@ -71,6 +72,13 @@ Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem
                             confined.message());
   }
   return std::shared_ptr<engine::Database>(std::move(database));
+}
+
+std::uint64_t InstanceMemoryLimit(const SqlPortConfig& sql) {
+  if (sql.memory_limit_bytes > 0) return sql.memory_limit_bytes;
+  long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 10 * 8;
 }
 
 }  // namespace quanta::node

@@ -30,4 +30,8 @@ inline constexpr std::uint64_t kDefaultSpillLimit = 16ull * 1024 * 1024 * 1024;
 Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem::path& data_dir,
                                                            const SqlPortConfig& sql = {});
 
+/// The memory the node's instance may use in bytes: `sql.memory_limit_bytes`, or without it
+/// DuckDB's default of 80% of the machine's physical memory (a container's own limit aside).
+std::uint64_t InstanceMemoryLimit(const SqlPortConfig& sql);
+
 }  // namespace quanta::node

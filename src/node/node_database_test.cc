@@ -156,5 +156,26 @@ TEST_F(NodeDatabaseTest, TheDefaultSpillLimitIsBounded) {
   EXPECT_LE(bytes, half_free + 1024.0 * 1024 * 1024) << text;
 }
 
+// What the stores' checkpoint size is made from (store::CheckpointLogBytesFor): the configured
+// limit, or about what DuckDB itself takes by default on this machine.
+TEST_F(NodeDatabaseTest, TheInstanceMemoryLimitIsTheConfiguredOneOrDuckDBsDefault) {
+  SqlPortConfig sql;
+  sql.memory_limit = "512MiB";
+  sql.memory_limit_bytes = 512ull << 20;
+  EXPECT_EQ(InstanceMemoryLimit(sql), 512ull << 20);
+
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database, OpenNodeDatabase(dir_));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult setting,
+                       connection->Query("SELECT current_setting('memory_limit')"));
+  std::string text = setting.rows.at(0).at(0).value_or("");
+  double duckdb_default = BytesOf(text);
+  ASSERT_GT(duckdb_default, 0) << text;
+  double ours = static_cast<double>(InstanceMemoryLimit(SqlPortConfig{}));
+  // DuckDB may also heed a container's limit, which is lower: ours is never below its own.
+  EXPECT_GE(ours, duckdb_default * 0.99) << text;
+  EXPECT_LE(ours, static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE)) << text;
+}
+
 }  // namespace
 }  // namespace quanta::node

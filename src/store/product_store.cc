@@ -403,7 +403,7 @@ Status ProductStore::CheckRoomFor(std::uintmax_t batch_bytes) const {
 
 std::uint64_t CheckpointLogBytesFor(std::uint64_t memory_limit_bytes) {
   constexpr std::uint64_t kLargest = 4 * kSmallestCheckpointLogBytes;
-  if (memory_limit_bytes == 0) return kLargest;
+  if (memory_limit_bytes == 0) return kSmallestCheckpointLogBytes;
   return std::clamp(memory_limit_bytes / 16, kSmallestCheckpointLogBytes, kLargest);
 }
 

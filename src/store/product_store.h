@@ -43,12 +43,11 @@ inline constexpr std::string_view kInstanceCheckpointThreshold = "1000000TB";
 /// DuckDB's own default threshold, and the floor of CheckpointLogBytesFor.
 inline constexpr std::uint64_t kSmallestCheckpointLogBytes = 16ull * 1024 * 1024;
 
-/// The checkpoint log size for stores on an instance limited to `memory_limit_bytes` (0: no
-/// limit set, DuckDB's default of most of the machine): a sixteenth of it, between 16 and
-/// 64 MiB. Every checkpoint rewrites the table's last, partly filled row groups and compares
-/// compressions afresh, so folding in a 64 MiB log costs about half as much per row as four
-/// 16 MiB ones (bench/RESULTS.md); the log's rows wait in memory until then, which a small
-/// limit cannot spare.
+/// The checkpoint log size for stores on an instance limited to `memory_limit_bytes` (0:
+/// unknown, 16 MiB): a sixteenth of it, between 16 and 64 MiB. Every checkpoint rewrites the
+/// table's last, partly filled row groups and compares compressions afresh, so folding in a 64 MiB
+/// log costs about half as much per row as four 16 MiB ones (bench/RESULTS.md); the log's rows wait
+/// in memory until then, which a small limit cannot spare.
 std::uint64_t CheckpointLogBytesFor(std::uint64_t memory_limit_bytes);
 
 /// How a store is opened. The defaults suit a node.
