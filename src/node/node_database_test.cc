@@ -1,5 +1,6 @@
 #include "node/node_database.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -39,6 +40,20 @@ class NodeDatabaseTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Setting `name` as DuckDB renders it on an instance opened with the node's defaults.
+  std::string DefaultSetting(const std::string& name) {
+    Result<std::shared_ptr<engine::Database>> database = OpenNodeDatabase(dir_);
+    EXPECT_OK(database);
+    if (!database.ok()) return "";
+    Result<std::unique_ptr<engine::Connection>> connection = (*database)->Connect();
+    EXPECT_OK(connection);
+    if (!connection.ok()) return "";
+    Result<engine::QueryResult> setting =
+        (*connection)->Query(fmt::format("SELECT current_setting('{}')", name));
+    EXPECT_OK(setting);
+    return setting.ok() ? setting->rows.at(0).at(0).value_or("") : "";
+  }
 
   std::filesystem::path dir_;
 };
@@ -141,13 +156,9 @@ TEST_F(NodeDatabaseTest, LimitsAreSetAndLocked) {
 }
 
 TEST_F(NodeDatabaseTest, TheDefaultSpillLimitIsBounded) {
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database, OpenNodeDatabase(dir_));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
-  ASSERT_OK_AND_ASSIGN(engine::QueryResult setting,
-                       connection->Query("SELECT current_setting('max_temp_directory_size')"));
   // DuckDB's own default is "90% of available disk space"; the node's is a size, rendered by
   // DuckDB as "16.0 GiB".
-  std::string text = setting.rows.at(0).at(0).value_or("");
+  std::string text = DefaultSetting("max_temp_directory_size");
   double bytes = BytesOf(text);
   ASSERT_GT(bytes, 0) << text;
   EXPECT_LE(bytes, static_cast<double>(kDefaultSpillLimit)) << text;
@@ -164,11 +175,7 @@ TEST_F(NodeDatabaseTest, TheInstanceMemoryLimitIsTheConfiguredOneOrDuckDBsDefaul
   sql.memory_limit_bytes = 512ull << 20;
   EXPECT_EQ(InstanceMemoryLimit(sql), 512ull << 20);
 
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database, OpenNodeDatabase(dir_));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
-  ASSERT_OK_AND_ASSIGN(engine::QueryResult setting,
-                       connection->Query("SELECT current_setting('memory_limit')"));
-  std::string text = setting.rows.at(0).at(0).value_or("");
+  std::string text = DefaultSetting("memory_limit");
   double duckdb_default = BytesOf(text);
   ASSERT_GT(duckdb_default, 0) << text;
   double ours = static_cast<double>(InstanceMemoryLimit(SqlPortConfig{}));
