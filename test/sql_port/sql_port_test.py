@@ -517,6 +517,29 @@ def test_sign_in_and_limits(node):
     check("the port serves new sessions afterwards", code == 0 and out.strip() == "7", out)
 
 
+def test_long_statements_leave_the_port_serving(node):
+    # Two long statements after quick ones at once: they may not both hold an event thread
+    # (docs/node.md), so a third session is still answered while they run. Were both inline on
+    # a two-thread loop, nothing could even fire their 3 s timeout.
+    arguments = ["psql", "-X", "-h", "127.0.0.1", "-p", str(node.sql_port), "-U", "analyst",
+                 "-d", "quanta"]
+    for command in ("SELECT 1", "SELECT 1", "SELECT 1",
+                    "SELECT sum(i * i) FROM range(1000000000000) t(i)"):
+        arguments += ["-c", command]
+    env = dict(os.environ, PGPASSWORD=PASSWORD, PGCONNECT_TIMEOUT="10")
+    long_ones = [subprocess.Popen(arguments, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    time.sleep(0.5)  # both signed in and running; the timeout ends them 3 s after they start
+    code, out = psql(node, "SELECT 40 + 2", extra=["-A", "-t"])
+    still_running = [process.poll() is None for process in long_ones]
+    outputs = [process.communicate(timeout=60)[0] for process in long_ones]
+    check("while two long statements run, another session is answered",
+          code == 0 and out.strip() == "42" and all(still_running),
+          f"{out}; still running: {still_running}")
+    check("... and both long statements end at their timeout",
+          all("statement timeout" in output for output in outputs), outputs)
+
+
 def test_prepared_statements_see_new_versions(node):
     import psycopg
     with psycopg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
@@ -543,6 +566,7 @@ def run_tests(node, work):
     test_http_bearer(node)
     test_tls(node, work)
     test_sign_in_and_limits(node)
+    test_long_statements_leave_the_port_serving(node)
     test_metrics(node)
     test_prepared_statements_see_new_versions(node)
 
