@@ -6,11 +6,11 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
 
 #include "base/ascii.h"
+#include "engine/select_check.h"
 
 namespace quanta::governance {
 namespace {
@@ -66,39 +66,6 @@ std::string CellText(const std::vector<std::optional<std::string>>& row, int col
   return *row[column];
 }
 
-// Refuses anything but one SELECT: DuckDB's json_serialize_sql parses the text with DuckDB's
-// own parser and serializes SELECT statements only, so INSERT, COPY, ATTACH, SET, PRAGMA and
-// a second statement after a semicolon are all rejected before anything runs.
-std::optional<std::string> ReadOnlyProblem(engine::Connection& connection, const std::string& sql) {
-  Result<engine::QueryResult> serialized =
-      connection.Query("SELECT json_serialize_sql(" + engine::QuoteLiteral(sql) + ")::VARCHAR");
-  if (!serialized.ok()) {
-    return "its SQL could not be checked: " + serialized.status().message();
-  }
-  if (serialized->rows.size() != 1 || !serialized->rows[0][0]) {
-    return std::string("its SQL could not be checked");
-  }
-  nlohmann::json tree = nlohmann::json::parse(*serialized->rows[0][0], nullptr, false);
-  if (tree.is_discarded() || !tree.is_object()) {
-    return std::string("its SQL could not be checked");
-  }
-  if (tree.value("error", false)) {
-    std::string type = tree.value("error_type", "");
-    std::string message = tree.value("error_message", "unknown error");
-    if (type == "parser") return "its SQL does not parse: " + message;
-    if (message.find("Only SELECT") != std::string::npos) {
-      return std::string("it holds a statement other than SELECT; a policy may only read");
-    }
-    return "its SQL was refused: " + message;
-  }
-  auto statements = tree.find("statements");
-  std::size_t count = statements != tree.end() && statements->is_array() ? statements->size() : 0;
-  if (count != 1) {
-    return fmt::format("a policy is exactly one SELECT query, but it holds {} statements", count);
-  }
-  return std::nullopt;
-}
-
 // Runs `sql` in a READ ONLY transaction and rolls it back, whatever happens.
 Result<engine::QueryResult> QueryReadOnly(engine::Connection& connection, const std::string& sql) {
   QUANTA_RETURN_IF_ERROR(connection.Execute("BEGIN TRANSACTION READ ONLY"));
@@ -111,10 +78,13 @@ Result<engine::QueryResult> QueryReadOnly(engine::Connection& connection, const 
 
 void RunPolicy(engine::Connection& connection, const Policy& policy,
                const ProductMetadata& metadata, std::vector<Diagnostic>* diagnostics) {
-  if (std::optional<std::string> problem = ReadOnlyProblem(connection, policy.sql)) {
-    diagnostics->push_back(
-        PolicyError(policy.file, policy.sql_line,
-                    fmt::format("policy '{}' is refused: {}", policy.id, *problem)));
+  // Refuses anything but one SELECT before any of it runs: INSERT, COPY, ATTACH, SET, PRAGMA
+  // and a second statement after a semicolon.
+  if (std::optional<std::string> problem = engine::NotOneSelect(connection, policy.sql)) {
+    diagnostics->push_back(PolicyError(
+        policy.file, policy.sql_line,
+        fmt::format("policy '{}' is refused: {}; a policy is one SELECT, which only reads",
+                    policy.id, *problem)));
     return;
   }
   Result<engine::QueryResult> result = QueryReadOnly(connection, policy.sql);

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/select_check.h"
 #include "model/type_mapping.h"
 #include "pipeline/contract_tables.h"
 #include "pipeline/pipeline_plan.h"
@@ -215,6 +216,14 @@ bool BuildDataset(engine::Connection& connection, const PipelinePlan& plan,
                   const DatasetPlan& dataset, std::vector<Diagnostic>* errors) {
   std::string body = TransformBody(dataset.transform_sql);
   SourceLocation transform_place{dataset.transform_path.string(), 0, 0, ""};
+  if (std::optional<std::string> problem = engine::NotOneSelect(connection, body)) {
+    errors->push_back(
+        MakeError(transform_place, "transform-sql",
+                  fmt::format("the transform of dataset '{}' is not one SELECT: {}", dataset.name,
+                              DuckdbMessage(*problem)),
+                  "a transform is one SELECT over the input tables; " + InputTablesHint(plan)));
+    return false;
+  }
   // Written on the statement's first line, so that DuckDB's line numbers are the file's.
   Status run = connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
                                               engine::QuoteIdentifier(kTransformTable), body));
@@ -433,7 +442,8 @@ CaseResult RunCase(const PipelinePlan& plan, const std::filesystem::path& file,
   if (!errors.empty()) return result;
 
   engine::DatabaseOptions options;
-  options.settings = {{"threads", "1"}};
+  // Without file or network access, as on a node: a test passes only what a node can run.
+  options.settings = {{"threads", "1"}, {"enable_external_access", "false"}};
   Result<std::unique_ptr<engine::Database>> database = engine::Database::Open(options);
   if (!database.ok()) {
     errors.push_back(MakeError(FileLocation(file), "engine", database.status().message()));

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/database.h"
+#include "engine/select_check.h"
 #include "model/type_mapping.h"
 #include "pipeline/contract_tables.h"
 
@@ -42,7 +43,11 @@ Diagnostic Make(Severity severity, std::string rule, SourceLocation location, st
 }
 
 Result<std::unique_ptr<engine::Connection>> OpenScratch(std::unique_ptr<engine::Database>* db) {
-  QUANTA_ASSIGN_OR_RETURN(*db, engine::Database::Open({"", {{"threads", "1"}}}));
+  // Confined as the node's engine is (docs/sql-port.md), so that what reads a file here and
+  // could never run on a node fails its lint.
+  engine::DatabaseOptions options;
+  options.settings = {{"threads", "1"}, {"enable_external_access", "false"}};
+  QUANTA_ASSIGN_OR_RETURN(*db, engine::Database::Open(options));
   return (*db)->Connect();
 }
 
@@ -163,6 +168,16 @@ void CheckFolderSql(const model::ProductFolder& folder, std::vector<Diagnostic>*
     std::error_code error;
     if (!std::filesystem::is_regular_file(transform_path, error)) continue;  // meaning check
     std::string sql = ReadFile(transform_path);
+    // Embedded in the node's statements, anything but one SELECT would run beside them.
+    if (std::optional<std::string> problem = engine::NotOneSelect(**connection, sql)) {
+      int line = LineInQuery(*problem);
+      diagnostics->push_back(Make(Severity::kError, "sql/transform",
+                                  {transform_path.string(), line, line > 0 ? 1 : 0, ""},
+                                  "the transform is not one SELECT: " + FirstLine(*problem),
+                                  "a transform is one SELECT over the tables of its input ports' "
+                                  "contracts (docs/product-folder.md)"));
+      continue;
+    }
     auto columns = (*connection)->Describe(sql);
     if (!columns.ok()) {
       const std::string& message = columns.status().message();

@@ -17,6 +17,24 @@ done
 expect "lint names the extra column" 1 "not_in_contract" -- "$quanta" lint broken
 expect "test fails on the broken transform" 1 "" -- "$quanta" test broken
 
+# A transform is one SELECT: a second statement would run beside the node's own.
+cp -r invoices two-statements
+for sql in two-statements/transforms/*.sql; do
+  printf '%s;\nSELECT 1;\n' "$(cat "$sql")" > "$sql"
+done
+expect "lint refuses a second statement in a transform" 1 "not one SELECT: it holds 2 statements" \
+  -- "$quanta" lint two-statements
+expect "test refuses it too" 1 "not one SELECT: it holds 2 statements" -- "$quanta" test two-statements
+# Lint and test run a transform without file access, as a node does.
+cp -r invoices reads-files
+for sql in reads-files/transforms/*.sql; do
+  sed -i "0,/^FROM /s//FROM read_csv('\/etc\/passwd') AS files, /" "$sql"
+done
+expect "lint refuses a transform that reads a file" 1 "file system operations are disabled" \
+  -- "$quanta" lint reads-files
+expect "test does not run it either" 1 "file system operations are disabled" \
+  -- "$quanta" test reads-files
+
 # Break a fixture: expected rows that the pipeline does not produce.
 cp -r invoices wrong-expectation
 python3 - wrong-expectation/tests/*.yaml <<'PY'
