@@ -939,7 +939,13 @@ Status ProductCatalog::Undeploy(const std::string& domain, const std::string& na
     any_source = any_source || fs::exists(entry.path() / kSource);
   }
   if (served_majors.empty() && !any_source) {
-    return Status::NotFound("no product {} is deployed on this node", id);
+    // Undeployed before without --purge: what is left is kept data, which a purge deletes.
+    if (major_dirs.empty() || !purge) {
+      return Status::NotFound("no product {} is deployed on this node{}", id,
+                              major_dirs.empty() ? ""
+                                                 : "; its data from an earlier undeploy is kept "
+                                                   "(purge=true deletes it)");
+    }
   }
   for (std::int64_t major : served_majors) QUANTA_RETURN_IF_ERROR(CloseMajor(id, major));
   error.clear();

@@ -450,6 +450,18 @@ TEST_F(ProductCatalogTest, UndeployStopsEveryMajorAndPurgeDeletesThem) {
   EXPECT_EQ(catalog_->Undeploy("orders", "orders", true).code(), ErrorCode::kNotFound);
 }
 
+TEST_F(ProductCatalogTest, APurgeDeletesTheDataAnEarlierUndeployKept) {
+  ASSERT_OK(Deploy(v1_).status());
+  ASSERT_OK(catalog_->Undeploy("orders", "orders", /*purge=*/false));
+  ASSERT_TRUE(fs::exists(MajorFolder(1) / "store.duckdb"));
+  Status again = catalog_->Undeploy("orders", "orders", /*purge=*/false);
+  EXPECT_EQ(again.code(), ErrorCode::kNotFound);
+  EXPECT_THAT(again.message(), HasSubstr("data from an earlier undeploy is kept"));
+  ASSERT_OK(catalog_->Undeploy("orders", "orders", /*purge=*/true));
+  EXPECT_FALSE(fs::exists(dir_ / "data" / "products" / "orders" / "orders"));
+  EXPECT_EQ(catalog_->Undeploy("orders", "orders", true).code(), ErrorCode::kNotFound);
+}
+
 TEST_F(ProductCatalogTest, AProductKeptInTheEarlierLayoutMovesToItsMajorsFolder) {
   ASSERT_OK(Deploy(v1_).status());
   Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
