@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/node_endpoint.h"
 #include "engine/database.h"
+#include "pipeline/file_records.h"
 
 namespace quanta::cli {
 namespace {
@@ -96,17 +97,26 @@ class NdjsonSource : public RecordSource {
 // file order, then sent a page at a time.
 class DuckDbSource : public RecordSource {
  public:
-  static Result<std::unique_ptr<DuckDbSource>> Open(const fs::path& path, std::string_view reader) {
+  static Result<std::unique_ptr<DuckDbSource>> Open(const fs::path& path, std::string_view format) {
     auto source = std::unique_ptr<DuckDbSource>(new DuckDbSource());
     QUANTA_ASSIGN_OR_RETURN(source->database_, engine::Database::Open());
     QUANTA_ASSIGN_OR_RETURN(source->connection_, source->database_->Connect());
-    Status loaded = source->connection_->Execute(
-        fmt::format("CREATE TABLE records AS SELECT to_json(t)::VARCHAR AS record FROM {}({}) t",
-                    reader, engine::QuoteLiteral(path.string())));
+    std::error_code error;
+    if (fs::file_size(path, error) == 0 && !error) return source;  // no records
+    bool csv = format == "csv";
+    std::string call =
+        csv ? pipeline::CsvReadCall(path, /*all_varchar=*/false)
+            : fmt::format("{}({})", format == "parquet" ? "read_parquet" : "read_json",
+                          engine::QuoteLiteral(path.string()));
+    Status loaded = source->connection_->Execute(fmt::format(
+        "CREATE TABLE records AS SELECT to_json(t)::VARCHAR AS record FROM {} t", call));
     if (!loaded.ok()) {
-      return Status::Usage("{}: cannot be read with DuckDB's {}: {}", path.string(), reader,
-                           loaded.message());
+      // DuckDB's first line says what is wrong; the rest is its advice and our statement.
+      const std::string& message = loaded.message();
+      return Status::Usage("{}: cannot be read as {}: {}", path.string(), format,
+                           message.substr(0, message.find('\n')));
     }
+    if (csv) QUANTA_RETURN_IF_ERROR(pipeline::CsvLinesProblem(*source->connection_, path));
     QUANTA_ASSIGN_OR_RETURN(engine::QueryResult count,
                             source->connection_->Query("SELECT count(*) FROM records"));
     source->total_ = std::stoll(count.rows.at(0).at(0).value_or("0"));
@@ -196,10 +206,7 @@ Result<std::unique_ptr<RecordSource>> OpenSource(const fs::path& path, const std
     QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<NdjsonSource> source, NdjsonSource::Open(path));
     return std::unique_ptr<RecordSource>(std::move(source));
   }
-  std::string_view reader = format == "csv"       ? "read_csv"
-                            : format == "parquet" ? "read_parquet"
-                                                  : "read_json";
-  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<DuckDbSource> source, DuckDbSource::Open(path, reader));
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<DuckDbSource> source, DuckDbSource::Open(path, format));
   return std::unique_ptr<RecordSource>(std::move(source));
 }
 
@@ -351,7 +358,9 @@ void RegisterIngestCommand(CLI::App& app, int* exit_code) {
       "Records go to POST /v1/products/DOMAIN/NAME/ports/PORT/events as NDJSON, in batches;\n"
       "each batch is acknowledged once durable. NDJSON lines are sent as they are (a malformed\n"
       "line is rejected by the node, not here); CSV and Parquet rows become JSON objects,\n"
-      "typed by DuckDB's detection. Every record is checked against the port's contract;\n"
+      "typed by DuckDB's detection; a CSV file with a line that does not fit its header (a\n"
+      "field too many or too few, bytes that are not UTF-8) is refused whole, naming the\n"
+      "lines, before anything is sent. Every record is checked against the port's contract;\n"
       "rejected ones land in the product's dead letters and the first are listed here.\n\n"
       "Each batch carries an Idempotency-Key made of the file's content hash, --batch-rows and\n"
       "the batch number: running the same command again after a failure applies every batch\n"
@@ -360,7 +369,7 @@ void RegisterIngestCommand(CLI::App& app, int* exit_code) {
       "2 usage or I/O error (an unreadable file, a node that cannot be reached).\n\n"
       "Examples:\n"
       "  quanta ingest events.ndjson --product orders/orders --port order_events\n"
-      "  quanta ingest drop.csv --product customers/demographics --port customer_drops\n"
+      "  quanta ingest drop.csv --product customers/demographics --port demographic_drops\n"
       "  quanta ingest part-0.parquet --product orders/orders --port order_events "
       "--batch-rows 50000");
   command->callback([arguments, exit_code] { *exit_code = RunIngest(*arguments); });

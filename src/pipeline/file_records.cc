@@ -10,6 +10,7 @@
 #include "base/ascii.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
+#include "pipeline/pipeline_plan.h"
 
 namespace quanta::pipeline {
 namespace {
@@ -44,6 +45,12 @@ Result<std::vector<std::string>> RunToJson(const std::string& sql, const std::st
   return records;
 }
 
+std::string HeaderNames(const std::vector<engine::Column>& header) {
+  std::vector<std::string> names;
+  for (const engine::Column& column : header) names.push_back(column.name);
+  return JoinNames(names);
+}
+
 }  // namespace
 
 Result<FileFormat> FileFormatOf(const std::filesystem::path& path) {
@@ -73,10 +80,12 @@ Result<std::vector<std::string>> ReadRecordsFromFile(const std::filesystem::path
                      path.string());
   }
 
+  if (std::filesystem::file_size(path, error) == 0 && !error) return std::vector<std::string>();
   // CSV: every value as text first, then typed by the contract where it converts.
-  std::string source = fmt::format("read_csv({}, header = true, all_varchar = true)", literal);
+  std::string source = CsvReadCall(path, /*all_varchar=*/true);
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database, engine::Database::Open());
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database->Connect());
+  QUANTA_RETURN_IF_ERROR(connection->Execute("SET TimeZone = 'UTC'"));
   Result<std::vector<engine::Column>> header =
       connection->Describe(fmt::format("SELECT * FROM {}", source));
   if (!header.ok()) {
@@ -100,11 +109,47 @@ Result<std::vector<std::string>> ReadRecordsFromFile(const std::filesystem::path
     fields += (fields.empty() ? "" : ", ") + engine::QuoteLiteral(*property.name) + ", " + typed;
   }
   if (fields.empty()) {
-    return Status::Invalid("{}: the CSV header names none of the columns of '{}'", path.string(),
-                           object.name.value_or(""));
+    return Status::Invalid("{}: the CSV header ({}) names none of the columns of '{}' ({})",
+                           path.string(), HeaderNames(*header), object.name.value_or(""),
+                           JoinNames(ColumnNames(object)));
   }
-  return RunToJson(fmt::format("SELECT json_object({})::VARCHAR FROM {}", fields, source),
-                   path.string());
+  Result<engine::QueryResult> rows =
+      connection->Query(fmt::format("SELECT json_object({})::VARCHAR FROM {}", fields, source));
+  if (!rows.ok()) {
+    return Status::Invalid("{}: cannot be read as CSV: {}", path.string(),
+                           rows.status().message().substr(0, rows.status().message().find('\n')));
+  }
+  QUANTA_RETURN_IF_ERROR(CsvLinesProblem(*connection, path));
+  std::vector<std::string> records;
+  records.reserve(rows->rows.size());
+  for (auto& row : rows->rows) records.push_back(row[0].value_or("null"));
+  return records;
+}
+
+std::string CsvReadCall(const std::filesystem::path& path, bool all_varchar) {
+  return fmt::format("read_csv({}, header = true, store_rejects = true{})",
+                     engine::QuoteLiteral(path.string()),
+                     all_varchar ? ", all_varchar = true" : "");
+}
+
+Status CsvLinesProblem(engine::Connection& connection, const std::filesystem::path& path) {
+  constexpr int kShownLines = 5;
+  Result<engine::QueryResult> rejects = connection.Query(
+      "SELECT line, error_message, count(*) OVER () FROM reject_errors ORDER BY line LIMIT " +
+      std::to_string(kShownLines));
+  // Without any reject, DuckDB may not have made the table at all.
+  if (!rejects.ok() || rejects->rows.empty()) return Status::Ok();
+  std::string lines;
+  for (const auto& row : rejects->rows) {
+    lines += fmt::format("\n  {}:{}: {}", path.filename().string(), row[0].value_or("?"),
+                         row[1].value_or("unreadable"));
+  }
+  std::int64_t total = std::stoll(rejects->rows[0][2].value_or("0"));
+  return Status::Invalid(
+      "{}: {} line{} not fit the file's header and dialect, so none of the file is ingested; "
+      "fix {} and send the file again:{}{}",
+      path.string(), total, total == 1 ? " does" : "s do", total == 1 ? "it" : "them", lines,
+      total > kShownLines ? fmt::format("\n  ... and {} more", total - kShownLines) : "");
 }
 
 }  // namespace quanta::pipeline

@@ -94,6 +94,10 @@ oe-11,o-10,c-3,paid,p-1,toys,1,9.99,2026-03-03T08:01:00Z
 CSV
 expect "ingest of a CSV file" 0 "2 received, 2 accepted, 0 rejected \(1 batch\)" -- \
   "$quanta" ingest "$nc_dir/events.csv" --product orders/orders --port order_events
+{ cat "$nc_dir/events.csv"; echo 'oe-12,o-11,c-4,created,p-2,toys,4,19.96'; } > "$nc_dir/short.csv"
+expect "ingest refuses a CSV file with a short line, naming it, and sends nothing" 1 \
+  "short.csv:4: Expected Number of Columns: 9 Found: 8" -- \
+  "$quanta" ingest "$nc_dir/short.csv" --product orders/orders --port order_events
 cat > "$nc_dir/to_parquet.test" <<SQL
 statement ok
 COPY (SELECT * FROM read_csv('$nc_dir/events.csv') UNION ALL SELECT 'oe-12', 'o-11', 'c-4', 'created', 'p-2', 'toys', 4, 19.96, TIMESTAMPTZ '2026-03-03 09:00:00+00') TO '$nc_dir/events.parquet' (FORMAT parquet)

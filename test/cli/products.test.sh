@@ -217,5 +217,21 @@ printf 'not a parquet file' > "$drops/broken.parquet"
 for _ in $(seq 1 100); do [[ -f "$drops/failed/broken.parquet.error.txt" ]] && break; sleep 0.1; done
 expect "an unreadable drop goes to failed/ with the reason" 0 "broken.parquet: cannot be read" -- \
   cat "$drops/failed/broken.parquet.error.txt"
+# A line with a field too many refuses the whole file, naming the line, rather than making
+# the CSV reader see one column and every row a false rejection.
+{
+  echo 'customer_id,email,birth_date,country,gender,income_band,updated_at'
+  echo 'c-4,di@example.com,1991-02-01,PT,female,middle,2026-03-02T10:00:00Z'
+  echo 'c-5,ed@example.com,1992-02-01,SE,male,high,2026-03-02T10:00:00Z,extra'
+} > "$drops/.ragged.csv"
+mv "$drops/.ragged.csv" "$drops/ragged.csv"
+for _ in $(seq 1 100); do [[ -f "$drops/failed/ragged.csv.error.txt" ]] && break; sleep 0.1; done
+expect "a CSV drop with a ragged line fails naming the line" 0 \
+  "ragged.csv:3: Expected Number of Columns: 7 Found: 8" -- cat "$drops/failed/ragged.csv.error.txt"
+: > "$drops/empty.csv"
+for _ in $(seq 1 100); do [[ -f "$drops/done/empty.csv" ]] && break; sleep 0.1; done
+expect "an empty CSV drop has no records and is done" 0 "" -- test -f "$drops/done/empty.csv"
+expect "neither changed the counts" 0 '"committed":2,.*"received":3,"rejected":1' -- \
+  curl -sS --max-time 10 "$demographics"
 kill -TERM "$products_pid"
 wait "$products_pid"
