@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/fnv1a.h"
 #include "cli/commands.h"
 #include "cli/node_endpoint.h"
 #include "engine/database.h"
@@ -158,18 +159,15 @@ class DuckDbSource : public RecordSource {
 Result<std::string> ContentFingerprint(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError("{}: cannot read the file", path.string());
-  std::uint64_t hash = 14695981039346656037ull;
+  Fnv1a64 hash;
   std::uint64_t size = 0;
   std::vector<char> buffer(1 << 16);
   while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash ^= static_cast<unsigned char>(buffer[i]);
-      hash *= 1099511628211ull;
-    }
+    hash.Add(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
     size += static_cast<std::uint64_t>(in.gcount());
   }
   if (in.bad()) return Status::IoError("{}: reading failed", path.string());
-  return fmt::format("{:016x}-{}", hash, size);
+  return fmt::format("{:016x}-{}", hash.value(), size);
 }
 
 Result<std::string> FormatOf(const IngestArguments& arguments) {

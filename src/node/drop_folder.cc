@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "base/fnv1a.h"
 #include "pipeline/file_records.h"
 
 namespace quanta::node {
@@ -22,14 +23,13 @@ constexpr std::size_t kRecordsPerBatch = 10000;
 Result<std::uint64_t> ContentHash(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::IoError("{}: cannot be read", file.string());
-  std::uint64_t hash = 1469598103934665603ull;
+  // Not FNV's own offset basis, but the one the keys of files already ingested were made with.
+  Fnv1a64 hash(1469598103934665603ull);
   char buffer[1 << 16];
   while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 1099511628211ull;
-    }
+    hash.Add(std::string_view(buffer, static_cast<std::size_t>(in.gcount())));
   }
-  return hash;
+  return hash.value();
 }
 
 void MoveTo(const fs::path& file, const fs::path& folder) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <utility>
 
+#include "base/fnv1a.h"
 #include "base/json_nesting.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
@@ -259,9 +260,10 @@ struct ProductRunner::QueuedBatch {
   const PortPlan* plan = nullptr;
   const std::vector<std::string>* records = nullptr;
   std::optional<std::string> idempotency_key;
-  std::vector<Rejection> rejected;    // by index
-  std::optional<std::string> loaded;  // the table of its accepted rows, when it has some
-  std::size_t bytes = 0;              // of its records
+  std::optional<std::string> request_digest;  // RequestDigest, with an idempotency key
+  std::vector<Rejection> rejected;            // by index
+  std::optional<std::string> loaded;          // the table of its accepted rows, when it has some
+  std::size_t bytes = 0;                      // of its records
   // Set by the writer turn that takes the batch; `done` under queue_mutex_.
   std::optional<Result<IngestOutcome>> outcome;
   bool done = false;
@@ -269,8 +271,27 @@ struct ProductRunner::QueuedBatch {
 
 namespace {
 
-// The answer to a request whose idempotency key `earlier` was committed with.
-IngestOutcome ReplayOf(const store::CommitInfo& earlier, std::string_view port) {
+// What tells a retry of a request from another request under the same idempotency key: its
+// port and its records, in order.
+std::string RequestDigest(std::string_view port, const std::vector<std::string>& records) {
+  Fnv1a64 hash;
+  hash.AddField(port);
+  for (const std::string& record : records) hash.AddField(record);
+  return fmt::format("fnv1a64:{:016x}:{}", hash.value(), records.size());
+}
+
+// The answer to a request with `digest` whose idempotency key `earlier` was committed with:
+// that commit's result for a retry, and an error for other records under a used key, which
+// must not look applied when they were not.
+Result<IngestOutcome> ReplayOf(const store::CommitInfo& earlier, std::string_view port,
+                               const std::optional<std::string>& digest) {
+  if (earlier.request_digest && digest && *earlier.request_digest != *digest) {
+    return Status::Invalid(
+        "idempotency key '{}' was used by an earlier request (version {}) with other records or "
+        "another port; nothing of this request was applied: a retry must send the same "
+        "records, and a new request needs a new key",
+        earlier.idempotency_key.value_or(""), earlier.version);
+  }
   IngestOutcome outcome;
   outcome.commit = earlier;
   outcome.commit.replayed = true;
@@ -295,10 +316,12 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   }
   const PortPlan& port = found->second;
 
+  std::optional<std::string> digest;
   if (idempotency_key) {
+    digest = RequestDigest(port_name, records);
     QUANTA_ASSIGN_OR_RETURN(std::optional<store::CommitInfo> earlier,
                             store_->FindCommit(*idempotency_key));
-    if (earlier) return ReplayOf(*earlier, port_name);
+    if (earlier) return ReplayOf(*earlier, port_name, digest);
   }
 
   QueuedBatch batch;
@@ -306,6 +329,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   batch.plan = &port;
   batch.records = &records;
   batch.idempotency_key = idempotency_key;
+  batch.request_digest = digest;
 
   // Check every record before the batch queues, so that the store's writer is held only for
   // the transforms and the commit.
@@ -545,7 +569,9 @@ Status ProductRunner::ApplyGroup(const std::vector<QueuedBatch*>& group) {
     applied.push_back(member);
   }
   auto answer_replays = [&] {
-    for (auto& [member, info] : replays) member->outcome = ReplayOf(*info, port_name);
+    for (auto& [member, info] : replays) {
+      member->outcome = ReplayOf(*info, port_name, member->request_digest);
+    }
   };
   if (applied.empty()) {
     writer->Abort();
@@ -608,24 +634,26 @@ Status ProductRunner::ApplyGroup(const std::vector<QueuedBatch*>& group) {
   if (applied.size() == 1) {
     // A lone request's key names the whole commit, as it always has.
     if (applied.front()->idempotency_key) {
-      writer->SetIdempotencyKey(*applied.front()->idempotency_key);
+      writer->SetIdempotencyKey(*applied.front()->idempotency_key, applied.front()->request_digest);
     }
   } else {
     for (std::size_t i = 0; i < applied.size(); ++i) {
       if (!applied[i]->idempotency_key) continue;
-      QUANTA_RETURN_IF_ERROR(writer->AddRequestKey(*applied[i]->idempotency_key, consumed[i]));
+      QUANTA_RETURN_IF_ERROR(writer->AddRequestKey(*applied[i]->idempotency_key, consumed[i],
+                                                   applied[i]->request_digest));
     }
   }
   QUANTA_ASSIGN_OR_RETURN(store::CommitInfo info, writer->Commit());
 
   if (info.replayed) {  // a lone request whose key a concurrent retry committed first
-    applied.front()->outcome = ReplayOf(info, port_name);
+    applied.front()->outcome = ReplayOf(info, port_name, applied.front()->request_digest);
   } else {
     for (std::size_t i = 0; i < applied.size(); ++i) {
       QueuedBatch& member = *applied[i];
       IngestOutcome outcome;
       outcome.commit = info;
       outcome.commit.idempotency_key = member.idempotency_key;
+      outcome.commit.request_digest = member.request_digest;
       outcome.commit.ports = {consumed[i]};
       outcome.received = consumed[i].received;
       outcome.accepted = consumed[i].committed;
@@ -640,6 +668,10 @@ Status ProductRunner::ApplyGroup(const std::vector<QueuedBatch*>& group) {
     }
   }
   for (auto& [member, first] : repeats) {
+    if (member->request_digest != first->request_digest) {
+      member->outcome = ReplayOf(first->outcome->value().commit, port_name, member->request_digest);
+      continue;
+    }
     IngestOutcome outcome = first->outcome->value();  // applied, so answered above
     outcome.replayed = true;
     outcome.commit.replayed = true;

@@ -158,6 +158,23 @@ TEST_F(ProductRunnerTest, ARetriedBatchAppliesOnce) {
   EXPECT_EQ(status.ports[0].received, 2);
 }
 
+TEST_F(ProductRunnerTest, OtherRecordsUnderAUsedKeyAreRefusedAndNotApplied) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  std::string time = "2026-01-01T10:00:00Z";
+  ASSERT_OK(runner_->Ingest("order_events", {Event("o-1", "created", time)}, "key-1").status());
+  Result<IngestOutcome> other =
+      runner_->Ingest("order_events", {Event("o-2", "created", time)}, "key-1");
+  EXPECT_EQ(other.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_THAT(other.status().message(),
+              HasSubstr("idempotency key 'key-1' was used by an earlier request (version 1)"));
+  EXPECT_EQ(store_->Head().version, 1);
+  EXPECT_THAT(Orders().rows, SizeIs(1));
+  // The first request's retry still answers its result.
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry,
+                       runner_->Ingest("order_events", {Event("o-1", "created", time)}, "key-1"));
+  EXPECT_TRUE(retry.replayed);
+}
+
 TEST_F(ProductRunnerTest, ATransformFailingAtRunTimeKeepsNothingOfTheBatch) {
   std::ofstream(folder_.path() / "product/transforms/orders.sql", std::ios::trunc)
       << "SELECT order_id, customer_id, product_id, category, quantity,\n"
@@ -344,16 +361,18 @@ TEST_F(ProductRunnerTest, QueuedRequestsShareOneCommitWithTheirOwnOffsetsCountsA
   ASSERT_NO_FATAL_FAILURE(Open());
   std::string bad = R"({"event_id": "x"})";
   std::string time = "2026-01-01T10:00:00Z";
+  const std::vector<std::string> request_a = {Event("o-a", "created", time)};
+  const std::vector<std::string> request_b = {Event("o-b1", "created", time),
+                                              Event("o-b2", "created", time),
+                                              Event("o-b3", "created", time), bad};
+  const std::vector<std::string> request_c = {Event("o-c1", "created", time),
+                                              Event("o-c2", "created", time)};
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::BatchWriter> held, store_->BeginBatch());
     QueuedRequests queued(*runner_);
-    ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-a", "created", time)}, "key-a"));
-    ASSERT_NO_FATAL_FAILURE(
-        queued.Send({Event("o-b1", "created", time), Event("o-b2", "created", time),
-                     Event("o-b3", "created", time), bad},
-                    "key-b"));
-    ASSERT_NO_FATAL_FAILURE(
-        queued.Send({Event("o-c1", "created", time), Event("o-c2", "created", time)}, "key-c"));
+    ASSERT_NO_FATAL_FAILURE(queued.Send(request_a, "key-a"));
+    ASSERT_NO_FATAL_FAILURE(queued.Send(request_b, "key-b"));
+    ASSERT_NO_FATAL_FAILURE(queued.Send(request_c, "key-c"));
     ASSERT_NO_FATAL_FAILURE(queued.Send({bad, Event("o-d", "created", time)}));
     held->Abort();
     std::deque<Result<IngestOutcome>>& results = queued.Join();
@@ -385,21 +404,25 @@ TEST_F(ProductRunnerTest, QueuedRequestsShareOneCommitWithTheirOwnOffsetsCountsA
   EXPECT_THAT(Orders().rows, SizeIs(7));
 
   // A retry answers its own request's counts, not the group's, and applies nothing.
-  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_b, runner_->Ingest("order_events", {"{}"}, "key-b"));
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_b, runner_->Ingest("order_events", request_b, "key-b"));
   EXPECT_TRUE(retry_b.replayed);
   EXPECT_EQ(retry_b.commit.version, 2);
   EXPECT_EQ(retry_b.received, 4);
   EXPECT_EQ(retry_b.accepted, 3);
   EXPECT_EQ(retry_b.rejected, 1);
-  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_c, runner_->Ingest("order_events", {"{}"}, "key-c"));
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_c, runner_->Ingest("order_events", request_c, "key-c"));
   EXPECT_TRUE(retry_c.replayed);
   EXPECT_EQ(retry_c.commit.version, 2);
   EXPECT_EQ(retry_c.received, 2);
   EXPECT_EQ(retry_c.rejected, 0);
-  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_a, runner_->Ingest("order_events", {"{}"}, "key-a"));
+  ASSERT_OK_AND_ASSIGN(IngestOutcome retry_a, runner_->Ingest("order_events", request_a, "key-a"));
   EXPECT_EQ(retry_a.commit.version, 1);
   EXPECT_EQ(retry_a.received, 1);
   EXPECT_EQ(store_->Head().version, 2);
+  // Other records under a key of the group are refused, not answered as if applied.
+  Result<IngestOutcome> reused = runner_->Ingest("order_events", request_a, "key-b");
+  EXPECT_EQ(reused.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_THAT(reused.status().message(), HasSubstr("'key-b' was used by an earlier request"));
 
   // Counts reconcile, and each dead letter has its request's offset.
   ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
@@ -551,8 +574,12 @@ TEST_F(ProductRunnerTest, ARequestRepeatingAKeyOfItsGroupReplaysTheFirst) {
   ASSERT_NO_FATAL_FAILURE(queued.Send(batch, "key-1"));
   ASSERT_NO_FATAL_FAILURE(queued.Send(batch, "key-1"));
   ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-3", "created", time)}));
+  ASSERT_NO_FATAL_FAILURE(queued.Send({Event("o-4", "created", time)}, "key-1"));
   held->Abort();
   std::deque<Result<IngestOutcome>>& results = queued.Join();
+  // The last request reuses the key with other records: refused, and o-4 is not stored.
+  EXPECT_EQ(results[4].status().code(), ErrorCode::kInvalidDocument);
+  results.pop_back();
   for (const auto& result : results) ASSERT_OK(result.status());
   EXPECT_FALSE(results[1]->replayed);
   EXPECT_TRUE(results[2]->replayed);

@@ -22,6 +22,7 @@ nlohmann::json CommitInfoToJson(const CommitInfo& info) {
   json["committedAt"] = FormatTimestamp(info.committed_at);
   json["committedAtMicros"] = ToUnixMicros(info.committed_at);
   if (info.idempotency_key) json["idempotencyKey"] = *info.idempotency_key;
+  if (info.request_digest) json["requestDigest"] = *info.request_digest;
   nlohmann::json datasets = nlohmann::json::array();
   for (const DatasetCommit& dataset : info.datasets) {
     datasets.push_back({{"dataset", dataset.dataset},
@@ -53,6 +54,9 @@ Result<CommitInfo> CommitInfoFromJson(const nlohmann::json& json) {
     info.committed_at = FromUnixMicros(json.at("committedAtMicros").get<std::int64_t>());
     if (json.contains("idempotencyKey")) {
       info.idempotency_key = json.at("idempotencyKey").get<std::string>();
+    }
+    if (json.contains("requestDigest")) {
+      info.request_digest = json.at("requestDigest").get<std::string>();
     }
     for (const nlohmann::json& dataset : json.at("datasets")) {
       info.datasets.push_back({dataset.at("dataset").get<std::string>(),

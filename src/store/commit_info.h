@@ -39,6 +39,10 @@ struct CommitInfo {
   std::int64_t version = 0;  ///< the commit's version: 1, 2, 3, ... with no gaps
   Timestamp committed_at;    ///< never earlier than the previous commit's
   std::optional<std::string> idempotency_key;
+  /// A digest of the request the key came with (its port and records), so that a later request
+  /// with the same key but other records is told apart from a retry. Absent in commits made
+  /// without a key, and in those of stores written before digests were kept.
+  std::optional<std::string> request_digest;
   /// True when the batch's idempotency key had been committed before: this is that earlier
   /// commit's result, and the retried batch changed nothing.
   bool replayed = false;
@@ -52,7 +56,7 @@ struct CommitInfo {
 };
 
 /// The commit as JSON (what the store keeps to answer a retried batch): version, committedAt
-/// (ISO 8601), idempotencyKey, datasets and ports. `replayed` is not written.
+/// (ISO 8601), idempotencyKey, requestDigest, datasets and ports. `replayed` is not written.
 nlohmann::json CommitInfoToJson(const CommitInfo& info);
 /// Reads CommitInfoToJson's output; InvalidDocument when it does not have that shape.
 Result<CommitInfo> CommitInfoFromJson(const nlohmann::json& json);

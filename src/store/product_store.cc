@@ -1147,9 +1147,13 @@ Status BatchWriter::SetOffsetRange(std::string_view port, std::int64_t first, st
   return SetOffset(port, last, partition);
 }
 
-void BatchWriter::SetIdempotencyKey(std::string key) { idempotency_key_ = std::move(key); }
+void BatchWriter::SetIdempotencyKey(std::string key, std::optional<std::string> request_digest) {
+  idempotency_key_ = std::move(key);
+  request_digest_ = std::move(request_digest);
+}
 
-Status BatchWriter::AddRequestKey(std::string key, PortCommit consumed) {
+Status BatchWriter::AddRequestKey(std::string key, PortCommit consumed,
+                                  std::optional<std::string> request_digest) {
   QUANTA_RETURN_IF_ERROR(CheckPort(consumed.port));
   if (consumed.committed + consumed.rejected != consumed.received) {
     return Status::Invalid(
@@ -1157,7 +1161,8 @@ Status BatchWriter::AddRequestKey(std::string key, PortCommit consumed) {
         "and {} rejected",
         consumed.port, key, consumed.received, consumed.committed, consumed.rejected);
   }
-  if (!request_keys_.emplace(key, std::move(consumed)).second) {
+  if (!request_keys_.emplace(key, RequestKey{std::move(consumed), std::move(request_digest)})
+           .second) {
     return Status::Invalid("idempotency key {} is given to two requests of one batch", key);
   }
   return Status::Ok();
@@ -1295,6 +1300,7 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
     info.committed_at = *head.committed_at;  // the clock went back: keep times in order
   }
   info.idempotency_key = idempotency_key_;
+  info.request_digest = request_digest_;
 
   std::string writes;
   std::size_t answer = 1;
@@ -1338,13 +1344,14 @@ Result<CommitInfo> BatchWriter::CommitInTransaction() {
   }
   AppendDeadLetters(info.version, writes);
   QUANTA_RETURN_IF_ERROR(AppendPorts(info.version, info, writes));
-  for (const auto& [key, consumed] : request_keys_) {
+  for (const auto& [key, request_key] : request_keys_) {
     CommitInfo request;
     request.version = info.version;
     request.committed_at = info.committed_at;
     request.idempotency_key = key;
+    request.request_digest = request_key.request_digest;
     request.datasets = info.datasets;
-    request.ports = {consumed};
+    request.ports = {request_key.consumed};
     writes +=
         fmt::format("INSERT INTO quanta.request_keys VALUES ({}, {}, {});\n", TextLiteral(key),
                     info.version, QuoteLiteral(CommitInfoToJson(request).dump()));

@@ -381,15 +381,17 @@ class BatchWriter {
   Status SetOffsetRange(std::string_view port, std::int64_t first, std::int64_t last,
                         std::int32_t partition = 0);
   /// Makes the batch apply at most once: when a commit with this key exists, Commit changes
-  /// nothing and returns that commit's result (replayed = true).
-  void SetIdempotencyKey(std::string key);
+  /// nothing and returns that commit's result (replayed = true). `request_digest` (see
+  /// CommitInfo) is kept with the key for telling a retry from another request.
+  void SetIdempotencyKey(std::string key, std::optional<std::string> request_digest = {});
   /// For a batch that carries the records of several requests (a group commit): makes the
   /// request with `key` apply at most once, and keeps what that request alone consumed
   /// (`consumed`: its port, counts and offset range), so that ProductStore::FindCommit(key)
   /// answers the batch's version with that request's own counts. Commit fails (Invalid) when
   /// any such key was committed before: ask FindCommits first and leave those requests out.
   /// Invalid when `key` was given twice or the counts do not add up.
-  Status AddRequestKey(std::string key, PortCommit consumed);
+  Status AddRequestKey(std::string key, PortCommit consumed,
+                       std::optional<std::string> request_digest = {});
   /// The commits made with any of `keys` (whole batches or requests of a group), by key, as
   /// the batch's transaction sees them: since the batch holds the store's writer, no other
   /// commit can add one of them before this batch ends. Each is marked replayed.
@@ -426,7 +428,12 @@ class BatchWriter {
   std::int64_t transaction_;
   bool done_ = false;
   std::optional<std::string> idempotency_key_;
-  std::map<std::string, PortCommit> request_keys_;  // AddRequestKey's, by key
+  std::optional<std::string> request_digest_;
+  struct RequestKey {
+    PortCommit consumed;
+    std::optional<std::string> request_digest;
+  };
+  std::map<std::string, RequestKey> request_keys_;  // AddRequestKey's, by key
   std::map<std::string, PortBatch> ports_;
   std::vector<DeadLetter> dead_letters_;
   std::map<std::string, std::int64_t> appended_;  // rows AppendRows wrote, per dataset

@@ -66,6 +66,11 @@ expect "POST events answers once durable, with counts and reasons" 0 \
 expect "a retried batch with the same Idempotency-Key applies once" 0 '"replayed":true.*"version":1' -- \
   curl -sS --max-time 30 -H 'Content-Type: application/x-ndjson' -H 'Idempotency-Key: batch-1' \
   --data-binary @"$products_dir/batch1.ndjson" "$orders/ports/order_events/events"
+event o-9 created 2026-01-01T11:00:00Z 7 > "$products_dir/other.ndjson"
+expect "other records under a used Idempotency-Key are refused (422), not answered as applied" 0 \
+  "idempotency key 'batch-1' was used by an earlier request.*\"status\":422" -- \
+  curl -sS --max-time 30 -H 'Idempotency-Key: batch-1' \
+  --data-binary @"$products_dir/other.ndjson" "$orders/ports/order_events/events"
 event o-1 shipped 2026-01-02T10:00:00Z 10.5 > "$products_dir/batch2.ndjson"
 expect "a JSON array is a batch too" 0 '"accepted":1.*"version":2' -- \
   curl -sS --max-time 30 -H 'Content-Type: application/json' \
