@@ -118,13 +118,35 @@ Json PlainScalarToJson(const std::string& text) {
   return text;
 }
 
+// False when the quoted scalar that opens at `at` of `text` is never closed. yaml-cpp takes a
+// quote left open at the end of the file as a string running to the end, which would silently
+// swallow every key after it.
+bool QuoteCloses(std::string_view text, std::size_t at) {
+  if (at >= text.size() || (text[at] != '"' && text[at] != '\'')) return true;
+  char quote = text[at];
+  for (std::size_t i = at + 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;  // an escape: the next character is never the closing quote
+    } else if (text[i] == quote) {
+      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is a quote inside a single-quoted string
+        continue;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
 class Converter {
  public:
-  /// `text_size` bounds how many values the document may expand to (see kMaxNodesPerByte).
-  Converter(Document* document, std::vector<Diagnostic>* diagnostics, std::size_t text_size)
+  /// `text` is the document's; its size bounds how many values the document may expand to
+  /// (see kMaxNodesPerByte).
+  Converter(Document* document, std::vector<Diagnostic>* diagnostics, std::string_view text)
       : document_(document),
         diagnostics_(diagnostics),
-        max_nodes_(std::min(kMaxNodes, text_size * kMaxNodesPerByte + kNodeAllowance)) {}
+        text_(text),
+        max_nodes_(std::min(kMaxNodes, text.size() * kMaxNodesPerByte + kNodeAllowance)) {}
 
   /// True when the document could not be converted whole (too deep, too large, recursive):
   /// what was converted is not the document the user wrote.
@@ -160,6 +182,13 @@ class Converter {
       case YAML::NodeType::Null:
         return nullptr;
       case YAML::NodeType::Scalar:
+        if (node.Tag() == "!" && !QuoteCloses(text_, static_cast<std::size_t>(node.Mark().pos))) {
+          Fail(node, pointer, "yaml-syntax",
+               "the quoted string that opens here is never closed, so the rest of the file "
+               "would be part of it",
+               "close it with the same quote it opens with");
+          return nullptr;
+        }
         return ConvertScalar(node);
       case YAML::NodeType::Sequence: {
         open_nodes_.push_back(node);
@@ -240,6 +269,7 @@ class Converter {
 
   Document* document_;
   std::vector<Diagnostic>* diagnostics_;
+  std::string_view text_;
   std::vector<YAML::Node> open_nodes_;
   std::size_t max_nodes_;
   std::size_t nodes_ = 0;
@@ -555,7 +585,7 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
   }
 
   Document document(file, nullptr);
-  Converter converter(&document, &parsed.diagnostics, text.size());
+  Converter converter(&document, &parsed.diagnostics, text);
   try {
     document.SetRoot(converter.Convert(root, "", 0));
   } catch (const std::exception& error) {

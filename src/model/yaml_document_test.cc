@@ -57,6 +57,24 @@ TEST(YamlDocumentTest, SyntaxErrorNamesLineAndColumn) {
   EXPECT_EQ(diagnostic.location.column, 8);
 }
 
+TEST(YamlDocumentTest, AQuoteLeftOpenIsNamedWhereItOpens) {
+  for (const char* text :
+       {"id: x\nname: \"abc\n", "id: x\nname: 'abc\n",
+        "id: x\nname: \"inv\nstatus: active\nversion: 1.0.0\n", "id: x\nname: \"ends in \\\"\n"}) {
+    Diagnostic diagnostic = OnlyDiagnostic(text);
+    EXPECT_EQ(diagnostic.rule, "yaml-syntax") << text;
+    EXPECT_EQ(diagnostic.location.line, 2) << text;
+    EXPECT_EQ(diagnostic.location.column, 7) << text;
+    EXPECT_THAT(diagnostic.message, HasSubstr("never closed")) << text;
+  }
+  // Closed quotes, with their escapes, are fine.
+  for (const char* text :
+       {"name: \"a \\\" b\"\n", "name: 'it''s'\n", "name: \"\"\n", "name: \"two\n  lines\"\n"}) {
+    ParsedDocument parsed = ParseYaml(text, "doc.yaml");
+    EXPECT_THAT(parsed.diagnostics, IsEmpty()) << text;
+  }
+}
+
 TEST(YamlDocumentTest, TabIndentationIsNamedAsSuch) {
   Diagnostic diagnostic = OnlyDiagnostic("schema:\n  - name: a\n\t  logicalType: string\n");
   EXPECT_EQ(diagnostic.rule, "yaml-tab");
