@@ -115,7 +115,8 @@ int RunDeploy(const DeployArguments& arguments) {
   fs::path root(arguments.path);
   Result<ports::NodeAddress> address = ports::ParseNodeUrl(arguments.node);
   if (!address.ok()) return ReportFailure("deploy", address.status());
-  if (!fs::is_directory(root)) {
+  std::error_code error;
+  if (!fs::is_directory(root) || !fs::is_regular_file(root / "product.yaml", error)) {
     return ReportFailure("deploy", Status::Usage("{}: not a product folder (a folder holding "
                                                  "product.yaml)",
                                                  arguments.path));

@@ -271,6 +271,11 @@ int RunIngest(const IngestArguments& arguments) {
   if (!format.ok()) return ReportFailure("ingest", format.status());
   fs::path path(arguments.file);
   if (!fs::is_regular_file(path)) {
+    std::error_code error;
+    if (fs::is_directory(path, error)) {
+      return ReportFailure("ingest",
+                           Status::IoError("{}: is a folder; name a file in it", arguments.file));
+    }
     return ReportFailure("ingest", Status::IoError("{}: no such file", arguments.file));
   }
   Result<std::string> fingerprint = ContentFingerprint(path);

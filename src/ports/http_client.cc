@@ -143,9 +143,12 @@ Status HttpClientResponse::ErrorStatus() const {
     }
     return Status(code.value_or(CodeForHttpStatus(status)), error["message"].get<std::string>());
   }
+  // Every answer of a node's API carries its JSON error: this came from something else (a
+  // proxy in the way, another server on that port), which the caller could not reach past.
   std::string reason(http::obsolete_reason(static_cast<http::status>(status)));
-  return Status(CodeForHttpStatus(status),
-                fmt::format("the node answered {} {} with a body that is not a Quanta error: '{}'",
+  return Status(ErrorCode::kIoError,
+                fmt::format("the server answered {} {} with a body that is not a Quanta error: "
+                            "'{}'; is it a Quanta node? (`quanta node` prints the URL it serves)",
                             status, reason, Quote(body)));
 }
 

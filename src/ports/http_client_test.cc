@@ -174,9 +174,11 @@ TEST_F(HttpClientTest, NonJsonErrorBodyIsQuoted) {
   EXPECT_EQ(response.status, 502);
   Status status = response.ErrorStatus();
   EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), ErrorCode::kIoError);  // the CLI's exit 2: the node was not reached
   EXPECT_EQ(status.message(),
-            "the node answered 502 Bad Gateway with a body that is not a Quanta error: "
-            "'<html>Bad Gateway</html>'");
+            "the server answered 502 Bad Gateway with a body that is not a Quanta error: "
+            "'<html>Bad Gateway</html>'; is it a Quanta node? (`quanta node` prints the URL it "
+            "serves)");
   Result<nlohmann::json> json = response.JsonBody();
   ASSERT_FALSE(json.ok());
   EXPECT_NE(json.status().message().find("not JSON"), std::string::npos);

@@ -18,6 +18,11 @@ expect "https is refused clearly" 2 "https is not supported" -- \
   "$quanta" status --node https://127.0.0.1:7070
 expect "undeploy wants DOMAIN/NAME" 2 "'orders' is not DOMAIN/NAME" -- "$quanta" undeploy orders
 expect "deploy of a missing folder" 2 "not a product folder" -- "$quanta" deploy "$nc_dir/nope"
+mkdir -p "$nc_dir/no-product/contracts"
+expect "deploy of a folder without product.yaml" 2 "not a product folder" -- \
+  "$quanta" deploy "$nc_dir/no-product"
+expect "ingest of a folder says it is one" 2 "is a folder; name a file in it" -- \
+  "$quanta" ingest "$nc_dir" --format ndjson --product orders/orders --port order_events
 printf 'a\n' > "$nc_dir/data.txt"
 expect "ingest cannot guess the format of .txt" 2 "pass --format csv, ndjson or parquet" -- \
   "$quanta" ingest "$nc_dir/data.txt" --product orders/orders --port order_events
@@ -31,6 +36,14 @@ expect "status without a node says how to start one" 2 \
   "$quanta" status --node http://127.0.0.1:1
 expect "QUANTA_NODE is used when --node is absent" 2 "no node listening at http://127\.0\.0\.1:1" -- \
   env QUANTA_NODE=http://127.0.0.1:1 "$quanta" undeploy orders/orders
+# A web server that is not a node: exit 2, as for no node, and a message that asks.
+other_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+python3 -m http.server "$other_port" --bind 127.0.0.1 --directory "$nc_dir" > /dev/null 2>&1 &
+other_pid=$!
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$other_port/" && break; sleep 0.1; done
+expect "a server that is not a node: exit 2, asking whether it is one" 2 "is it a Quanta node\?" -- \
+  "$quanta" status --node "http://127.0.0.1:$other_port"
+kill "$other_pid"; wait "$other_pid" 2>/dev/null
 
 "$quanta" node --listen 127.0.0.1:0 --data-dir "$nc_dir/data" \
   > "$nc_dir/stdout.log" 2> "$nc_dir/stderr.log" &
