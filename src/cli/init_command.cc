@@ -74,8 +74,8 @@ void RegisterInitCommand(CLI::App& app, int* exit_code) {
   command->add_flag("--mesh", arguments->mesh,
                     "Also write quanta-mesh.yaml and policies/ with an example mesh policy");
   command->footer(
-      "Names: domain and product name each have 1 to 63 characters: lowercase letters, digits,\n"
-      "'-' and '_'.\n"
+      "Names: domain and product name each have 1 to 64 characters of a-z, 0-9, '-' and '_',\n"
+      "starting with a letter or a digit.\n"
       "Exit codes: 0 created, 2 bad name, existing non-empty folder (without --force) or\n"
       "I/O error.\n"
       "Examples:\n"

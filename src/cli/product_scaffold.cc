@@ -485,14 +485,7 @@ std::string Render(std::string_view text, const std::vector<Substitution>& subst
   return result;
 }
 
-bool ValidNamePart(std::string_view part) {
-  if (part.empty() || part.size() > 63) return false;
-  for (char c : part) {
-    bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!allowed) return false;
-  }
-  return true;
-}
+bool ValidNamePart(std::string_view part) { return model::IsProductName(part); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "model/product_name.h"
 
 namespace quanta::cli {
 
@@ -16,8 +17,7 @@ struct ProductName {
 };
 
 /// The rule a domain or product name must follow, for error messages and --help.
-inline constexpr std::string_view kProductNameRule =
-    "1 to 63 characters: lowercase letters, digits, '-' and '_'";
+using model::kProductNameRule;
 
 /// Parses "DOMAIN/NAME". Fails with a Usage status that quotes the text and states the rule
 /// when there is no single '/', or when either part breaks kProductNameRule.

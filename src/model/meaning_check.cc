@@ -1,10 +1,12 @@
 #include "model/meaning_check.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include <fmt/format.h>
+#include "model/product_name.h"
 
 namespace quanta::model {
 namespace {
@@ -60,7 +62,8 @@ const Property* FindPropertyPath(const SchemaObject& object, const std::string& 
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t dot = path.find('.', start);
-    std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string name =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     found = nullptr;
     for (const Property& property : *level) {
       if (property.name && *property.name == name) found = &property;
@@ -164,15 +167,15 @@ class ContractChecker {
         if (!inserted) {
           report_.Error(AppendPointer(property.pointer, "primaryKeyPosition"), "primary-key",
                         fmt::format("primaryKeyPosition {} is used by both '{}' and '{}'",
-                                    *property.primary_key_position,
-                                    it->second->name.value_or("?"), property.name.value_or("?")));
+                                    *property.primary_key_position, it->second->name.value_or("?"),
+                                    property.name.value_or("?")));
         }
       }
       if (property.IsPrimaryKey() && property.required && !*property.required) {
-        report_.Warning(AppendPointer(property.pointer, "required"), "primary-key",
-                        fmt::format("primary key '{}' is marked required: false",
-                                    property.name.value_or("?")),
-                        "a primary key can never be null; set required: true");
+        report_.Warning(
+            AppendPointer(property.pointer, "required"), "primary-key",
+            fmt::format("primary key '{}' is marked required: false", property.name.value_or("?")),
+            "a primary key can never be null; set required: true");
       }
     }
   }
@@ -184,9 +187,9 @@ class ContractChecker {
     if (on_property) {
       if (on_property->name) from = {object_name + "." + *on_property->name};
     } else if (from.empty()) {
-      report_.Error(relationship.pointer, "relationship",
-                    "a relationship at object level needs 'from'",
-                    "name the properties of this object it starts from, e.g. from: orders.customer_id");
+      report_.Error(
+          relationship.pointer, "relationship", "a relationship at object level needs 'from'",
+          "name the properties of this object it starts from, e.g. from: orders.customer_id");
     }
     for (std::size_t i = 0; i < from.size() && !on_property; ++i) {
       auto [from_object, from_property] = SplitReference(from[i], object_name);
@@ -208,10 +211,10 @@ class ContractChecker {
                     "name the referenced properties as object.property");
     }
     if (!from.empty() && !to.empty() && from.size() != to.size()) {
-      report_.Error(AppendPointer(relationship.pointer, "to"), "relationship",
-                    fmt::format("'from' names {} properties but 'to' names {}", from.size(),
-                                to.size()),
-                    "a composite key pairs each 'from' property with one 'to' property");
+      report_.Error(
+          AppendPointer(relationship.pointer, "to"), "relationship",
+          fmt::format("'from' names {} properties but 'to' names {}", from.size(), to.size()),
+          "a composite key pairs each 'from' property with one 'to' property");
     }
     for (std::size_t i = 0; i < to.size(); ++i) {
       std::string pointer = relationship.to.is_array()
@@ -266,14 +269,14 @@ class ContractChecker {
       }
       if (metric == "invalidValues") {
         const Json& arguments = rule.arguments;
-        bool has_arguments =
-            (arguments.is_object() &&
-             (arguments.contains("validValues") || arguments.contains("pattern"))) ||
-            !rule.valid_values.is_null();
+        bool has_arguments = (arguments.is_object() && (arguments.contains("validValues") ||
+                                                        arguments.contains("pattern"))) ||
+                             !rule.valid_values.is_null();
         if (!has_arguments) {
-          report_.Error(rule.pointer, "quality-metric",
-                        "invalidValues needs arguments.validValues or arguments.pattern",
-                        "e.g. arguments: {validValues: [a, b]} or arguments: {pattern: '^[A-Z]+$'}");
+          report_.Error(
+              rule.pointer, "quality-metric",
+              "invalidValues needs arguments.validValues or arguments.pattern",
+              "e.g. arguments: {validValues: [a, b]} or arguments: {pattern: '^[A-Z]+$'}");
         }
       }
       if (metric == "rowCount" && !HasOperator(rule)) {
@@ -298,10 +301,10 @@ class ContractChecker {
   }
 
   static bool HasOperator(const QualityRule& rule) {
-    for (const Json* op : {&rule.must_be, &rule.must_not_be, &rule.must_be_greater_than,
-                           &rule.must_be_greater_or_equal_to, &rule.must_be_less_than,
-                           &rule.must_be_less_or_equal_to, &rule.must_be_between,
-                           &rule.must_not_be_between}) {
+    for (const Json* op :
+         {&rule.must_be, &rule.must_not_be, &rule.must_be_greater_than,
+          &rule.must_be_greater_or_equal_to, &rule.must_be_less_than,
+          &rule.must_be_less_or_equal_to, &rule.must_be_between, &rule.must_not_be_between}) {
       if (!op->is_null()) return true;
     }
     return false;
@@ -349,6 +352,16 @@ void CheckFolderMeaning(const ProductFolder& folder, std::vector<Diagnostic>* di
   if (!folder.product) return;
   const ProductFile& product = *folder.product;
   Reporter report(product.document, diagnostics);
+  // A node keeps the product under these names (folders, SQL schema, URLs): refused there, so
+  // refused here, where the line can be named.
+  for (const auto& [field, value] :
+       {std::pair{"domain", &product.product.domain}, std::pair{"name", &product.product.name}}) {
+    if (*value && !IsProductName(**value)) {
+      report.Error(AppendPointer("", field), "product-name",
+                   fmt::format("{} '{}' cannot name a product on a node", field, **value),
+                   fmt::format("use {}", kProductNameRule));
+    }
+  }
 
   std::set<std::pair<std::string, std::string>> input_names, output_names;
   for (const InputPort& port : product.product.input_ports) {
@@ -421,36 +434,35 @@ void CheckFolderMeaning(const ProductFolder& folder, std::vector<Diagnostic>* di
     }
     if (!dataset.output_port) continue;
     if (!has_output(*dataset.output_port)) {
-      pipeline_report.Error(AppendPointer(dataset.pointer, "outputPort"), "unknown-port",
-                            fmt::format("'{}' is not an output port of product.yaml",
-                                        *dataset.output_port));
+      pipeline_report.Error(
+          AppendPointer(dataset.pointer, "outputPort"), "unknown-port",
+          fmt::format("'{}' is not an output port of product.yaml", *dataset.output_port));
       continue;
     }
     const ContractFile* contract = folder.ContractForOutputPort(*dataset.output_port);
     if (!contract || !dataset.name) continue;
     const SchemaObject* object = contract->contract.FindObject(*dataset.name);
     if (!object) {
-      pipeline_report.Error(AppendPointer(dataset.pointer, "name"), "unknown-dataset",
-                            fmt::format("the contract of output port '{}' ({}) has no schema "
-                                        "object '{}'",
-                                        *dataset.output_port, contract->document.file(),
-                                        *dataset.name));
+      pipeline_report.Error(
+          AppendPointer(dataset.pointer, "name"), "unknown-dataset",
+          fmt::format("the contract of output port '{}' ({}) has no schema "
+                      "object '{}'",
+                      *dataset.output_port, contract->document.file(), *dataset.name));
       continue;
     }
     if (dataset.IsUpsert()) {
       std::vector<std::string> key = dataset.had_key ? dataset.key : PrimaryKeyOf(*object);
       if (key.empty()) {
         pipeline_report.Error(dataset.pointer, "upsert-key",
-                              fmt::format("dataset '{}' is upserted but has no key",
-                                          *dataset.name),
+                              fmt::format("dataset '{}' is upserted but has no key", *dataset.name),
                               "give it key: [column], or mark primaryKey properties in the "
                               "contract");
       }
       for (const std::string& column : key) {
         if (!object->FindProperty(column)) {
-          pipeline_report.Error(AppendPointer(dataset.pointer, "key"), "upsert-key",
-                                fmt::format("key column '{}' is not a property of '{}'", column,
-                                            *dataset.name));
+          pipeline_report.Error(
+              AppendPointer(dataset.pointer, "key"), "upsert-key",
+              fmt::format("key column '{}' is not a property of '{}'", column, *dataset.name));
         }
       }
     }

@@ -18,6 +18,7 @@
 #include "governance/linter.h"
 #include "governance/row_filter.h"
 #include "model/contract_diff.h"
+#include "model/product_name.h"
 
 namespace quanta::node {
 namespace {
@@ -363,13 +364,8 @@ std::optional<store::Timestamp> ParseRetireAt(std::string_view text, store::Time
 }
 
 Status CheckProductName(std::string_view what, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
-  }
-  if (ok) return Status::Ok();
-  return Status::Usage("{} '{}' is not a valid name: use 1 to 64 of a-z, 0-9, '-' and '_'", what,
-                       name);
+  if (model::IsProductName(name)) return Status::Ok();
+  return Status::Usage("{} '{}' is not a valid name: use {}", what, name, model::kProductNameRule);
 }
 
 Result<std::vector<MajorIngest>> IngestToMajors(const ServedProduct& product, std::string_view port,

@@ -17,6 +17,13 @@ done
 expect "lint names the extra column" 1 "not_in_contract" -- "$quanta" lint broken
 expect "test fails on the broken transform" 1 "" -- "$quanta" test broken
 
+# A domain the node would refuse is refused by lint, at its line.
+cp -r invoices bad-domain
+sed -i 's/^domain: .*/domain: Sales/' bad-domain/product.yaml
+expect "lint refuses a domain a node cannot keep, naming the line" 1 \
+  "product.yaml:[0-9]+:[0-9]+: error\[meaning/product-name\]: domain 'Sales' cannot name a product" \
+  -- "$quanta" lint bad-domain
+
 # A transform is one SELECT: a second statement would run beside the node's own.
 cp -r invoices two-statements
 for sql in two-statements/transforms/*.sql; do
