@@ -243,11 +243,21 @@ std::vector<Diagnostic> BreakingChanges(const model::ProductFolder& before,
       finding.location = now_contract->document.Locate(change.new_pointer);
       if (change.new_pointer.empty()) finding.location = {now_contract->document.file(), 1, 1, ""};
       finding.message = fmt::format("output port '{}': {}", *port.name, change.explanation);
-      finding.hint = fmt::format(
-          "consumers of port '{}' (version {}) would break; keep the change compatible, or "
-          "raise the port's major version and the product's (to {}): the node then serves both "
-          "majors until the previous one retires",
-          *port.name, port.version.value_or("unversioned"), next_major);
+      // Within a product major both must rise; a deploy that already starts a new product
+      // major needs only the port's.
+      finding.hint =
+          same_product_major
+              ? fmt::format(
+                    "consumers of port '{}' (version {}) would break; keep the change compatible, "
+                    "or raise the port's major version and the product's (to {}): the node then "
+                    "serves both majors until the previous one retires",
+                    *port.name, port.version.value_or("unversioned"), next_major)
+              : fmt::format(
+                    "consumers of port '{}' (version {}) would break; keep the change compatible, "
+                    "or raise the port's major version too (to {}.0.0): the previous product "
+                    "major keeps serving the old one until it retires",
+                    *port.name, port.version.value_or("unversioned"),
+                    MajorNumber(port.version).value_or(0) + 1);
       breaking.push_back(std::move(finding));
     }
   }

@@ -393,6 +393,10 @@ TEST_F(ProductCatalogTest, BreakingChangesStayRefusedWithinAMajor) {
   EXPECT_EQ(refused.status().code(), ErrorCode::kIncompatible);
   EXPECT_THAT(refusal_.findings,
               Contains(Field(&Diagnostic::message, HasSubstr("property 'status' removed"))));
+  // The product's major rises already: only the port's needs to.
+  EXPECT_THAT(refusal_.findings,
+              Contains(Field(&Diagnostic::hint, HasSubstr("raise the port's major version too "
+                                                          "(to 2.0.0)"))));
 
   // An older major than the current one, once it is not served.
   ASSERT_OK(Deploy(v2_).status());
