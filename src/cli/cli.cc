@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 
@@ -26,6 +29,25 @@ int RunCli(int argc, char** argv) {
   RegisterStatusCommand(app, &exit_code);
   RegisterIngestCommand(app, &exit_code);
   RegisterScramVerifierCommand(app, &exit_code);
+  // An unknown first word is named, as git does, rather than CLI11's "A subcommand is
+  // required", which reads as if none had been given.
+  if (argc > 1 && argv[1][0] != '\0') {
+    std::string first = argv[1];
+    std::vector<std::string> names;
+    for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+      names.push_back(command->get_name());
+    }
+    bool known = std::find(names.begin(), names.end(), first) != names.end();
+    bool general = first == "--help" || first == "-h" || first == "--version";
+    if (!known && !general) {
+      std::string list;
+      for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+      std::cerr << "quanta: '" << first << "' is not a quanta "
+                << (first[0] == '-' ? "option" : "command") << "; the commands are " << list
+                << " (quanta --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

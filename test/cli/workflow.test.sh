@@ -2,6 +2,9 @@
 cd "$work" || exit 1
 
 expect "init --help" 0 "DOMAIN/NAME" -- "$quanta" init --help
+expect "an unknown command is named" 2 "'bogus' is not a quanta command; the commands are init, " \
+  -- "$quanta" bogus
+expect "an unknown option is named" 2 "'--bogus' is not a quanta option" -- "$quanta" --bogus
 expect "init a product" 0 "" -- "$quanta" init sales/invoices
 expect "init refuses to overwrite" 2 "" -- "$quanta" init sales/invoices
 expect "init rejects a bad name" 2 "" -- "$quanta" init "Sales Team/Invoices!"
