@@ -600,8 +600,14 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
 Result<ParsedDocument> ReadYamlFile(const std::filesystem::path& path) {
   std::error_code error;
   auto status = std::filesystem::status(path, error);
+  if (error && error != std::errc::no_such_file_or_directory) {
+    // A symbolic link loop, a folder without permission: what the system says.
+    return Status::IoError("{}: cannot be read: {}", path.string(), error.message());
+  }
   if (error || !std::filesystem::exists(status)) {
-    return Status::IoError("{}: no such file", path.string());
+    bool link = std::filesystem::is_symlink(std::filesystem::symlink_status(path, error));
+    return Status::IoError("{}: {}", path.string(),
+                           link ? "a symbolic link to nothing" : "no such file");
   }
   if (std::filesystem::is_directory(status)) {
     return Status::IoError("{}: is a directory, not a document", path.string());

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -208,6 +209,17 @@ TEST(YamlDocumentTest, MissingFileAndFolderAreIoErrors) {
   EXPECT_EQ(ReadYamlFile("/nonexistent/quanta/doc.yaml").status().code(), ErrorCode::kIoError);
   EXPECT_EQ(ReadYamlFile(std::filesystem::temp_directory_path()).status().code(),
             ErrorCode::kIoError);
+  // Symbolic links that lead nowhere say so.
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("quanta-yaml-links-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink("b.yaml", dir / "a.yaml");
+  std::filesystem::create_symlink("a.yaml", dir / "b.yaml");
+  std::filesystem::create_symlink("missing.yaml", dir / "dangling.yaml");
+  EXPECT_THAT(ReadYamlFile(dir / "a.yaml").status().message(), HasSubstr("cannot be read: "));
+  EXPECT_THAT(ReadYamlFile(dir / "dangling.yaml").status().message(),
+              HasSubstr("a symbolic link to nothing"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(YamlDocumentTest, RecursiveAliasIsAnErrorNotAHang) {
