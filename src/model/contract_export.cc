@@ -277,11 +277,21 @@ class Exporter {
 
   Json AvroFields(const std::vector<Property>& properties, const std::string& path) {
     Json fields = Json::array();
+    std::set<std::string> used;  // field names must be unique within a record
     for (const Property& property : properties) {
       if (!property.name) continue;
       std::string field_path = ChildPath(path, property);
       Json field = Json::object();
-      field["name"] = AvroName(*property.name, field_path);
+      std::string name = AvroName(*property.name, field_path);
+      std::string unique = name;
+      for (int suffix = 2; used.count(unique); ++suffix)
+        unique = name + "_" + std::to_string(suffix);
+      if (unique != name) {
+        Warn(field_path, fmt::format("'{}' would repeat the field name '{}'; written as '{}'",
+                                     *property.name, name, unique));
+      }
+      used.insert(unique);
+      field["name"] = unique;
       if (property.description) field["doc"] = *property.description;
       Json type = AvroType(property, field_path);
       if (property.IsRequired() || property.IsPrimaryKey()) {

@@ -183,6 +183,15 @@ TEST(ContractExportTest, AvroUnionForSeveralObjectsAndNamesFixed) {
   EXPECT_EQ(schema[1]["fields"][1]["name"], "stock_keeping_unit");
   ASSERT_EQ(exported.warnings.size(), 1u);
   EXPECT_NE(exported.warnings[0].find("not an Avro name"), std::string::npos);
+
+  // Two names that become one Avro name stay two fields.
+  contract.schema[1].properties[0].name = "stock_keeping_unit";
+  exported = Export(contract, ExportFormat::kAvro);
+  schema = Json::parse(exported.text);
+  EXPECT_EQ(schema[1]["fields"][0]["name"], "stock_keeping_unit");
+  EXPECT_EQ(schema[1]["fields"][1]["name"], "stock_keeping_unit_2");
+  ASSERT_EQ(exported.warnings.size(), 2u);
+  EXPECT_NE(exported.warnings[1].find("would repeat the field name"), std::string::npos);
 }
 
 TEST(ContractExportTest, PostgresTables) {

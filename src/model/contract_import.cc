@@ -201,6 +201,13 @@ class AvroReader {
         return ImportError(document_, field_pointer, "import-avro", "a field must be an object");
       }
       QUANTA_ASSIGN_OR_RETURN(std::string name, RequiredString(field, "name", field_pointer));
+      if (std::any_of(properties.begin(), properties.end(),
+                      [&](const Property& seen) { return seen.name == name; })) {
+        return ImportError(document_, AppendPointer(field_pointer, "name"), "import-avro",
+                           fmt::format("field '{}' is declared twice in this record; Avro names "
+                                       "each field once",
+                                       name));
+      }
       if (!field.contains("type")) {
         return ImportError(document_, field_pointer, "import-avro",
                            fmt::format("field '{}' has no type", name));

@@ -131,6 +131,14 @@ TEST(ContractImportTest, AvroErrorsNameThePlace) {
   result = ImportAvro(Parse(R"("string")"), Options());
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("expected an Avro record"), std::string::npos);
+
+  Document twice = Parse(R"({"type": "record", "name": "A", "fields": [
+      {"name": "a", "type": "int"}, {"name": "a", "type": "string"}]})");
+  result = ImportAvro(twice, Options());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("field 'a' is declared twice"), std::string::npos)
+      << result.status().message();
+  EXPECT_NE(result.status().message().find("/fields/1/name"), std::string::npos);
 }
 
 TEST(ContractImportTest, JsonSchemaBecomesAValidDraftContract) {
