@@ -513,6 +513,15 @@ ParsedDocument ParseYaml(std::string_view text, std::string file) {
     return parsed;
   }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+  // UTF-16 and UTF-32 text holds NUL bytes too; say which encoding it is rather than "binary".
+  bool utf16 = text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF" ||
+               (text.size() >= 2 && ((text[0] == '\0') != (text[1] == '\0')));
+  if (utf16 && text.find('\0') != std::string_view::npos) {
+    parsed.diagnostics.push_back(
+        FileDiagnostic(start, "yaml-encoding", "the file is UTF-16 (or UTF-32) text, not UTF-8",
+                       "save it as UTF-8: iconv -f UTF-16 -t UTF-8 FILE > NEW"));
+    return parsed;
+  }
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
     parsed.diagnostics.push_back(
         FileDiagnostic(LocationOfOffset(text, nul, file), "binary-file",

@@ -141,6 +141,18 @@ TEST(YamlDocumentTest, NulBytesMeanABinaryFile) {
   EXPECT_EQ(parsed.diagnostics[0].location.column, 8);
 }
 
+TEST(YamlDocumentTest, Utf16IsNamedAsSuch) {
+  using namespace std::string_literals;
+  for (const std::string& text :
+       {"\xFF\xFEi\0d\0:\0 \0x\0\n\0"s, "i\0d\0:\0 \0x\0\n\0"s, "\0i\0d\0:\0 \0x\0\n"s}) {
+    Diagnostic diagnostic = OnlyDiagnostic(text);
+    EXPECT_EQ(diagnostic.rule, "yaml-encoding");
+    EXPECT_THAT(diagnostic.message, HasSubstr("UTF-16"));
+  }
+  // Other NUL bytes still mean a binary file.
+  EXPECT_EQ(OnlyDiagnostic("id: x\n\0\0\0\0"s).rule, "binary-file");
+}
+
 TEST(YamlDocumentTest, InvalidUtf8NamesTheLineAndColumn) {
   Diagnostic diagnostic = OnlyDiagnostic("id: a\nname: caf\xE9\n");
   EXPECT_EQ(diagnostic.rule, "yaml-encoding");
