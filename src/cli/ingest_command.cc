@@ -316,7 +316,13 @@ int RunIngest(const IngestArguments& arguments) {
       std::string message = fmt::format("batch {} ({}s {} to {}) was not ingested: {}", number + 1,
                                         (*source)->PositionName(), batch.positions.front(),
                                         batch.positions.back(), body.status().message());
-      if (response.status == 413) message += "; send smaller batches with --batch-rows";
+      if (response.status == 413) {
+        // Fewer rows help only when the batch holds more than one.
+        message += batch.records.size() > 1
+                       ? "; send smaller batches with --batch-rows"
+                       : fmt::format("; {} {} alone is larger than the node takes in one request",
+                                     (*source)->PositionName(), batch.positions.front());
+      }
       if (totals.batches > 0) {
         message +=
             "; running the same command again resumes (batches already applied are "
