@@ -392,7 +392,10 @@ void CheckFolderMeaning(const ProductFolder& folder, std::vector<Diagnostic>* di
   }
 
   if (!folder.pipeline) {
-    if (!product.product.output_ports.empty()) {
+    // A pipeline.yaml that does not parse has its own errors; this is for one that is missing.
+    std::error_code error;
+    if (!product.product.output_ports.empty() &&
+        !std::filesystem::exists(folder.root / "pipeline.yaml", error)) {
       Diagnostic diagnostic;
       diagnostic.severity = Severity::kWarning;
       diagnostic.rule = "product-layout";
