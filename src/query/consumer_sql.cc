@@ -68,10 +68,31 @@ constexpr std::uint64_t kNoLocation = 18446744073709551615ull;
 constexpr std::array<std::string_view, 3> kAllowedTableFunctions = {"range", "generate_series",
                                                                     "unnest"};
 
-// Scalar functions that reveal the node's settings, files or internals, or whose names are
-// prefixes of families that do. Table functions are refused by default instead.
-constexpr std::array<std::string_view, 5> kRefusedFunctions = {
-    "current_setting", "getenv", "getvariable", "txid_current", "json_execute_serialized_sql"};
+// Scalar functions and macros that reveal the node's settings, files or internals, each with
+// why; table functions are refused by default instead.
+constexpr std::pair<std::string_view, std::string_view> kRefusedFunctions[] = {
+    {"current_setting", "it reveals the node's settings"},
+    {"getenv", "it reveals the node's environment"},
+    {"getvariable", "it reveals the node's variables"},
+    {"current_query",
+     "it reveals the query as rewritten to run, with the stores' files, hidden columns, row "
+     "filters and masks"},
+    {"json_serialize_plan", "it reveals the plan of a query, with the node's databases"},
+    {"json_execute_serialized_sql", "it runs SQL around the sandbox"},
+    {"get_block_size", "it reads the node's databases"},
+    {"in_search_path", "it probes the node's databases"},
+    {"stats",
+     "it shows a stored column's statistics, of rows and values that row filters and masks "
+     "hide"},
+    {"nextval", "it reaches sequences in the node's databases"},
+    {"currval", "it reaches sequences in the node's databases"},
+    {"txid_current", "it counts the node's transactions"},
+    {"current_transaction_id", "it counts the node's transactions"},
+    {"current_query_id", "it counts the node's queries"},
+    {"current_connection_id", "it counts the node's connections"},
+    {"write_log", "it writes to the node's log"},
+};
+// Prefixes of function families that reach files, other databases or internal tables.
 constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
     "duckdb_",   "pragma_",  "read_",  "parquet_", "sqlite_",
     "postgres_", "iceberg_", "delta_", "glob",     "sniff_"};
@@ -376,17 +397,19 @@ class Rewriter {
                                         catalog.empty() ? schema : catalog + "." + schema, name)),
                      LocationOf(node)};
     }
-    bool refused = std::find(kRefusedFunctions.begin(), kRefusedFunctions.end(), name) !=
-                   kRefusedFunctions.end();
-    for (std::string_view prefix : kRefusedFunctionPrefixes) {
-      refused = refused || name.starts_with(prefix);
+    std::string_view why;
+    for (const auto& [function, reason] : kRefusedFunctions) {
+      if (function == name) why = reason;
     }
-    if (refused) {
+    for (std::string_view prefix : kRefusedFunctionPrefixes) {
+      if (why.empty() && name.starts_with(prefix)) {
+        why = "it reaches the node's files, settings or internal tables";
+      }
+    }
+    if (!why.empty()) {
       return Finding{
           Status(ErrorCode::kPermissionDenied,
-                 fmt::format("function {}() is not available to consumer queries: it reaches "
-                             "the node's files, settings or internal tables",
-                             name)),
+                 fmt::format("function {}() is not available to consumer queries: {}", name, why)),
           LocationOf(node)};
     }
     return std::nullopt;

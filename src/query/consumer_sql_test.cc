@@ -190,6 +190,26 @@ TEST_F(ConsumerSqlTest, RefusesFilesOtherDatabasesAndInternals) {
   EXPECT_EQ(Refusal("SELECT * FROM raw_orders").code(), ErrorCode::kNotFound);
 }
 
+// The sandbox's rewrite holds the store's file path, hidden columns, row filters and masks:
+// no function may hand it, the plan, settings or the instance's counters back to the consumer.
+TEST_F(ConsumerSqlTest, RefusesFunctionsThatRevealTheRewriteOrTheInstance) {
+  for (std::string_view sql :
+       {"SELECT current_query() FROM orders.orders", "SELECT CURRENT_QUERY()",
+        "SELECT pg_catalog.current_query()", "SELECT current_query_id()",
+        "SELECT current_transaction_id()", "SELECT current_connection_id()",
+        "SELECT json_serialize_plan('SELECT * FROM raw_orders')", "SELECT get_block_size('memory')",
+        "SELECT in_search_path('memory', 'main')", "SELECT stats(amount) FROM orders.orders",
+        "SELECT nextval('s')", "SELECT currval('s')", "SELECT write_log('x')",
+        "SELECT 1 WHERE length(current_query()) > 0"}) {
+    Status status = Refusal(sql);
+    EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied) << sql << ": " << status.ToString();
+    EXPECT_THAT(status.message(), HasSubstr("is not available to consumer queries")) << sql;
+  }
+  EXPECT_THAT(Refusal("SELECT current_query()").message(),
+              HasSubstr("current_query() is not available to consumer queries: it reveals the "
+                        "query as rewritten to run"));
+}
+
 TEST_F(ConsumerSqlTest, PointsAtWhatItRefuses) {
   std::size_t position = 0;
   Status status = Refusal("SELECT 1 FROM orders.orders, read_csv('/etc/passwd')", &position);

@@ -192,6 +192,10 @@ def test_sql(node):
     rows, error = query(de, "SELECT count(*) FROM demographics._dead_letters")
     check("de gets 42501 for the dead letters, which hold rows of every country",
           rows is None and error[0] == "42501" and "row filter" in error[1], f"{rows} {error}")
+    rows, error = query(de, "SELECT current_query() FROM demographics.customers LIMIT 1")
+    check("de gets 42501 for current_query(), which would show its filter and the store's file",
+          rows is None and error[0] == "42501" and "store:" not in error[1] and
+          "_quanta" not in error[1] and "country =" not in error[1], f"{rows} {error}")
     de.close()
 
     defr = node.connect("defr")

@@ -231,6 +231,8 @@ HOSTILE = [
     ("SELECT * FROM duckdb_tables()", "42501"),
     ("SELECT * FROM duckdb_databases()", "42501"),
     ("SELECT current_setting('allowed_directories')", "42501"),
+    ("SELECT current_query() FROM demographics.customers LIMIT 1", "42501"),
+    ("SELECT json_serialize_plan('SELECT 1')", "42501"),
     ("SELECT * FROM query('SELECT 1')", "42501"),
     ("SELECT count(*) FROM orders.orders WHERE EXISTS (SELECT * FROM read_blob('/etc/shadow'))",
      "42501"),
