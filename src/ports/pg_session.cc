@@ -245,9 +245,12 @@ void PgSession::HandleMessage(PgFrontendMessage message) {
         } else if constexpr (std::is_same_v<T, PgFlush>) {
           // Output goes out whenever Run returns; nothing is held back.
         } else if constexpr (std::is_same_v<T, PgFunctionCall>) {
+          // A FunctionCall is a cycle of its own, like a simple query, not part of the
+          // extended protocol: its error is followed by ReadyForQuery, and no Sync is awaited.
           SendError(Status(ErrorCode::kNotSupported,
                            "the function call interface is not supported; use a query"));
-          EnterErrorState();
+          if (in_transaction_) transaction_failed_ = true;
+          ReadyForQuery();
         } else if constexpr (std::is_same_v<T, PgCopyData> || std::is_same_v<T, PgCopyDone> ||
                              std::is_same_v<T, PgCopyFail>) {
           // COPY FROM STDIN is refused before any data is asked for; stray data is ignored.

@@ -387,6 +387,24 @@ TEST_F(PgSessionTest, AnExtendedQueryErrorSkipsToSync) {
   EXPECT_EQ(messages[3].Column(0), "ink");
 }
 
+TEST_F(PgSessionTest, AFunctionCallIsRefusedAndTheSessionIsReadyAgain) {
+  SignIn();
+  // FunctionCall of OID 1598 (random), no argument formats, no arguments, a text result.
+  const std::string call = Typed('F', Int32(1598) + Int16(0) + Int16(0) + Int16(0));
+  std::vector<Message> messages = Send(call);
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("function call interface is not supported"));
+  EXPECT_EQ(messages[1].body, "I");
+  // Nothing waits for a Sync: the next query is answered.
+  messages = Send(Query("SELECT 1"));
+  EXPECT_EQ(Types(messages), "TDCZ");
+  // Inside a transaction block the refusal fails the transaction, as any error does.
+  messages = Send(Query("BEGIN") + call);
+  ASSERT_EQ(Types(messages), "CZEZ");
+  EXPECT_EQ(messages[3].body, "E");
+}
+
 TEST_F(PgSessionTest, AnExecuteRowLimitSuspendsThePortal) {
   SignIn();
   std::vector<Message> messages =
