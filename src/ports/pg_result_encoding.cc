@@ -205,6 +205,36 @@ void EncodeValue(const engine::ColumnView& column, std::size_t row, const PgType
   AppendArrayText(elements, out);
 }
 
+std::optional<std::size_t> ColumnWithNulCharacter(const engine::ResultChunk& chunk,
+                                                  std::size_t row) {
+  auto holds_nul = [](const engine::ColumnView& column, std::size_t at) {
+    return !column.IsNull(at) && column.Text(at).find('\0') != std::string_view::npos;
+  };
+  for (std::size_t c = 0; c < chunk.column_count(); ++c) {
+    const engine::ColumnView& column = chunk.Column(c);
+    if (column.type().id == TypeId::kVarchar) {
+      if (holds_nul(column, row)) return c;
+      continue;
+    }
+    if (column.type().id != TypeId::kList || column.IsNull(row)) continue;
+    engine::ColumnView child = column.Child();
+    if (child.type().id != TypeId::kVarchar) continue;
+    auto [offset, length] = column.ListEntry(row);
+    for (std::uint64_t i = 0; i < length; ++i) {
+      if (holds_nul(child, static_cast<std::size_t>(offset + i))) return c;
+    }
+  }
+  return std::nullopt;
+}
+
+Status NulCharacterError(std::string_view column_name, std::int64_t row_number) {
+  return Status(ErrorCode::kTooLarge,
+                fmt::format("null character not permitted: column \"{}\" of row {} holds text "
+                            "with a NUL byte (chr(0)), which PostgreSQL text cannot hold; "
+                            "remove it in the query, e.g. replace(\"{}\", chr(0), '')",
+                            column_name, row_number, column_name));
+}
+
 Status BindParameter(engine::PreparedQuery& query, std::size_t index, std::uint32_t oid,
                      std::int16_t format, std::string_view value) {
   if (format == 0) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,17 @@ PgFieldDescription FieldFor(std::string_view name, const PgType& type, std::int1
 /// the column's type), in PostgreSQL's text format (0) or binary format (1).
 void EncodeValue(const engine::ColumnView& column, std::size_t row, const PgType& type,
                  std::int16_t format, std::string& out);
+
+/// The first column of `chunk` whose value at `row` is text holding a NUL byte (a VARCHAR, or
+/// a VARCHAR element of a list), if any. PostgreSQL's text types cannot hold one and clients
+/// read text as C strings, cutting it there: the SQL port refuses such a row instead of
+/// sending it, in any format.
+std::optional<std::size_t> ColumnWithNulCharacter(const engine::ResultChunk& chunk,
+                                                  std::size_t row);
+
+/// The error for a row that ColumnWithNulCharacter found: PostgreSQL's "null character not
+/// permitted" (TooLarge, SQLSTATE 54000, as PostgreSQL's chr(0)) naming the column and row.
+Status NulCharacterError(std::string_view column_name, std::int64_t row_number);
 
 /// Binds parameter `index` of `query` from a Bind message's value in `format` (0 text, 1
 /// binary) for PostgreSQL type `oid` (0: unspecified, take DuckDB's inferred type). Fails

@@ -937,6 +937,10 @@ bool PgSession::ContinueExecution() {
     }
     const engine::ResultChunk& chunk = *portal.chunk;
     std::size_t row = portal.chunk_row++;
+    if (std::optional<std::size_t> column = ColumnWithNulCharacter(chunk, row)) {
+      fail(NulCharacterError(statement.query->column_names()[*column], portal.rows_sent + 1));
+      return true;
+    }
     if (statement.kind == Statement::Kind::kCopy) {
       SendCopyRow(portal, chunk, row);
     } else {

@@ -1,6 +1,7 @@
 #include "ports/pg_session.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -235,6 +236,42 @@ TEST_F(PgSessionTest, CopyEscapesTextAndQuotesCsvAsPostgreSQL) {
   messages = Send(Query("COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER '::')"));
   ASSERT_EQ(Types(messages), "EZ");
   EXPECT_THAT(messages[0].Field('M'), HasSubstr("single one-byte character"));
+}
+
+// PostgreSQL text cannot hold a NUL byte, and clients read text as C strings: a value with one
+// is an error naming the column, in every format, never a value cut short.
+TEST_F(PgSessionTest, TextWithANulCharacterIsAnErrorNamingTheColumn) {
+  SignIn();
+  const std::string nul = "SELECT 1 AS ok, 'a' || chr(0) || 'b' AS joined";
+  std::vector<Message> messages = Send(Query(nul));
+  ASSERT_EQ(Types(messages), "TEZ");
+  EXPECT_EQ(messages[1].Field('C'), "54000");
+  EXPECT_THAT(messages[1].Field('M'), HasSubstr("null character not permitted"));
+  EXPECT_THAT(messages[1].Field('M'), HasSubstr("column \"joined\" of row 1"));
+  // The rows before it are sent; the one holding it is not.
+  messages =
+      Send(Query("SELECT CASE WHEN i = 3 THEN 'x' || chr(0) ELSE 'x' END AS v "
+                 "FROM range(1, 5) t(i) ORDER BY i"));
+  ASSERT_EQ(Types(messages), "TDDEZ");
+  EXPECT_THAT(messages[3].Field('M'), HasSubstr("of row 3"));
+  // An element of a text array.
+  messages = Send(Query("SELECT ['a', chr(0)] AS list"));
+  ASSERT_EQ(Types(messages), "TEZ");
+  EXPECT_EQ(messages[1].Field('C'), "54000");
+  // Binary results, through the extended protocol.
+  std::string binary_bind =
+      Typed('B', CString("") + CString("") + Int16(0) + Int16(0) + Int16(1) + Int16(1));
+  messages = Send(Parse("", nul) + binary_bind + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12EZ");
+  EXPECT_EQ(messages[2].Field('C'), "54000");
+  // COPY, in each format.
+  for (std::string_view format : {"text", "csv", "binary"}) {
+    messages = Send(Query(fmt::format("COPY ({}) TO STDOUT (FORMAT {})", nul, format)));
+    ASSERT_EQ(Types(messages), "HEZ") << format;
+    EXPECT_EQ(messages[1].Field('C'), "54000") << format;
+    EXPECT_THAT(messages[1].Field('M'), HasSubstr("\"joined\"")) << format;
+  }
+  EXPECT_EQ(Types(Send(Query("SELECT 'ab' AS fine"))), "TDCZ");
 }
 
 TEST_F(PgSessionTest, ARepeatedQueryReadsTheDataAndTablesOfEachRun) {

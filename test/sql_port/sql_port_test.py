@@ -204,6 +204,11 @@ def test_psql(node, head):
           "orders.orders" in out, out)
     code, out = psql(node, "SELEC 1")
     check("a syntax error is 42601", "42601" in out, out)
+    code, out = psql(node, "SELECT 'a' || chr(0) || 'b' AS joined",
+                     "COPY (SELECT 'a' || chr(0) AS joined) TO STDOUT")
+    check("text holding a NUL byte is refused (54000), naming the column, never cut short",
+          out.count("54000") == 2 and 'column "joined"' in out and
+          not re.search(r"^\s*a\s*$", out, re.M), out)
     code, out = psql(node, "SHOW server_version", "SET application_name = 'report'",
                      "SHOW application_name", "BEGIN", "SELECT 1", "COMMIT",
                      extra=["-A", "-t"])
