@@ -284,6 +284,8 @@ void PgSession::HandleStartup(const PgStartupMessage& startup) {
     return;
   }
   user_ = std::string(*user);
+  std::optional<std::string_view> database = startup.Parameter("database");
+  database_ = database && !database->empty() ? std::string(*database) : user_;
   for (const auto& [name, value] : startup.parameters) {
     if (name == "application_name") parameters_["application_name"] = value;
   }
@@ -690,7 +692,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   // PostgreSQL's catalog queries use.
   std::string text = NormalizePostgresDialect(select);
   Result<std::vector<query::SandboxedStatement>> sandboxed =
-      query::SandboxConsumerSql(*connection_, text, *resolver, &refusal);
+      query::SandboxConsumerSql(*connection_, text, *resolver, &refusal, {user_, database_});
   if (!sandboxed.ok()) {
     *error_position = static_cast<int>(refusal.position);
     return sandboxed.status();

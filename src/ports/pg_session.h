@@ -235,6 +235,7 @@ class PgSession {
   bool tls_done_ = false;
 
   std::string user_;
+  std::string database_;  // as the startup message named it; PostgreSQL's default: the user
   std::optional<ScramServerExchange> scram_;
   std::map<std::string, std::string, std::less<>> parameters_;  // session settings (SHOW)
 

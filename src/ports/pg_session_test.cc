@@ -474,6 +474,18 @@ TEST_F(PgSessionTest, AMalformedMessageClosesTheSessionWithAFatalError) {
   EXPECT_EQ(step, PgSession::Step::kClose);
 }
 
+TEST_F(PgSessionTest, SessionFunctionsAnswerTheUserAndDatabaseOfTheConnection) {
+  SignIn();  // as dev, to the database quanta
+  std::vector<Message> messages =
+      Send(Query("SELECT current_database(), current_schema(), current_user, session_user, user"));
+  ASSERT_EQ(Types(messages), "TDCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[1].Column(0), "quanta");
+  EXPECT_EQ(messages[1].Column(1), "public");
+  EXPECT_EQ(messages[1].Column(2), "dev");
+  EXPECT_EQ(messages[1].Column(3), "dev");
+  EXPECT_EQ(messages[1].Column(4), "dev");
+}
+
 TEST_F(PgSessionTest, SessionCommandsAreAnsweredWithoutTheEngine) {
   SignIn();
   std::vector<Message> messages =

@@ -151,6 +151,33 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
      "WHEN 2951 THEN 'uuid[]' ELSE 'text' END"},
 };
 
+// PostgreSQL's functions that name the session, which PostgreSQL also takes without
+// parentheses (SQL's keywords: DuckDB reads them as column names). Each is answered from the
+// SessionNames of the statement.
+enum class SessionValue { kUser, kDatabase, kSchema, kSchemas };
+constexpr std::pair<std::string_view, SessionValue> kSessionFunctions[] = {
+    {"current_user", SessionValue::kUser},
+    {"session_user", SessionValue::kUser},
+    {"user", SessionValue::kUser},
+    {"current_role", SessionValue::kUser},
+    {"current_catalog", SessionValue::kDatabase},
+    {"current_database", SessionValue::kDatabase},
+    {"current_schema", SessionValue::kSchema},
+    {"current_schemas", SessionValue::kSchemas},
+};
+
+// The kSessionFunctions entry called `name` (lower case), if any.
+const SessionValue* FindSessionFunction(std::string_view name) {
+  for (const auto& [function, value] : kSessionFunctions) {
+    if (function == name) return &value;
+  }
+  return nullptr;
+}
+
+// True when `node` is an unquoted one-part column reference to a kSessionFunctions keyword,
+// `SELECT current_user`; a quoted "user" stays a column, as in PostgreSQL.
+bool IsSessionKeyword(const Json& node, std::string_view text);
+
 // PostgreSQL functions that DuckDB has under another name, with the same arguments.
 constexpr std::pair<std::string_view, std::string_view> kPostgresRenamedFunctions[] = {
     {"json_build_object", "json_object"},
@@ -262,12 +289,22 @@ std::string StringField(const Json& node, const char* name) {
   return found != node.end() && found->is_string() ? found->get<std::string>() : std::string();
 }
 
+bool IsSessionKeyword(const Json& node, std::string_view text) {
+  if (StringField(node, "class") != "COLUMN_REF") return false;
+  const Json& parts = node.value("column_names", Json::array());
+  if (parts.size() != 1 || !parts[0].is_string()) return false;
+  if (!FindSessionFunction(AsciiLower(parts[0].get<std::string>()))) return false;
+  std::size_t location = LocationOf(node);
+  return location < text.size() && text[location] != '"';
+}
+
 // Walks a parsed statement, checking every node and replacing each dataset reference by a
 // subquery of the SQL the resolver gives for it.
 class Rewriter {
  public:
-  Rewriter(engine::Connection& connection, TableResolver& resolver, std::string_view text)
-      : connection_(connection), resolver_(resolver), text_(text) {}
+  Rewriter(engine::Connection& connection, TableResolver& resolver, std::string_view text,
+           const SessionNames& session)
+      : connection_(connection), resolver_(resolver), text_(text), session_(session) {}
 
   std::optional<Finding> Visit(Json& node) {
     if (node.is_array()) {
@@ -315,7 +352,16 @@ class Rewriter {
         children[0]["function_name"] = "regexp_matches";
       }
     }
+    if (IsSessionKeyword(node, text_)) {
+      return ReplaceSessionFunction(node, AsciiLower(node["column_names"][0].get<std::string>()));
+    }
     if (StringField(node, "class") == "FUNCTION") {
+      std::string schema = AsciiLower(StringField(node, "schema"));
+      std::string name = AsciiLower(StringField(node, "function_name"));
+      if (StringField(node, "catalog").empty() && (schema.empty() || schema == "pg_catalog") &&
+          FindSessionFunction(name)) {
+        return ReplaceSessionFunction(node, name);
+      }
       if (auto finding = ReplacePostgresFunction(node)) return finding;
       if (StringField(node, "class") != "FUNCTION") return Visit(node);  // replaced
       if (auto finding = CheckFunction(node)) return finding;
@@ -325,6 +371,32 @@ class Rewriter {
         if (auto finding = Visit(value)) return finding;
       }
     }
+    return std::nullopt;
+  }
+
+  // Replaces a kSessionFunctions call or keyword by its answer for this session.
+  std::optional<Finding> ReplaceSessionFunction(Json& node, std::string_view name) {
+    std::string expression;
+    switch (*FindSessionFunction(name)) {
+      case SessionValue::kUser:
+        expression = engine::QuoteLiteral(session_.user);
+        break;
+      case SessionValue::kDatabase:
+        expression = engine::QuoteLiteral(session_.database);
+        break;
+      case SessionValue::kSchema:
+        expression = "'public'";
+        break;
+      case SessionValue::kSchemas:
+        expression = "CASE WHEN $1 THEN ['pg_catalog', 'public'] ELSE ['public'] END";
+        break;
+    }
+    Result<Json> parsed = Parse(fmt::format("SELECT {}", expression));
+    if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
+    Json replacement = (*parsed)["statements"][0]["node"]["select_list"][0];
+    SubstituteArguments(replacement, node.value("children", Json::array()));
+    replacement["alias"] = node.value("alias", std::string());
+    node = std::move(replacement);
     return std::nullopt;
   }
 
@@ -582,7 +654,8 @@ class Rewriter {
 
   engine::Connection& connection_;
   TableResolver& resolver_;
-  std::string_view text_;               // the statement, for what the tree does not keep
+  std::string_view text_;  // the statement, for what the tree does not keep
+  const SessionNames& session_;
   std::vector<std::string> cte_names_;  // in scope, lower case
   std::vector<ResolvedTable> resolved_;
 };
@@ -605,6 +678,10 @@ void NameColumnsAsPostgres(Json& node, std::string_view text) {
     if (!column.is_object() || !StringField(column, "alias").empty()) continue;
     std::string kind = StringField(column, "class");
     std::string name;
+    if (IsSessionKeyword(column, text)) {
+      column["alias"] = AsciiLower(column["column_names"][0].get<std::string>());
+      continue;
+    }
     if (kind == "COLUMN_REF" || kind == "STAR") continue;
     std::size_t location = LocationOf(column);
     bool operator_text =
@@ -653,7 +730,8 @@ std::string LeadingKeyword(std::string_view statement) {
 Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
                                                            std::string_view sql,
                                                            TableResolver& resolver,
-                                                           SandboxRefusal* refusal) {
+                                                           SandboxRefusal* refusal,
+                                                           const SessionNames& session) {
   auto refuse = [&](Status status, std::size_t offset) -> Status {
     if (refusal) refusal->position = offset == std::string::npos ? 0 : offset + 1;
     return status;
@@ -661,7 +739,7 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
   std::vector<SandboxedStatement> statements;
   for (const Piece& piece : SplitStatements(sql)) {
     if (IsBlank(piece.text)) continue;
-    Rewriter rewriter(connection, resolver, piece.text);
+    Rewriter rewriter(connection, resolver, piece.text, session);
     Result<Json> tree = rewriter.Parse(piece.text);
     if (!tree.ok()) return tree.status();
     if (tree->value("error", false)) {

@@ -57,6 +57,16 @@ struct SandboxedStatement {
 /// without being parsed again (a deploy or a grant that changes an answer makes it false).
 bool ResolvesAsBefore(const SandboxedStatement& statement, TableResolver& resolver);
 
+/// The session a consumer statement runs in, for PostgreSQL's functions that name it:
+/// current_user, session_user, user and current_role answer `user`; current_database() and
+/// current_catalog answer `database`; current_schema() 'public' and current_schemas(implicit)
+/// that after 'pg_catalog' when `implicit` (the schemas the catalogs list first). DuckDB's own
+/// answers (duckdb, memory, main) name nothing a client can use.
+struct SessionNames {
+  std::string user = "quanta";
+  std::string database = "quanta";
+};
+
 /// Where in the consumer's text a refusal points (1-based characters, 0: the whole query), for
 /// the PostgreSQL error position.
 struct SandboxRefusal {
@@ -71,13 +81,15 @@ struct SandboxRefusal {
 /// generate_series and unnest, and to functions that reveal settings or reach files are
 /// refused. Refusals are PermissionDenied (SQLSTATE 42501) for what the consumer may not
 /// reach and NotSupported (0A000) for statements other than SELECT; a syntax error is Usage
-/// (42601) with DuckDB's message. `refusal`, when given, receives the position.
+/// (42601) with DuckDB's message. `refusal`, when given, receives the position. `session`
+/// names the principal and database for current_user, current_database() and the like.
 ///
 /// `connection` may be any connection; only the parser runs on it. Thread-compatible.
 Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
                                                            std::string_view sql,
                                                            TableResolver& resolver,
-                                                           SandboxRefusal* refusal = nullptr);
+                                                           SandboxRefusal* refusal = nullptr,
+                                                           const SessionNames& session = {});
 
 /// One statement of a text that may hold several, and its byte offset in that text.
 struct SqlPiece {

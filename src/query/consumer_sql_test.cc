@@ -210,6 +210,41 @@ TEST_F(ConsumerSqlTest, RefusesFunctionsThatRevealTheRewriteOrTheInstance) {
                         "query as rewritten to run"));
 }
 
+// PostgreSQL's session functions name the principal and the database it connected to, not
+// DuckDB's duckdb, memory and main; a quoted "user" stays a column.
+TEST_F(ConsumerSqlTest, SessionFunctionsNameThePrincipalAndDatabase) {
+  SessionNames session{"analyst", "sales"};
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<SandboxedStatement> statements,
+      SandboxConsumerSql(*connection_,
+                         "SELECT current_user, session_user, user, CURRENT_ROLE, current_catalog, "
+                         "current_database(), pg_catalog.current_schema(), current_schema, "
+                         "current_schemas(true), current_schemas(false) "
+                         "FROM orders.orders WHERE current_user = 'analyst' LIMIT 1",
+                         tables_, nullptr, session));
+  ASSERT_EQ(statements.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows, connection_->Query(statements[0].sql));
+  ASSERT_EQ(rows.rows.size(), 1u);
+  std::vector<std::string> values, names;
+  for (std::size_t c = 0; c < rows.columns.size(); ++c) {
+    values.push_back(rows.rows[0][c].value_or("NULL"));
+    names.push_back(rows.columns[c].name);
+  }
+  EXPECT_EQ(values,
+            (std::vector<std::string>{"analyst", "analyst", "analyst", "analyst", "sales", "sales",
+                                      "public", "public", "[pg_catalog, public]", "[public]"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"current_user", "session_user", "user", "current_role",
+                                      "current_catalog", "current_database", "current_schema",
+                                      "current_schema", "current_schemas", "current_schemas"}));
+  ASSERT_OK_AND_ASSIGN(statements, SandboxConsumerSql(*connection_,
+                                                      "WITH t AS (SELECT 'a column' AS \"user\") "
+                                                      "SELECT \"user\" FROM t",
+                                                      tables_, nullptr, session));
+  ASSERT_OK_AND_ASSIGN(rows, connection_->Query(statements[0].sql));
+  EXPECT_EQ(rows.rows[0][0], "a column");
+}
+
 TEST_F(ConsumerSqlTest, PointsAtWhatItRefuses) {
   std::size_t position = 0;
   Status status = Refusal("SELECT 1 FROM orders.orders, read_csv('/etc/passwd')", &position);

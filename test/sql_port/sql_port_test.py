@@ -209,6 +209,10 @@ def test_psql(node, head):
     check("text holding a NUL byte is refused (54000), naming the column, never cut short",
           out.count("54000") == 2 and 'column "joined"' in out and
           not re.search(r"^\s*a\s*$", out, re.M), out)
+    code, out = psql(node, "SELECT current_database(), current_schema(), current_user, "
+                     "session_user, user", extra=["-A", "-t"])
+    check("current_database(), current_schema() and current_user name the connection",
+          code == 0 and out.strip() == "quanta|public|analyst|analyst|analyst", out)
     code, out = psql(node, "SHOW server_version", "SET application_name = 'report'",
                      "SHOW application_name", "BEGIN", "SELECT 1", "COMMIT",
                      extra=["-A", "-t"])
