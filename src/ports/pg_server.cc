@@ -223,8 +223,8 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     if (closed_) return;
     working_ = true;
     std::uint64_t run = ++runs_;
-    if (server_->options_.statement_timeout.count() > 0 && session_.ready()) {
-      statement_timer_.expires_after(server_->options_.statement_timeout);
+    if (session_.statement_timeout().count() > 0 && session_.ready()) {
+      statement_timer_.expires_after(session_.statement_timeout());
       // Off the strand, which an inline run holds; `run` keeps a late expiry of an earlier
       // run from cancelling this one.
       statement_timer_.async_wait([self = shared_from_this(), run](error_code error) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <utility>
 
 #include "base/ascii.h"
@@ -88,6 +89,44 @@ std::vector<std::string> Words(std::string_view text) {
   return words;
 }
 
+// A statement_timeout value as PostgreSQL reads it: a whole number of milliseconds, or a
+// number with one of the units us, ms, s, min, h, d ('1s', '1.5min', '500 ms'); 0 means none.
+Result<std::chrono::milliseconds> ParseStatementTimeout(std::string_view value) {
+  auto invalid = [&](std::string_view why) {
+    return Status(
+        ErrorCode::kInvalidDocument,
+        fmt::format("invalid value for parameter \"statement_timeout\": \"{}\": {}", value, why));
+  };
+  std::string text;
+  for (char c : value) {
+    if (!std::isspace(static_cast<unsigned char>(c))) text += c;
+  }
+  std::size_t digits = 0;
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0 || text.find('.') != text.rfind('.')) {
+    return invalid("expected a number of milliseconds, or one with a unit such as '30s'");
+  }
+  double number = std::strtod(text.substr(0, digits).c_str(), nullptr);
+  const std::string unit = text.substr(digits);
+  constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"", 1},        {"us", 0.001},  {"ms", 1},      {"s", 1000},
+      {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+  for (const auto& [name, milliseconds] : kUnits) {
+    if (unit != name) continue;
+    double total = number * milliseconds;
+    if (total > 2147483647.0) return invalid("it is more than 2147483647 ms (INT_MAX)");
+    // PostgreSQL rounds to whole milliseconds; a positive value stays at least 1 ms.
+    auto rounded = static_cast<std::int64_t>(total + 0.5);
+    return std::chrono::milliseconds(total > 0 && rounded == 0 ? 1 : rounded);
+  }
+  return invalid(
+      "valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", "
+      "and \"d\"");
+}
+
 bool StartsWithWord(std::string_view message, std::string_view prefix) {
   return message.substr(0, prefix.size()) == prefix;
 }
@@ -125,7 +164,9 @@ std::string SqlStateFor(const Status& status) {
 }
 
 PgSession::PgSession(PgBackend& backend, PgSessionOptions options)
-    : backend_(backend), options_(std::move(options)), reader_(options_.limits) {}
+    : backend_(backend), options_(std::move(options)), reader_(options_.limits) {
+  ApplyStatementTimeout();
+}
 
 PgSession::~PgSession() = default;
 
@@ -658,6 +699,11 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
       statement->value += (statement->value.empty() ? "" : ", ") + words[at];
     }
     const KnownSetting* setting = FindSetting(statement->name);
+    if (setting && setting->name == "statement_timeout") {
+      QUANTA_ASSIGN_OR_RETURN(std::chrono::milliseconds timeout,
+                              ParseStatementTimeout(statement->value));
+      (void)timeout;
+    }
     if (!setting) {
       return Status::NotSupported(
           "SET {}: only PostgreSQL session settings can be set on the SQL port (such as "
@@ -1053,6 +1099,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       if (AsciiLower(statement.name) == "application_name") {
         writer.ParameterStatus("application_name", statement.value);
       }
+      ApplyStatementTimeout();
       break;
     case Kind::kReset:
       if (AsciiUpper(statement.name) == "ALL") {
@@ -1060,6 +1107,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       } else {
         parameters_.erase(AsciiLower(statement.name));
       }
+      ApplyStatementTimeout();
       break;
     case Kind::kShow: {
       std::vector<std::pair<std::string, std::string>> rows;
@@ -1099,6 +1147,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       if (statement.name == "PLANS" || statement.name == "ALL") statement_cache_.clear();
       if (statement.name != "ALL") break;
       parameters_.clear();
+      ApplyStatementTimeout();
       statements_.clear();
       for (auto it = portals_.begin(); it != portals_.end();) {
         it = it->first == kSimplePortal ? std::next(it) : portals_.erase(it);
@@ -1225,6 +1274,18 @@ void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, st
   writer.EndCopyData();
 }
 
+void PgSession::ApplyStatementTimeout() {
+  std::chrono::milliseconds timeout = options_.statement_timeout;
+  auto found = parameters_.find("statement_timeout");
+  if (found != parameters_.end()) {
+    Result<std::chrono::milliseconds> session = ParseStatementTimeout(found->second);
+    if (session.ok() && session->count() > 0 && (timeout.count() == 0 || *session < timeout)) {
+      timeout = *session;
+    }
+  }
+  statement_timeout_ms_ = timeout.count();
+}
+
 std::string PgSession::ShowValue(const std::string& name) const {
   if (AsciiLower(name) == "server_version") return options_.server_version;
   auto found = parameters_.find(AsciiLower(name));
@@ -1254,7 +1315,7 @@ void PgSession::SendStatementError(const Status& status) {
   SendError(Status(status.code(), cancel_reason_.load() == 2
                                       ? fmt::format("canceling statement due to statement "
                                                     "timeout ({} ms)",
-                                                    options_.statement_timeout.count())
+                                                    statement_timeout().count())
                                       : std::string("canceling statement due to user request")),
             0, "57014");
 }

@@ -50,7 +50,8 @@ struct PgSessionOptions {
   PgMessageLimits limits;
   /// Run returns to let the connection write once this much output is buffered.
   std::size_t flush_bytes = 256 * 1024;
-  /// A statement running longer is cancelled (57014); zero: no limit.
+  /// A statement running longer is cancelled (57014); zero: no limit. A session's
+  /// `SET statement_timeout` may lower it, never raise it (see PgSession::statement_timeout).
   std::chrono::milliseconds statement_timeout{0};
   /// The server has a certificate: SSLRequest is answered 'S' and the connection switches to
   /// TLS (see tls_requested); without one it is answered 'N'.
@@ -101,6 +102,13 @@ class PgSession {
   void CancelForTimeout();
   /// True while a statement runs (for the connection's statement timer). Thread-safe.
   bool running() const { return running_.load(); }
+  /// How long a statement may run in this session (zero: no limit): the node's
+  /// PgSessionOptions::statement_timeout, or the session's `SET statement_timeout` when that is
+  /// shorter (its 0 means the node's). The connection arms its statement timer with it.
+  /// Thread-safe.
+  std::chrono::milliseconds statement_timeout() const {
+    return std::chrono::milliseconds(statement_timeout_ms_.load());
+  }
 
   /// After Run returned kClose for a CancelRequest packet: what it asked to cancel.
   const std::optional<PgCancelRequest>& cancel_request() const { return cancel_request_; }
@@ -213,6 +221,8 @@ class PgSession {
   void SendRowDescription(const Statement& statement, const std::vector<std::int16_t>& formats);
   void SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
   std::string ShowValue(const std::string& name) const;
+  // Sets statement_timeout_ms_ from the node's timeout and the session's setting.
+  void ApplyStatementTimeout();
 
   // An ErrorResponse; `sqlstate` overrides the one SqlStateFor gives.
   void SendError(const Status& status, int position = 0, std::string_view sqlstate = {});
@@ -242,7 +252,8 @@ class PgSession {
   std::unique_ptr<engine::Connection> connection_;
   std::mutex connection_mutex_;  // guards connection_ against Cancel from another thread
   std::atomic<bool> running_{false};
-  std::atomic<int> cancel_reason_{0};  // 0 none, 1 user, 2 timeout
+  std::atomic<int> cancel_reason_{0};                  // 0 none, 1 user, 2 timeout
+  std::atomic<std::int64_t> statement_timeout_ms_{0};  // statement_timeout()
 
   std::map<std::string, std::shared_ptr<Statement>, std::less<>> statements_;
   std::map<std::string, Portal, std::less<>> portals_;

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -484,6 +485,55 @@ TEST_F(PgSessionTest, SessionFunctionsAnswerTheUserAndDatabaseOfTheConnection) {
   EXPECT_EQ(messages[1].Column(2), "dev");
   EXPECT_EQ(messages[1].Column(3), "dev");
   EXPECT_EQ(messages[1].Column(4), "dev");
+}
+
+// SET statement_timeout lowers the node's timeout for the session, never raises it; 0 and
+// RESET go back to the node's.
+TEST_F(PgSessionTest, StatementTimeoutIsTheSmallerOfTheSessionsAndTheNodes) {
+  PgSessionOptions options;
+  options.statement_timeout = std::chrono::seconds(5);
+  PgSession session(backend_, options);
+  auto send = [&](const std::string& bytes) {
+    session.Feed(bytes);
+    std::string out;
+    while (session.Run(&out) == PgSession::Step::kOutput) {
+    }
+    return Split(out);
+  };
+  ASSERT_EQ(send(Startup("dev")).back().type, 'Z');
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(5));
+  EXPECT_EQ(Types(send(Query("SET statement_timeout = '1s'"))), "CZ");
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(1));
+  EXPECT_EQ(send(Query("SHOW statement_timeout"))[1].Column(0), "1s");
+  EXPECT_EQ(Types(send(Query("SET statement_timeout TO 250"))), "CZ");
+  EXPECT_EQ(session.statement_timeout(), std::chrono::milliseconds(250));
+  EXPECT_EQ(Types(send(Query("SET statement_timeout = '1.5min'"))), "CZ");
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(5));
+  send(Query("SET statement_timeout = '2s'"));
+  EXPECT_EQ(Types(send(Query("SET statement_timeout = 0"))), "CZ");
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(5));
+  send(Query("SET statement_timeout = '2s'"));
+  EXPECT_EQ(Types(send(Query("RESET statement_timeout"))), "CZ");
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(5));
+  send(Query("SET statement_timeout = '2s'"));
+  EXPECT_EQ(Types(send(Query("DISCARD ALL"))), "CZ");
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(5));
+  std::vector<Message> messages = send(Query("SET statement_timeout = 'soon'"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "22023");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("invalid value for parameter"));
+  messages = send(Query("SET statement_timeout = '3 weeks'"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("valid units for this parameter"));
+  EXPECT_EQ(session.statement_timeout(), std::chrono::seconds(5));
+
+  // A node without a timeout takes the session's.
+  PgSession unlimited(backend_, PgSessionOptions{});
+  unlimited.Feed(Startup("dev") + Query("SET statement_timeout = '20ms'"));
+  std::string out;
+  while (unlimited.Run(&out) == PgSession::Step::kOutput) {
+  }
+  EXPECT_EQ(unlimited.statement_timeout(), std::chrono::milliseconds(20));
 }
 
 TEST_F(PgSessionTest, SessionCommandsAreAnsweredWithoutTheEngine) {
