@@ -823,82 +823,36 @@ void PgSession::CacheStatement(const std::string& key,
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
     std::shared_ptr<Statement> statement, int* error_position) {
-  // COPY { table | (query) } TO STDOUT [WITH] [(options)] | [CSV [HEADER]] [BINARY]
-  const std::string& text = statement->text;
-  std::size_t at = AsciiUpper(text).find("COPY") + 4;
-  while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
-  std::string source;
-  std::size_t rest_at;
-  if (at < text.size() && text[at] == '(') {
-    int depth = 0;
-    std::size_t end = at;
-    char quote = 0;
-    for (; end < text.size(); ++end) {
-      char c = text[end];
-      if (quote) {
-        if (c == quote) quote = 0;
-        continue;
-      }
-      if (c == '\'' || c == '"') quote = c;
-      if (c == '(') ++depth;
-      if (c == ')' && --depth == 0) break;
-    }
-    if (end >= text.size()) return Status::Usage("COPY: the query in parentheses is not closed");
-    source = text.substr(at + 1, end - at - 1);
-    rest_at = end + 1;
-  } else {
-    std::size_t end = at;
-    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
-    source = "SELECT * FROM " + text.substr(at, end - at);
-    rest_at = end;
-  }
-  // The option list's parentheses separate words as spaces do, outside quotes: in
-  // `(FORMAT csv, DELIMITER ';')` the delimiter is ';', not ";)".
-  std::string options = text.substr(rest_at);
-  char in_quote = 0;
-  for (char& c : options) {
-    if (in_quote) {
-      if (c == in_quote) in_quote = 0;
-    } else if (c == '\'' || c == '"') {
-      in_quote = c;
-    } else if (c == '(' || c == ')') {
-      c = ' ';
-    }
-  }
-  std::vector<std::string> words = Words(options);
-  std::vector<std::string> upper;
-  for (const std::string& word : words) upper.push_back(AsciiUpper(word));
-  if (upper.size() < 2 || upper[0] != "TO" || upper[1] != "STDOUT") {
-    return Status(ErrorCode::kNotSupported,
-                  "only COPY ... TO STDOUT is allowed: the SQL port is read-only and cannot "
-                  "write files (use psql's \\copy to save the output)");
-  }
-  for (std::size_t i = 2; i < upper.size(); ++i) {
-    const std::string& word = upper[i];
-    if (word == "CSV") statement->copy_format = 2;
-    if (word == "BINARY") statement->copy_format = 1;
-    if (word == "FORMAT" && i + 1 < upper.size()) {
-      const std::string& format = upper[i + 1];
-      if (format == "CSV") statement->copy_format = 2;
-      if (format == "BINARY") statement->copy_format = 1;
-      if (format == "TEXT") statement->copy_format = 0;
-    }
-    if (word == "HEADER")
-      statement->copy_header =
-          i + 1 >= upper.size() || (upper[i + 1] != "FALSE" && upper[i + 1] != "OFF");
-    if (word == "DELIMITER") {
-      if (i + 1 >= words.size() || words[i + 1].size() != 1) {
-        return Status::NotSupported("COPY delimiter must be a single one-byte character");
-      }
-      statement->copy_delimiter = words[i + 1][0];
-    }
-  }
-  if (statement->copy_format == 2 && statement->copy_delimiter == '\t') {
-    bool explicit_delimiter = std::find(upper.begin(), upper.end(), "DELIMITER") != upper.end();
-    if (!explicit_delimiter) statement->copy_delimiter = ',';
-  }
+  QUANTA_ASSIGN_OR_RETURN(PgCopyCommand copy, ParsePgCopy(statement->text));
+  statement->copy = std::move(copy.options);
+  using Format = PgCopyOptions::Format;
+  statement->copy_format = statement->copy.format == Format::kBinary ? 1
+                           : statement->copy.format == Format::kCsv  ? 2
+                                                                     : 0;
+  const std::string source = std::move(copy.select);
   QUANTA_ASSIGN_OR_RETURN(statement, PrepareQuery(statement, source, error_position));
   statement->kind = Statement::Kind::kCopy;
+  // FORCE_QUOTE's columns, by name as PostgreSQL matches them (unquoted: without case).
+  const std::vector<std::string>& names = statement->query->column_names();
+  statement->copy_force_quote.assign(names.size(), statement->copy.force_quote_all);
+  for (const std::string& wanted : statement->copy.force_quote) {
+    bool quoted = wanted.size() > 1 && wanted.front() == '"';
+    std::string name = quoted ? wanted.substr(1, wanted.size() - 2) : wanted;
+    bool found = false;
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      if (quoted ? names[c] == name : AsciiLower(names[c]) == AsciiLower(name)) {
+        statement->copy_force_quote[c] = found = true;
+      }
+    }
+    if (!found) {
+      std::string columns;
+      for (const std::string& column : names) columns += (columns.empty() ? "" : ", ") + column;
+      return Status::Usage(
+          "COPY FORCE_QUOTE column \"{}\" is not a column of the COPY; its "
+          "columns are {}",
+          name, columns);
+    }
+  }
   return statement;
 }
 
@@ -963,11 +917,11 @@ bool PgSession::ContinueExecution() {
       portal.copy_prefix.assign("PGCOPY\n\xff\r\n\0", 11);
       AppendInt32(portal.copy_prefix, 0);
       AppendInt32(portal.copy_prefix, 0);
-    } else if (statement.copy_header) {
+    } else if (statement.copy.header) {
       std::string header;
       const auto& names = statement.query->column_names();
       for (std::size_t c = 0; c < names.size(); ++c) {
-        if (c) header += statement.copy_delimiter;
+        if (c) header += statement.copy.delimiter;
         header += names[c];
       }
       writer.CopyData(header + "\n");
@@ -1217,35 +1171,39 @@ void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, st
     return;
   }
   const bool csv = statement.copy_format == 2;
-  const char delimiter = statement.copy_delimiter;
+  const PgCopyOptions& options = statement.copy;
+  const char delimiter = options.delimiter;
   // Which bytes need care: text format escapes them with a backslash, csv quotes the value.
   auto special = [&](char ch) {
     return ch == delimiter || ch == '\n' || ch == '\r' ||
-           (csv ? ch == '"' : (ch == '\\' || ch == '\t'));
+           (csv ? ch == options.quote : (ch == '\\' || ch == '\t'));
   };
   std::string& value = copy_value_;
   for (std::size_t c = 0; c < chunk.column_count(); ++c) {
     if (c) line += delimiter;
     const engine::ColumnView& column = chunk.Column(c);
     if (column.IsNull(row)) {
-      if (!csv) line += "\\N";
+      line += options.null;
       continue;
     }
     value.clear();
     EncodeValue(column, row, statement.column_types[c], 0, value);
     std::size_t first = 0;
     while (first < value.size() && !special(value[first])) ++first;
-    if (first == value.size() && !(csv && value.empty())) {
+    // In csv a value spelled as the NULL string is quoted, so that it reads back as a value.
+    bool quote =
+        csv && (first < value.size() || statement.copy_force_quote[c] || value == options.null);
+    if (first == value.size() && !quote) {
       line += value;  // the common case: nothing to escape or quote
       continue;
     }
     if (csv) {
-      line += '"';
+      line += options.quote;
       for (char ch : value) {
-        if (ch == '"') line += '"';
+        if (ch == options.quote || ch == options.escape) line += options.escape;
         line += ch;
       }
-      line += '"';
+      line += options.quote;
       continue;
     }
     line.append(value, 0, first);

@@ -16,6 +16,7 @@
 #include "base/result.h"
 #include "engine/database.h"
 #include "engine/prepared_query.h"
+#include "ports/pg_copy.h"
 #include "ports/pg_message.h"
 #include "ports/pg_scram.h"
 #include "ports/pg_types.h"
@@ -150,8 +151,8 @@ class PgSession {
     std::string name;                              ///< kSet, kShow, kReset, kDeallocate
     std::string value;                             ///< kSet
     std::int16_t copy_format = 0;                  ///< kCopy: 0 text, 2 csv, 1 binary
-    bool copy_header = false;
-    char copy_delimiter = '\t';
+    PgCopyOptions copy;                            ///< kCopy: how rows are written
+    std::vector<bool> copy_force_quote;            ///< kCopy csv: per column, FORCE_QUOTE
   };
 
   // A bound statement, possibly half read (Execute with a row limit).

@@ -275,6 +275,41 @@ TEST_F(PgSessionTest, TextWithANulCharacterIsAnErrorNamingTheColumn) {
   EXPECT_EQ(Types(Send(Query("SELECT 'ab' AS fine"))), "TDCZ");
 }
 
+TEST_F(PgSessionTest, CopyWritesNullAsAskedAndQuotesWhatForceQuoteNames) {
+  SignIn();
+  const std::string values = "(SELECT 1 AS a, NULL AS b, 'NULL' AS c, 'x' AS \"D\")";
+  std::vector<Message> messages =
+      Send(Query("COPY " + values + " TO STDOUT WITH (FORMAT csv, NULL 'NULL')"));
+  EXPECT_EQ(CopiedText(messages), "1,NULL,\"NULL\",x\n");
+  messages = Send(Query("COPY " + values + " TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"));
+  EXPECT_EQ(CopiedText(messages), "\"1\",,\"NULL\",\"x\"\n");
+  messages = Send(Query("COPY " + values + " TO STDOUT CSV FORCE QUOTE a, \"D\""));
+  EXPECT_EQ(CopiedText(messages), "\"1\",,NULL,\"x\"\n");
+  messages =
+      Send(Query("COPY (SELECT 'it''s' AS a) TO STDOUT (FORMAT csv, QUOTE '''', ESCAPE '\\')"));
+  EXPECT_EQ(CopiedText(messages), "'it\\'s'\n");
+  messages = Send(Query("COPY " + values + " TO STDOUT (NULL 'ZZ')"));
+  EXPECT_EQ(CopiedText(messages), "1\tZZ\tNULL\tx\n");
+  messages = Send(Query("COPY shop.items (id, name) TO STDOUT WITH CSV HEADER"));
+  ASSERT_EQ(Types(messages), "HddddcCZ") << messages[0].Field('M');
+  EXPECT_EQ(CopiedText(messages), "id,name\n1,pen\n2,ink\n3,pad\n");
+
+  messages = Send(Query("COPY " + values + " TO STDOUT (FORMAT csv, FORCE_QUOTE (nope))"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("FORCE_QUOTE column \"nope\""));
+  messages = Send(Query("COPY " + values + " TO STDOUT (FORMAT json)"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "22023");
+  messages = Send(Query("COPY " + values + " TO STDOUT (bogus 1)"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "42601");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("\"bogus\""));
+  messages = Send(Query("COPY shop.items FROM STDIN"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("read-only"));
+}
+
 TEST_F(PgSessionTest, ARepeatedQueryReadsTheDataAndTablesOfEachRun) {
   SignIn();
   const std::string count = "SELECT count(*) FROM shop.items";

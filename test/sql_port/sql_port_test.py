@@ -188,6 +188,22 @@ def test_psql(node, head):
                      "TO STDOUT WITH (FORMAT csv, HEADER)")
     check("COPY ... TO STDOUT (csv)", code == 0 and out.split() ==
           ["order_id,amount", "o-1,10.50", "o-2,20.25", "o-3,5.00"], out)
+    code, out = psql(node, "COPY (SELECT 1 AS a, NULL AS b) TO STDOUT WITH (FORMAT csv, "
+                     "NULL 'NULL')", "COPY (SELECT 1 AS a, NULL AS b) TO STDOUT (NULL 'ZZ')",
+                     "COPY (SELECT 1 AS a, 'x' AS b) TO STDOUT (FORMAT csv, FORCE_QUOTE *)",
+                     "COPY orders.orders (order_id, amount) TO STDOUT WITH csv")
+    lines = out.splitlines()
+    check("COPY honours NULL, FORCE_QUOTE and a table's column list",
+          code == 0 and lines[:3] == ["1,NULL", "1\tZZ", '"1","x"'] and
+          sorted(lines[3:]) == ["o-1,10.50", "o-2,20.25", "o-3,5.00"], out)
+    for command, sqlstate, words in [
+            ("COPY (SELECT 1) TO STDOUT (FORMAT json)", "22023", 'format "json"'),
+            ("COPY (SELECT 1) TO STDOUT (FORMAT parquet)", "22023", 'format "parquet"'),
+            ("COPY (SELECT 1) TO STDOUT (bogus 1)", "42601", 'option "bogus"'),
+            ("COPY orders.orders FROM STDIN", "0A000", "read-only")]:
+        code, out = psql(node, command)
+        check(f"COPY refuses what it does not do, naming it: {command}",
+              sqlstate in out and words in out, out)
     code, out = psql(node, "SELECT port, reason FROM orders._dead_letters",
                      "SELECT count(*) FROM orders._dead_letters AT (VERSION => 1)",
                      extra=["-A", "-t", "-F", ","])
