@@ -571,6 +571,19 @@ TEST_F(PgSessionTest, StatementTimeoutIsTheSmallerOfTheSessionsAndTheNodes) {
   EXPECT_EQ(unlimited.statement_timeout(), std::chrono::milliseconds(20));
 }
 
+// What docs/sql-port.md says of division by zero: DuckDB's arithmetic, not PostgreSQL's 22012.
+TEST_F(PgSessionTest, DivisionByZeroIsDuckDbsInfinityOrNullNotAnError) {
+  SignIn();
+  std::vector<Message> messages = Send(Query("SELECT 1/0, -1/0, 0/0, 1//0, 1 % 0, mod(1, 0)"));
+  ASSERT_EQ(Types(messages), "TDCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[1].Column(0), "Infinity");
+  EXPECT_EQ(messages[1].Column(1), "-Infinity");
+  EXPECT_EQ(messages[1].Column(2), "NaN");
+  EXPECT_EQ(messages[1].Column(3), "NULL");
+  EXPECT_EQ(messages[1].Column(4), "NULL");
+  EXPECT_EQ(messages[1].Column(5), "NULL");
+}
+
 TEST_F(PgSessionTest, SessionCommandsAreAnsweredWithoutTheEngine) {
   SignIn();
   std::vector<Message> messages =
