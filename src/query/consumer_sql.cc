@@ -525,11 +525,20 @@ class Rewriter {
     QUANTA_ASSIGN_OR_RETURN(std::string select, Deserialize(statement));
     if (unit == "VERSION") {
       time.kind = TableTime::Kind::kVersion;
-      Result<engine::QueryResult> value =
-          connection_.Query(fmt::format("SELECT CAST(({}) AS BIGINT)", StripSelect(select)));
+      // A cast alone would round 1.5 to 2 and read a version nobody asked for.
+      Result<engine::QueryResult> value = connection_.Query(
+          fmt::format("SELECT CAST(v AS BIGINT), CAST(v AS VARCHAR), CAST(v AS BIGINT) = v "
+                      "FROM (SELECT ({}) AS v)",
+                      StripSelect(select)));
       if (!value.ok() || value->rows.empty() || !value->rows[0][0]) {
         return Status::Usage("AT (VERSION => ...) needs a whole number: {}",
                              value.ok() ? "it is NULL" : FirstLine(value.status().message()));
+      }
+      if (value->rows[0][2] != "true") {
+        return Status::Usage(
+            "AT (VERSION => {}) needs a whole number: versions are the dataset's commit "
+            "numbers (1, 2, 3, ...)",
+            value->rows[0][1].value_or("?"));
       }
       time.version = std::stoll(*value->rows[0][0]);
     } else if (unit == "TIMESTAMP") {
@@ -554,9 +563,15 @@ class Rewriter {
     std::string table = StringField(node, "table_name");
     std::size_t location = LocationOf(node);
     bool has_at = node.contains("at_clause") && node["at_clause"].is_object();
-    if (catalog.empty() && schema.empty() && !has_at &&
+    if (catalog.empty() && schema.empty() &&
         std::find(cte_names_.begin(), cte_names_.end(), AsciiLower(table)) != cte_names_.end()) {
-      return std::nullopt;  // a common table expression of this query
+      if (!has_at) return std::nullopt;  // a common table expression of this query
+      return Finding{Status(ErrorCode::kNotSupported,
+                            fmt::format("AT (...) applies to datasets, and \"{}\" is a common "
+                                        "table expression of this query, which has no history; "
+                                        "put AT on the datasets it reads",
+                                        table)),
+                     location};
     }
     if (!catalog.empty()) {
       return Finding{Status(ErrorCode::kPermissionDenied,

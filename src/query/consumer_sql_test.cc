@@ -120,6 +120,22 @@ TEST_F(ConsumerSqlTest, PassesTimeTravelToTheResolver) {
   EXPECT_EQ(status.code(), ErrorCode::kUsage) << status.message();
   status = Refusal("SELECT * FROM orders.orders AT (VERSION => (SELECT 1 FROM read_csv('x')))");
   EXPECT_EQ(status.code(), ErrorCode::kPermissionDenied) << status.message();
+  // Never rounded to a version nobody asked for.
+  for (std::string_view sql : {"SELECT * FROM orders.orders AT (VERSION => 1.5)",
+                               "SELECT * FROM orders.orders AT (VERSION => 5 / 2)"}) {
+    status = Refusal(sql);
+    EXPECT_EQ(status.code(), ErrorCode::kUsage) << sql << ": " << status.message();
+    EXPECT_THAT(status.message(), HasSubstr("needs a whole number")) << sql;
+  }
+  EXPECT_THAT(Refusal("SELECT * FROM orders.orders AT (VERSION => 1.5)").message(),
+              HasSubstr("AT (VERSION => 1.5)"));
+  ASSERT_OK(Run("SELECT count(*) FROM orders.orders AT (VERSION => 4.0)").status());
+  EXPECT_EQ(tables_.last_time.version, 4);
+  // A CTE has no history: the error says so instead of looking for a dataset.
+  status = Refusal("WITH x AS (SELECT 1) SELECT * FROM x AT (VERSION => 1)");
+  EXPECT_EQ(status.code(), ErrorCode::kNotSupported) << status.message();
+  EXPECT_THAT(status.message(), HasSubstr("AT (...) applies to datasets"));
+  EXPECT_THAT(status.message(), HasSubstr("\"x\" is a common table expression"));
 }
 
 TEST_F(ConsumerSqlTest, ResolvesTheTablesOfARepeatedStatementEveryTime) {

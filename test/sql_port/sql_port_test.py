@@ -161,6 +161,10 @@ def test_psql(node, head):
                      "ORDER BY 1", extra=["-A", "-t", "-F", ","])
     check("time travel: AT (VERSION => 1) shows the orders as first created",
           code == 0 and out.split() == ["o-1,created", "o-2,created", "o-3,created"], out)
+    code, out = psql(node, "SELECT count(*) FROM orders.orders AT (VERSION => 1.5)",
+                     "WITH x AS (SELECT 1) SELECT * FROM x AT (VERSION => 1)")
+    check("time travel: a version that is not a whole number, and AT on a CTE, say why",
+          "needs a whole number" in out and "applies to datasets" in out, out)
     code, out = psql(node, "SELECT count(*) FROM orders.orders AT (TIMESTAMP => "
                      "TIMESTAMPTZ '2000-01-01 00:00:00+00')", extra=["-A", "-t"])
     check("time travel before the first commit reads version 0 (no rows) or says why",
