@@ -375,7 +375,7 @@ TEST_F(ProductScaffoldTest, InitCommandCreatesRefusesAndValidates) {
   ::testing::internal::GetCapturedStdout();
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(run({"quanta", "init", "Marketing/Funnel", "--dir", dir + "2"}), 2);
-  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("lowercase letters"));
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("a-z, 0-9, '-' and '_'"));
   EXPECT_FALSE(std::filesystem::exists(dir + "2"));
 }
 
