@@ -24,6 +24,8 @@ HttpFaultInfo InfoFor(HttpFault fault) {
       return {405, "method_not_allowed"};
     case HttpFault::kShuttingDown:
       return {503, "shutting_down"};
+    case HttpFault::kUnsupportedTransferCoding:
+      return {501, quanta::InfoFor(ErrorCode::kNotSupported).name};
   }
   return {500, quanta::InfoFor(ErrorCode::kInternal).name};
 }

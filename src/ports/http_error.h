@@ -21,6 +21,9 @@ enum class HttpFault {
   kRouteNotFound,       ///< 404
   kMethodNotAllowed,    ///< 405
   kShuttingDown,        ///< 503: the server is draining
+  /// 501: a Transfer-Encoding other than "chunked" alone, whose body length the server cannot
+  /// tell (RFC 9112 section 6.1); answered before the body and the connection is closed
+  kUnsupportedTransferCoding,
 };
 
 /// The HTTP status and stable code of a fault, e.g. {413, "body_too_large"}.

@@ -16,6 +16,7 @@
 
 #include "ports/body_channel.h"
 #include "ports/http_error.h"
+#include "ports/http_fields.h"
 #include "ports/http_target.h"
 
 namespace quanta::ports {
@@ -48,6 +49,25 @@ std::string FormatEndpoint(const tcp::endpoint& endpoint) {
 
 bool IsHttpParseError(const error_code& error) {
   return error.category() == http::make_error_code(http::error::bad_chunk).category();
+}
+
+// The request's Transfer-Encoding (all its fields, as one list) when it is anything but
+// "chunked" alone, the one transfer coding this server decodes; nullopt when there is none.
+// Beast reads a body as chunked only when chunked is the last coding, and reads no body at all
+// otherwise, so the bytes of a body sent with "identity" or "gzip" would be parsed as the next
+// request: RFC 9112 section 6.1 has such a request refused instead.
+template <typename Fields>
+std::optional<std::string> UnsupportedTransferEncoding(const Fields& fields) {
+  auto [begin, end] = fields.equal_range(http::field::transfer_encoding);
+  if (begin == end) return std::nullopt;
+  std::string value;
+  for (auto field = begin; field != end; ++field) {
+    if (!value.empty()) value += ", ";
+    value += std::string(field->value());
+  }
+  std::vector<std::string_view> codings = SplitFieldList(value);
+  if (codings.size() == 1 && beast::iequals(codings.front(), "chunked")) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -277,6 +297,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     keep_alive_ = message.keep_alive();
+
+    if (std::optional<std::string> coding = UnsupportedTransferEncoding(message)) {
+      // Where this body ends is unknown: nothing after the header can be trusted.
+      keep_alive_ = false;
+      return RespondWithFault(
+          HttpFault::kUnsupportedTransferCoding,
+          fmt::format("Transfer-Encoding '{}' is not supported: this server decodes only "
+                      "'Transfer-Encoding: chunked' (alone), or a body of Content-Length bytes; "
+                      "the connection is closed",
+                      *coding));
+    }
 
     Result<HttpTarget> target = ParseHttpTarget(request_.target);
     if (!target.ok()) {

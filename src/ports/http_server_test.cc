@@ -336,6 +336,58 @@ INSTANTIATE_TEST_SUITE_P(
                       "Content-Length: 2\r\n\r\nab"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+struct CodingCase {
+  const char* name;
+  const char* coding;
+};
+
+class UnsupportedTransferCodingTest : public HttpServerTest,
+                                      public ::testing::WithParamInterface<CodingCase> {};
+
+// A body whose end the server cannot find must not be read as the next request (request
+// smuggling): the request is refused with 501 and the connection closed, so the request
+// hidden in the body is never served.
+TEST_P(UnsupportedTransferCodingTest, Is501ThenCloseWithoutServingTheBody) {
+  StartServer();
+  TestClient client(server_->port());
+  ASSERT_TRUE(client.Send(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") +
+                          GetParam().coding +
+                          "\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  auto reply = client.Read(5s);
+  ASSERT_TRUE(reply) << client.last_error().message();
+  EXPECT_EQ(reply->status, 501) << reply->body;
+  nlohmann::json error = ErrorOf(*reply);
+  EXPECT_EQ(error["code"], "not_supported");
+  std::string message = error["message"];
+  EXPECT_NE(message.find(std::string("Transfer-Encoding '") + GetParam().coding + "'"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("chunked"), std::string::npos) << message;
+  EXPECT_FALSE(reply->keep_alive);
+  EXPECT_FALSE(client.Read(3s)) << "the request in the body was served";
+  ExpectServing();
+}
+
+INSTANTIATE_TEST_SUITE_P(Codings, UnsupportedTransferCodingTest,
+                         ::testing::Values(CodingCase{"Identity", "identity"},
+                                           CodingCase{"Unknown", "foo"},
+                                           CodingCase{"GzipThenChunked", "gzip, chunked"},
+                                           CodingCase{"ChunkedThenGzip", "chunked, gzip"}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(HttpServerTest, ChunkedAloneInAnyCaseIsRead) {
+  StartServer();
+  TestClient client(server_->port());
+  ASSERT_TRUE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                  "Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+  auto reply = client.Read(5s);
+  ASSERT_TRUE(reply) << client.last_error().message();
+  EXPECT_EQ(reply->status, 200) << reply->body;
+  EXPECT_EQ(reply->body, "hello");
+  EXPECT_TRUE(reply->keep_alive);
+}
+
 TEST_F(HttpServerTest, BadPercentEscapeIs400AndTheConnectionStaysUsable) {
   StartServer();
   TestClient client(server_->port());
