@@ -295,6 +295,9 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
     return ports::ErrorResponse(
         Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey));
   }
+  if (std::optional<ports::HttpResponse> refused = ports::RefuseIngestMediaType(request)) {
+    return *refused;
+  }
   Result<std::vector<std::string>> records =
       ports::SplitRecords(request.body, request.Header("Content-Type").value_or(""));
   if (!records.ok()) return ports::ErrorResponse(records.status());

@@ -135,6 +135,23 @@ TEST_F(ProductRoutesTest, ABatchThatFailsInOneMajorSaysWhichCommittedAndHowToRet
                                       "applies it twice there"));
 }
 
+TEST_F(ProductRoutesTest, ABatchOfATypeNoPortReadsIsRefusedBeforeAnyMajorTakesIt) {
+  std::string events = std::string(kProduct) + "/ports/order_events/events";
+  auto csv = Call("POST", events, "event_id,order_id\ne-1,o-1\n", "Content-Type: text/csv\r\n");
+  EXPECT_EQ(csv.status, 415) << csv.body;
+  EXPECT_THAT(csv.body, HasSubstr("Content-Type 'text/csv' is not one an ingest port reads"));
+  auto gzip = Call("POST", events, "\x1f\x8b", "Content-Encoding: gzip\r\n");
+  EXPECT_EQ(gzip.status, 415) << gzip.body;
+  EXPECT_THAT(gzip.body, HasSubstr("Content-Encoding 'gzip' is not supported"));
+  for (const char* major : {"1", "2"}) {
+    auto status = json::parse(Call("GET", std::string(kProduct) + "/majors/" + major).body);
+    EXPECT_EQ(status["ports"][0]["received"], 0) << status.dump();
+  }
+  auto ndjson = Call("POST", events, Event("o-1", "created") + "\n",
+                     "Content-Type: application/x-ndjson; charset=utf-8\r\n");
+  EXPECT_EQ(ndjson.status, 200) << ndjson.body;
+}
+
 TEST_F(ProductRoutesTest, RetiringAMajorEndsItsChangeStreams) {
   TestClient stream(node_->port());
   ASSERT_TRUE(stream.SendRequest(

@@ -26,6 +26,8 @@ HttpFaultInfo InfoFor(HttpFault fault) {
       return {503, "shutting_down"};
     case HttpFault::kUnsupportedTransferCoding:
       return {501, quanta::InfoFor(ErrorCode::kNotSupported).name};
+    case HttpFault::kUnsupportedMediaType:
+      return {415, "unsupported_media_type"};
   }
   return {500, quanta::InfoFor(ErrorCode::kInternal).name};
 }

@@ -24,6 +24,9 @@ enum class HttpFault {
   /// 501: a Transfer-Encoding other than "chunked" alone, whose body length the server cannot
   /// tell (RFC 9112 section 6.1); answered before the body and the connection is closed
   kUnsupportedTransferCoding,
+  /// 415: a body in a content coding (Content-Encoding) or media type (Content-Type) that the
+  /// route does not read
+  kUnsupportedMediaType,
 };
 
 /// The HTTP status and stable code of a fault, e.g. {413, "body_too_large"}.

@@ -1,5 +1,7 @@
 #include "ports/http_fields.h"
 
+#include "base/ascii.h"
+
 namespace quanta::ports {
 namespace {
 
@@ -25,6 +27,10 @@ std::vector<std::string_view> SplitFieldList(std::string_view value) {
     start = end + 1;
   }
   return elements;
+}
+
+std::string MediaTypeOf(std::string_view value) {
+  return AsciiLower(TrimWhitespace(value.substr(0, value.find(';'))));
 }
 
 }  // namespace quanta::ports

@@ -13,4 +13,9 @@ namespace quanta::ports {
 /// RFC 9110 section 5.6.1 asks of a recipient. The views point into `value`.
 std::vector<std::string_view> SplitFieldList(std::string_view value);
 
+/// The media type of a Content-Type value without its parameters, in lower case (types are
+/// case-insensitive): "Application/JSON; charset=utf-8" -> "application/json". Empty when
+/// `value` is empty or blank.
+std::string MediaTypeOf(std::string_view value);
+
 }  // namespace quanta::ports

@@ -17,5 +17,12 @@ TEST(SplitFieldListTest, TrimsElementsAndDropsEmptyOnes) {
   EXPECT_THAT(SplitFieldList(" , "), IsEmpty());
 }
 
+TEST(MediaTypeOfTest, DropsParametersAndCase) {
+  EXPECT_EQ(MediaTypeOf("Application/JSON; charset=utf-8"), "application/json");
+  EXPECT_EQ(MediaTypeOf(" application/x-ndjson "), "application/x-ndjson");
+  EXPECT_EQ(MediaTypeOf(""), "");
+  EXPECT_EQ(MediaTypeOf(" ;charset=utf-8"), "");
+}
+
 }  // namespace
 }  // namespace quanta::ports

@@ -70,6 +70,24 @@ std::optional<std::string> UnsupportedTransferEncoding(const Fields& fields) {
   return value;
 }
 
+// The request's Content-Encoding when it names a coding other than identity; nullopt when it
+// has none. No route decodes compressed bodies: read as they are, they were taken for records.
+template <typename Fields>
+std::optional<std::string> UnsupportedContentEncoding(const Fields& fields) {
+  auto [begin, end] = fields.equal_range(http::field::content_encoding);
+  std::string value;
+  bool other_than_identity = false;
+  for (auto field = begin; field != end; ++field) {
+    if (!value.empty()) value += ", ";
+    value += std::string(field->value());
+    for (std::string_view coding : SplitFieldList(field->value())) {
+      if (!beast::iequals(coding, "identity")) other_than_identity = true;
+    }
+  }
+  if (!other_than_identity) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 class Connection;
@@ -349,6 +367,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (std::optional<HttpResponse> refused = server_.guard_(request_)) {
         keep_alive_ = keep_alive_ && parser_->is_done();  // an unread body ends the connection
         return WriteWhole(std::move(*refused));
+      }
+    }
+    if (!parser_->is_done()) {
+      if (std::optional<std::string> coding = UnsupportedContentEncoding(message)) {
+        keep_alive_ = false;  // the body is not read
+        HttpResponse response = ErrorResponse(
+            HttpFault::kUnsupportedMediaType,
+            fmt::format("Content-Encoding '{}' is not supported: {} {} reads the body as it is "
+                        "sent (identity); send it uncompressed, without Content-Encoding",
+                        *coding, request_.method, route_->pattern));
+        response.headers.emplace_back("Accept-Encoding", "identity");  // RFC 9110 15.5.16
+        return WriteWhole(std::move(response));
       }
     }
     parser_->body_limit(body_limit);

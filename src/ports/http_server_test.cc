@@ -388,6 +388,30 @@ TEST_F(HttpServerTest, ChunkedAloneInAnyCaseIsRead) {
   EXPECT_TRUE(reply->keep_alive);
 }
 
+TEST_F(HttpServerTest, ACompressedBodyIs415NamingTheCodingBeforeItIsRead) {
+  StartServer();
+  for (std::string coding : {"gzip", "br", "identity, gzip"}) {
+    TestClient client(server_->port());
+    auto reply = client.Request("POST", "/echo", "\x1f\x8b compressed",
+                                "Content-Encoding: " + coding + "\r\n");
+    ASSERT_TRUE(reply) << client.last_error().message();
+    EXPECT_EQ(reply->status, 415) << coding << ": " << reply->body;
+    EXPECT_EQ(ErrorOf(*reply)["code"], "unsupported_media_type");
+    EXPECT_NE(ErrorOf(*reply)["message"].get<std::string>().find("Content-Encoding '" + coding),
+              std::string::npos)
+        << reply->body;
+    EXPECT_EQ(reply->headers["Accept-Encoding"], "identity");
+  }
+  TestClient client(server_->port());
+  auto identity = client.Request("POST", "/echo", "plain", "Content-Encoding: identity\r\n");
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->status, 200);
+  EXPECT_EQ(identity->body, "plain");
+  auto no_body = client.Request("GET", "/hello", "", "Content-Encoding: gzip\r\n");
+  ASSERT_TRUE(no_body);
+  EXPECT_EQ(no_body->status, 200) << "a request without a body has nothing to decode";
+}
+
 TEST_F(HttpServerTest, BadPercentEscapeIs400AndTheConnectionStaysUsable) {
   StartServer();
   TestClient client(server_->port());

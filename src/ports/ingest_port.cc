@@ -8,6 +8,7 @@
 #include "base/ascii.h"
 #include "base/json_nesting.h"
 #include "ports/http_error.h"
+#include "ports/http_fields.h"
 #include "store/clock.h"
 
 namespace quanta::ports {
@@ -28,7 +29,7 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
   std::vector<std::string> records;
   std::string_view trimmed = TrimBlanks(body);
   bool is_array = (!trimmed.empty() && trimmed.front() == '[') ||
-                  content_type.substr(0, content_type.find(';')) == "application/json";
+                  MediaTypeOf(content_type) == "application/json";
   if (is_array) {
     simdjson::dom::parser parser;
     simdjson::dom::element parsed;
@@ -67,6 +68,21 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
   return records;
 }
 
+std::optional<HttpResponse> RefuseIngestMediaType(const HttpRequest& request) {
+  std::optional<std::string> content_type = request.Header("Content-Type");
+  std::string media_type = MediaTypeOf(content_type.value_or(""));
+  if (media_type.empty()) return std::nullopt;
+  for (std::string_view accepted : kIngestMediaTypes) {
+    if (media_type == accepted) return std::nullopt;
+  }
+  return ErrorResponse(
+      HttpFault::kUnsupportedMediaType,
+      fmt::format("Content-Type '{}' is not one an ingest port reads; it reads {} or none: NDJSON "
+                  "(one record per line), or a JSON array with application/json or a body "
+                  "starting with '['; `quanta ingest` sends CSV and Parquet files as NDJSON",
+                  *content_type, fmt::join(kIngestMediaTypes, ", ")));
+}
+
 nlohmann::json IngestOutcomeToJson(const pipeline::IngestOutcome& outcome) {
   nlohmann::json rejections = nlohmann::json::array();
   for (const pipeline::IngestRejection& rejection : outcome.rejections) {
@@ -89,6 +105,7 @@ HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& ru
     return ErrorResponse(
         Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey));
   }
+  if (std::optional<HttpResponse> refused = RefuseIngestMediaType(request)) return *refused;
   Result<std::vector<std::string>> records =
       SplitRecords(request.body, request.Header("Content-Type").value_or(""));
   if (!records.ok()) return ErrorResponse(records.status());

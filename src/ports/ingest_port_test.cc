@@ -50,5 +50,37 @@ TEST(SplitRecordsTest, RefusesABodyThatIsNotAnArray) {
   }
 }
 
+HttpRequest WithContentType(std::optional<std::string> content_type) {
+  HttpRequest request;
+  request.method = "POST";
+  if (content_type) request.headers.emplace_back("content-type", *content_type);
+  return request;
+}
+
+TEST(RefuseIngestMediaTypeTest, ReadsNdjsonJsonCurlsDefaultAndNoType) {
+  for (std::optional<std::string> type :
+       {std::optional<std::string>(), std::optional<std::string>(""),
+        std::optional<std::string>("application/x-ndjson"),
+        std::optional<std::string>("application/jsonl"),
+        std::optional<std::string>("Application/JSON; charset=utf-8"),
+        std::optional<std::string>("application/x-www-form-urlencoded")}) {
+    EXPECT_FALSE(RefuseIngestMediaType(WithContentType(type))) << type.value_or("(none)");
+  }
+}
+
+TEST(RefuseIngestMediaTypeTest, RefusesOtherTypesWith415NamingTheAcceptedOnes) {
+  for (std::string type : {"text/csv", "application/xml", "multipart/form-data; boundary=x",
+                           "application/octet-stream", "text/plain"}) {
+    std::optional<HttpResponse> refused = RefuseIngestMediaType(WithContentType(type));
+    ASSERT_TRUE(refused) << type;
+    EXPECT_EQ(refused->status, 415);
+    nlohmann::json error = nlohmann::json::parse(refused->body)["error"];
+    EXPECT_EQ(error["code"], "unsupported_media_type");
+    std::string message = error["message"];
+    EXPECT_THAT(message, HasSubstr("Content-Type '" + type + "'"));
+    EXPECT_THAT(message, HasSubstr("application/x-ndjson, application/jsonl, application/json"));
+  }
+}
+
 }  // namespace
 }  // namespace quanta::ports

@@ -105,6 +105,16 @@ expect "an empty batch is a 400" 0 'no records.*"status":400' -- \
 expect "a malformed JSON array is a 400" 0 'not a JSON array.*"status":400' -- \
   curl -sS --max-time 10 -H 'Content-Type: application/json' --data-binary '[{"a":' \
   "$orders/ports/order_events/events"
+gzip -c "$products_dir/batch2.ndjson" > "$products_dir/batch2.ndjson.gz"
+expect "a compressed batch is a 415 naming the coding, not dead letters" 0 \
+  "Content-Encoding 'gzip' is not supported.*\"status\":415" -- \
+  curl -sS --max-time 10 -H 'Content-Encoding: gzip' \
+  -H 'Content-Type: application/x-ndjson' --data-binary @"$products_dir/batch2.ndjson.gz" \
+  "$orders/ports/order_events/events"
+expect "a batch of a type the port does not read is a 415 naming the types it reads" 0 \
+  "Content-Type 'text/csv' is not one an ingest port reads; it reads application/x-ndjson.*\"status\":415" -- \
+  curl -sS --max-time 10 -H 'Content-Type: text/csv' --data-binary 'event_id,order_id' \
+  "$orders/ports/order_events/events"
 
 # Deploys that must be refused leave the running version as it was.
 python3 - "$products_dir/orders.json" "$products_dir" <<'EOF'
