@@ -1,5 +1,6 @@
 #include "ports/http_router.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "ports/http_target.h"
@@ -7,6 +8,11 @@
 
 namespace quanta::ports {
 namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
 
 HttpHandler Answer(std::string text) {
   return [text](const HttpRequest&) { return HttpResponse::Text(200, text); };
@@ -99,10 +105,32 @@ TEST(HttpTargetTest, SplitsPathAndQuery) {
   EXPECT_EQ(target.query[4].second, "a b+");
 }
 
-TEST(HttpTargetTest, RejectsWhatIsNotAnOriginFormTarget) {
-  EXPECT_EQ(ParseHttpTarget("http://example.com/").status().code(), ErrorCode::kUsage);
-  EXPECT_EQ(ParseHttpTarget("/bad%zz").status().code(), ErrorCode::kUsage);
-  EXPECT_EQ(ParseHttpTarget("relative").status().code(), ErrorCode::kUsage);
+TEST(HttpTargetTest, AbsoluteFormKeepsItsPathAndQuery) {
+  ASSERT_OK_AND_ASSIGN(HttpTarget target, ParseHttpTarget("http://x/healthz"));
+  EXPECT_EQ(target.path, "/healthz");
+  EXPECT_THAT(target.segments, ElementsAre("healthz"));
+  EXPECT_THAT(target.query, IsEmpty());
+
+  ASSERT_OK_AND_ASSIGN(target,
+                       ParseHttpTarget("HTTPS://127.0.0.1:7070/v1/products/a%20b?limit=2&x=%3A"));
+  EXPECT_EQ(target.path, "/v1/products/a b");
+  EXPECT_THAT(target.segments, ElementsAre("v1", "products", "a b"));
+  EXPECT_THAT(target.query, ElementsAre(Pair("limit", "2"), Pair("x", ":")));
+
+  ASSERT_OK_AND_ASSIGN(target, ParseHttpTarget("http://[::1]:7070"));
+  EXPECT_EQ(target.path, "/");
+  EXPECT_THAT(target.segments, IsEmpty());
+}
+
+TEST(HttpTargetTest, RefusesWhatIsNeitherAPathNorAnHttpUrl) {
+  for (std::string target :
+       {"*", "relative", "/bad%zz", "example.com:443", "ftp://x/healthz", "http:/healthz",
+        "http:///healthz", "http://x/a%zz", "http://x/#top", "/a b"}) {
+    Result<HttpTarget> parsed = ParseHttpTarget(target);
+    ASSERT_FALSE(parsed.ok()) << target;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kUsage) << target;
+    EXPECT_THAT(parsed.status().message(), HasSubstr("request target")) << target;
+  }
 }
 
 }  // namespace

@@ -160,6 +160,19 @@ TEST_F(HttpServerTest, PathParametersAndQueryAreDecoded) {
   EXPECT_EQ(body["query"]["q"], "a b");
 }
 
+TEST_F(HttpServerTest, AnAbsoluteFormTargetIsServedByItsPathAndQuery) {
+  StartServer();
+  TestClient client(server_->port());
+  auto hello = client.Request("GET", "http://x/hello");
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->status, 200) << hello->body;
+  EXPECT_EQ(hello->body, "hello");
+  auto dataset = client.Request("GET", "http://127.0.0.1/v1/products/a/b/datasets/c?limit=3");
+  ASSERT_TRUE(dataset);
+  ASSERT_EQ(dataset->status, 200) << dataset->body;
+  EXPECT_EQ(nlohmann::json::parse(dataset->body)["query"]["limit"], "3");
+}
+
 TEST_F(HttpServerTest, UnknownRouteIs404AndWrongMethodIs405WithJsonErrors) {
   StartServer();
   TestClient client(server_->port());

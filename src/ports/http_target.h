@@ -18,8 +18,11 @@ struct HttpTarget {
   std::vector<std::pair<std::string, std::string>> query;
 };
 
-/// Parses an origin-form target. Fails (kUsage) when it is not one: an absolute URL, "*",
-/// a bad percent escape, a character that must be escaped.
+/// Parses an origin-form target ("/v1/node?x=1"), or an absolute-form one
+/// ("http://host:7070/v1/node?x=1", RFC 9112 section 3.2.2), of which only the path ("/" when
+/// empty) and query are kept. Fails (kUsage) for anything else: "*", an authority alone, a
+/// scheme other than http and https, an http URL without a host, a bad percent escape, a
+/// character that must be escaped.
 Result<HttpTarget> ParseHttpTarget(std::string_view target);
 
 }  // namespace quanta::ports
