@@ -17,6 +17,7 @@
 #include "engine/database.h"
 #include "engine/prepared_query.h"
 #include "ports/http_error.h"
+#include "ports/http_fields.h"
 #include "store/clock.h"
 
 namespace quanta::ports {
@@ -474,8 +475,9 @@ Result<ReadRequest> ParseReadRequest(const HttpRequest& request, const ReadShape
   if (std::optional<std::string> cursor = request.Query("cursor")) {
     QUANTA_RETURN_IF_ERROR(DecodeCursor(*cursor, shape, read.fingerprint, read));
   }
-  std::optional<std::string> accept = request.Header("Accept");
-  read.ndjson = accept && accept->find(kNdjsonType) != std::string::npos;
+  // JSON unless Accept prefers NDJSON; also when it accepts neither, as before negotiation.
+  constexpr std::string_view kOffers[] = {"application/json", kNdjsonType};
+  read.ndjson = NegotiateMediaType(request.Header("Accept"), kOffers) == 1;
   return read;
 }
 

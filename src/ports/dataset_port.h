@@ -21,8 +21,9 @@ inline constexpr std::int64_t kStorePageRows = 2000;
 
 /// Answers GET /v1/products/{domain}/{product}/datasets/{name}: one page of `dataset`'s rows
 /// at one version, as a JSON envelope {"dataset", "version", "rows", "nextCursor"} or, when the
-/// Accept header names application/x-ndjson, as NDJSON rows with the version and next cursor in
-/// the Quanta-Version and Quanta-Next-Cursor headers.
+/// Accept header prefers application/x-ndjson to application/json (NegotiateMediaType: by
+/// q-value, then order), as NDJSON rows with the version and next cursor in the
+/// Quanta-Version and Quanta-Next-Cursor headers. An Accept that takes neither gets JSON.
 ///
 /// Query parameters: columns=a,b; filters <column>=<op>.<value> with op one of eq, neq, gt,
 /// gte, lt, lte, like, ilike (* or % as wildcard), in.(a,b,"c,d"), is.null, is.notnull,

@@ -613,6 +613,25 @@ TEST_F(DatasetPortTest, StreamsNdjsonWithVersionAndCursorHeaders) {
   EXPECT_EQ(rest.Header("Quanta-Next-Cursor"), "");
 }
 
+TEST_F(DatasetPortTest, AcceptPicksTheFormatOfHighestQuality) {
+  CommitFiveOrders();
+  std::string target = "/v1/products/orders/orders/datasets/orders?limit=1&columns=order_id";
+  for (auto [accept, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"application/x-ndjson;q=0.1, application/json", "application/json"},
+           {"application/json;q=0.5, application/x-ndjson", "application/x-ndjson"},
+           {"application/json;q=0, */*", "application/x-ndjson"},
+           {"application/json, application/x-ndjson", "application/json"},
+           {"application/x-ndjson, application/json", "application/x-ndjson"},
+           {"text/html,*/*;q=0.8", "application/json"},
+           {"application/x-ndjson;q=0", "application/json"}}) {
+    HttpRequest request = Request(target);
+    request.headers.emplace_back("Accept", accept);
+    Answer answer = Drain(ServeDatasetRead(request, *store_, "orders", access_));
+    ASSERT_EQ(answer.status, 200) << accept << ": " << answer.body;
+    EXPECT_EQ(answer.content_type, expected) << accept;
+  }
+}
+
 TEST_F(DatasetPortTest, LargePagesAreStreamedAfterTheFirstStorePage) {
   Commit("",
          "SELECT 'e-' || i AS event_id, 'o-1' AS order_id, i::INTEGER AS step FROM range(5000) AS "
