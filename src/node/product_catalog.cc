@@ -378,20 +378,25 @@ Status CheckProductName(std::string_view what, std::string_view name) {
   return Status::Usage("{} '{}' is not a valid name: use {}", what, name, model::kProductNameRule);
 }
 
+Status CheckInputPort(const ServedProduct& product, std::string_view port) {
+  std::set<std::string> known_ports;
+  for (const ServedMajor& major : product.majors) {
+    if (major.product->runner->InputObject(port)) return Status::Ok();
+    for (const std::string& name : major.product->runner->InputPorts()) known_ports.insert(name);
+  }
+  std::string names;
+  for (const std::string& name : known_ports) names += (names.empty() ? "" : ", ") + name;
+  return Status::NotFound("product {} has no input port '{}' (its input ports: {})", product.id,
+                          port, names.empty() ? "none" : names);
+}
+
 Result<std::vector<MajorIngest>> IngestToMajors(const ServedProduct& product, std::string_view port,
                                                 const std::vector<std::string>& records,
                                                 const std::optional<std::string>& idempotency_key) {
+  QUANTA_RETURN_IF_ERROR(CheckInputPort(product, port));
   std::vector<const ServedMajor*> targets;
-  std::set<std::string> known_ports;
   for (const ServedMajor& major : product.majors) {
     if (major.product->runner->InputObject(port)) targets.push_back(&major);
-    for (const std::string& name : major.product->runner->InputPorts()) known_ports.insert(name);
-  }
-  if (targets.empty()) {
-    std::string names;
-    for (const std::string& name : known_ports) names += (names.empty() ? "" : ", ") + name;
-    return Status::NotFound("product {} has no input port '{}' (its input ports: {})", product.id,
-                            port, names.empty() ? "none" : names);
   }
   auto ingest = [&records, &idempotency_key,
                  port = std::string(port)](pipeline::ProductRunner* runner) {

@@ -117,6 +117,10 @@ struct MajorIngest {
   Result<pipeline::IngestOutcome> outcome;
 };
 
+/// Ok when some served major of `product` has input `port`; else NotFound naming the input
+/// ports the majors have. Thread-safe.
+Status CheckInputPort(const ServedProduct& product, std::string_view port);
+
 /// Runs one micro-batch of input `port` in every served major of `product` whose pipeline has
 /// that port, each against its own input contract and into its own store with the same
 /// idempotency key (so a retry applies once to each), in parallel; returns once every major

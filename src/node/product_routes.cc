@@ -279,6 +279,10 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
   std::optional<ServedProduct> served = catalog.FindServed(domain, name);
   if (!served) return NoSuchProduct(catalog, domain, name);
   std::string port = request.PathParam("port");
+  // An unknown port is the first thing wrong with a batch, whatever its body.
+  if (Status known = CheckInputPort(*served, port); !known.ok()) {
+    return ports::ErrorResponse(known);
+  }
   auto started = std::chrono::steady_clock::now();
   auto observe = [&](std::int64_t major, const Result<pipeline::IngestOutcome>& outcome) {
     metrics.RecordIngest(served->id, major, port, outcome,

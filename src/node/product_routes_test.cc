@@ -152,6 +152,20 @@ TEST_F(ProductRoutesTest, ABatchOfATypeNoPortReadsIsRefusedBeforeAnyMajorTakesIt
   EXPECT_EQ(ndjson.status, 200) << ndjson.body;
 }
 
+TEST_F(ProductRoutesTest, AnUnknownPortIsReportedBeforeAnythingAboutTheBody) {
+  std::string events = std::string(kProduct) + "/ports/nope/events";
+  for (auto [body, headers] :
+       std::vector<std::pair<std::string, std::string>>{{"", ""},
+                                                        {"{}", ""},
+                                                        {"", "Content-Type: text/csv\r\n"},
+                                                        {"{}", "Idempotency-Key: \r\n"}}) {
+    auto reply = Call("POST", events, body, headers);
+    EXPECT_EQ(reply.status, 404) << "body '" << body << "', " << headers << ": " << reply.body;
+    EXPECT_THAT(reply.body, HasSubstr("product orders/orders has no input port 'nope' (its input "
+                                      "ports: order_events)"));
+  }
+}
+
 TEST_F(ProductRoutesTest, RetiringAMajorEndsItsChangeStreams) {
   TestClient stream(node_->port());
   ASSERT_TRUE(stream.SendRequest(

@@ -100,6 +100,11 @@ nlohmann::json IngestOutcomeToJson(const pipeline::IngestOutcome& outcome) {
 
 HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& runner,
                          std::string_view port, const IngestObserver& observe) {
+  // An unknown port is the first thing wrong with a batch, whatever its body.
+  if (!runner.InputObject(port)) {
+    return ErrorResponse(Status::NotFound("product has no input port '{}' (its input ports: {})",
+                                          port, fmt::join(runner.InputPorts(), ", ")));
+  }
   std::optional<std::string> key = request.Header("Idempotency-Key");
   if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
     return ErrorResponse(

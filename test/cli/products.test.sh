@@ -102,6 +102,9 @@ expect "an unknown product is a JSON 404" 0 '"code":"not_found".*no product shop
   curl -sS --max-time 10 "$products_url/v1/products/shop/none/datasets/x"
 expect "an empty batch is a 400" 0 'no records.*"status":400' -- \
   curl -sS --max-time 10 --data-binary '' "$orders/ports/order_events/events"
+expect "an empty batch to an unknown port is a 404 naming the port, not a 400" 0 \
+  "no input port 'nope' \\(its input ports: order_events\\).*\"status\":404" -- \
+  curl -sS --max-time 10 -X POST "$orders/ports/nope/events"
 expect "a malformed JSON array is a 400" 0 'not a JSON array.*"status":400' -- \
   curl -sS --max-time 10 -H 'Content-Type: application/json' --data-binary '[{"a":' \
   "$orders/ports/order_events/events"
