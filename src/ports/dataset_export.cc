@@ -26,6 +26,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kPartName = "part-0.parquet";
+// The query parameters of an export; any other is refused rather than ignored.
+constexpr std::string_view kExportParameters[] = {"format", "version", "since"};
 
 Result<std::optional<std::int64_t>> ParseVersionParameter(const HttpRequest& request,
                                                           std::string_view name) {
@@ -219,6 +221,17 @@ HttpResponse ServeDatasetExport(const HttpRequest& request, store::ProductStore&
                                 const fs::path& folder, std::string_view product,
                                 std::string_view dataset, const governance::DatasetAccess& access) {
   auto run = [&]() -> Result<json> {
+    for (const auto& [name, value] : request.query) {
+      if (std::find(std::begin(kExportParameters), std::end(kExportParameters), name) ==
+          std::end(kExportParameters)) {
+        return Status::Usage(
+            "query parameter {}: the export of dataset {} takes no such parameter; it takes {} "
+            "(an export is of a version: find the version of a time with "
+            "datasets/{}?as_of=...&limit=1)",
+            name, dataset, fmt::join(kExportParameters, ", "), dataset);
+      }
+    }
+    QUANTA_RETURN_IF_ERROR(request.CheckQueryOnce(kExportParameters));
     std::string format = request.Query("format").value_or("parquet");
     if (format != "parquet") {
       return Status::Usage("query parameter format: '{}' is not supported; use format=parquet",

@@ -51,9 +51,9 @@ Result<nlohmann::json> ExportDataset(store::ProductStore& store,
 
 /// Answers GET /v1/products/{domain}/{product}/datasets/{name}/export?format=parquet
 /// [&version=N][&since=M]: runs ExportDataset into `folder` (the product's export folder) and
-/// answers the manifest (200), or a JSON error: 400 for a bad parameter, 404 for an unknown
-/// dataset, 403 when `access` may not read it, 422 for a version that cannot be read.
-/// `product` is "domain/name".
+/// answers the manifest (200), or a JSON error: 400 for a bad, repeated or unknown parameter
+/// (it takes format, version and since), 404 for an unknown dataset, 403 when `access` may not
+/// read it, 422 for a version that cannot be read. `product` is "domain/name".
 HttpResponse ServeDatasetExport(const HttpRequest& request, store::ProductStore& store,
                                 const std::filesystem::path& folder, std::string_view product,
                                 std::string_view dataset, const governance::DatasetAccess& access);

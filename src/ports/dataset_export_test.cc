@@ -205,6 +205,21 @@ TEST_F(DatasetExportTest, ServesTheManifestOverHttpAndNamesBadParameters) {
   EXPECT_THAT(bad_version.body, HasSubstr("query parameter version"));
   HttpResponse future = serve("version=9");
   EXPECT_EQ(future.status, 422);
+
+  for (std::string query : {"as_of=2026-01-01T00:00:00Z", "foo=1", "format=parquet&limit=5"}) {
+    HttpResponse unknown = serve(query);
+    EXPECT_EQ(unknown.status, 400) << query << ": " << unknown.body;
+    std::string name = query.substr(query.rfind('&') + 1);
+    name = name.substr(0, name.find('='));
+    EXPECT_THAT(json::parse(unknown.body)["error"]["message"].get<std::string>(),
+                HasSubstr("query parameter " + name +
+                          ": the export of dataset orders takes no such parameter; it takes "
+                          "format, version, since"))
+        << query;
+  }
+  HttpResponse twice = serve("version=1&version=2");
+  EXPECT_EQ(twice.status, 400) << twice.body;
+  EXPECT_THAT(twice.body, HasSubstr("query parameter version given twice ('1' and '2')"));
 }
 
 }  // namespace

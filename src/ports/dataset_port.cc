@@ -441,6 +441,7 @@ Result<std::vector<std::string>> ParseOrder(const ReadShape& shape, std::string_
 }
 
 Result<ReadRequest> ParseReadRequest(const HttpRequest& request, const ReadShape& shape) {
+  QUANTA_RETURN_IF_ERROR(request.CheckQueryOnce(shape.reserved));
   ReadRequest read;
   QUANTA_ASSIGN_OR_RETURN(read.selected, ParseColumns(shape, request.Query("columns")));
   QUANTA_ASSIGN_OR_RETURN(read.limit, ParseLimit(request.Query("limit")));
@@ -481,9 +482,8 @@ Result<ReadRequest> ParseReadRequest(const HttpRequest& request, const ReadShape
   return read;
 }
 
-// as_of or version, unless a cursor pinned the version.
-Result<store::AsOf> ParseAsOf(const HttpRequest& request, const ReadRequest& read) {
-  if (read.cursor_version) return store::AsOf::Version(*read.cursor_version);
+// as_of or version, as the request gives them (a cursor aside).
+Result<store::AsOf> ParseAsOf(const HttpRequest& request) {
   std::optional<std::string> as_of = request.Query("as_of");
   std::optional<std::string> version = request.Query("version");
   if (as_of && version) {
@@ -516,6 +516,34 @@ Result<store::AsOf> ParseAsOf(const HttpRequest& request, const ReadRequest& rea
     return store::AsOf::Version(number);
   }
   return store::AsOf::Current();
+}
+
+// The version a read is of: the cursor's, when it has one, else what as_of or version ask for.
+// A cursor with a version or as_of of another version is refused: the two disagree on which
+// version the page is of, and neither may silently win.
+Result<store::AsOf> ReadVersion(const HttpRequest& request, const ReadRequest& read,
+                                store::ProductStore& store, std::string_view dataset) {
+  QUANTA_ASSIGN_OR_RETURN(store::AsOf requested, ParseAsOf(request));
+  if (!read.cursor_version) return requested;
+  std::int64_t pinned = *read.cursor_version;
+  if (requested.kind == store::AsOf::Kind::kVersion && requested.version != pinned) {
+    return Status::Usage(
+        "query parameters version and cursor disagree: version={}, but the cursor was made at "
+        "version {} (a cursor pins the version of the read that made it); give the cursor with "
+        "the first page's version, or without version",
+        requested.version, pinned);
+  }
+  if (requested.kind == store::AsOf::Kind::kTime) {
+    QUANTA_ASSIGN_OR_RETURN(store::Snapshot at_time, store.SnapshotOf(dataset, requested));
+    if (at_time.version != pinned) {
+      return Status::Usage(
+          "query parameters as_of and cursor disagree: as_of={} is version {}, but the cursor "
+          "was made at version {} (a cursor pins the version of the read that made it); give "
+          "the cursor with the first page's as_of, or without as_of",
+          *request.Query("as_of"), at_time.version, pinned);
+    }
+  }
+  return store::AsOf::Version(pinned);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -811,7 +839,7 @@ Result<HttpResponse> ReadDataset(const HttpRequest& request, store::ProductStore
   }
   ReadShape shape = DatasetShape(*dataset, access);
   QUANTA_ASSIGN_OR_RETURN(ReadRequest read, ParseReadRequest(request, shape));
-  QUANTA_ASSIGN_OR_RETURN(store::AsOf as_of, ParseAsOf(request, read));
+  QUANTA_ASSIGN_OR_RETURN(store::AsOf as_of, ReadVersion(request, read, store, name));
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot, store.SnapshotOf(name, as_of));
   return RunRead(store, shape, read,
                  governance::ReadableRowsSql(snapshot.sql, dataset->columns, access),

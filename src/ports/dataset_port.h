@@ -32,8 +32,9 @@ inline constexpr std::int64_t kStorePageRows = 2000;
 /// (from a previous page: pins the version, so pages of one read are consistent while new
 /// versions commit); as_of=<RFC 3339 time> or version=N (time travel). The names columns,
 /// order, limit, cursor, as_of and version are reserved: a column with one of these names
-/// cannot be filtered on. A page after the first must repeat the first request's filters and
-/// order.
+/// cannot be filtered on, and each may be given once. A page after the first must repeat the
+/// first request's filters and order; a version or as_of beside a cursor must be of the
+/// cursor's version.
 ///
 /// Values are bound as typed SQL literals and column names are checked against the dataset, so
 /// no parameter can change the query's shape. Errors are JSON (ErrorResponse): 400 naming the

@@ -360,6 +360,67 @@ TEST_F(DatasetPortTest, PagesStayOnTheirVersionWhileNewVersionsCommit) {
   EXPECT_THAT(Column(fresh, "order_id"), ElementsAre("\"o-0\"", "\"o-1\"", "\"o-2\""));
 }
 
+TEST_F(DatasetPortTest, ACursorWithTheVersionOrTimeOfItsFirstPageReadsOn) {
+  CommitFiveOrders();                      // version 1 at Day(0)
+  Commit("('o-6', 'created', 60, NULL)");  // version 2 at Day(0) + 1h
+  Commit("('o-7', 'created', 70, NULL)");  // version 3
+  Answer first = Read("orders", "limit=2&version=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  std::string cursor = first.Json()["nextCursor"].get<std::string>();
+  Answer same_version = Read("orders", "limit=2&version=1&cursor=" + cursor);
+  ASSERT_EQ(same_version.status, 200) << same_version.body;
+  EXPECT_THAT(Column(same_version, "order_id"), ElementsAre("\"o-3\"", "\"o-4\""));
+
+  Answer by_time = Read("orders", "limit=2&as_of=2026-01-01T00:30:00Z");
+  ASSERT_EQ(by_time.status, 200) << by_time.body;
+  std::string time_cursor = by_time.Json()["nextCursor"].get<std::string>();
+  Answer same_time = Read("orders", "limit=2&as_of=2026-01-01T00:30:00Z&cursor=" + time_cursor);
+  ASSERT_EQ(same_time.status, 200) << same_time.body;
+  EXPECT_EQ(same_time.Json()["version"], 1);
+}
+
+TEST_F(DatasetPortTest, ACursorWithAnotherVersionOrTimeIsRefusedNamingBoth) {
+  CommitFiveOrders();                      // version 1 at Day(0)
+  Commit("('o-6', 'created', 60, NULL)");  // version 2 at Day(0) + 1h
+  Answer first = Read("orders", "limit=2&version=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  std::string cursor = first.Json()["nextCursor"].get<std::string>();
+
+  Answer other_version = Read("orders", "limit=3&version=2&cursor=" + cursor);
+  EXPECT_EQ(other_version.status, 400) << other_version.body;
+  EXPECT_THAT(other_version.ErrorMessage(),
+              HasSubstr("query parameters version and cursor disagree: version=2, but the "
+                        "cursor was made at version 1"));
+  Answer other_time = Read("orders", "limit=3&as_of=2026-01-01T01:30:00Z&cursor=" + cursor);
+  EXPECT_EQ(other_time.status, 400) << other_time.body;
+  EXPECT_THAT(other_time.ErrorMessage(),
+              HasSubstr("query parameters as_of and cursor disagree: as_of=2026-01-01T01:30:00Z "
+                        "is version 2, but the cursor was made at version 1"));
+}
+
+TEST_F(DatasetPortTest, AParameterGivenTwiceIsRefused) {
+  CommitFiveOrders();
+  for (std::string query :
+       {"limit=1&limit=2", "version=1&version=1", "columns=status&columns=amount",
+        "order=status&order=amount", "as_of=2026-01-01T00:30:00Z&as_of=x"}) {
+    Answer answer = Read("orders", query);
+    EXPECT_EQ(answer.status, 400) << query << ": " << answer.body;
+    std::string name = query.substr(0, query.find('='));
+    EXPECT_THAT(answer.ErrorMessage(), HasSubstr("query parameter " + name + " given twice"))
+        << query;
+  }
+  Answer limit = Read("orders", "limit=1&limit=2");
+  EXPECT_EQ(limit.ErrorMessage(), "query parameter limit given twice ('1' and '2'); give it once");
+  Answer dead_letters = ReadDeadLetters("limit=1&limit=2&limit=3");
+  EXPECT_EQ(dead_letters.status, 400) << dead_letters.body;
+  EXPECT_THAT(dead_letters.ErrorMessage(),
+              HasSubstr("query parameter limit given 3 times ('1', '2', '3')"));
+  // Filters on one column may repeat: they are ANDed (a range).
+  Answer range = Read("orders", "amount=gt.11&amount=lt.40&columns=order_id");
+  ASSERT_EQ(range.status, 200) << range.body;
+  EXPECT_THAT(Column(range, "order_id"), ElementsAre("\"o-2\"", "\"o-3\""));
+}
+
 TEST_F(DatasetPortTest, FilteredPagesCoverEveryMatchingRowOnce) {
   Commit("",
          "SELECT 'e-' || i AS event_id, 'o-' || (i % 3) AS order_id, i::INTEGER AS step FROM "

@@ -1,5 +1,7 @@
 #include "ports/http_message.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -20,6 +22,24 @@ std::optional<std::string> HttpRequest::Query(std::string_view name) const {
     if (key == name) return value;
   }
   return std::nullopt;
+}
+
+Status HttpRequest::CheckQueryOnce(std::span<const std::string_view> names) const {
+  for (std::string_view name : names) {
+    std::vector<std::string_view> values;
+    for (const auto& [key, value] : query) {
+      if (key == name) values.push_back(value);
+    }
+    if (values.size() == 2) {
+      return Status::Usage("query parameter {} given twice ('{}' and '{}'); give it once", name,
+                           values[0], values[1]);
+    }
+    if (values.size() > 2) {
+      return Status::Usage("query parameter {} given {} times ('{}'); give it once", name,
+                           values.size(), fmt::join(values, "', '"));
+    }
+  }
+  return Status::Ok();
 }
 
 std::optional<std::string> HttpRequest::Header(std::string_view name) const {

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +34,9 @@ struct HttpRequest {
 
   /// The first query parameter called `name`, if any ("?a" gives a present, empty value).
   std::optional<std::string> Query(std::string_view name) const;
+  /// Usage error naming the first of `names` that the query gives more than once
+  /// (?limit=1&limit=2): which of them the client meant is not known. Ok otherwise.
+  Status CheckQueryOnce(std::span<const std::string_view> names) const;
   /// The first header called `name`, compared without case.
   std::optional<std::string> Header(std::string_view name) const;
   /// The path parameter `name` of the route pattern; empty when the pattern has none.

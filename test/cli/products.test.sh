@@ -195,6 +195,9 @@ expect "an incremental export holds the changes since a version" 0 \
   curl -sS --max-time 30 "$orders/datasets/orders/export?since=1"
 expect "an export of a version that does not exist is a 422" 0 '"status":422' -- \
   curl -sS --max-time 10 "$orders/datasets/orders/export?version=99"
+expect "an export refuses a parameter it does not take, listing those it takes" 0 \
+  'query parameter as_of: the export of dataset orders takes no such parameter; it takes format, version, since.*"status":400' -- \
+  curl -sS --max-time 10 "$orders/datasets/orders/export?format=parquet&as_of=2026-01-01T00:00:00Z"
 expect "the change stream replays every commit from a version" 0 \
   'id: 1 event: commit data: \{"version":1.*id: 2 event: commit data: \{"version":2,.*"op":"delete".*"op":"insert"' -- \
   bash -c "curl -sS -N --max-time 2 '$orders/datasets/orders/changes?since_version=0' \
