@@ -71,6 +71,30 @@ constexpr std::string_view kIngestDatabase = "quanta_ingest";
 // DuckDB's first line, without the statement excerpt that follows it.
 std::string FirstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
 
+// DuckDB's message without its kind ("Conversion Error: "), for a reason that adds its own.
+std::string WithoutErrorKind(const std::string& message) {
+  std::size_t colon = message.find(": ");
+  if (colon != std::string::npos && colon >= 6 && message.compare(colon - 6, 6, " Error") == 0 &&
+      message.find_first_of("\"'", 0) > colon) {
+    return message.substr(colon + 2);
+  }
+  return message;
+}
+
+// What the JSON reader said of the batch's rows in `file`, without the file's name (a path of
+// the node's, which means nothing to a sender) and without the reader's advice on its own
+// options, which the node sets.
+std::string ReaderMessage(const std::string& message, const std::string& file) {
+  std::string first = FirstLine(message);
+  for (const std::string& named : {" in file \"" + file + "\"", "\"" + file + "\"", file}) {
+    if (std::size_t at = first.find(named); at != std::string::npos) {
+      first.replace(at, named.size(), named.front() == ' ' ? " in the batch's rows" : "the batch");
+      break;
+    }
+  }
+  return first;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ProductRunner>> ProductRunner::Create(
@@ -183,7 +207,7 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
   std::filesystem::remove(file, ignored);
   if (!loaded.ok()) {
     (void)connection.Execute("DROP TABLE IF EXISTS " + table);
-    return loaded;
+    return Status(loaded.code(), ReaderMessage(loaded.message(), file.string()));
   }
   return table;
 }
@@ -224,13 +248,29 @@ Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnlo
   QUANTA_RETURN_IF_ERROR(
       connection->Execute(fmt::format("CREATE TABLE {} ({})", engine::QuoteIdentifier(port.table),
                                       ColumnDefinitions(*port.object))));
+  const std::vector<std::string>& names = port.validator->column_names();
+  const std::vector<std::string>& types = port.validator->column_types();
   std::vector<std::pair<std::size_t, std::string>> failures;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    Json row = DeclaredFields(Json::parse(rows.Row(i), nullptr, /*allow_exceptions=*/false),
-                              port.validator->column_names());
+    Json row = DeclaredFields(Json::parse(rows.Row(i), nullptr, /*allow_exceptions=*/false), names);
     Status status =
         connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({row})));
-    if (!status.ok()) failures.emplace_back(i, FirstLine(status.message()));
+    if (status.ok()) continue;
+    // The reason names the field: the first one that DuckDB cannot take alone.
+    std::string reason = FirstLine(status.message());
+    for (std::size_t field = 0; field < names.size(); ++field) {
+      const Json& value = row[names[field]];
+      if (value.is_null()) continue;
+      Status alone = connection->Execute(InsertRowsSql(
+          port.table, *port.object, Json::array({DeclaredFields({{names[field], value}}, names)})));
+      if (alone.ok()) continue;
+      std::string shown = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+      if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+      reason = fmt::format("{}: {} cannot be stored as {} ({})", names[field], shown, types[field],
+                           WithoutErrorKind(FirstLine(alone.message())));
+      break;
+    }
+    failures.emplace_back(i, std::move(reason));
   }
   return failures;
 }
@@ -457,8 +497,11 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
         kept.Add(rows.Row(i), rows.index[i]);
       }
       rows = std::move(kept);
-      if (rows.size() > 0) table = LoadBatchTable(*loader, port, rows);
-      if (!table.ok()) return table.status();
+      // With every row rejected there is nothing to load: the batch commits its rejections.
+      if (rows.size() > 0) {
+        table = LoadBatchTable(*loader, port, rows);
+        if (!table.ok()) return table.status();
+      }
     }
     if (rows.size() > 0) batch.loaded = *table;
   }

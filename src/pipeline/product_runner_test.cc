@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "store/store_fixture.h"
@@ -213,6 +214,70 @@ TEST_F(ProductRunnerTest, AValueDuckDbCannotCastIsRejectedAloneAndTheRestCommits
   EXPECT_EQ(outcome.rejections[0].offset, 1);
   EXPECT_THAT(Orders().rows, SizeIs(2));
   EXPECT_EQ(store_->Head().version, 1);
+}
+
+TEST_F(ProductRunnerTest, ABatchOfRecordsOnlyDuckDbRefusesCommitsTheirRejections) {
+  // wait is an INTERVAL: any string passes the contract check, and DuckDB's cast decides.
+  std::filesystem::path contract = folder_.path() / "product/contracts/order_events.yaml";
+  std::string text;
+  {
+    std::ifstream in(contract);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.insert(text.find("slaProperties:"),
+              "      - name: wait\n        logicalType: string\n        physicalType: interval\n");
+  std::ofstream(contract, std::ios::trunc) << text;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  auto waiting = [](const std::string& order, const std::string& wait) {
+    std::string event = Event(order, "created", "2026-01-01T10:00:00Z");
+    return event.substr(0, event.size() - 1) + ", \"wait\": \"" + wait + "\"}";
+  };
+
+  // Alone, and as two records that both fail: each is rejected with the field named, and
+  // the batch commits with its counts and dead letters.
+  for (const std::vector<std::string>& batch :
+       {std::vector<std::string>{waiting("o-1", "soon")},
+        std::vector<std::string>{waiting("o-2", "later"), waiting("o-3", "never")}}) {
+    ASSERT_OK_AND_ASSIGN(IngestOutcome outcome, runner_->Ingest("order_events", batch));
+    EXPECT_EQ(outcome.received, static_cast<std::int64_t>(batch.size()));
+    EXPECT_EQ(outcome.accepted, 0);
+    EXPECT_EQ(outcome.rejected, outcome.received);
+    ASSERT_THAT(outcome.rejections, SizeIs(batch.size()));
+    for (const IngestRejection& rejection : outcome.rejections) {
+      EXPECT_THAT(rejection.reason, ::testing::StartsWith("wait: \""));
+      EXPECT_THAT(rejection.reason, HasSubstr("cannot be stored as INTERVAL"));
+    }
+  }
+  // Beside a good record, the same.
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome mixed,
+      runner_->Ingest("order_events", {waiting("o-4", "soon"), waiting("o-5", "2 hours")}));
+  EXPECT_EQ(mixed.accepted, 1);
+  ASSERT_THAT(mixed.rejections, SizeIs(1));
+  EXPECT_EQ(mixed.rejections[0].index, 0u);
+  EXPECT_EQ(mixed.rejections[0].offset, 3);
+  EXPECT_THAT(mixed.rejections[0].reason, ::testing::StartsWith("wait: \"soon\" cannot be"));
+
+  ASSERT_OK_AND_ASSIGN(store::StoreStatus status, store_->ReadStatus());
+  EXPECT_EQ(status.ports[0].received, 5);
+  EXPECT_EQ(status.ports[0].committed, 1);
+  EXPECT_EQ(status.ports[0].rejected, 4);
+  EXPECT_EQ(status.ports[0].dead_letters, 4);
+  EXPECT_EQ(store_->Head().version, 3);
+}
+
+TEST_F(ProductRunnerTest, DuckDbsReasonForABatchNamesNoFileOfTheNode) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  // A value past the checks that DuckDB refuses: the reason is DuckDB's, with the field.
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome outcome,
+      runner_->Ingest("order_events",
+                      {Event("o-1", "created", "2026-01-01T10:00:00Z", "12345678901.23")}));
+  EXPECT_EQ(outcome.accepted, 0);
+  ASSERT_THAT(outcome.rejections, SizeIs(1));
+  EXPECT_THAT(outcome.rejections[0].reason, ::testing::StartsWith("amount: "));
+  EXPECT_THAT(outcome.rejections[0].reason, ::testing::Not(HasSubstr(".ingest-")));
+  EXPECT_THAT(outcome.rejections[0].reason, ::testing::Not(HasSubstr("auto_detect")));
 }
 
 TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole) {
