@@ -201,7 +201,7 @@ TEST_F(ProductRunnerTest, ATransformFailingAtRunTimeKeepsNothingOfTheBatch) {
 
 TEST_F(ProductRunnerTest, AValueDuckDbCannotCastIsRejectedAloneAndTheRestCommits) {
   ASSERT_NO_FATAL_FAILURE(Open());
-  // amount is DECIMAL(12,2): a JSON number, so the contract check passes, but too large.
+  // amount is DECIMAL(12,2): a JSON number, but too large.
   ASSERT_OK_AND_ASSIGN(
       IngestOutcome outcome,
       runner_->Ingest("order_events", {Event("o-1", "created", "2026-01-01T10:00:00Z"),

@@ -2,10 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "model/property_constraints.h"
 #include "model/type_mapping.h"
@@ -48,13 +53,20 @@ std::size_t ReadDate(std::string_view text) {
   return day <= days ? 10 : 0;
 }
 
-// HH:MM[:SS[.fraction]]; returns the length read or 0.
-std::size_t ReadTime(std::string_view text) {
+// What a date, time or timestamp text is to its column.
+enum class TimeText { kValid, kMalformed, kLeapSecond };
+
+// HH:MM[:SS[.fraction]]; returns the length read or 0. Sets `seconds` when SS is there, and
+// `leap` when it is 60, a leap second (which RFC 3339 allows, and DuckDB's types cannot hold).
+std::size_t ReadTime(std::string_view text, bool* seconds, bool* leap) {
+  *seconds = *leap = false;
   if (!Digits(text, 0, 2) || text.size() < 5 || text[2] != ':' || !Digits(text, 3, 2)) return 0;
   if (Number(text, 0, 2) > 23 || Number(text, 3, 2) > 59) return 0;
   std::size_t at = 5;
   if (at < text.size() && text[at] == ':') {
-    if (!Digits(text, at + 1, 2) || Number(text, at + 1, 2) > 60) return 0;  // 60: leap second
+    if (!Digits(text, at + 1, 2) || Number(text, at + 1, 2) > 60) return 0;
+    *seconds = true;
+    *leap = Number(text, at + 1, 2) == 60;
     at += 3;
     if (at < text.size() && text[at] == '.') {
       std::size_t digits = 0;
@@ -80,21 +92,33 @@ std::size_t ReadZone(std::string_view text) {
 
 bool IsDate(std::string_view text) { return ReadDate(text) == text.size(); }
 
-bool IsTime(std::string_view text) {
-  std::size_t length = ReadTime(text);
-  return length > 0 &&
-         (length == text.size() || ReadZone(text.substr(length)) == text.size() - length);
+// HH:MM:SS[.fraction], with an optional offset; the seconds may be left out when no offset
+// follows (DuckDB reads 10:00 but not 10:00Z).
+TimeText CheckTime(std::string_view text) {
+  bool seconds = false, leap = false;
+  std::size_t length = ReadTime(text, &seconds, &leap);
+  if (length == 0) return TimeText::kMalformed;
+  if (length != text.size() &&
+      (!seconds || ReadZone(text.substr(length)) != text.size() - length)) {
+    return TimeText::kMalformed;
+  }
+  return leap ? TimeText::kLeapSecond : TimeText::kValid;
 }
 
-bool IsTimestamp(std::string_view text) {
+// A date, or a date and a time with seconds (RFC 3339's full-time), with an optional offset.
+TimeText CheckTimestamp(std::string_view text) {
   std::size_t date = ReadDate(text);
-  if (date == 0) return false;
-  if (date == text.size()) return true;  // a date is midnight of that day
-  if (text[date] != 'T' && text[date] != 't' && text[date] != ' ') return false;
+  if (date == 0) return TimeText::kMalformed;
+  if (date == text.size()) return TimeText::kValid;  // a date is midnight of that day
+  if (text[date] != 'T' && text[date] != 't' && text[date] != ' ') return TimeText::kMalformed;
   std::string_view rest = text.substr(date + 1);
-  std::size_t time = ReadTime(rest);
-  if (time == 0) return false;
-  return time == rest.size() || ReadZone(rest.substr(time)) == rest.size() - time;
+  bool seconds = false, leap = false;
+  std::size_t time = ReadTime(rest, &seconds, &leap);
+  if (time == 0 || !seconds) return TimeText::kMalformed;
+  if (time != rest.size() && ReadZone(rest.substr(time)) != rest.size() - time) {
+    return TimeText::kMalformed;
+  }
+  return leap ? TimeText::kLeapSecond : TimeText::kValid;
 }
 
 bool IsUuid(std::string_view text) {
@@ -261,6 +285,28 @@ std::optional<IntegerRange> IntegerRangeOf(std::string_view type) {
   return std::nullopt;
 }
 
+// 10^n for n in 0..38, as the nearest doubles (what DuckDB compares a scaled double with).
+double PowerOfTen(int n) {
+  static const std::vector<double> kPowers = [] {
+    std::vector<double> powers;
+    for (int i = 0; i <= 38; ++i)
+      powers.push_back(std::strtod(fmt::format("1e{}", i).c_str(), nullptr));
+    return powers;
+  }();
+  return kPowers[static_cast<std::size_t>(std::clamp(n, 0, 38))];
+}
+
+// The precision and scale of DECIMAL(p,s), or nullopt for another type.
+std::optional<std::pair<int, int>> DecimalOf(std::string_view type) {
+  int precision = 0, scale = 0;
+  char end = 0;
+  if (std::sscanf(std::string(type).c_str(), "DECIMAL(%d,%d%c", &precision, &scale, &end) != 3 ||
+      end != ')' || precision < 1 || precision > 38 || scale < 0 || scale > precision) {
+    return std::nullopt;
+  }
+  return std::make_pair(precision, scale);
+}
+
 bool IsFloatType(std::string_view type) {
   return type == "DOUBLE" || type == "FLOAT" || type == "REAL" || StartsWith(type, "DECIMAL") ||
          StartsWith(type, "NUMERIC");
@@ -296,6 +342,10 @@ RecordValidator::RecordValidator(const model::SchemaObject& object) {
       field.integer_max = range->max;
     } else if (IsFloatType(type)) {
       field.shape = Shape::kNumber;
+      if (auto decimal = DecimalOf(type)) {
+        field.decimal_digits = decimal->first - decimal->second;
+        field.decimal_scale = decimal->second;
+      }
     } else if (type == "BOOLEAN") {
       field.shape = Shape::kBoolean;
     } else if (type == "DATE") {
@@ -410,6 +460,10 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
   auto bad_text = [&](std::string_view what) {
     return fmt::format("expected {} ({}), got {}", what, type, Shown(value));
   };
+  auto leap_second = [&] {
+    return fmt::format("{} is a leap second (:60), which {} cannot hold; send :59 instead",
+                       Shown(value), type);
+  };
 
   switch (field.shape) {
     case Shape::kInteger: {
@@ -423,9 +477,27 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
       }
       break;
     }
-    case Shape::kNumber:
+    case Shape::kNumber: {
       if (!IsNumber(kind)) return expected("a number");
+      double number = value.AsDouble();
+      if (field.decimal_digits) {
+        // As DuckDB casts a double: scaled by 10^scale, rounded, then within 10^precision.
+        int scale = *field.decimal_scale;
+        if (!(std::fabs(std::round(number * PowerOfTen(scale))) <
+              PowerOfTen(*field.decimal_digits + scale))) {
+          std::string largest = std::string(std::max(*field.decimal_digits, 1),
+                                            *field.decimal_digits > 0 ? '9' : '0') +
+                                (scale > 0 ? "." + std::string(scale, '9') : "");
+          return fmt::format("{} is out of range for {} (-{} to {})", Shown(value), type, largest,
+                             largest);
+        }
+      } else if ((type == "FLOAT" || type == "REAL") &&
+                 std::fabs(number) > std::numeric_limits<float>::max()) {
+        return fmt::format("{} is out of range for {} (-{} to {})", Shown(value), type,
+                           std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
+      }
       break;
+    }
     case Shape::kBoolean:
       if (kind != Kind::kBoolean) return expected("true or false");
       break;
@@ -435,13 +507,25 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
       break;
     case Shape::kTimestamp:
       if (kind != Kind::kString) return expected("a timestamp");
-      if (!IsTimestamp(value.AsString())) {
-        return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
+      switch (CheckTimestamp(value.AsString())) {
+        case TimeText::kValid:
+          break;
+        case TimeText::kMalformed:
+          return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
+        case TimeText::kLeapSecond:
+          return leap_second();
       }
       break;
     case Shape::kTime:
       if (kind != Kind::kString) return expected("a time");
-      if (!IsTime(value.AsString())) return bad_text("a time HH:MM:SS");
+      switch (CheckTime(value.AsString())) {
+        case TimeText::kValid:
+          break;
+        case TimeText::kMalformed:
+          return bad_text("a time HH:MM:SS");
+        case TimeText::kLeapSecond:
+          return leap_second();
+      }
       break;
     case Shape::kUuid:
       if (kind != Kind::kString) return expected("a UUID");

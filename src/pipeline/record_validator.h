@@ -16,9 +16,11 @@ namespace quanta::pipeline {
 ///
 /// A record must be a JSON object. For each top-level property: a required one must be present
 /// and not null; a present value must have the JSON shape of the property's DuckDB type
-/// (model::DuckdbTypeFor): integers within the type's range, numbers, booleans, strings,
-/// dates (YYYY-MM-DD), times, timestamps (RFC 3339, offset optional), UUIDs, objects for
-/// STRUCT/MAP, arrays for lists, anything for JSON; enums (model::ValidValuesOf) and the
+/// (model::DuckdbTypeFor): integers within the type's range, numbers (within a DECIMAL's
+/// precision once rounded to its scale, within FLOAT's range), booleans, strings, dates
+/// (YYYY-MM-DD), times (HH:MM:SS), timestamps (RFC 3339 with seconds, offset optional), UUIDs,
+/// objects for STRUCT/MAP, arrays for lists, anything for JSON; a leap second (:60), which
+/// DuckDB cannot hold, is refused; enums (model::ValidValuesOf) and the
 /// logicalTypeOptions minLength/maxLength/minimum/maximum hold. Fields the contract does not
 /// declare are ignored, as a consumer of a contract ignores additions. When a key appears more
 /// than once in a record, its last value counts.
@@ -73,6 +75,8 @@ class RecordValidator {
     bool required = false;
     Shape shape = Shape::kString;
     double integer_min = 0, integer_max = 0;  ///< for kInteger
+    /// For DECIMAL(p,s): p - s digits before the point, and s after it.
+    std::optional<int> decimal_digits, decimal_scale;
     std::optional<std::vector<model::Json>> valid_values;
     // logicalTypeOptions
     std::optional<double> min_length, max_length, minimum, maximum, exclusive_minimum,

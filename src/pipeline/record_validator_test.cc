@@ -41,6 +41,9 @@ class RecordValidatorTest : public ::testing::Test {
     object_.properties.push_back(Prop("big", "integer", "ubigint"));
     object_.properties.push_back(Prop("doc", "object", "json"));
     object_.properties.push_back(Prop("tags", "array", "varchar[]"));
+    object_.properties.push_back(Prop("amount", "number", "decimal(12,2)"));
+    object_.properties.push_back(Prop("ratio", "number", "real"));
+    object_.properties.push_back(Prop("clock", "time"));
   }
 
   // The verdict on `json` read by simdjson (the ingest path), which must be the verdict on the
@@ -137,6 +140,37 @@ TEST_F(RecordValidatorTest, HostileValuesGetTheSameVerdictFromBothReaders) {
   // Deep nesting inside a JSON property.
   std::string deep = std::string(500, '[') + std::string(500, ']');
   EXPECT_EQ(Check(R"({"id": "a", "doc": )" + deep + "}"), std::nullopt);
+}
+
+TEST_F(RecordValidatorTest, RefusesWhatDuckDbCannotHoldBeforeItSeesIt) {
+  // A decimal beyond its precision once rounded to its scale, as DuckDB rounds a double.
+  EXPECT_EQ(Check(R"({"id": "a", "amount": 9999999999.99})"), std::nullopt);
+  EXPECT_EQ(Check(R"({"id": "a", "amount": -9999999999.994})"), std::nullopt);
+  EXPECT_EQ(Check(R"({"id": "a", "amount": 1234567890.235})"), std::nullopt);
+  EXPECT_EQ(*Check(R"({"id": "a", "amount": 12345678901.23})"),
+            "amount: 12345678901.23 is out of range for DECIMAL(12,2) (-9999999999.99 to "
+            "9999999999.99)");
+  EXPECT_THAT(*Check(R"({"id": "a", "amount": 9999999999.995})"),
+              HasSubstr("amount: 9999999999.995 is out of range for DECIMAL(12,2)"));
+  EXPECT_THAT(*Check(R"({"id": "a", "amount": -1e300})"),
+              HasSubstr("amount: -1e+300 is out of range for DECIMAL(12,2)"));
+  EXPECT_THAT(*Check(R"({"id": "a", "ratio": 1e300})"),
+              HasSubstr("ratio: 1e+300 is out of range for FLOAT"));
+  EXPECT_EQ(Check(R"({"id": "a", "ratio": 3.4e38})"), std::nullopt);
+  // A leap second, which RFC 3339 allows and DuckDB's types cannot hold.
+  EXPECT_EQ(*Check(R"({"id": "a", "at": "2026-12-31T23:59:60Z"})"),
+            "at: \"2026-12-31T23:59:60Z\" is a leap second (:60), which TIMESTAMP WITH TIME "
+            "ZONE cannot hold; send :59 instead");
+  EXPECT_THAT(*Check(R"({"id": "a", "clock": "23:59:60"})"),
+              HasSubstr("clock: \"23:59:60\" is a leap second"));
+  // RFC 3339 times have seconds; DuckDB needs them before an offset.
+  EXPECT_EQ(*Check(R"({"id": "a", "at": "2026-03-01T10:00Z"})"),
+            "at: expected an RFC 3339 timestamp such as 2026-01-31T12:00:00Z (TIMESTAMP WITH TIME "
+            "ZONE), got \"2026-03-01T10:00Z\"");
+  EXPECT_THAT(*Check(R"({"id": "a", "at": "2026-03-01 10:00"})"), HasSubstr("at: expected"));
+  EXPECT_THAT(*Check(R"({"id": "a", "clock": "10:00Z"})"), HasSubstr("clock: expected a time"));
+  EXPECT_EQ(Check(R"({"id": "a", "clock": "10:00"})"), std::nullopt);
+  EXPECT_EQ(Check(R"({"id": "a", "clock": "10:00:00.5+01:00"})"), std::nullopt);
 }
 
 TEST_F(RecordValidatorTest, ARepeatedKeyCountsWithItsLastValue) {

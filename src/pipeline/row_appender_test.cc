@@ -173,10 +173,23 @@ TEST_F(RowAppenderTest, AValueNoColumnChunkHoldsAsItIsIsLeftToTheReader) {
 TEST_F(RowAppenderTest, AValueDuckDbCannotCastFailsTheAppend) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Database> database, engine::Database::Open());
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
-  // A number, as the check wants, but beyond DECIMAL(12,2).
-  Result<bool> appended = AppendAll(*connection, "appended", {R"({"money": 1e15})"});
-  ASSERT_FALSE(appended.ok());
-  EXPECT_THAT(appended.status().message(), ::testing::HasSubstr("cannot append the rows"));
+  // A number beyond DECIMAL(12,2), which the checks refuse, given to the appender as if they
+  // had let it through.
+  ASSERT_OK(connection->Execute("CREATE TABLE appended (" + ColumnDefinitions() + ")"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RowAppender> appender,
+                       RowAppender::Open(*connection, "memory", "appended",
+                                         *RowAppender::ColumnsFor(validator_->column_types())));
+  simdjson::dom::parser parser;
+  simdjson::dom::element money;
+  ASSERT_EQ(parser.parse(std::string_view("1e15")).get(money), simdjson::SUCCESS);
+  RecordValidator::Fields fields;
+  fields.values.assign(validator_->column_names().size(), std::nullopt);
+  fields.values[6] = money;  // money
+  ASSERT_OK_AND_ASSIGN(bool appended, appender->Append(fields));
+  EXPECT_TRUE(appended);
+  Status closed = appender->Close();
+  ASSERT_FALSE(closed.ok());
+  EXPECT_THAT(closed.message(), ::testing::HasSubstr("cannot append the rows"));
 }
 
 TEST_F(RowAppenderTest, NestedAndJsonColumnsAreLeftToTheReader) {
