@@ -60,6 +60,16 @@ Json DeclaredFields(Json record, const std::vector<std::string>& names) {
   return row;
 }
 
+// `row` (DeclaredFields) with the values the checks want loaded in their own words, as text
+// for DuckDB to cast.
+Json Replaced(Json row, const std::vector<std::string>& names,
+              const std::vector<RecordValidator::Replacement>& replacements) {
+  for (const RecordValidator::Replacement& replaced : replacements) {
+    row[names[replaced.field]] = replaced.text;
+  }
+  return row;
+}
+
 std::string DumpRow(const Json& row) {
   return row.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -413,6 +423,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
 
   simdjson::dom::parser parser;
   RecordValidator::Fields fields;
+  std::vector<RecordValidator::Replacement> replacements;
   std::string padded;  // simdjson reads a little past the end: one buffer for all records
   for (std::size_t i = 0; i < records.size(); ++i) {
     std::string_view text = records[i];
@@ -437,15 +448,15 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
         rejected.push_back({i, "not valid JSON"});
         continue;
       }
-      if (auto problem = port.validator->Check(record)) {
+      if (auto problem = port.validator->Check(record, text, &replacements)) {
         rejected.push_back({i, std::move(*problem)});
         continue;
       }
-      rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
+      rows.Add(DumpRow(Replaced(DeclaredFields(std::move(record), names), names, replacements)), i);
       read_as_ndjson = true;
       continue;
     }
-    if (auto problem = port.validator->Check(element, &fields)) {
+    if (auto problem = port.validator->Check(element, text, &fields)) {
       rejected.push_back({i, std::move(*problem)});
       continue;
     }
@@ -453,9 +464,10 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     // The record's own bytes go to DuckDB's reader, unless the reader would see something
     // else than the checks did: a repeated key (the reader refuses it), a line break inside
     // the record (the reader splits lines), or nested values (which the reader would have to
-    // take as the nlohmann-json reading did, without repeated keys inside).
+    // take as the nlohmann-json reading did, without repeated keys inside), or a value the
+    // checks replace.
     // (Two memchr scans: find_first_of("\r\n") calls memchr once per byte of the record.)
-    if (fields.repeated_key || fields.nested ||
+    if (fields.repeated_key || fields.nested || !fields.replacements.empty() ||
         std::memchr(text.data(), '\n', text.size()) != nullptr ||
         std::memchr(text.data(), '\r', text.size()) != nullptr) {
       Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -464,7 +476,9 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
         read_as_ndjson = true;  // the appender took the record already
         continue;
       }
-      rows.Add(DumpRow(DeclaredFields(std::move(record), names)), i);
+      rows.Add(
+          DumpRow(Replaced(DeclaredFields(std::move(record), names), names, fields.replacements)),
+          i);
     } else {
       rows.Add(text, i);
     }

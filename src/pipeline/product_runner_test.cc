@@ -280,6 +280,39 @@ TEST_F(ProductRunnerTest, DuckDbsReasonForABatchNamesNoFileOfTheNode) {
   EXPECT_THAT(outcome.rejections[0].reason, ::testing::Not(HasSubstr("auto_detect")));
 }
 
+TEST_F(ProductRunnerTest, IntegersAreCheckedAndLoadedAsTheirDigitsSay) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  auto with_quantity = [](const std::string& order, const std::string& quantity) {
+    std::string event = Event(order, "created", "2026-01-01T10:00:00Z");
+    std::size_t at = event.find("\"quantity\": 1");
+    return event.replace(at, 13, "\"quantity\": " + quantity);
+  };
+  const std::string kRange =
+      " is out of range for BIGINT (-9223372036854775808 to "
+      "9223372036854775807)";
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome outcome,
+      runner_->Ingest("order_events",
+                      {with_quantity("o-1", "-9223372036854775809"),
+                       with_quantity("o-2", "9223372036854775808"),
+                       with_quantity("o-3", "0.9999999999999999999"),
+                       with_quantity("o-4", "1.0000000000000001"),
+                       with_quantity("o-5", "9007199254740993.0"), with_quantity("o-6", "2e0")}));
+  EXPECT_EQ(outcome.accepted, 2);
+  ASSERT_THAT(outcome.rejections, SizeIs(4));
+  EXPECT_EQ(outcome.rejections[0].reason, "quantity: -9223372036854775809" + kRange);
+  EXPECT_EQ(outcome.rejections[1].reason, "quantity: 9223372036854775808" + kRange);
+  EXPECT_EQ(outcome.rejections[2].reason,
+            "quantity: expected an integer (BIGINT), got a number 0.9999999999999999999");
+  EXPECT_EQ(outcome.rejections[3].reason,
+            "quantity: expected an integer (BIGINT), got a number 1.0000000000000001");
+  engine::QueryResult orders = Orders();
+  ASSERT_THAT(orders.rows, SizeIs(2));
+  EXPECT_EQ(orders.rows[0][0], "o-5");
+  EXPECT_EQ(orders.rows[0][4], "9007199254740993");  // not the double's ...992
+  EXPECT_EQ(orders.rows[1][4], "2");
+}
+
 TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole) {
   ASSERT_NO_FATAL_FAILURE(Open());
   auto open_event = [](const std::string& order, const std::string& amount = "10.5") {

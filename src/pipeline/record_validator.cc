@@ -160,6 +160,7 @@ class NlohmannView {
     }
   }
   double AsDouble() const { return value_.get<double>(); }
+  std::int64_t AsInteger() const { return value_.get<std::int64_t>(); }
   std::uint64_t AsUnsigned() const { return value_.get<std::uint64_t>(); }
   std::string_view AsString() const { return value_.get_ref<const std::string&>(); }
   bool Equals(const Json& other) const { return other == value_; }
@@ -203,6 +204,7 @@ class SimdjsonView {
         return value_.get_double().value_unsafe();
     }
   }
+  std::int64_t AsInteger() const { return value_.get_int64().value_unsafe(); }
   std::uint64_t AsUnsigned() const { return value_.get_uint64().value_unsafe(); }
   std::string_view AsString() const { return value_.get_string().value_unsafe(); }
   bool Equals(const Json& other) const {
@@ -261,28 +263,135 @@ std::string Shown(const View& value) {
   return Shown(value.ToJson());
 }
 
+// An integer type's range, exactly: as 128-bit bounds for the integers the JSON readers hold
+// (64 bits at most; UHUGEINT's top is beyond 128 signed bits, and beyond any of them), and
+// as decimal text for messages and for integers written any other way.
 struct IntegerRange {
   std::string_view type;
-  double min, max;
+  std::string_view min, max;
 };
 
 std::optional<IntegerRange> IntegerRangeOf(std::string_view type) {
   static constexpr IntegerRange kRanges[] = {
-      {"TINYINT", -128.0, 127.0},
-      {"SMALLINT", -32768.0, 32767.0},
-      {"INTEGER", -2147483648.0, 2147483647.0},
-      {"BIGINT", -9223372036854775808.0, 9223372036854775807.0},
-      {"HUGEINT", -1.7e38, 1.7e38},
-      {"UTINYINT", 0.0, 255.0},
-      {"USMALLINT", 0.0, 65535.0},
-      {"UINTEGER", 0.0, 4294967295.0},
-      {"UBIGINT", 0.0, 18446744073709551615.0},
-      {"UHUGEINT", 0.0, 3.4e38},
+      {"TINYINT", "-128", "127"},
+      {"SMALLINT", "-32768", "32767"},
+      {"INTEGER", "-2147483648", "2147483647"},
+      {"BIGINT", "-9223372036854775808", "9223372036854775807"},
+      {"HUGEINT", "-170141183460469231731687303715884105728",
+       "170141183460469231731687303715884105727"},
+      {"UTINYINT", "0", "255"},
+      {"USMALLINT", "0", "65535"},
+      {"UINTEGER", "0", "4294967295"},
+      {"UBIGINT", "0", "18446744073709551615"},
+      {"UHUGEINT", "0", "340282366920938463463374607431768211455"},
   };
   for (const IntegerRange& range : kRanges) {
     if (range.type == type) return range;
   }
   return std::nullopt;
+}
+
+// `text` (a decimal integer, "-" then digits for a negative one) as 128 bits, clamped to
+// their range.
+__int128 ClampedInt128(std::string_view text) {
+  constexpr __int128 kMax = static_cast<__int128>(~static_cast<unsigned __int128>(0) >> 1);
+  bool negative = !text.empty() && text[0] == '-';
+  __int128 value = 0;
+  for (char digit : text.substr(negative ? 1 : 0)) {
+    if (value > (kMax - (digit - '0')) / 10) return negative ? -kMax - 1 : kMax;
+    value = value * 10 + (digit - '0');
+  }
+  return negative ? -value : value;
+}
+
+// Whether the decimal integer `digits` (no sign, no leading zeros) is at most `bound`'s.
+bool AtMost(std::string_view digits, std::string_view bound) {
+  return digits.size() != bound.size() ? digits.size() < bound.size() : digits <= bound;
+}
+
+// What a JSON number literal is as an integer, exactly: 1.0, 1e3 and 10E-1 are integers,
+// 1.5 and 1.0000000000000001 are not.
+struct ExactInteger {
+  bool integral = false;
+  bool too_large = false;  ///< more digits than any integer type holds (then not `digits`)
+  bool negative = false;
+  std::string digits;  ///< without sign or leading zeros; "0" for zero
+};
+
+ExactInteger ReadExactInteger(std::string_view number) {
+  ExactInteger result;
+  std::size_t at = 0;
+  result.negative = at < number.size() && number[at] == '-';
+  if (result.negative) ++at;
+  std::string mantissa;
+  long exponent = 0;
+  for (; at < number.size() && number[at] >= '0' && number[at] <= '9'; ++at) {
+    mantissa += number[at];
+  }
+  if (at < number.size() && number[at] == '.') {
+    for (++at; at < number.size() && number[at] >= '0' && number[at] <= '9'; ++at) {
+      mantissa += number[at];
+      --exponent;
+    }
+  }
+  if (at < number.size() && (number[at] == 'e' || number[at] == 'E')) {
+    ++at;
+    bool minus = at < number.size() && number[at] == '-';
+    if (at < number.size() && (number[at] == '-' || number[at] == '+')) ++at;
+    long written = 0;
+    for (; at < number.size() && number[at] >= '0' && number[at] <= '9'; ++at) {
+      written = std::min(written * 10 + (number[at] - '0'), 1000000L);  // far beyond any type
+    }
+    exponent += minus ? -written : written;
+  }
+  mantissa.erase(0, std::min(mantissa.find_first_not_of('0'), mantissa.size()));
+  if (mantissa.empty()) {
+    result.integral = true;
+    result.negative = false;
+    result.digits = "0";
+    return result;
+  }
+  std::size_t last = mantissa.find_last_not_of('0');
+  exponent += static_cast<long>(mantissa.size() - last - 1);
+  mantissa.erase(last + 1);
+  if (exponent < 0) return result;  // a fraction is left
+  result.integral = true;
+  if (static_cast<long>(mantissa.size()) + exponent > 40) {
+    result.too_large = true;
+    return result;
+  }
+  result.digits = mantissa + std::string(static_cast<std::size_t>(exponent), '0');
+  return result;
+}
+
+// The raw text of the value of the last top-level member `name` of the JSON object `record`,
+// or empty when there is none.
+std::string MemberText(std::string_view record, std::string_view name) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(record);
+  simdjson::ondemand::document document;
+  simdjson::ondemand::object object;
+  if (parser.iterate(padded).get(document) != simdjson::SUCCESS ||
+      document.get_object().get(object) != simdjson::SUCCESS) {
+    return {};
+  }
+  std::string found;
+  for (auto member : object) {
+    simdjson::ondemand::field field;
+    std::string_view key;
+    if (std::move(member).get(field) != simdjson::SUCCESS ||
+        field.unescaped_key().get(key) != simdjson::SUCCESS) {
+      return {};
+    }
+    if (key != name) continue;
+    std::string_view raw = field.value().raw_json_token();
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r')) {
+      raw.remove_suffix(1);
+    }
+    found = std::string(raw);
+  }
+  return found;
 }
 
 // 10^n for n in 0..38, as the nearest doubles (what DuckDB compares a scaled double with).
@@ -340,6 +449,8 @@ RecordValidator::RecordValidator(const model::SchemaObject& object) {
       field.shape = Shape::kInteger;
       field.integer_min = range->min;
       field.integer_max = range->max;
+      field.integer_min_128 = ClampedInt128(range->min);
+      field.integer_max_128 = ClampedInt128(range->max);
     } else if (IsFloatType(type)) {
       field.shape = Shape::kNumber;
       if (auto decimal = DecimalOf(type)) {
@@ -380,35 +491,43 @@ RecordValidator::RecordValidator(const model::SchemaObject& object) {
 }
 
 template <typename View>
-std::optional<std::string> RecordValidator::CheckPresence(const Field& field,
-                                                          const View* value) const {
+std::optional<std::string> RecordValidator::CheckPresence(const Field& field, const View* value,
+                                                          std::string_view text,
+                                                          std::string* replacement) const {
   if (!value || value->kind() == Kind::kNull) {
     if (field.required) {
       return fmt::format("{}: required, but {}", field.name, !value ? "missing" : "null");
     }
     return std::nullopt;
   }
-  if (auto problem = CheckValue(field, *value)) {
+  if (auto problem = CheckValue(field, *value, text, replacement)) {
     return fmt::format("{}: {}", field.name, *problem);
   }
   return std::nullopt;
 }
 
-std::optional<std::string> RecordValidator::Check(const Json& record) const {
+std::optional<std::string> RecordValidator::Check(const Json& record, std::string_view text,
+                                                  std::vector<Replacement>* replacements) const {
+  if (replacements) replacements->clear();
   if (!record.is_object()) {
     return fmt::format("a record must be a JSON object, got {}", JsonKind(NlohmannView(record)));
   }
-  for (const Field& field : fields_) {
-    auto found = record.find(field.name);
+  std::string replacement;
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    auto found = record.find(fields_[i].name);
     std::optional<NlohmannView> value;
     if (found != record.end()) value.emplace(*found);
-    if (auto problem = CheckPresence(field, value ? &*value : nullptr)) return problem;
+    replacement.clear();
+    if (auto problem = CheckPresence(fields_[i], value ? &*value : nullptr, text, &replacement)) {
+      return problem;
+    }
+    if (!replacement.empty() && replacements) replacements->push_back({i, replacement});
   }
   return std::nullopt;
 }
 
 std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
-                                                  Fields* fields) const {
+                                                  std::string_view text, Fields* fields) const {
   if (record.type() != simdjson::dom::element_type::OBJECT) {
     return fmt::format("a record must be a JSON object, got {}", JsonKind(SimdjsonView(record)));
   }
@@ -417,6 +536,7 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
   seen.values.assign(fields_.size(), std::nullopt);
   seen.repeated_key = false;
   seen.nested = false;
+  seen.replacements.clear();
   // Records have few keys: comparing each with the ones before it is cheaper than hashing.
   std::string_view keys[kKeysCompared];
   std::size_t key_count = 0;
@@ -437,6 +557,7 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
       }
     }
   }
+  std::string replacement;
   for (std::size_t i = 0; i < fields_.size(); ++i) {
     std::optional<SimdjsonView> value;
     if (seen.values[i]) {
@@ -444,14 +565,19 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
       Kind kind = value->kind();
       seen.nested = seen.nested || kind == Kind::kObject || kind == Kind::kArray;
     }
-    if (auto problem = CheckPresence(fields_[i], value ? &*value : nullptr)) return problem;
+    replacement.clear();
+    if (auto problem = CheckPresence(fields_[i], value ? &*value : nullptr, text, &replacement)) {
+      return problem;
+    }
+    if (!replacement.empty()) seen.replacements.push_back({i, replacement});
   }
   return std::nullopt;
 }
 
 template <typename View>
-std::optional<std::string> RecordValidator::CheckValue(const Field& field,
-                                                       const View& value) const {
+std::optional<std::string> RecordValidator::CheckValue(const Field& field, const View& value,
+                                                       std::string_view text,
+                                                       std::string* replacement) const {
   const std::string& type = field.type;
   const Kind kind = value.kind();
   auto expected = [&](std::string_view what) {
@@ -468,13 +594,41 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field,
   switch (field.shape) {
     case Shape::kInteger: {
       if (!IsNumber(kind)) return expected("an integer");
-      double number = value.AsDouble();
-      if (kind == Kind::kFloat && number != std::floor(number)) return expected("an integer");
-      if (kind == Kind::kUnsigned ? static_cast<double>(value.AsUnsigned()) > field.integer_max
-                                  : (number < field.integer_min || number > field.integer_max)) {
-        return fmt::format("{} is out of range for {} ({} to {})", Shown(value), type,
-                           field.integer_min, field.integer_max);
+      auto out_of_range = [&](std::string_view shown) {
+        return fmt::format("{} is out of range for {} ({} to {})", shown, type, field.integer_min,
+                           field.integer_max);
+      };
+      if (kind == Kind::kInteger || kind == Kind::kUnsigned) {
+        __int128 number = kind == Kind::kInteger ? static_cast<__int128>(value.AsInteger())
+                                                 : static_cast<__int128>(value.AsUnsigned());
+        if (number < field.integer_min_128 || number > field.integer_max_128) {
+          return out_of_range(Shown(value));
+        }
+        break;
       }
+      // Written with a fraction or an exponent, or beyond 64 bits: the readers hold a double,
+      // which may not be the number written (1.0000000000000001 reads as 1), so its digits
+      // decide, and what gets loaded is the integer they spell exactly.
+      std::string written = MemberText(text, field.name);
+      if (written.empty()) {  // no text to read it from: the double, where it is exact
+        double number = value.AsDouble();
+        if (number != std::floor(number) || std::fabs(number) > 9007199254740992.0) {
+          return expected("an integer");
+        }
+        written = fmt::format("{:.0f}", number);
+      }
+      std::string shown = written.size() > 60 ? written.substr(0, 57) + "..." : written;
+      ExactInteger exact = ReadExactInteger(written);
+      if (!exact.integral) {
+        return fmt::format("expected an integer ({}), got a number {}", type, shown);
+      }
+      bool in_range =
+          !exact.too_large &&
+          (exact.negative ? field.integer_min[0] == '-' &&
+                                AtMost(exact.digits, std::string_view(field.integer_min).substr(1))
+                          : AtMost(exact.digits, field.integer_max));
+      if (!in_range) return out_of_range(shown);
+      *replacement = (exact.negative ? "-" : "") + exact.digits;
       break;
     }
     case Shape::kNumber: {

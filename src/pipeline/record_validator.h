@@ -32,10 +32,22 @@ class RecordValidator {
   /// Prepares the checks of `object`, which must outlive the validator.
   explicit RecordValidator(const model::SchemaObject& object);
 
+  /// A value of a conforming record to load in its own words rather than as the JSON reader
+  /// holds it: an integer written with a fraction or an exponent (5.0, 1e3), or beyond 64 bits,
+  /// which the readers hold as a double that may not be the number written, as its exact
+  /// decimal digits ("-12"), for DuckDB to cast from text.
+  struct Replacement {
+    std::size_t field = 0;  ///< the property's place, as in column_names()
+    std::string text;
+  };
+
   /// Why `record` breaks the contract, naming the field ("amount: expected a number, got the
   /// string \"ten\""), or nullopt when it conforms. Reports the first problem found, in
-  /// property order.
-  std::optional<std::string> Check(const model::Json& record) const;
+  /// property order. `text` is the JSON that `record` was read from: numbers for integer
+  /// columns are judged on their digits (empty: on the double, where it is exact). For a
+  /// conforming record, `replacements` (when given) receives the values to load instead.
+  std::optional<std::string> Check(const model::Json& record, std::string_view text,
+                                   std::vector<Replacement>* replacements = nullptr) const;
 
   /// What Check saw of a record parsed by simdjson.
   struct Fields {
@@ -44,11 +56,15 @@ class RecordValidator {
     std::vector<std::optional<simdjson::dom::element>> values;
     bool repeated_key = false;  ///< some top-level key appears more than once
     bool nested = false;        ///< some declared property holds an object or an array
+    /// Values to load in place of those in `values`, by property.
+    std::vector<Replacement> replacements;
   };
 
-  /// The same check, with the same reasons, on a record parsed by simdjson. `fields`, when
-  /// given, is filled as far as the check went (entirely for a conforming record).
-  std::optional<std::string> Check(simdjson::dom::element record, Fields* fields = nullptr) const;
+  /// The same check, with the same reasons, on a record parsed by simdjson from `text`.
+  /// `fields`, when given, is filled as far as the check went (entirely for a conforming
+  /// record).
+  std::optional<std::string> Check(simdjson::dom::element record, std::string_view text,
+                                   Fields* fields = nullptr) const;
 
   /// The DuckDB column types, in property order (what a conforming record is cast to).
   const std::vector<std::string>& column_types() const { return types_; }
@@ -74,7 +90,8 @@ class RecordValidator {
     std::string type;  ///< DuckDB type
     bool required = false;
     Shape shape = Shape::kString;
-    double integer_min = 0, integer_max = 0;  ///< for kInteger
+    std::string integer_min, integer_max;               ///< for kInteger, in decimal
+    __int128 integer_min_128 = 0, integer_max_128 = 0;  ///< the same, clamped to 128 bits
     /// For DECIMAL(p,s): p - s digits before the point, and s after it.
     std::optional<int> decimal_digits, decimal_scale;
     std::optional<std::vector<model::Json>> valid_values;
@@ -82,10 +99,14 @@ class RecordValidator {
     std::optional<double> min_length, max_length, minimum, maximum, exclusive_minimum,
         exclusive_maximum;
   };
+  // `text` is the record's own JSON; `replacement` is set to what to load instead of the value
+  // when that differs from what the reader holds.
   template <typename View>
-  std::optional<std::string> CheckValue(const Field& field, const View& value) const;
+  std::optional<std::string> CheckValue(const Field& field, const View& value,
+                                        std::string_view text, std::string* replacement) const;
   template <typename View>
-  std::optional<std::string> CheckPresence(const Field& field, const View* value) const;
+  std::optional<std::string> CheckPresence(const Field& field, const View* value,
+                                           std::string_view text, std::string* replacement) const;
 
   std::vector<Field> fields_;
   std::vector<std::string> names_;

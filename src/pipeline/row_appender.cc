@@ -133,11 +133,30 @@ void RowAppender::Set(std::size_t column, const simdjson::dom::element& value) {
 }
 
 Result<bool> RowAppender::Append(const RecordValidator::Fields& fields) {
+  // The checks replace only integers, which go to integer or text columns.
+  auto replacement = [&](std::size_t column) -> const std::string* {
+    for (const RecordValidator::Replacement& replaced : fields.replacements) {
+      if (replaced.field == column) return &replaced.text;
+    }
+    return nullptr;
+  };
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (fields.values[i] && !Fits(*fields.values[i], columns_[i])) return false;
+    if (replacement(i)
+            ? columns_[i] == AppendColumn::kDouble || columns_[i] == AppendColumn::kBoolean
+            : fields.values[i] && !Fits(*fields.values[i], columns_[i])) {
+      return false;
+    }
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (fields.values[i]) {
+    if (const std::string* text = replacement(i)) {
+      if (columns_[i] == AppendColumn::kInt64) {
+        std::int64_t number = 0;
+        std::from_chars(text->data(), text->data() + text->size(), number);
+        appender_->SetInt64(i, number);
+      } else {
+        appender_->SetText(i, *text);
+      }
+    } else if (fields.values[i]) {
       Set(i, *fields.values[i]);
     } else {
       appender_->SetNull(i);

@@ -22,6 +22,56 @@ Status NotAnArray() {
       "with Content-Type: application/x-ndjson");
 }
 
+// The elements of `array`, a JSON array that a parser read as valid, each as the text it was
+// sent as, without the blanks between its tokens (so on one line: a JSON string holds no raw
+// line break). The text, not a parser's reading of it: a number keeps every digit it was
+// written with (1.0000000000000001 is no integer, though a double reads it as 1).
+std::vector<std::string> ArrayElements(std::string_view array) {
+  std::string minified(array.size(), '\0');
+  std::size_t length = 0;
+  if (simdjson::minify(array.data(), array.size(), minified.data(), length) != simdjson::SUCCESS) {
+    minified.assign(array);
+    length = array.size();
+  }
+  minified.resize(length);
+  std::vector<std::string> elements;
+  std::size_t depth = 0, start = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < minified.size(); ++i) {
+    char c = minified[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (depth++ == 0) start = i + 1;
+        break;
+      case ']':
+      case '}':
+        if (--depth == 0 && i > start) elements.emplace_back(minified, start, i - start);
+        break;
+      case ',':
+        if (depth == 1) {
+          elements.emplace_back(minified, start, i - start);
+          start = i + 1;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return elements;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> SplitRecords(std::string_view body,
@@ -36,9 +86,7 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
     simdjson::dom::array array;
     if (parser.parse(trimmed.data(), trimmed.size()).get(parsed) == simdjson::SUCCESS) {
       if (parsed.get_array().get(array) != simdjson::SUCCESS) return NotAnArray();
-      records.reserve(array.size());
-      for (simdjson::dom::element element : array) records.push_back(simdjson::minify(element));
-      return records;
+      return ArrayElements(trimmed);
     }
     // simdjson refuses some JSON that nlohmann-json reads (integers beyond 64 bits): then
     // nlohmann-json decides. Nesting deeper than simdjson's 1024 levels is refused here, since
@@ -50,11 +98,7 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
     }
     nlohmann::json fallback = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
     if (fallback.is_discarded() || !fallback.is_array()) return NotAnArray();
-    records.reserve(fallback.size());
-    for (const nlohmann::json& element : fallback) {
-      records.push_back(element.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
-    return records;
+    return ArrayElements(trimmed);
   }
   std::size_t start = 0;
   while (start < body.size()) {

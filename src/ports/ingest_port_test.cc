@@ -30,8 +30,18 @@ TEST(SplitRecordsTest, ReadsArraysThatOnlyNlohmannJsonReads) {
   ASSERT_OK_AND_ASSIGN(
       std::vector<std::string> records,
       SplitRecords("[{\"n\": 123456789012345678901234567890}, {\"s\": \"[[\"}]", ""));
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_THAT(records[0], HasSubstr("\"n\":1.2345678901234568e+29"));
+  EXPECT_THAT(records, ElementsAre("{\"n\":123456789012345678901234567890}", "{\"s\":\"[[\"}"));
+}
+
+TEST(SplitRecordsTest, KeepsEveryDigitOfANumberAsSent) {
+  // A double reads 1.0000000000000001 as 1, and -9223372036854775809 as -2^63: the records
+  // keep the digits, for the checks to judge.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> records,
+                       SplitRecords("[{\"q\": 1.0000000000000001}, {\"q\": 1e2},\n"
+                                    " {\"q\": -9223372036854775809, \"s\": \"a, \\\"b]\"}]",
+                                    ""));
+  EXPECT_THAT(records, ElementsAre("{\"q\":1.0000000000000001}", "{\"q\":1e2}",
+                                   "{\"q\":-9223372036854775809,\"s\":\"a, \\\"b]\"}"));
 }
 
 TEST(SplitRecordsTest, RefusesHostileNestingWithoutRecursingPerLevel) {
