@@ -313,6 +313,28 @@ TEST_F(ProductRunnerTest, IntegersAreCheckedAndLoadedAsTheirDigitsSay) {
   EXPECT_EQ(orders.rows[1][4], "2");
 }
 
+TEST_F(ProductRunnerTest, TimestampsLoadAsRfc3339MeansThem) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome outcome,
+      runner_->Ingest("order_events", {Event("o-1", "created", "2026-03-01T10:00:00+24:00"),
+                                       Event("o-2", "created", "2026-03-01t10:00:00z"),
+                                       Event("o-3", "created", "2026-03-01T10:00:00-23:59")}));
+  EXPECT_EQ(outcome.accepted, 2);
+  ASSERT_THAT(outcome.rejections, SizeIs(1));
+  EXPECT_THAT(outcome.rejections[0].reason,
+              ::testing::StartsWith("occurred_at: \"2026-03-01T10:00:00+24:00\" has an offset "
+                                    "beyond -23:59 to +23:59"));
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult times,
+                       store_->Query("SELECT order_id, strftime(updated_at AT TIME ZONE 'UTC', "
+                                     "'%Y-%m-%dT%H:%M:%S') FROM (" +
+                                     store_->SnapshotOf("orders", store::AsOf::Current())->sql +
+                                     ") ORDER BY order_id"));
+  ASSERT_THAT(times.rows, SizeIs(2));
+  EXPECT_EQ(times.rows[0][1], "2026-03-01T10:00:00");
+  EXPECT_EQ(times.rows[1][1], "2026-03-02T09:59:00");
+}
+
 TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole) {
   ASSERT_NO_FATAL_FAILURE(Open());
   auto open_event = [](const std::string& order, const std::string& amount = "10.5") {

@@ -54,7 +54,7 @@ std::size_t ReadDate(std::string_view text) {
 }
 
 // What a date, time or timestamp text is to its column.
-enum class TimeText { kValid, kMalformed, kLeapSecond };
+enum class TimeText { kValid, kMalformed, kLeapSecond, kOffsetOutOfRange };
 
 // HH:MM[:SS[.fraction]]; returns the length read or 0. Sets `seconds` when SS is there, and
 // `leap` when it is 60, a leap second (which RFC 3339 allows, and DuckDB's types cannot hold).
@@ -78,31 +78,49 @@ std::size_t ReadTime(std::string_view text, bool* seconds, bool* leap) {
   return at;
 }
 
-// Z, +HH:MM, +HHMM or +HH (and the same with -); returns the length read or 0.
-std::size_t ReadZone(std::string_view text) {
+// Z, +HH:MM, +HHMM or +HH (and the same with -); returns the length read or 0. Clears
+// `in_range` for an offset beyond 23:59, which RFC 3339 does not allow (DuckDB would take
+// +24:00 as a day).
+std::size_t ReadZone(std::string_view text, bool* in_range) {
+  *in_range = true;
   if (text.empty()) return 0;
   if (text[0] == 'Z' || text[0] == 'z') return 1;
   if (text[0] != '+' && text[0] != '-') return 0;
   if (!Digits(text, 1, 2)) return 0;
-  if (text.size() == 3) return 3;
-  if (text[3] == ':' && Digits(text, 4, 2)) return 6;
-  if (Digits(text, 3, 2)) return 5;
-  return 0;
+  std::size_t length = 0;
+  int minutes = 0;
+  if (text.size() == 3) {
+    length = 3;
+  } else if (text[3] == ':' && Digits(text, 4, 2)) {
+    length = 6;
+    minutes = Number(text, 4, 2);
+  } else if (Digits(text, 3, 2)) {
+    length = 5;
+    minutes = Number(text, 3, 2);
+  } else {
+    return 0;
+  }
+  *in_range = Number(text, 1, 2) <= 23 && minutes <= 59;
+  return length;
 }
 
 bool IsDate(std::string_view text) { return ReadDate(text) == text.size(); }
+
+// What follows a time: nothing, or an offset that is all the rest.
+TimeText CheckZone(std::string_view rest, bool leap) {
+  bool in_range = true;
+  if (!rest.empty() && ReadZone(rest, &in_range) != rest.size()) return TimeText::kMalformed;
+  if (!in_range) return TimeText::kOffsetOutOfRange;
+  return leap ? TimeText::kLeapSecond : TimeText::kValid;
+}
 
 // HH:MM:SS[.fraction], with an optional offset; the seconds may be left out when no offset
 // follows (DuckDB reads 10:00 but not 10:00Z).
 TimeText CheckTime(std::string_view text) {
   bool seconds = false, leap = false;
   std::size_t length = ReadTime(text, &seconds, &leap);
-  if (length == 0) return TimeText::kMalformed;
-  if (length != text.size() &&
-      (!seconds || ReadZone(text.substr(length)) != text.size() - length)) {
-    return TimeText::kMalformed;
-  }
-  return leap ? TimeText::kLeapSecond : TimeText::kValid;
+  if (length == 0 || (length != text.size() && !seconds)) return TimeText::kMalformed;
+  return CheckZone(text.substr(length), leap);
 }
 
 // A date, or a date and a time with seconds (RFC 3339's full-time), with an optional offset.
@@ -115,10 +133,7 @@ TimeText CheckTimestamp(std::string_view text) {
   bool seconds = false, leap = false;
   std::size_t time = ReadTime(rest, &seconds, &leap);
   if (time == 0 || !seconds) return TimeText::kMalformed;
-  if (time != rest.size() && ReadZone(rest.substr(time)) != rest.size() - time) {
-    return TimeText::kMalformed;
-  }
-  return leap ? TimeText::kLeapSecond : TimeText::kValid;
+  return CheckZone(rest.substr(time), leap);
 }
 
 bool IsUuid(std::string_view text) {
@@ -586,6 +601,10 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field, const
   auto bad_text = [&](std::string_view what) {
     return fmt::format("expected {} ({}), got {}", what, type, Shown(value));
   };
+  auto offset_out_of_range = [&] {
+    return fmt::format("{} has an offset beyond -23:59 to +23:59 (RFC 3339), for {}", Shown(value),
+                       type);
+  };
   auto leap_second = [&] {
     return fmt::format("{} is a leap second (:60), which {} cannot hold; send :59 instead",
                        Shown(value), type);
@@ -668,6 +687,18 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field, const
           return bad_text("an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
         case TimeText::kLeapSecond:
           return leap_second();
+        case TimeText::kOffsetOutOfRange:
+          return offset_out_of_range();
+      }
+      {
+        // RFC 3339 allows t and z in lower case; DuckDB reads them only in capitals.
+        std::string_view text = value.AsString();
+        if (text.find_first_of("tz") != std::string_view::npos) {
+          replacement->assign(text);
+          for (char& c : *replacement) {
+            if (c == 't' || c == 'z') c = static_cast<char>(c - 'a' + 'A');
+          }
+        }
       }
       break;
     case Shape::kTime:
@@ -679,6 +710,8 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field, const
           return bad_text("a time HH:MM:SS");
         case TimeText::kLeapSecond:
           return leap_second();
+        case TimeText::kOffsetOutOfRange:
+          return offset_out_of_range();
       }
       break;
     case Shape::kUuid:

@@ -20,10 +20,12 @@ namespace quanta::pipeline {
 /// precision once rounded to its scale, within FLOAT's range), booleans, strings, dates
 /// (YYYY-MM-DD), times (HH:MM:SS), timestamps (RFC 3339 with seconds, offset optional), UUIDs,
 /// objects for STRUCT/MAP, arrays for lists, anything for JSON; a leap second (:60), which
-/// DuckDB cannot hold, is refused; enums (model::ValidValuesOf) and the
-/// logicalTypeOptions minLength/maxLength/minimum/maximum hold. Fields the contract does not
-/// declare are ignored, as a consumer of a contract ignores additions. When a key appears more
-/// than once in a record, its last value counts.
+/// DuckDB cannot hold, and an offset beyond +/-23:59 are refused; a timestamp without an
+/// offset is taken in DuckDB's time zone (the node sets UTC), and a date alone as its midnight;
+/// enums (model::ValidValuesOf) and the logicalTypeOptions minLength/maxLength/minimum/maximum
+/// hold.
+/// Fields the contract does not declare are ignored, as a consumer of a contract ignores additions.
+/// When a key appears more than once in a record, its last value counts.
 ///
 /// The same rules run on records parsed by nlohmann-json and by simdjson (the ingest hot
 /// path), with the same reasons. Thread-safe: Check keeps no state.
@@ -32,10 +34,11 @@ class RecordValidator {
   /// Prepares the checks of `object`, which must outlive the validator.
   explicit RecordValidator(const model::SchemaObject& object);
 
-  /// A value of a conforming record to load in its own words rather than as the JSON reader
-  /// holds it: an integer written with a fraction or an exponent (5.0, 1e3), or beyond 64 bits,
-  /// which the readers hold as a double that may not be the number written, as its exact
-  /// decimal digits ("-12"), for DuckDB to cast from text.
+  /// A value of a conforming record to load in other words than the record's, for DuckDB to
+  /// cast from text: an integer written with a fraction or an exponent (5.0, 1e3), or beyond
+  /// 64 bits, which the readers hold as a double that may not be the number written, as its
+  /// exact decimal digits ("-12"); a timestamp with RFC 3339's lower-case t or z, which DuckDB
+  /// reads only in capitals, with them in capitals.
   struct Replacement {
     std::size_t field = 0;  ///< the property's place, as in column_names()
     std::string text;

@@ -247,6 +247,26 @@ TEST_F(RecordValidatorTest, IntegersAreJudgedOnTheirDigitsNotOnADouble) {
   EXPECT_EQ(replaced[0].text, "123456789012345678901");  // the last of a repeated key
 }
 
+TEST_F(RecordValidatorTest, TimestampsFollowRfc3339) {
+  // Offsets reach 23:59 either way; DuckDB would take +24:00 as a whole day.
+  EXPECT_EQ(Check(R"({"id": "a", "at": "2026-03-01T10:00:00+24:00"})"),
+            "at: \"2026-03-01T10:00:00+24:00\" has an offset beyond -23:59 to +23:59 (RFC 3339), "
+            "for TIMESTAMP WITH TIME ZONE");
+  EXPECT_THAT(Check(R"({"id": "a", "at": "2026-03-01T10:00:00-0060"})"),
+              Optional(HasSubstr("has an offset beyond")));
+  EXPECT_THAT(Check(R"({"id": "a", "clock": "10:00:00+25"})"),
+              Optional(HasSubstr("clock: \"10:00:00+25\" has an offset beyond")));
+  EXPECT_EQ(Check(R"({"id": "a", "at": "2026-03-01T10:00:00-23:59", "clock": "10:00:00+2359"})"),
+            std::nullopt);
+  // Lower-case t and z are RFC 3339 too; DuckDB reads them only in capitals, so they load so.
+  EXPECT_THAT(ReplacedIn(R"({"id": "a", "at": "2026-03-01t10:00:00.5z"})"),
+              ::testing::ElementsAre("at=2026-03-01T10:00:00.5Z"));
+  EXPECT_TRUE(ReplacedIn(R"({"id": "a", "at": "2026-03-01T10:00:00+01:00"})").empty());
+  // Without an offset, and a date alone, as documented above: DuckDB's reading decides.
+  EXPECT_EQ(Check(R"({"id": "a", "at": "2026-03-01T10:00:00"})"), std::nullopt);
+  EXPECT_EQ(Check(R"({"id": "a", "at": "2026-03-01"})"), std::nullopt);
+}
+
 TEST_F(RecordValidatorTest, ARepeatedKeyCountsWithItsLastValue) {
   EXPECT_EQ(Check(R"({"id": 5, "id": "a"})"), std::nullopt);
   EXPECT_EQ(*Check(R"({"id": "a", "id": 5})"), "id: expected a string (VARCHAR), got an integer 5");

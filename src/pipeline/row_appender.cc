@@ -133,7 +133,7 @@ void RowAppender::Set(std::size_t column, const simdjson::dom::element& value) {
 }
 
 Result<bool> RowAppender::Append(const RecordValidator::Fields& fields) {
-  // The checks replace only integers, which go to integer or text columns.
+  // The checks replace only integers and timestamps, which go to integer or text columns.
   auto replacement = [&](std::size_t column) -> const std::string* {
     for (const RecordValidator::Replacement& replaced : fields.replacements) {
       if (replaced.field == column) return &replaced.text;
