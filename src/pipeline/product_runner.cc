@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <unordered_set>
 #include <utility>
 
 #include "base/fnv1a.h"
@@ -68,6 +69,21 @@ Json Replaced(Json row, const std::vector<std::string>& names,
     row[names[replaced.field]] = replaced.text;
   }
   return row;
+}
+
+// The top-level keys a port's records may have that the checks and the transform read.
+using DeclaredNames = std::unordered_set<std::string_view>;
+
+// `text` as nlohmann-json reads it, keeping of a top-level object only the members `declared`
+// names (a repeated one's last value wins): all that DeclaredFields and the checks read. An
+// ordered object compares each new key with every key kept before it, so a record of many
+// undeclared fields would cost the square of their number; skipped, they cost their bytes.
+Json ParseDeclared(std::string_view text, const DeclaredNames& declared) {
+  Json::parser_callback_t keep = [&declared](int depth, Json::parse_event_t event, Json& parsed) {
+    return depth != 1 || event != Json::parse_event_t::key ||
+           declared.count(parsed.get_ref<const std::string&>()) > 0;
+  };
+  return Json::parse(text, keep, /*allow_exceptions=*/false);
 }
 
 std::string DumpRow(const Json& row) {
@@ -260,9 +276,10 @@ Result<std::vector<std::pair<std::size_t, std::string>>> ProductRunner::FindUnlo
                                       ColumnDefinitions(*port.object))));
   const std::vector<std::string>& names = port.validator->column_names();
   const std::vector<std::string>& types = port.validator->column_types();
+  const DeclaredNames declared(names.begin(), names.end());
   std::vector<std::pair<std::size_t, std::string>> failures;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    Json row = DeclaredFields(Json::parse(rows.Row(i), nullptr, /*allow_exceptions=*/false), names);
+    Json row = DeclaredFields(ParseDeclared(rows.Row(i), declared), names);
     Status status =
         connection->Execute(InsertRowsSql(port.table, *port.object, Json::array({row})));
     if (status.ok()) continue;
@@ -390,6 +407,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   rows.ends.reserve(records.size());
   rows.index.reserve(records.size());
   const std::vector<std::string>& names = port.validator->column_names();
+  const DeclaredNames declared(names.begin(), names.end());
 
   // The rows are loaded before the batch queues, on a connection of their own, so that DuckDB
   // takes them in while earlier batches commit; the writer then only copies them.
@@ -443,7 +461,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
                                            depth, kMaxJsonNesting)});
         continue;
       }
-      Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      Json record = ParseDeclared(text, declared);
       if (record.is_discarded()) {
         rejected.push_back({i, "not valid JSON"});
         continue;
@@ -470,7 +488,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
     if (fields.repeated_key || fields.nested || !fields.replacements.empty() ||
         std::memchr(text.data(), '\n', text.size()) != nullptr ||
         std::memchr(text.data(), '\r', text.size()) != nullptr) {
-      Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      Json record = ParseDeclared(text, declared);
       if (record.is_discarded()) {  // the two readers disagree: refuse, as nlohmann-json did
         rejected.push_back({i, "not valid JSON"});
         read_as_ndjson = true;  // the appender took the record already

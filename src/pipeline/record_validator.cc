@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -259,7 +260,8 @@ std::string_view JsonKind(const View& value) {
   return "a value";
 }
 
-// How many keys of a record Check compares to find a repeated one.
+// How many keys of a record Check compares with each other to find a repeated one; beyond,
+// it hashes them.
 constexpr std::size_t kKeysCompared = 64;
 
 bool IsNumber(Kind kind) {
@@ -552,9 +554,12 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
   seen.repeated_key = false;
   seen.nested = false;
   seen.replacements.clear();
-  // Records have few keys: comparing each with the ones before it is cheaper than hashing.
+  // Most records have few keys: comparing each with the ones before it is cheaper than
+  // hashing, which only a record with many keys needs (each key once, so that the time grows
+  // with the record, not with its square).
   std::string_view keys[kKeysCompared];
   std::size_t key_count = 0;
+  std::unordered_set<std::string_view> many_keys;
   simdjson::dom::object object = record.get_object().value_unsafe();
   for (simdjson::dom::key_value_pair member : object) {
     if (key_count < kKeysCompared) {
@@ -562,8 +567,9 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
         seen.repeated_key = keys[k] == member.key;
       }
       keys[key_count++] = member.key;
-    } else {
-      seen.repeated_key = true;  // too many keys to tell cheaply: treated as repeated
+    } else if (!seen.repeated_key) {
+      if (many_keys.empty()) many_keys.insert(keys, keys + key_count);
+      seen.repeated_key = !many_keys.insert(member.key).second;
     }
     for (std::size_t i = 0; i < fields_.size(); ++i) {
       if (fields_[i].name == member.key) {

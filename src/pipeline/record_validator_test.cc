@@ -275,6 +275,20 @@ TEST_F(RecordValidatorTest, ARepeatedKeyCountsWithItsLastValue) {
   EXPECT_FALSE(FieldsOf(R"({"id": "a", "x": {"y": 1, "y": 2}})").repeated_key);
 }
 
+TEST_F(RecordValidatorTest, TellsARepeatedKeyAmongManyExactly) {
+  // Beyond the keys compared with each other, the rest are hashed, not taken as repeated.
+  std::string wide = R"({"id": "a")";
+  for (int i = 0; i < 1000; ++i) wide += ", \"f" + std::to_string(i) + "\": " + std::to_string(i);
+  RecordValidator::Fields fields = FieldsOf(wide + "}");
+  EXPECT_FALSE(fields.repeated_key);
+  EXPECT_EQ(fields.values[0]->get_string().value(), "a");
+  EXPECT_TRUE(FieldsOf(wide + R"(, "f999": 0})").repeated_key);
+  EXPECT_TRUE(FieldsOf(wide + R"(, "f3": 0})").repeated_key);
+  fields = FieldsOf(wide + R"(, "id": "b"})");
+  EXPECT_TRUE(fields.repeated_key);
+  EXPECT_EQ(fields.values[0]->get_string().value(), "b");
+}
+
 TEST_F(RecordValidatorTest, ReportsTheDeclaredValuesOfAConformingRecord) {
   RecordValidator::Fields fields = FieldsOf(R"({"count": 7, "id": "b", "id": "a", "more": 1})");
   ASSERT_EQ(fields.values.size(), object_.properties.size());
