@@ -17,6 +17,7 @@
 
 #include "base/fnv1a.h"
 #include "base/json_nesting.h"
+#include "base/json_syntax.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
 #include "pipeline/row_appender.h"
@@ -463,7 +464,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
       }
       Json record = ParseDeclared(text, declared);
       if (record.is_discarded()) {
-        rejected.push_back({i, "not valid JSON"});
+        rejected.push_back({i, DescribeInvalidJson(text)});
         continue;
       }
       if (auto problem = port.validator->Check(record, text, &replacements)) {
@@ -490,7 +491,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
         std::memchr(text.data(), '\r', text.size()) != nullptr) {
       Json record = ParseDeclared(text, declared);
       if (record.is_discarded()) {  // the two readers disagree: refuse, as nlohmann-json did
-        rejected.push_back({i, "not valid JSON"});
+        rejected.push_back({i, DescribeInvalidJson(text)});
         read_as_ndjson = true;  // the appender took the record already
         continue;
       }

@@ -93,7 +93,8 @@ TEST_F(ProductRunnerTest, GoodRecordsReachTheDatasetAndBadOnesTheDeadLetters) {
   EXPECT_EQ(outcome.rejections[0].index, 1u);
   EXPECT_THAT(outcome.rejections[0].reason, HasSubstr("customer_id: required, but missing"));
   EXPECT_THAT(outcome.rejections[1].reason, HasSubstr("amount: expected a number"));
-  EXPECT_EQ(outcome.rejections[2].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[2].reason,
+            "not valid JSON at byte 2: invalid literal; expected string literal");
   EXPECT_THAT(outcome.rejections[3].reason, HasSubstr("occurred_at"));
   EXPECT_EQ(outcome.rejections[3].offset, 5);
 
@@ -367,6 +368,23 @@ TEST_F(ProductRunnerTest, ARecordOfManyUndeclaredFieldsLoadsItsDeclaredOnes) {
   EXPECT_EQ(orders.rows[3][1], "2");
 }
 
+TEST_F(ProductRunnerTest, ARecordThatIsNotJsonIsRejectedSayingWhyAndAtWhichByte) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK_AND_ASSIGN(
+      IngestOutcome outcome,
+      runner_->Ingest("order_events", {R"({"event_id": NaN})", R"({"event_id": Infinity})",
+                                       R"({"event_id": "\ud800"})", R"({"event_id": "e-)"}));
+  EXPECT_EQ(outcome.rejected, 4);
+  ASSERT_THAT(outcome.rejections, SizeIs(4));
+  EXPECT_EQ(outcome.rejections[0].reason, "not valid JSON at byte 13: invalid literal");
+  EXPECT_EQ(outcome.rejections[1].reason, "not valid JSON at byte 13: invalid literal");
+  EXPECT_EQ(outcome.rejections[2].reason,
+            "not valid JSON at byte 20: invalid string: surrogate U+D800..U+DBFF must be followed "
+            "by U+DC00..U+DFFF");
+  EXPECT_EQ(outcome.rejections[3].reason,
+            "not valid JSON at its end (byte 16): invalid string: missing closing quote");
+}
+
 TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole) {
   ASSERT_NO_FATAL_FAILURE(Open());
   auto open_event = [](const std::string& order, const std::string& amount = "10.5") {
@@ -395,9 +413,11 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
   EXPECT_EQ(outcome.accepted, 5);
   ASSERT_THAT(outcome.rejections, SizeIs(5));
   EXPECT_EQ(outcome.rejections[0].index, 0u);
-  EXPECT_EQ(outcome.rejections[0].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[0].reason,
+            "not valid JSON at its end (byte 40): unexpected end of input; expected ':'");
   EXPECT_EQ(outcome.rejections[1].index, 1u);
-  EXPECT_EQ(outcome.rejections[1].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[1].reason,
+            "not valid JSON at byte 223: invalid string: ill-formed UTF-8 byte");
   EXPECT_EQ(outcome.rejections[2].index, 3u);
   EXPECT_EQ(outcome.rejections[2].reason,
             "nests arrays or objects 5001 levels deep; at most 1024 are accepted");
@@ -405,7 +425,8 @@ TEST_F(ProductRunnerTest, HostileRecordsAreRejectedWithTheirReasonOrLoadedWhole)
   EXPECT_EQ(outcome.rejections[3].reason,
             "amount: expected a number (DECIMAL(12,2)), got a string \"ten\"");
   EXPECT_EQ(outcome.rejections[4].index, 7u);
-  EXPECT_EQ(outcome.rejections[4].reason, "not valid JSON");
+  EXPECT_EQ(outcome.rejections[4].reason,
+            "not valid JSON at byte 223: number overflow parsing '1e400'");
 
   ASSERT_OK_AND_ASSIGN(engine::QueryResult orders,
                        store_->Query("SELECT order_id, amount, status FROM (" +

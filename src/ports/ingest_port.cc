@@ -7,6 +7,7 @@
 
 #include "base/ascii.h"
 #include "base/json_nesting.h"
+#include "base/json_syntax.h"
 #include "ports/http_error.h"
 #include "ports/http_fields.h"
 #include "store/clock.h"
@@ -16,10 +17,22 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKey = 200;
 
+constexpr std::string_view kSendAnArray =
+    "send an array, or NDJSON (one record per line) with Content-Type: application/x-ndjson";
+
 Status NotAnArray() {
-  return Status::Usage(
-      "the body is not a JSON array of records; send an array, or NDJSON (one record per line) "
-      "with Content-Type: application/x-ndjson");
+  return Status::Usage("the body is not a JSON array of records; {}", kSendAnArray);
+}
+
+// The body's array, `trimmed` of its blanks, is not JSON: where (in the body) and why.
+Status NotJson(std::string_view body, std::string_view trimmed) {
+  std::optional<JsonSyntaxError> error = FindJsonSyntaxError(trimmed);
+  if (!error) return NotAnArray();
+  std::size_t offset = static_cast<std::size_t>(trimmed.data() - body.data()) + error->offset;
+  return Status::Usage("the body is not a JSON array of records: not valid JSON {}: {}; {}",
+                       error->offset >= trimmed.size() ? fmt::format("at its end (byte {})", offset)
+                                                       : fmt::format("at byte {}", offset),
+                       error->reason, kSendAnArray);
 }
 
 // The elements of `array`, a JSON array that a parser read as valid, each as the text it was
@@ -97,7 +110,8 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
           kMaxJsonNesting);
     }
     nlohmann::json fallback = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
-    if (fallback.is_discarded() || !fallback.is_array()) return NotAnArray();
+    if (fallback.is_discarded()) return NotJson(body, trimmed);
+    if (!fallback.is_array()) return NotAnArray();
     return ArrayElements(trimmed);
   }
   std::size_t start = 0;

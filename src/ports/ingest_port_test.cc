@@ -60,6 +60,24 @@ TEST(SplitRecordsTest, RefusesABodyThatIsNotAnArray) {
   }
 }
 
+TEST(SplitRecordsTest, SaysWhereAndWhyAnArrayBodyIsNotJson) {
+  auto message = [](const std::string& body) {
+    Result<std::vector<std::string>> records = SplitRecords(body, "application/json");
+    return records.ok() ? std::string("accepted") : records.status().message();
+  };
+  // Offsets count from the body's first byte, blanks before the array included.
+  EXPECT_THAT(message("  [{\"a\": 1},]"),
+              ::testing::StartsWith("the body is not a JSON array of records: not valid JSON at "
+                                    "byte 12: unexpected ']'"));
+  EXPECT_THAT(message("[{\"a\": 1}] xyz"),
+              HasSubstr("not valid JSON at byte 11: invalid literal; expected end of input"));
+  EXPECT_THAT(message("[{\"a\": 1}, {\"b\": "),
+              HasSubstr("not valid JSON at its end (byte 16): unexpected end of input"));
+  EXPECT_THAT(message("[{\"a\": \"caf\xC3\"}]"),
+              HasSubstr("at byte 12: invalid string: ill-formed UTF-8 byte"));
+  EXPECT_THAT(message("[{\"a\": 1}]"), "accepted");
+}
+
 HttpRequest WithContentType(std::optional<std::string> content_type) {
   HttpRequest request;
   request.method = "POST";

@@ -83,7 +83,7 @@ expect "version=1 reads the dataset as it was" 0 '"order_id":"o-1","status":"cre
 expect "filters select rows" 0 '^\{"dataset":"orders","version":2,"rows":\[\{"order_id":"o-2"\}\]' -- \
   curl -sS --max-time 10 "$orders/datasets/orders?columns=order_id&status=eq.created"
 expect "the dead letters keep the raw payload and the reason" 0 \
-  '"reason":"not valid JSON","payload":"not json at all"' -- \
+  '"reason":"not valid JSON at byte 1: invalid literal","payload":"not json at all"' -- \
   curl -sS --max-time 10 "$orders/deadletters"
 expect "status: received = committed + rejected" 0 '"committed":3.*"received":6,"rejected":3' -- \
   curl -sS --max-time 10 "$orders"
