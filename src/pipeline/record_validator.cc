@@ -381,42 +381,13 @@ ExactInteger ReadExactInteger(std::string_view number) {
   return result;
 }
 
-// The raw text of the value of the last top-level member `name` of the JSON object `record`,
-// or empty when there is none.
-std::string MemberText(std::string_view record, std::string_view name) {
-  thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(record);
-  simdjson::ondemand::document document;
-  simdjson::ondemand::object object;
-  if (parser.iterate(padded).get(document) != simdjson::SUCCESS ||
-      document.get_object().get(object) != simdjson::SUCCESS) {
-    return {};
-  }
-  std::string found;
-  for (auto member : object) {
-    simdjson::ondemand::field field;
-    std::string_view key;
-    if (std::move(member).get(field) != simdjson::SUCCESS ||
-        field.unescaped_key().get(key) != simdjson::SUCCESS) {
-      return {};
-    }
-    if (key != name) continue;
-    std::string_view raw = field.value().raw_json_token();
-    while (!raw.empty() &&
-           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r')) {
-      raw.remove_suffix(1);
-    }
-    found = std::string(raw);
-  }
-  return found;
-}
-
 // 10^n for n in 0..38, as the nearest doubles (what DuckDB compares a scaled double with).
 double PowerOfTen(int n) {
   static const std::vector<double> kPowers = [] {
     std::vector<double> powers;
-    for (int i = 0; i <= 38; ++i)
+    for (int i = 0; i <= 38; ++i) {
       powers.push_back(std::strtod(fmt::format("1e{}", i).c_str(), nullptr));
+    }
     return powers;
   }();
   return kPowers[static_cast<std::size_t>(std::clamp(n, 0, 38))];
@@ -452,6 +423,60 @@ std::optional<double> NumberOption(const Json& options, const char* name) {
 }
 
 }  // namespace
+
+// A record's own JSON, and the raw text of each declared top-level member (the last of a
+// repeated key), read once, when a check first needs one: a number for an integer column that
+// the readers hold only as a double.
+class RecordValidator::RecordText {
+ public:
+  RecordText(std::string_view json, const std::vector<Field>& fields)
+      : json_(json), fields_(fields) {}
+
+  /// The raw text of the member for fields[index]; empty when there is none, or no JSON.
+  std::string_view Of(std::size_t index) {
+    if (!read_) Read();
+    return index < texts_.size() ? std::string_view(texts_[index]) : std::string_view();
+  }
+
+ private:
+  void Read() {
+    read_ = true;
+    if (json_.empty()) return;
+    thread_local simdjson::ondemand::parser parser;
+    simdjson::padded_string padded(json_);
+    simdjson::ondemand::document document;
+    simdjson::ondemand::object object;
+    if (parser.iterate(padded).get(document) != simdjson::SUCCESS ||
+        document.get_object().get(object) != simdjson::SUCCESS) {
+      return;
+    }
+    std::vector<std::string> texts(fields_.size());
+    for (auto member : object) {
+      simdjson::ondemand::field field;
+      std::string_view key;
+      if (std::move(member).get(field) != simdjson::SUCCESS ||
+          field.unescaped_key().get(key) != simdjson::SUCCESS) {
+        return;
+      }
+      for (std::size_t i = 0; i < fields_.size(); ++i) {
+        if (fields_[i].name != key) continue;
+        std::string_view raw = field.value().raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' ||
+                                raw.back() == '\r')) {
+          raw.remove_suffix(1);
+        }
+        texts[i] = std::string(raw);
+        break;
+      }
+    }
+    texts_ = std::move(texts);
+  }
+
+  std::string_view json_;
+  const std::vector<Field>& fields_;
+  bool read_ = false;
+  std::vector<std::string> texts_;
+};
 
 RecordValidator::RecordValidator(const model::SchemaObject& object) {
   for (const model::Property& property : object.properties) {
@@ -509,7 +534,7 @@ RecordValidator::RecordValidator(const model::SchemaObject& object) {
 
 template <typename View>
 std::optional<std::string> RecordValidator::CheckPresence(const Field& field, const View* value,
-                                                          std::string_view text,
+                                                          RecordText* text,
                                                           std::string* replacement) const {
   if (!value || value->kind() == Kind::kNull) {
     if (field.required) {
@@ -529,13 +554,15 @@ std::optional<std::string> RecordValidator::Check(const Json& record, std::strin
   if (!record.is_object()) {
     return fmt::format("a record must be a JSON object, got {}", JsonKind(NlohmannView(record)));
   }
+  RecordText record_text(text, fields_);
   std::string replacement;
   for (std::size_t i = 0; i < fields_.size(); ++i) {
     auto found = record.find(fields_[i].name);
     std::optional<NlohmannView> value;
     if (found != record.end()) value.emplace(*found);
     replacement.clear();
-    if (auto problem = CheckPresence(fields_[i], value ? &*value : nullptr, text, &replacement)) {
+    if (auto problem =
+            CheckPresence(fields_[i], value ? &*value : nullptr, &record_text, &replacement)) {
       return problem;
     }
     if (!replacement.empty() && replacements) replacements->push_back({i, replacement});
@@ -578,6 +605,7 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
       }
     }
   }
+  RecordText record_text(text, fields_);
   std::string replacement;
   for (std::size_t i = 0; i < fields_.size(); ++i) {
     std::optional<SimdjsonView> value;
@@ -587,7 +615,8 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
       seen.nested = seen.nested || kind == Kind::kObject || kind == Kind::kArray;
     }
     replacement.clear();
-    if (auto problem = CheckPresence(fields_[i], value ? &*value : nullptr, text, &replacement)) {
+    if (auto problem =
+            CheckPresence(fields_[i], value ? &*value : nullptr, &record_text, &replacement)) {
       return problem;
     }
     if (!replacement.empty()) seen.replacements.push_back({i, replacement});
@@ -597,7 +626,7 @@ std::optional<std::string> RecordValidator::Check(simdjson::dom::element record,
 
 template <typename View>
 std::optional<std::string> RecordValidator::CheckValue(const Field& field, const View& value,
-                                                       std::string_view text,
+                                                       RecordText* text,
                                                        std::string* replacement) const {
   const std::string& type = field.type;
   const Kind kind = value.kind();
@@ -634,7 +663,7 @@ std::optional<std::string> RecordValidator::CheckValue(const Field& field, const
       // Written with a fraction or an exponent, or beyond 64 bits: the readers hold a double,
       // which may not be the number written (1.0000000000000001 reads as 1), so its digits
       // decide, and what gets loaded is the integer they spell exactly.
-      std::string written = MemberText(text, field.name);
+      std::string written(text->Of(static_cast<std::size_t>(&field - fields_.data())));
       if (written.empty()) {  // no text to read it from: the double, where it is exact
         double number = value.AsDouble();
         if (number != std::floor(number) || std::fabs(number) > 9007199254740992.0) {

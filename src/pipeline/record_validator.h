@@ -102,14 +102,15 @@ class RecordValidator {
     std::optional<double> min_length, max_length, minimum, maximum, exclusive_minimum,
         exclusive_maximum;
   };
+  class RecordText;
   // `text` is the record's own JSON; `replacement` is set to what to load instead of the value
-  // when that differs from what the reader holds.
+  // when that differs from what the reader holds. `field` is one of fields_.
   template <typename View>
-  std::optional<std::string> CheckValue(const Field& field, const View& value,
-                                        std::string_view text, std::string* replacement) const;
+  std::optional<std::string> CheckValue(const Field& field, const View& value, RecordText* text,
+                                        std::string* replacement) const;
   template <typename View>
-  std::optional<std::string> CheckPresence(const Field& field, const View* value,
-                                           std::string_view text, std::string* replacement) const;
+  std::optional<std::string> CheckPresence(const Field& field, const View* value, RecordText* text,
+                                           std::string* replacement) const;
 
   std::vector<Field> fields_;
   std::vector<std::string> names_;
