@@ -352,12 +352,21 @@ std::string QuoteIdentifier(std::string_view name) {
 }
 
 std::string QuoteLiteral(std::string_view text) {
+  // DuckDB takes a statement as a C string: a NUL inside a literal would end the statement
+  // there ("unterminated quoted string"). Each NUL becomes chr(0) between two literals.
   std::string quoted = "'";
+  bool has_nul = false;
   for (char c : text) {
+    if (c == '\0') {
+      quoted += "' || chr(0) || '";
+      has_nul = true;
+      continue;
+    }
     if (c == '\'') quoted += '\'';
     quoted += c;
   }
-  return quoted + "'";
+  quoted += "'";
+  return has_nul ? "(" + quoted + ")" : quoted;
 }
 
 }  // namespace quanta::engine

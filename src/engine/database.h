@@ -104,7 +104,9 @@ class Connection {
 
 /// `name` quoted as a SQL identifier: "my ""odd"" name".
 std::string QuoteIdentifier(std::string_view name);
-/// `text` quoted as a SQL string literal: 'it''s'.
+/// `text` quoted as a SQL string literal: 'it''s'. A text holding NUL characters, which
+/// DuckDB cannot read inside a literal, becomes a parenthesized concatenation of the same
+/// VARCHAR value instead: ('a' || chr(0) || 'b'), usable wherever an expression is.
 std::string QuoteLiteral(std::string_view text);
 
 }  // namespace quanta::engine

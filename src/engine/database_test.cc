@@ -1,7 +1,12 @@
 #include "engine/database.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "testing/matchers.h"
 
@@ -34,6 +39,27 @@ TEST(ConnectionTest, QueryReadsEveryTypeAsDuckDbsTextOfIt) {
   EXPECT_EQ(result.columns[0].type, "UUID");
   EXPECT_EQ(result.columns[2].type, "TIMESTAMP WITH TIME ZONE");
   EXPECT_EQ(result.columns[6].name, "text");
+}
+
+TEST(QuoteLiteralTest, QuotesTextSoDuckDbReadsItBackTheSame) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> database, Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> connection, database->Connect());
+  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
+  EXPECT_EQ(QuoteLiteral(std::string_view("c\0x", 3)), "('c' || chr(0) || 'x')");
+  // Each text, and the same value written another way.
+  for (auto [text, same] : std::vector<std::pair<std::string, std::string>>{
+           {"it's", "'it' || chr(39) || 's'"},
+           {"", "''"},
+           {std::string("c\0x", 3), "'c' || chr(0) || 'x'"},
+           {std::string("\0", 1), "chr(0)"},
+           {std::string("'\0'\0", 4), "chr(39) || chr(0) || chr(39) || chr(0)"}}) {
+    ASSERT_OK_AND_ASSIGN(QueryResult result,
+                         connection->Query(fmt::format("SELECT strlen({0}), {0} = ({1})",
+                                                       QuoteLiteral(text), same)));
+    EXPECT_THAT(result.rows[0],
+                ElementsAre(Optional(std::to_string(text.size())), Optional(std::string("true"))))
+        << QuoteLiteral(text);
+  }
 }
 
 TEST(ConnectionTest, AStatementReturningUnreadableColumnsFailsClearly) {

@@ -685,8 +685,12 @@ std::string AfterKeySql(const ReadShape& shape, const nlohmann::json& after_key)
 Result<std::optional<std::string>> NextKeyCursor(engine::Connection& connection,
                                                  const ReadShape& shape, const ReadRequest& read,
                                                  std::string_view from, std::int64_t version) {
+  // Each key as JSON: text comes back whole, also with a NUL inside, which the engine's plain
+  // text of a value would end at.
   std::vector<std::string> keys;
-  for (const std::string& key : shape.key) keys.push_back(FindColumn(shape, key)->expression);
+  for (const std::string& key : shape.key) {
+    keys.push_back(fmt::format("to_json({})", FindColumn(shape, key)->expression));
+  }
   QUANTA_ASSIGN_OR_RETURN(engine::QueryResult last,
                           connection.Query(fmt::format(
                               "SELECT {} {} ORDER BY {} LIMIT 2 OFFSET {}", fmt::join(keys, ", "),
@@ -696,14 +700,11 @@ Result<std::optional<std::string>> NextKeyCursor(engine::Connection& connection,
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const std::optional<std::string>& value = last.rows[0][i];
     if (!value) return Status::Internal("a null key in {}", shape.name);
-    if (FindColumn(shape, shape.key[i])->type == "VARCHAR") {
-      after_key.push_back(*value);
-    } else {
-      after_key.push_back(nlohmann::json::parse(*value, nullptr, false));
-      if (!after_key.back().is_number_integer()) {
-        return Status::Internal("key {} of {} is not an integer: {}", shape.key[i], shape.name,
-                                *value);
-      }
+    after_key.push_back(nlohmann::json::parse(*value, nullptr, false));
+    bool text = FindColumn(shape, shape.key[i])->type == "VARCHAR";
+    if (text ? !after_key.back().is_string() : !after_key.back().is_number_integer()) {
+      return Status::Internal("key {} of {} is not {}: {}", shape.key[i], shape.name,
+                              text ? "a string" : "an integer", *value);
     }
   }
   return std::optional<std::string>(EncodeKeyCursor(version, after_key, read.fingerprint));

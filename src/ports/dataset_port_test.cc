@@ -495,6 +495,28 @@ TEST_F(DatasetPortTest, HostileValuesAreBoundAsValues) {
   EXPECT_EQ(Column(Read("orders"), "order_id").size(), 5u);
 }
 
+TEST_F(DatasetPortTest, AValueWithNulIsFilteredAndPagedLikeAnyOther) {
+  Commit("('o-' || chr(0) || 'x', 'created', 1, NULL), ('o-1', 'paid', 2, NULL)");
+  const std::string with_nul = "\"o-\\u0000x\"";
+  Answer eq = Read("orders", "order_id=eq.o-%00x&columns=order_id");
+  ASSERT_EQ(eq.status, 200) << eq.body;
+  EXPECT_THAT(Column(eq, "order_id"), ElementsAre(with_nul));
+  Answer in = Read("orders", "order_id=in.(o-%00x,o-1)&columns=order_id");
+  ASSERT_EQ(in.status, 200) << in.body;
+  EXPECT_THAT(Column(in, "order_id"), ElementsAre(with_nul, "\"o-1\""));
+  Answer like = Read("orders", "order_id=like.*%00*&columns=order_id");
+  ASSERT_EQ(like.status, 200) << like.body;
+  EXPECT_THAT(Column(like, "order_id"), ElementsAre(with_nul));
+  // The key cursor after the first page holds the NUL too.
+  Answer first = Read("orders", "limit=1&columns=order_id");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_THAT(Column(first, "order_id"), ElementsAre(with_nul));
+  Answer second = Read(
+      "orders", "limit=1&columns=order_id&cursor=" + first.Json()["nextCursor"].get<std::string>());
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_THAT(Column(second, "order_id"), ElementsAre("\"o-1\""));
+}
+
 TEST_F(DatasetPortTest, HostileNamesAreRefusedNamingTheParameter) {
   CommitFiveOrders();
   Answer unknown_filter = Read("orders", "%22%3B%20DROP%20TABLE%20x%3B--=eq.1");
