@@ -35,9 +35,8 @@ TEST_F(NotOneSelectTest, SaysWhatElseTheTextHolds) {
   EXPECT_THAT(Check(""), Optional(HasSubstr("holds no statement")));
   EXPECT_THAT(Check("-- only a comment"), Optional(HasSubstr("holds no statement")));
   EXPECT_THAT(Check("SELECT FROM WHERE"), Optional(HasSubstr("does not parse")));
-  for (const char* other : {"CREATE TABLE t (a INT)", "INSERT INTO t VALUES (1)",
-                            "ATTACH 'x.db'", "COPY (SELECT 1) TO 'x.csv'", "SET threads = 1",
-                            "PRAGMA version"}) {
+  for (const char* other : {"CREATE TABLE t (a INT)", "INSERT INTO t VALUES (1)", "ATTACH 'x.db'",
+                            "COPY (SELECT 1) TO 'x.csv'", "SET threads = 1", "PRAGMA version"}) {
     EXPECT_THAT(Check(other), Optional(HasSubstr("other than SELECT"))) << other;
   }
   // Text meant to close the subquery that embeds it and start a statement of its own.
