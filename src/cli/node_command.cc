@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "node/node.h"
 #include "node/node_config.h"
+#include "node/process_memory.h"
 
 namespace quanta::cli {
 namespace {
@@ -67,6 +68,14 @@ int RunNode(const NodeArguments& arguments, const CLI::App& command) {
   if (!config.ok()) {
     return Fail(arguments.config.empty() ? "" : fmt::format("{}: ", arguments.config),
                 config.status());
+  }
+
+  // Before any thread starts, so that every allocation of the process counts against it.
+  std::uint64_t memory_limit =
+      config->process_memory_limit.value_or(node::DefaultProcessMemoryLimit());
+  if (Result<std::optional<std::uint64_t>> limited = node::LimitProcessMemory(memory_limit);
+      !limited.ok()) {
+    return Fail("", limited.status());
   }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
@@ -197,6 +206,8 @@ void RegisterNodeCommand(CLI::App& app, int* exit_code) {
       "  dataDir: ./quanta-data        # relative to the file's folder\n"
       "  threads: 4\n"
       "  blockingThreads: 16           # queries and file work\n"
+      "  processMemoryLimit: 20GiB     # all the process may allocate; a statement past it\n"
+      "                                # fails with 53200 (default 90% of memory; 0: none)\n"
       "  http:\n"
       "    listen: 127.0.0.1:7070\n"
       "    auth: bearer                 # every request needs Bearer NAME:PASSWORD of a principal\n"

@@ -445,7 +445,7 @@ Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* conf
   if (root.is_null()) return Status::Ok();  // an empty file keeps every default
   if (reader.Mapping("", root,
                      {"apiVersion", "kind", "dataDir", "threads", "blockingThreads", "http", "sql",
-                      "principals", "shutdown"})) {
+                      "principals", "shutdown", "processMemoryLimit"})) {
     if (root.contains("apiVersion")) {
       auto version = reader.String("/apiVersion", root["apiVersion"]);
       if (version && *version != "quanta/v1") {
@@ -513,6 +513,18 @@ Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* conf
     }
     if (root.contains("sql")) ReadSqlPort(reader, root["sql"], &config->sql);
     if (root.contains("principals")) ReadPrincipals(reader, root["principals"], config);
+    if (root.contains("processMemoryLimit")) {
+      if (auto size = reader.Size("/processMemoryLimit", root["processMemoryLimit"], 0)) {
+        if (*size > 0 && *size < 2 * kMinimumMemoryLimit) {
+          reader.Problem(
+              "/processMemoryLimit", "range",
+              fmt::format("{} MiB is too small: use at least {}MiB, or 0 for no limit",
+                          *size / (1024 * 1024), 2 * kMinimumMemoryLimit / (1024 * 1024)));
+        } else {
+          config->process_memory_limit = *size;
+        }
+      }
+    }
     if (root.contains("shutdown")) {
       const Json& shutdown = root["shutdown"];
       if (reader.Mapping("/shutdown", shutdown, {"readinessDelay", "drainTimeout"})) {
@@ -530,6 +542,15 @@ Status ApplyNodeConfigDocument(const model::Document& document, NodeConfig* conf
         }
       }
     }
+  }
+  if (config->process_memory_limit.value_or(0) > 0 &&
+      config->sql.memory_limit_bytes > *config->process_memory_limit) {
+    reader.Problem(
+        "/sql/memoryLimit", "range",
+        fmt::format("{}MiB is more than the process may allocate (processMemoryLimit "
+                    "{}MiB)",
+                    config->sql.memory_limit_bytes >> 20, *config->process_memory_limit >> 20),
+        "lower sql.memoryLimit, or raise processMemoryLimit");
   }
   if (reader.problems().empty()) return Status::Ok();
   std::vector<std::string> lines;

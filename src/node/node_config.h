@@ -81,6 +81,9 @@ struct NodeConfig {
   /// How long in-flight requests may take to finish once shutdown begins.
   std::chrono::milliseconds drain_timeout{30'000};
   SqlPortConfig sql;
+  /// processMemoryLimit: the most memory the process may allocate (LimitProcessMemory); 0: no
+  /// limit of the node's own. Unset: DefaultProcessMemoryLimit().
+  std::optional<std::uint64_t> process_memory_limit;
   std::vector<Principal> principals;
   std::string source = "defaults";  ///< "defaults" or the path of the node.yaml read
 

@@ -170,6 +170,33 @@ TEST(NodeConfigTest, MemoryAndSpillLimits) {
   EXPECT_NE(status.message().find("'lots' is not a size"), std::string::npos);
 }
 
+TEST(NodeConfigTest, ProcessMemoryLimit) {
+  NodeConfig config;
+  EXPECT_FALSE(config.process_memory_limit.has_value());  // DefaultProcessMemoryLimit()
+  ASSERT_OK(Apply("processMemoryLimit: 8GiB\nsql:\n  memoryLimit: 6GiB\n", &config));
+  EXPECT_EQ(config.process_memory_limit, 8ull << 30);
+  ASSERT_OK(Apply("processMemoryLimit: 0\n", &config));
+  EXPECT_EQ(config.process_memory_limit, 0u);  // no limit of the node's own
+
+  NodeConfig small;
+  Status status = Apply("processMemoryLimit: 100MiB\n", &small);
+  ASSERT_EQ(status.code(), ErrorCode::kUsage);
+  EXPECT_NE(
+      status.message().find(
+          "node.yaml:1:21: error[node-config/range]: 100 MiB is too small: use at least 256MiB"),
+      std::string::npos)
+      << status.message();
+
+  NodeConfig crossed;
+  status = Apply("processMemoryLimit: 1GiB\nsql:\n  memoryLimit: 2GiB\n", &crossed);
+  ASSERT_EQ(status.code(), ErrorCode::kUsage);
+  EXPECT_NE(status.message().find(
+                "node.yaml:3:16: error[node-config/range]: 2048MiB is more than the process may "
+                "allocate (processMemoryLimit 1024MiB)"),
+            std::string::npos)
+      << status.message();
+}
+
 TEST(NodeConfigTest, FlagsAreCheckedToo) {
   NodeFlags flags;
   flags.threads = 0;

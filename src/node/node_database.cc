@@ -5,6 +5,7 @@
 
 #include <system_error>
 
+#include "node/process_memory.h"
 #include "store/product_store.h"
 
 namespace quanta::node {
@@ -22,13 +23,17 @@ std::string DefaultSpillLimit(const std::filesystem::path& spill) {
 // that raise them. DuckDB's own advice (SET memory_limit, ...) cannot be followed on a locked
 // instance.
 std::string OutOfMemoryAdvice(const std::string& memory_limit, const std::string& spill_limit) {
-  std::string memory =
-      memory_limit.empty() ? "DuckDB's default of 80% of the machine's memory" : memory_limit;
+  std::string memory = memory_limit.empty() ? "DuckDB's default of 80% of the machine's memory"
+                                            : memory_limit + " of memory";
+  std::string process;
+  if (std::optional<std::uint64_t> limit = ProcessMemoryLimit()) {
+    process = fmt::format(", within the process's {}MiB (processMemoryLimit)", *limit >> 20);
+  }
   return fmt::format(
-      "The node's queries and commits share {} of memory (sql.memoryLimit in node.yaml) and {} "
-      "of spill files (sql.spillLimit); raise them, or make the statement need less, e.g. "
-      "fewer groups, rows or columns",
-      memory, spill_limit);
+      "The node's queries and commits share {} (sql.memoryLimit in node.yaml) and {} of spill "
+      "files (sql.spillLimit){}; raise them, or make the statement need less, e.g. fewer "
+      "groups, rows or columns",
+      memory, spill_limit, process);
 }
 
 }  // namespace
@@ -43,14 +48,21 @@ Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem
   if (error) return Status::IoError("{}: cannot be created: {}", spill.string(), error.message());
   std::string spill_limit = sql.spill_limit.empty() ? DefaultSpillLimit(spill) : sql.spill_limit;
 
+  // Without sql.memoryLimit, DuckDB would take 80% of the machine's memory for its buffers
+  // however little the process may allocate (processMemoryLimit): the same share of the
+  // smaller of the two leaves it spilling before an allocation fails.
+  std::string memory_limit = sql.memory_limit;
+  if (memory_limit.empty() && ProcessMemoryLimit()) {
+    memory_limit = fmt::format("{}MiB", InstanceMemoryLimit(sql) >> 20);
+  }
   engine::DatabaseOptions options;
-  options.out_of_memory_advice = OutOfMemoryAdvice(sql.memory_limit, spill_limit);
+  options.out_of_memory_advice = OutOfMemoryAdvice(memory_limit, spill_limit);
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database,
                           engine::Database::Open(options));
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database->Connect());
-  if (!sql.memory_limit.empty()) {
+  if (!memory_limit.empty()) {
     QUANTA_RETURN_IF_ERROR(connection->Execute(
-        fmt::format("SET memory_limit = {}", engine::QuoteLiteral(sql.memory_limit))));
+        fmt::format("SET memory_limit = {}", engine::QuoteLiteral(memory_limit))));
   }
   std::string folder = root.string();
   if (folder.back() != '/') folder += '/';
@@ -76,9 +88,11 @@ Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem
 
 std::uint64_t InstanceMemoryLimit(const SqlPortConfig& sql) {
   if (sql.memory_limit_bytes > 0) return sql.memory_limit_bytes;
-  long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) return 0;
-  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 10 * 8;
+  std::uint64_t memory = MachineMemoryBytes();
+  if (std::optional<std::uint64_t> process = ProcessMemoryLimit(); process && *process < memory) {
+    memory = *process;
+  }
+  return memory / 10 * 8;
 }
 
 }  // namespace quanta::node

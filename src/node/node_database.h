@@ -31,7 +31,7 @@ Result<std::shared_ptr<engine::Database>> OpenNodeDatabase(const std::filesystem
                                                            const SqlPortConfig& sql = {});
 
 /// The memory the node's instance may use in bytes: `sql.memory_limit_bytes`, or without it
-/// DuckDB's default of 80% of the machine's physical memory (a container's own limit aside).
+/// 80% of the smaller of MachineMemoryBytes() and the process's limit (ProcessMemoryLimit).
 std::uint64_t InstanceMemoryLimit(const SqlPortConfig& sql);
 
 }  // namespace quanta::node

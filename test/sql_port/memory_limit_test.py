@@ -12,6 +12,10 @@ millions of rows must each fail with 53200, the message naming sql.memoryLimit a
 sql.spillLimit; afterwards the same connection and a new one read the dataset, the HTTP read
 and ingest still work, nothing committed is lost and the spill folder stayed within its limit.
 
+Then a node with processMemoryLimit 2GiB and no sql.memoryLimit: per-row lists of a million
+numbers and a 3 GB string, which DuckDB builds outside its memory limit, each fail with 53200
+naming processMemoryLimit; the node's peak memory stays below it and it goes on serving.
+
 Then the HTTP port: a node with room ingests 160 orders whose product ids are 1 MiB each and
 reads them ordered by product; the same data on a node with sql.memoryLimit 128MiB and
 sql.spillLimit 64MiB answers that read 503 with code out_of_memory, naming the limits, while a
@@ -66,14 +70,17 @@ def order_event(event_id, order, event_type, amount, when, product="p-1"):
 
 
 class Node(RunningNode):
-    def __init__(self, quanta, work, memory_limit="512MiB", spill_limit="64MiB"):
+    def __init__(self, quanta, work, memory_limit="512MiB", spill_limit="64MiB",
+                 process_limit=None):
+        process = f"processMemoryLimit: {process_limit}" if process_limit else ""
         super().__init__(quanta, work, textwrap.dedent(f"""\
                 dataDir: data
+                {process}
                 http: {{listen: "127.0.0.1:0"}}
                 sql:
                   listen: "127.0.0.1:0"
                   statementTimeout: 2m
-                  memoryLimit: {memory_limit}
+                  {"memoryLimit: " + memory_limit if memory_limit else ""}
                   spillLimit: {spill_limit}
                 principals:
                   - name: dev
@@ -259,6 +266,51 @@ def test_http_read_out_of_memory(quanta, work):
             node.print_log_tail()
 
 
+# Lists that DuckDB builds outside its buffer manager, so that sql.memoryLimit does not bound
+# them: the last rows' lists hold about a million numbers each, terabytes in all.
+GROWING_LISTS = ("SELECT max(len(l)) FROM (SELECT list(range) OVER (ORDER BY range ROWS BETWEEN "
+                 "UNBOUNDED PRECEDING AND CURRENT ROW) AS l FROM range(1000000))")
+# One value of 3 GB: more than the process may allocate.
+HUGE_VALUE = "SELECT length(repeat('x', 3000000000))"
+
+
+def process_limit(node):
+    with open(f"/proc/{node.process.pid}/limits") as limits:
+        for line in limits:
+            if line.startswith("Max data size"):
+                return line.split()[3]
+    return None
+
+
+def test_process_memory_limit(quanta, work):
+    node = Node(quanta, work, memory_limit=None, spill_limit="1GiB", process_limit="2GiB")
+    try:
+        load_orders(node)
+        check("the node limits its process's data to processMemoryLimit",
+              process_limit(node) == str(2 << 30), process_limit(node))
+        connection = node.connect()
+        cursor = connection.cursor()
+        for name, sql in (("lists that grow to a million numbers per row", GROWING_LISTS),
+                          ("a 3 GB string", HUGE_VALUE)):
+            code, message = run_failing(cursor, sql)
+            check(f"{name} fails with 53200, naming processMemoryLimit",
+                  code == "53200" and "processMemoryLimit" in str(message) and
+                  "2048MiB" in str(message), f"{code} {message}"[:500])
+            cursor.execute("SELECT count(*) FROM orders.orders")
+            check(f"after {name}, the node answers on the same connection with every order",
+                  cursor.fetchone()[0] == 3 and node.process.poll() is None)
+        with open(f"/proc/{node.process.pid}/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        check("the node's peak memory stayed within processMemoryLimit", peak < 2 << 20,
+              f"{peak} KiB")
+        status, body = ingest(node, order_event("e4", "o-4", "created", 1, "2026-03-01T11:00:00Z"))
+        check("the node still ingests", status == 200, f"{status} {body}")
+    finally:
+        node.stop()
+        if CHECKS.failed:
+            node.print_log_tail()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -274,6 +326,11 @@ def main():
         node.stop()
         if CHECKS.failed:
             node.print_log_tail()
+        shutil.rmtree(work, ignore_errors=True)
+    work = tempfile.mkdtemp(prefix="quanta-memory-limit-process-")
+    try:
+        test_process_memory_limit(quanta, work)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     work = tempfile.mkdtemp(prefix="quanta-memory-limit-http-")
     try:
