@@ -185,6 +185,48 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresRenamedFunction
     {"json_agg", "json_group_array"},
 };
 
+// Where the quoted text, dollar-quoted text or comment that starts at `sql[i]` ends; `i` when
+// none starts there. An unclosed one runs to the end.
+std::size_t SkipLiteralOrComment(std::string_view sql, std::size_t i) {
+  char c = sql[i];
+  if (c == '\'' || c == '"') {
+    for (std::size_t k = i + 1; k < sql.size(); ++k) {
+      if (sql[k] != c) continue;
+      if (k + 1 < sql.size() && sql[k + 1] == c) {
+        ++k;  // a doubled quote stands for itself
+        continue;
+      }
+      return k + 1;
+    }
+    return sql.size();
+  }
+  if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+    std::size_t end = sql.find('\n', i);
+    return end == std::string_view::npos ? sql.size() : end;
+  }
+  if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+    std::size_t end = sql.find("*/", i + 2);
+    return end == std::string_view::npos ? sql.size() : end + 2;
+  }
+  if (c == '$') {
+    // $tag$ ... $tag$ (PostgreSQL and DuckDB dollar quoting); $1 is a parameter.
+    std::size_t close = sql.find('$', i + 1);
+    bool is_tag = close != std::string_view::npos;
+    for (std::size_t k = i + 1; is_tag && k < close; ++k) {
+      is_tag = std::isalnum(static_cast<unsigned char>(sql[k])) || sql[k] == '_';
+    }
+    if (is_tag && close > i + 1 && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      is_tag = false;
+    }
+    if (is_tag) {
+      std::string_view tag = sql.substr(i, close - i + 1);
+      std::size_t end = sql.find(tag, close + 1);
+      return end == std::string_view::npos ? sql.size() : end + tag.size();
+    }
+  }
+  return i;
+}
+
 // Splits `sql` at top-level semicolons, keeping quoted text, dollar quotes and comments
 // whole. Each piece carries its byte offset in `sql`.
 struct Piece {
@@ -196,47 +238,10 @@ std::vector<Piece> SplitStatements(std::string_view sql) {
   std::vector<Piece> pieces;
   std::size_t start = 0;
   std::size_t i = 0;
-  auto skip_quoted = [&](char quote) {
-    ++i;
-    while (i < sql.size()) {
-      if (sql[i] == quote) {
-        if (i + 1 < sql.size() && sql[i + 1] == quote) {
-          i += 2;
-          continue;
-        }
-        ++i;
-        return;
-      }
-      ++i;
-    }
-  };
   while (i < sql.size()) {
-    char c = sql[i];
-    if (c == '\'' || c == '"') {
-      skip_quoted(c);
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      while (i < sql.size() && sql[i] != '\n') ++i;
-    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      std::size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 2;
-    } else if (c == '$') {
-      // $tag$ ... $tag$ (PostgreSQL and DuckDB dollar quoting); $1 is a parameter.
-      std::size_t close = sql.find('$', i + 1);
-      bool is_tag = close != std::string_view::npos;
-      for (std::size_t k = i + 1; is_tag && k < close; ++k) {
-        is_tag = std::isalnum(static_cast<unsigned char>(sql[k])) || sql[k] == '_';
-      }
-      if (is_tag && close > i + 1 && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
-        is_tag = false;
-      }
-      if (is_tag) {
-        std::string_view tag = sql.substr(i, close - i + 1);
-        std::size_t end = sql.find(tag, close + 1);
-        i = end == std::string_view::npos ? sql.size() : end + tag.size();
-      } else {
-        ++i;
-      }
-    } else if (c == ';') {
+    if (std::size_t end = SkipLiteralOrComment(sql, i); end != i) {
+      i = end;
+    } else if (sql[i] == ';') {
       pieces.push_back({start, sql.substr(start, i - start)});
       start = ++i;
     } else {
@@ -245,6 +250,54 @@ std::vector<Piece> SplitStatements(std::string_view sql) {
   }
   pieces.push_back({start, sql.substr(start)});
   return pieces;
+}
+
+bool IsWordCharacter(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// How many `name AS (...)` definitions (common table expressions, named windows) `statement`
+// holds, counted from its words before it is parsed: DuckDB's parser and binder take time
+// and memory that grow with the square of their number, and do not stop for a cancel.
+std::size_t CountNamedDefinitions(std::string_view statement) {
+  auto word_at = [&](std::size_t i) {
+    std::size_t end = i;
+    while (end < statement.size() && IsWordCharacter(statement[end])) ++end;
+    return statement.substr(i, end - i);
+  };
+  auto skip_space = [&](std::size_t i) {
+    while (i < statement.size()) {
+      std::size_t end = SkipLiteralOrComment(statement, i);
+      if (end != i && statement[i] != '\'' && statement[i] != '"' && statement[i] != '$') {
+        i = end;  // a comment
+      } else if (std::isspace(static_cast<unsigned char>(statement[i]))) {
+        ++i;
+      } else {
+        break;
+      }
+    }
+    return i;
+  };
+  std::size_t count = 0;
+  std::size_t i = 0;
+  while (i < statement.size()) {
+    if (std::size_t end = SkipLiteralOrComment(statement, i); end != i) {
+      i = end;
+      continue;
+    }
+    if (!IsWordCharacter(statement[i])) {
+      ++i;
+      continue;
+    }
+    std::string_view word = word_at(i);
+    i += word.size();
+    if (AsciiUpper(word) != "AS") continue;
+    std::size_t next = skip_space(i);
+    std::string_view modifier = word_at(next);
+    if (AsciiUpper(modifier) == "NOT") next = skip_space(next + 3);
+    modifier = word_at(next);
+    if (AsciiUpper(modifier) == "MATERIALIZED") next = skip_space(next + modifier.size());
+    if (next < statement.size() && statement[next] == '(') ++count;
+  }
+  return count;
 }
 
 // Where the first character after white space and comments (and opening parentheses, with
@@ -754,6 +807,16 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
   std::vector<SandboxedStatement> statements;
   for (const Piece& piece : SplitStatements(sql)) {
     if (IsBlank(piece.text)) continue;
+    if (std::size_t definitions = CountNamedDefinitions(piece.text);
+        definitions > kMaxNamedDefinitions) {
+      return refuse(Status(ErrorCode::kTooLarge,
+                           fmt::format("the statement defines {} common table expressions or "
+                                       "named windows (name AS (...)), more than the {} one "
+                                       "statement may: planning grows with the square of their "
+                                       "number; split the statement",
+                                       definitions, kMaxNamedDefinitions)),
+                    piece.offset + SkipBlanks(piece.text, 0, false));
+    }
     Rewriter rewriter(connection, resolver, piece.text, session);
     Result<Json> tree = rewriter.Parse(piece.text);
     if (!tree.ok()) return tree.status();

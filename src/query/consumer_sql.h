@@ -73,6 +73,12 @@ struct SandboxRefusal {
   std::size_t position = 0;
 };
 
+/// The most `name AS (...)` definitions (common table expressions and named windows) one
+/// consumer statement may hold. DuckDB's parser and binder spend time and memory growing with
+/// the square of their number (1000 chained CTEs take about 10 s and cannot be cancelled);
+/// 256 take well under a second.
+inline constexpr std::size_t kMaxNamedDefinitions = 256;
+
 /// Checks consumer SQL and rewrites it to run safely (DESIGN.md promise 3). The text is parsed
 /// by DuckDB's own parser (json_serialize_sql on `connection`); only SELECT statements pass
 /// (CTEs, set operations, window functions, subqueries, VALUES). Every table it names must be
@@ -81,8 +87,9 @@ struct SandboxRefusal {
 /// generate_series and unnest, and to functions that reveal settings or reach files are
 /// refused. Refusals are PermissionDenied (SQLSTATE 42501) for what the consumer may not
 /// reach and NotSupported (0A000) for statements other than SELECT; a syntax error is Usage
-/// (42601) with DuckDB's message. `refusal`, when given, receives the position. `session`
-/// names the principal and database for current_user, current_database() and the like.
+/// (42601) with DuckDB's message; a statement with more than kMaxNamedDefinitions CTEs is
+/// TooLarge (54000), refused before it is parsed. `refusal`, when given, receives the position.
+/// `session` names the principal and database for current_user, current_database() and the like.
 ///
 /// `connection` may be any connection; only the parser runs on it. Thread-compatible.
 Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,

@@ -107,6 +107,35 @@ TEST_F(ConsumerSqlTest, ACommonTableExpressionMayShadowADatasetName) {
   EXPECT_EQ(status.code(), ErrorCode::kNotFound) << status.message();
 }
 
+// "WITH c0 AS (SELECT 1 AS x), c1 AS (SELECT x + 1 AS x FROM c0), ... SELECT x FROM c<n-1>".
+std::string ChainedCtes(std::size_t n, std::string_view as = "AS") {
+  std::string sql = fmt::format("WITH c0 {} (SELECT 1 AS x)", as);
+  for (std::size_t i = 1; i < n; ++i) {
+    sql += fmt::format(", c{} {} (SELECT x + 1 AS x FROM c{})", i, as, i - 1);
+  }
+  return sql + fmt::format(" SELECT x FROM c{}", n - 1);
+}
+
+TEST_F(ConsumerSqlTest, RefusesMoreCommonTableExpressionsThanTheLimitBeforeParsing) {
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows, Run(ChainedCtes(kMaxNamedDefinitions)));
+  EXPECT_EQ(rows.rows[0][0], std::to_string(kMaxNamedDefinitions));
+
+  std::size_t position = 99;
+  Status status = Refusal("SELECT 1; " + ChainedCtes(kMaxNamedDefinitions + 1), &position);
+  EXPECT_EQ(status.code(), ErrorCode::kTooLarge) << status.message();
+  EXPECT_THAT(status.message(), HasSubstr("defines 257 common table expressions or named "
+                                          "windows (name AS (...)), more than the 256"));
+  EXPECT_EQ(position, 11u);  // the second statement
+  status = Refusal(ChainedCtes(kMaxNamedDefinitions + 1, "AS NOT /* x */ MATERIALIZED"));
+  EXPECT_EQ(status.code(), ErrorCode::kTooLarge) << status.message();
+
+  // Only definitions count: the same words in quotes, comments, names and casts do not.
+  std::string quoted = "SELECT 'a AS (b)' AS \"x AS (y)\", CAST(1 AS INTEGER) AS alias_as /* AS (";
+  for (std::size_t i = 0; i < kMaxNamedDefinitions; ++i) quoted += " AS (";
+  ASSERT_OK_AND_ASSIGN(rows, Run(quoted + " */, $t$ AS ( $t$ AS d -- AS (\n"));
+  EXPECT_EQ(rows.rows[0][0], "a AS (b)");
+}
+
 TEST_F(ConsumerSqlTest, PassesTimeTravelToTheResolver) {
   ASSERT_OK(Run("SELECT count(*) FROM orders.orders AT (VERSION => 2 + 1)").status());
   EXPECT_EQ(tables_.last_time.kind, TableTime::Kind::kVersion);
