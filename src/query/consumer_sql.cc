@@ -823,6 +823,14 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
     if (tree->value("error", false)) {
       std::string type = tree->value("error_type", "");
       std::string message = tree->value("error_message", "");
+      if (message.find("Max expression depth limit") != std::string::npos) {
+        // DuckDB's advice to SET max_expression_depth cannot be followed on the locked instance.
+        return refuse(Status(ErrorCode::kTooLarge,
+                             fmt::format("{}: expressions and subqueries nest deeper than the "
+                                         "SQL port allows; write the statement flatter",
+                                         message.substr(0, message.find(". Use")))),
+                      piece.offset + SkipBlanks(piece.text, 0, false));
+      }
       if (type == "parser") {
         std::size_t position = std::string::npos;
         if (auto found = tree->find("position"); found != tree->end() && found->is_string()) {

@@ -13,6 +13,7 @@ namespace quanta::query {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Two "products" whose datasets are plain tables of an in-memory database.
 class FixedTables : public TableResolver {
@@ -128,6 +129,14 @@ TEST_F(ConsumerSqlTest, RefusesMoreCommonTableExpressionsThanTheLimitBeforeParsi
   EXPECT_EQ(position, 11u);  // the second statement
   status = Refusal(ChainedCtes(kMaxNamedDefinitions + 1, "AS NOT /* x */ MATERIALIZED"));
   EXPECT_EQ(status.code(), ErrorCode::kTooLarge) << status.message();
+
+  std::string deep = "SELECT 1";
+  for (int i = 0; i < 1200; ++i) deep = "SELECT (" + deep + ")";
+  status = Refusal(deep);
+  EXPECT_EQ(status.code(), ErrorCode::kTooLarge) << status.message();
+  EXPECT_THAT(status.message(), HasSubstr("Max expression depth limit of 1000 exceeded: "
+                                          "expressions and subqueries nest deeper"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("SET max_expression_depth")));
 
   // Only definitions count: the same words in quotes, comments, names and casts do not.
   std::string quoted = "SELECT 'a AS (b)' AS \"x AS (y)\", CAST(1 AS INTEGER) AS alias_as /* AS (";
