@@ -33,7 +33,7 @@ ports::PgCredentials SqlBackend::CredentialsFor(std::string_view user) {
 Result<std::unique_ptr<engine::Connection>> SqlBackend::Connect() { return database_->Connect(); }
 
 std::unique_ptr<query::TableResolver> SqlBackend::ResolverFor(std::string_view user) {
-  return std::make_unique<ProductTables>(catalog_, grants_.ReaderFor(user));
+  return std::make_unique<ProductTables>(catalog_, grants_.ReaderFor(user), principals_);
 }
 
 }  // namespace quanta::node

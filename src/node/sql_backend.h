@@ -32,11 +32,17 @@ class SqlBackend : public ports::PgBackend {
  private:
   SqlBackend(std::shared_ptr<engine::Database> database, const ProductCatalog& catalog,
              const std::vector<Principal>& principals)
-      : database_(std::move(database)), catalog_(catalog), grants_(principals, true) {}
+      : database_(std::move(database)), catalog_(catalog), grants_(principals, true) {
+    for (const Principal& principal : principals) {
+      principals_.push_back(governance::Reader{principal.name, principal.groups});
+    }
+  }
 
   std::shared_ptr<engine::Database> database_;
   const ProductCatalog& catalog_;
   DatasetGrants grants_;
+  /// The principals by name and groups, for the catalogs' roles; never their credentials.
+  std::vector<governance::Reader> principals_;
   std::map<std::string, ports::PgCredentials, std::less<>> credentials_;
 };
 

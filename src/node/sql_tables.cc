@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
 #include <utility>
 
 #include "base/ascii.h"
@@ -24,23 +27,32 @@ constexpr std::uint32_t kInformationSchemaOid = 13000;
 constexpr std::uint32_t kFirstSchemaOid = 16384;
 constexpr std::uint32_t kOidsPerSchema = 1000;
 constexpr std::uint32_t kOwnerOid = 10;
+// The role that owns every schema and dataset: the node, which nobody signs in as (unless a
+// principal has its name).
+constexpr std::string_view kOwnerName = "quanta";
+// Principals and their groups, in a range of their own.
+constexpr std::uint32_t kFirstRoleOid = 1'000'000'000;
 constexpr std::uint32_t kPgClassOid = 1259;      // pg_description.classoid of a table
 constexpr std::uint32_t kPgNamespaceOid = 2615;  // and of a schema
 
 // A relation made of literal rows: SELECT CAST(v.c1 AS T1) AS name1, ... FROM (VALUES ...).
+// With `tableoid`, the relation's OID in pg_class as PostgreSQL's system column tableoid too,
+// which clients join with pg_description.classoid.
 struct RelationColumn {
   std::string_view name;
   std::string_view type;
 };
 
 std::string Relation(const std::vector<RelationColumn>& columns,
-                     const std::vector<std::vector<std::string>>& rows) {
+                     const std::vector<std::vector<std::string>>& rows,
+                     std::uint32_t tableoid = 0) {
   std::string select;
   for (std::size_t c = 0; c < columns.size(); ++c) {
     select += fmt::format("{}CAST({} AS {}) AS {}", c ? ", " : "",
                           rows.empty() ? "NULL" : fmt::format("v.c{}", c), columns[c].type,
                           QuoteIdentifier(columns[c].name));
   }
+  if (tableoid != 0) select += fmt::format(", CAST({} AS INTEGER) AS tableoid", tableoid);
   if (rows.empty()) return fmt::format("SELECT {} WHERE false", select);
   std::string values;
   for (const auto& row : rows) {
@@ -59,10 +71,19 @@ std::string Bool(bool value) { return value ? "true" : "false"; }
 const std::string kNull = "NULL";
 
 // The catalogs' relations with no rows here: read by clients, empty on a read-only node
-// without indexes, constraints, inheritance or rules.
-const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& EmptyRelations() {
-  static const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>> relations = {
+// without indexes, constraints, inheritance, rules, functions, operators, casts, languages,
+// text search, foreign data or large objects of its own (consumers cannot create any). Their
+// columns are PostgreSQL 15's, with its OID of each relation for their tableoid (0: a view).
+struct CatalogRelation {
+  std::string_view name;
+  std::uint32_t oid;
+  std::vector<RelationColumn> columns;
+};
+
+const std::vector<CatalogRelation>& EmptyRelations() {
+  static const std::vector<CatalogRelation> relations = {
       {"pg_index",
+       2610,
        {{"indexrelid", "INTEGER"},
         {"indrelid", "INTEGER"},
         {"indnatts", "SMALLINT"},
@@ -73,54 +94,17 @@ const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& Emp
         {"indkey", "VARCHAR"},
         {"indexprs", "VARCHAR"},
         {"indpred", "VARCHAR"}}},
-      {"pg_constraint",
-       {{"oid", "INTEGER"},
-        {"conname", "VARCHAR"},
-        {"connamespace", "INTEGER"},
-        {"contype", "VARCHAR"},
-        {"conrelid", "INTEGER"},
-        {"confrelid", "INTEGER"},
-        {"conkey", "SMALLINT[]"},
-        {"confkey", "SMALLINT[]"},
-        {"conindid", "INTEGER"},
-        {"condeferrable", "BOOLEAN"},
-        {"condeferred", "BOOLEAN"},
-        {"convalidated", "BOOLEAN"},
-        {"conparentid", "INTEGER"}}},
       {"pg_inherits",
+       2611,
        {{"inhrelid", "INTEGER"},
         {"inhparent", "INTEGER"},
         {"inhseqno", "INTEGER"},
         {"inhdetachpending", "BOOLEAN"}}},
       {"pg_attrdef",
+       2604,
        {{"oid", "INTEGER"}, {"adrelid", "INTEGER"}, {"adnum", "SMALLINT"}, {"adbin", "VARCHAR"}}},
-      {"pg_trigger",
-       {{"oid", "INTEGER"},
-        {"tgrelid", "INTEGER"},
-        {"tgname", "VARCHAR"},
-        {"tgparentid", "INTEGER"},
-        {"tgenabled", "VARCHAR"},
-        {"tgisinternal", "BOOLEAN"}}},
-      {"pg_rewrite", {{"oid", "INTEGER"}, {"ev_class", "INTEGER"}, {"rulename", "VARCHAR"}}},
-      {"pg_policy",
-       {{"oid", "INTEGER"},
-        {"polrelid", "INTEGER"},
-        {"polname", "VARCHAR"},
-        {"polcmd", "VARCHAR"},
-        {"polpermissive", "BOOLEAN"},
-        {"polroles", "INTEGER[]"},
-        {"polqual", "VARCHAR"},
-        {"polwithcheck", "VARCHAR"}}},
-      {"pg_statistic_ext",
-       {{"oid", "INTEGER"},
-        {"stxrelid", "INTEGER"},
-        {"stxname", "VARCHAR"},
-        {"stxnamespace", "INTEGER"},
-        {"stxkind", "VARCHAR[]"},
-        {"stxstattarget", "INTEGER"},
-        {"stxkeys", "VARCHAR"},
-        {"stxexprs", "VARCHAR"}}},
       {"pg_publication",
+       6104,
        {{"oid", "INTEGER"},
         {"pubname", "VARCHAR"},
         {"puballtables", "BOOLEAN"},
@@ -130,24 +114,25 @@ const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& Emp
         {"pubtruncate", "BOOLEAN"},
         {"pubviaroot", "BOOLEAN"}}},
       {"pg_publication_namespace",
+       6237,
        {{"oid", "INTEGER"}, {"pnpubid", "INTEGER"}, {"pnnspid", "INTEGER"}}},
-      {"pg_subscription", {{"oid", "INTEGER"}, {"subname", "VARCHAR"}}},
       {"pg_publication_rel",
+       6106,
        {{"oid", "INTEGER"},
         {"prpubid", "INTEGER"},
         {"prrelid", "INTEGER"},
         {"prqual", "VARCHAR"},
         {"prattrs", "SMALLINT[]"}}},
-      {"pg_foreign_table", {{"ftrelid", "INTEGER"}, {"ftserver", "INTEGER"}}},
-      {"pg_partitioned_table", {{"partrelid", "INTEGER"}, {"partstrat", "VARCHAR"}}},
-      {"pg_collation", {{"oid", "INTEGER"}, {"collname", "VARCHAR"}, {"collnamespace", "INTEGER"}}},
+      {"pg_partitioned_table", 3350, {{"partrelid", "INTEGER"}, {"partstrat", "VARCHAR"}}},
       {"pg_enum",
+       3501,
        {{"oid", "INTEGER"},
         {"enumtypid", "INTEGER"},
         {"enumsortorder", "FLOAT"},
         {"enumlabel", "VARCHAR"}}},
-      {"pg_range", {{"rngtypid", "INTEGER"}, {"rngsubtype", "INTEGER"}}},
+      {"pg_range", 3541, {{"rngtypid", "INTEGER"}, {"rngsubtype", "INTEGER"}}},
       {"pg_sequence",
+       2224,
        {{"seqrelid", "INTEGER"},
         {"seqtypid", "INTEGER"},
         {"seqstart", "BIGINT"},
@@ -156,21 +141,316 @@ const std::vector<std::pair<std::string_view, std::vector<RelationColumn>>>& Emp
         {"seqmin", "BIGINT"},
         {"seqcache", "BIGINT"},
         {"seqcycle", "BOOLEAN"}}},
+      {"pg_matviews",
+       0,
+       {{"schemaname", "VARCHAR"}, {"matviewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
+      {"pg_views",
+       0,
+       {{"schemaname", "VARCHAR"}, {"viewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
+      {"pg_proc",
+       1255,
+       {{"oid", "INTEGER"},           {"proname", "VARCHAR"},       {"pronamespace", "INTEGER"},
+        {"proowner", "INTEGER"},      {"prolang", "INTEGER"},       {"procost", "FLOAT"},
+        {"prorows", "FLOAT"},         {"provariadic", "INTEGER"},   {"prosupport", "VARCHAR"},
+        {"prokind", "VARCHAR"},       {"prosecdef", "BOOLEAN"},     {"proleakproof", "BOOLEAN"},
+        {"proisstrict", "BOOLEAN"},   {"proretset", "BOOLEAN"},     {"provolatile", "VARCHAR"},
+        {"proparallel", "VARCHAR"},   {"pronargs", "SMALLINT"},     {"pronargdefaults", "SMALLINT"},
+        {"prorettype", "INTEGER"},    {"proargtypes", "VARCHAR"},   {"proallargtypes", "INTEGER[]"},
+        {"proargmodes", "VARCHAR[]"}, {"proargnames", "VARCHAR[]"}, {"proargdefaults", "VARCHAR"},
+        {"protrftypes", "INTEGER[]"}, {"prosrc", "VARCHAR"},        {"probin", "VARCHAR"},
+        {"prosqlbody", "VARCHAR"},    {"proconfig", "VARCHAR[]"},   {"proacl", "VARCHAR[]"}}},
+      {"pg_language",
+       2612,
+       {{"oid", "INTEGER"},
+        {"lanname", "VARCHAR"},
+        {"lanowner", "INTEGER"},
+        {"lanispl", "BOOLEAN"},
+        {"lanpltrusted", "BOOLEAN"},
+        {"lanplcallfoid", "INTEGER"},
+        {"laninline", "INTEGER"},
+        {"lanvalidator", "INTEGER"},
+        {"lanacl", "VARCHAR[]"}}},
+      {"pg_constraint",
+       2606,
+       {{"oid", "INTEGER"},          {"conname", "VARCHAR"},       {"connamespace", "INTEGER"},
+        {"contype", "VARCHAR"},      {"condeferrable", "BOOLEAN"}, {"condeferred", "BOOLEAN"},
+        {"convalidated", "BOOLEAN"}, {"conrelid", "INTEGER"},      {"contypid", "INTEGER"},
+        {"conindid", "INTEGER"},     {"conparentid", "INTEGER"},   {"confrelid", "INTEGER"},
+        {"confupdtype", "VARCHAR"},  {"confdeltype", "VARCHAR"},   {"confmatchtype", "VARCHAR"},
+        {"conislocal", "BOOLEAN"},   {"coninhcount", "INTEGER"},   {"connoinherit", "BOOLEAN"},
+        {"conkey", "SMALLINT[]"},    {"confkey", "SMALLINT[]"},    {"conpfeqop", "INTEGER[]"},
+        {"conppeqop", "INTEGER[]"},  {"conffeqop", "INTEGER[]"},   {"confdelsetcols", "SMALLINT[]"},
+        {"conexclop", "INTEGER[]"},  {"conbin", "VARCHAR"}}},
+      {"pg_conversion",
+       2607,
+       {{"oid", "INTEGER"},
+        {"conname", "VARCHAR"},
+        {"connamespace", "INTEGER"},
+        {"conowner", "INTEGER"},
+        {"conforencoding", "INTEGER"},
+        {"contoencoding", "INTEGER"},
+        {"conproc", "VARCHAR"},
+        {"condefault", "BOOLEAN"}}},
+      {"pg_cast",
+       2605,
+       {{"oid", "INTEGER"},
+        {"castsource", "INTEGER"},
+        {"casttarget", "INTEGER"},
+        {"castfunc", "INTEGER"},
+        {"castcontext", "VARCHAR"},
+        {"castmethod", "VARCHAR"}}},
+      {"pg_event_trigger",
+       3466,
+       {{"oid", "INTEGER"},
+        {"evtname", "VARCHAR"},
+        {"evtevent", "VARCHAR"},
+        {"evtowner", "INTEGER"},
+        {"evtfoid", "INTEGER"},
+        {"evtenabled", "VARCHAR"},
+        {"evttags", "VARCHAR[]"}}},
+      {"pg_ts_config",
+       3602,
+       {{"oid", "INTEGER"},
+        {"cfgname", "VARCHAR"},
+        {"cfgnamespace", "INTEGER"},
+        {"cfgowner", "INTEGER"},
+        {"cfgparser", "INTEGER"}}},
+      {"pg_ts_dict",
+       3600,
+       {{"oid", "INTEGER"},
+        {"dictname", "VARCHAR"},
+        {"dictnamespace", "INTEGER"},
+        {"dictowner", "INTEGER"},
+        {"dicttemplate", "INTEGER"},
+        {"dictinitoption", "VARCHAR"}}},
+      {"pg_ts_parser",
+       3601,
+       {{"oid", "INTEGER"},
+        {"prsname", "VARCHAR"},
+        {"prsnamespace", "INTEGER"},
+        {"prsstart", "VARCHAR"},
+        {"prstoken", "VARCHAR"},
+        {"prsend", "VARCHAR"},
+        {"prsheadline", "VARCHAR"},
+        {"prslextype", "VARCHAR"}}},
+      {"pg_ts_template",
+       3764,
+       {{"oid", "INTEGER"},
+        {"tmplname", "VARCHAR"},
+        {"tmplnamespace", "INTEGER"},
+        {"tmplinit", "VARCHAR"},
+        {"tmpllexize", "VARCHAR"}}},
+      {"pg_db_role_setting",
+       0,
+       {{"setdatabase", "INTEGER"}, {"setrole", "INTEGER"}, {"setconfig", "VARCHAR[]"}}},
+      {"pg_foreign_server",
+       1417,
+       {{"oid", "INTEGER"},
+        {"srvname", "VARCHAR"},
+        {"srvowner", "INTEGER"},
+        {"srvfdw", "INTEGER"},
+        {"srvtype", "VARCHAR"},
+        {"srvversion", "VARCHAR"},
+        {"srvacl", "VARCHAR[]"},
+        {"srvoptions", "VARCHAR[]"}}},
+      {"pg_foreign_data_wrapper",
+       2328,
+       {{"oid", "INTEGER"},
+        {"fdwname", "VARCHAR"},
+        {"fdwowner", "INTEGER"},
+        {"fdwhandler", "INTEGER"},
+        {"fdwvalidator", "INTEGER"},
+        {"fdwacl", "VARCHAR[]"},
+        {"fdwoptions", "VARCHAR[]"}}},
+      {"pg_user_mappings",
+       0,
+       {{"umid", "INTEGER"},
+        {"srvid", "INTEGER"},
+        {"srvname", "VARCHAR"},
+        {"umuser", "INTEGER"},
+        {"usename", "VARCHAR"},
+        {"umoptions", "VARCHAR[]"}}},
+      {"pg_user_mapping",
+       1418,
+       {{"oid", "INTEGER"},
+        {"umuser", "INTEGER"},
+        {"umserver", "INTEGER"},
+        {"umoptions", "VARCHAR[]"}}},
+      {"pg_foreign_table",
+       3118,
+       {{"ftrelid", "INTEGER"}, {"ftserver", "INTEGER"}, {"ftoptions", "VARCHAR[]"}}},
+      {"pg_operator",
+       2617,
+       {{"oid", "INTEGER"},
+        {"oprname", "VARCHAR"},
+        {"oprnamespace", "INTEGER"},
+        {"oprowner", "INTEGER"},
+        {"oprkind", "VARCHAR"},
+        {"oprcanmerge", "BOOLEAN"},
+        {"oprcanhash", "BOOLEAN"},
+        {"oprleft", "INTEGER"},
+        {"oprright", "INTEGER"},
+        {"oprresult", "INTEGER"},
+        {"oprcom", "INTEGER"},
+        {"oprnegate", "INTEGER"},
+        {"oprcode", "VARCHAR"},
+        {"oprrest", "VARCHAR"},
+        {"oprjoin", "VARCHAR"}}},
+      {"pg_largeobject_metadata",
+       2995,
+       {{"oid", "INTEGER"}, {"lomowner", "INTEGER"}, {"lomacl", "VARCHAR[]"}}},
+      {"pg_statistic_ext",
+       3381,
+       {{"oid", "INTEGER"},
+        {"stxrelid", "INTEGER"},
+        {"stxname", "VARCHAR"},
+        {"stxnamespace", "INTEGER"},
+        {"stxowner", "INTEGER"},
+        {"stxstattarget", "INTEGER"},
+        {"stxkeys", "VARCHAR"},
+        {"stxkind", "VARCHAR[]"},
+        {"stxexprs", "VARCHAR"}}},
+      {"pg_opclass",
+       2616,
+       {{"oid", "INTEGER"},
+        {"opcmethod", "INTEGER"},
+        {"opcname", "VARCHAR"},
+        {"opcnamespace", "INTEGER"},
+        {"opcowner", "INTEGER"},
+        {"opcfamily", "INTEGER"},
+        {"opcintype", "INTEGER"},
+        {"opcdefault", "BOOLEAN"},
+        {"opckeytype", "INTEGER"}}},
+      {"pg_opfamily",
+       2753,
+       {{"oid", "INTEGER"},
+        {"opfmethod", "INTEGER"},
+        {"opfname", "VARCHAR"},
+        {"opfnamespace", "INTEGER"},
+        {"opfowner", "INTEGER"}}},
+      {"pg_amop",
+       2602,
+       {{"oid", "INTEGER"},
+        {"amopfamily", "INTEGER"},
+        {"amoplefttype", "INTEGER"},
+        {"amoprighttype", "INTEGER"},
+        {"amopstrategy", "SMALLINT"},
+        {"amoppurpose", "VARCHAR"},
+        {"amopopr", "INTEGER"},
+        {"amopmethod", "INTEGER"},
+        {"amopsortfamily", "INTEGER"}}},
+      {"pg_amproc",
+       2603,
+       {{"oid", "INTEGER"},
+        {"amprocfamily", "INTEGER"},
+        {"amproclefttype", "INTEGER"},
+        {"amprocrighttype", "INTEGER"},
+        {"amprocnum", "SMALLINT"},
+        {"amproc", "VARCHAR"}}},
+      {"pg_subscription",
+       6100,
+       {{"oid", "INTEGER"},
+        {"subdbid", "INTEGER"},
+        {"subskiplsn", "VARCHAR"},
+        {"subname", "VARCHAR"},
+        {"subowner", "INTEGER"},
+        {"subenabled", "BOOLEAN"},
+        {"subbinary", "BOOLEAN"},
+        {"substream", "BOOLEAN"},
+        {"subtwophasestate", "VARCHAR"},
+        {"subdisableonerr", "BOOLEAN"},
+        {"subconninfo", "VARCHAR"},
+        {"subslotname", "VARCHAR"},
+        {"subsynccommit", "VARCHAR"},
+        {"subpublications", "VARCHAR[]"}}},
+      {"pg_collation",
+       3456,
+       {{"oid", "INTEGER"},
+        {"collname", "VARCHAR"},
+        {"collnamespace", "INTEGER"},
+        {"collowner", "INTEGER"},
+        {"collprovider", "VARCHAR"},
+        {"collisdeterministic", "BOOLEAN"},
+        {"collencoding", "INTEGER"},
+        {"collcollate", "VARCHAR"},
+        {"collctype", "VARCHAR"},
+        {"colliculocale", "VARCHAR"},
+        {"collversion", "VARCHAR"}}},
+      {"pg_policy",
+       3256,
+       {{"oid", "INTEGER"},
+        {"polname", "VARCHAR"},
+        {"polrelid", "INTEGER"},
+        {"polcmd", "VARCHAR"},
+        {"polpermissive", "BOOLEAN"},
+        {"polroles", "INTEGER[]"},
+        {"polqual", "VARCHAR"},
+        {"polwithcheck", "VARCHAR"}}},
+      {"pg_rewrite",
+       2618,
+       {{"oid", "INTEGER"},
+        {"rulename", "VARCHAR"},
+        {"ev_class", "INTEGER"},
+        {"ev_type", "VARCHAR"},
+        {"ev_enabled", "VARCHAR"},
+        {"is_instead", "BOOLEAN"},
+        {"ev_qual", "VARCHAR"},
+        {"ev_action", "VARCHAR"}}},
+      {"pg_trigger",
+       2620,
+       {{"oid", "INTEGER"},
+        {"tgrelid", "INTEGER"},
+        {"tgparentid", "INTEGER"},
+        {"tgname", "VARCHAR"},
+        {"tgfoid", "INTEGER"},
+        {"tgtype", "SMALLINT"},
+        {"tgenabled", "VARCHAR"},
+        {"tgisinternal", "BOOLEAN"},
+        {"tgconstrrelid", "INTEGER"},
+        {"tgconstrindid", "INTEGER"},
+        {"tgconstraint", "INTEGER"},
+        {"tgdeferrable", "BOOLEAN"},
+        {"tginitdeferred", "BOOLEAN"},
+        {"tgnargs", "SMALLINT"},
+        {"tgattr", "VARCHAR"},
+        {"tgargs", "BLOB"},
+        {"tgqual", "VARCHAR"},
+        {"tgoldtable", "VARCHAR"},
+        {"tgnewtable", "VARCHAR"}}},
+      {"pg_default_acl",
+       826,
+       {{"oid", "INTEGER"},
+        {"defaclrole", "INTEGER"},
+        {"defaclnamespace", "INTEGER"},
+        {"defaclobjtype", "VARCHAR"},
+        {"defaclacl", "VARCHAR[]"}}},
+      {"pg_init_privs",
+       3394,
+       {{"objoid", "INTEGER"},
+        {"classoid", "INTEGER"},
+        {"objsubid", "INTEGER"},
+        {"privtype", "VARCHAR"},
+        {"initprivs", "VARCHAR[]"}}},
+      {"pg_seclabel",
+       3596,
+       {{"objoid", "INTEGER"},
+        {"classoid", "INTEGER"},
+        {"objsubid", "INTEGER"},
+        {"provider", "VARCHAR"},
+        {"label", "VARCHAR"}}},
+      {"pg_shdescription",
+       2396,
+       {{"objoid", "INTEGER"}, {"classoid", "INTEGER"}, {"description", "VARCHAR"}}},
       {"pg_extension",
+       3079,
        {{"oid", "INTEGER"},
         {"extname", "VARCHAR"},
+        {"extowner", "INTEGER"},
         {"extnamespace", "INTEGER"},
-        {"extversion", "VARCHAR"}}},
-      {"pg_proc",
-       {{"oid", "INTEGER"},
-        {"proname", "VARCHAR"},
-        {"pronamespace", "INTEGER"},
-        {"prorettype", "INTEGER"},
-        {"proargtypes", "VARCHAR"},
-        {"prokind", "VARCHAR"}}},
-      {"pg_matviews",
-       {{"schemaname", "VARCHAR"}, {"matviewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
-      {"pg_views", {{"schemaname", "VARCHAR"}, {"viewname", "VARCHAR"}, {"definition", "VARCHAR"}}},
+        {"extrelocatable", "BOOLEAN"},
+        {"extversion", "VARCHAR"},
+        {"extconfig", "INTEGER[]"},
+        {"extcondition", "VARCHAR[]"}}},
   };
   return relations;
 }
@@ -211,6 +491,63 @@ std::string DeadLetterColumnDescription(std::string_view column) {
   return "";
 }
 
+// A role name as PostgreSQL writes it in an aclitem: in double quotes unless it is made of
+// lower-case letters, digits and underscores only.
+std::string AclRoleName(std::string_view name) {
+  bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (plain) return std::string(name);
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+// The read grants of a table of `product` as PostgreSQL's aclitem texts, decided by `reads`
+// (the same decision that lets a reader read it): "=r/quanta" (PUBLIC) when a reader without
+// groups may read it, else "role=r/quanta" for each role of the product's contracts that
+// alone lets its holders read it.
+std::vector<std::string> ReadGrants(const DeployedProduct& product,
+                                    const std::function<bool(const governance::Reader&)>& reads) {
+  const std::string grantor = AclRoleName(kOwnerName);
+  if (reads(governance::Reader{})) return {"=r/" + grantor};
+  std::vector<std::string> grants;
+  if (!product.folder) return grants;
+  std::set<std::string> seen;
+  for (const model::ContractFile& file : product.folder->contracts) {
+    for (const model::Role& role : file.contract.roles) {
+      if (!role.role || role.role->empty() || !seen.insert(*role.role).second) continue;
+      if (reads(governance::Reader{"", {*role.role}})) {
+        grants.push_back(fmt::format("{}=r/{}", AclRoleName(*role.role), grantor));
+      }
+    }
+  }
+  return grants;
+}
+
+// An array of texts as SQL: [a, b], or NULL when empty.
+std::string TextArray(const std::vector<std::string>& items) {
+  if (items.empty()) return "NULL";
+  std::string array = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) array += (i ? ", " : "") + QuoteLiteral(items[i]);
+  return array + "]";
+}
+
+// The bytes of a store's files: the database and its write-ahead log.
+std::uint64_t StoreBytes(const DeployedProduct& product) {
+  std::uint64_t bytes = 0;
+  const std::filesystem::path& path = product.store->path();
+  for (const std::filesystem::path& file : {path, std::filesystem::path(path.string() + ".wal")}) {
+    std::error_code error;
+    std::uintmax_t size = std::filesystem::file_size(file, error);
+    if (!error) bytes += size;
+  }
+  return bytes;
+}
+
 std::string ProductName(const DeployedProduct& product) {
   return product.id.substr(product.id.find('/') + 1);
 }
@@ -239,8 +576,10 @@ std::string SqlQualifiedSchemaName(std::string_view product_id) {
          SqlSchemaName(product_id.substr(slash + 1));
 }
 
-ProductTables::ProductTables(const ProductCatalog& catalog, const governance::Reader& reader)
+ProductTables::ProductTables(const ProductCatalog& catalog, const governance::Reader& reader,
+                             const std::vector<governance::Reader>& principals)
     : user_(reader.name), next_schema_oid_(kFirstSchemaOid) {
+  AddRoles(reader, principals);
   std::vector<ServedProduct> products = catalog.ListServed();
   // Products of different domains may share a name; their schema is then qualified with the
   // domain, and the bare name answers with the choices instead of reaching either.
@@ -316,6 +655,9 @@ void ProductTables::AddSchema(const std::shared_ptr<DeployedProduct>& product, s
     dataset.schema = name;
     dataset.layout = &layout;
     dataset.oid = oid;
+    dataset.acl = ReadGrants(*product, [&](const governance::Reader& holder) {
+      return DatasetGrants::AccessTo(*product, layout.name, holder).readable;
+    });
     dataset.column_descriptions.resize(layout.columns.size());
     for (const model::ContractFile& contract : product->folder->contracts) {
       const model::SchemaObject* object = contract.contract.FindObject(layout.name);
@@ -332,7 +674,7 @@ void ProductTables::AddSchema(const std::shared_ptr<DeployedProduct>& product, s
   }
   // A product whose every dataset the reader may not read is not listed either.
   if (readable > 0 || product->store->layout().datasets.empty()) {
-    schemas_.push_back(Schema{name, std::move(description), schema_oid});
+    schemas_.push_back(Schema{name, std::move(description), schema_oid, product});
   }
   // The dead letters hold raw records, any column in clear: only for who reads all unmasked.
   const std::uint32_t dead_letters_oid = ++table_oid;
@@ -346,6 +688,9 @@ void ProductTables::AddSchema(const std::shared_ptr<DeployedProduct>& product, s
   dead_letters.layout = &DeadLettersLayout();
   dead_letters.oid = dead_letters_oid;
   dead_letters.dead_letters = true;
+  dead_letters.acl = ReadGrants(*product, [&](const governance::Reader& holder) {
+    return DatasetGrants::MayReadDeadLetters(*product, holder).ok();
+  });
   dead_letters.description = fmt::format(
       "The records that input ports of {} (major {}) rejected, each with its reason: its dead "
       "letters.",
@@ -354,6 +699,42 @@ void ProductTables::AddSchema(const std::shared_ptr<DeployedProduct>& product, s
     dead_letters.column_descriptions.push_back(DeadLetterColumnDescription(column.name));
   }
   datasets_.push_back(std::move(dead_letters));
+}
+
+void ProductTables::AddRoles(const governance::Reader& reader,
+                             const std::vector<governance::Reader>& principals) {
+  std::vector<const governance::Reader*> logins;
+  for (const governance::Reader& principal : principals) logins.push_back(&principal);
+  bool listed = std::any_of(principals.begin(), principals.end(),
+                            [&](const governance::Reader& p) { return p.name == reader.name; });
+  if (!listed && !reader.name.empty()) logins.push_back(&reader);
+  bool owner_signs_in = std::any_of(logins.begin(), logins.end(), [](const governance::Reader* p) {
+    return p->name == kOwnerName;
+  });
+  roles_.push_back({std::string(kOwnerName), kOwnerOid, owner_signs_in});
+  std::map<std::string, std::uint32_t, std::less<>> oids = {{std::string(kOwnerName), kOwnerOid}};
+  std::uint32_t next = kFirstRoleOid;
+  for (const governance::Reader* login : logins) {
+    if (!oids.emplace(login->name, next).second) continue;
+    roles_.push_back({login->name, next++, true});
+  }
+  std::set<std::string> groups;
+  for (const governance::Reader* login : logins)
+    groups.insert(login->groups.begin(), login->groups.end());
+  for (const std::string& group : groups) {
+    if (!oids.emplace(group, next).second) continue;
+    roles_.push_back({group, next++, false});
+  }
+  std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+  for (const governance::Reader* login : logins) {
+    for (const std::string& group : login->groups) {
+      std::uint32_t group_oid = oids[group];
+      std::uint32_t member_oid = oids[login->name];
+      if (group_oid != member_oid && seen.emplace(group_oid, member_oid).second) {
+        memberships_.push_back({group_oid, member_oid});
+      }
+    }
+  }
 }
 
 Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_view table,
@@ -444,50 +825,223 @@ Result<std::string> ProductTables::CatalogTable(std::string_view schema, std::st
   if (table == "pg_type") return Types();
   if (table == "pg_description") return Descriptions();
   if (table == "pg_am") {
-    return Relation({{"oid", "INTEGER"}, {"amname", "VARCHAR"}, {"amtype", "VARCHAR"}},
-                    {{Number(2), Text("heap"), Text("t")}});
-  }
-  if (table == "pg_database") {
     return Relation({{"oid", "INTEGER"},
-                     {"datname", "VARCHAR"},
-                     {"datdba", "INTEGER"},
-                     {"encoding", "INTEGER"},
-                     {"datcollate", "VARCHAR"},
-                     {"datctype", "VARCHAR"},
-                     {"datistemplate", "BOOLEAN"},
-                     {"datallowconn", "BOOLEAN"},
-                     {"daticulocale", "VARCHAR"},
-                     {"datlocprovider", "VARCHAR"},
-                     {"datacl", "VARCHAR[]"},
-                     {"dattablespace", "INTEGER"}},
-                    {{Number(16383), Text("quanta"), Number(kOwnerOid), Number(6), Text("C"),
-                      Text("C"), Bool(false), Bool(true), kNull, Text("c"), kNull, Number(1663)}});
+                     {"amname", "VARCHAR"},
+                     {"amhandler", "VARCHAR"},
+                     {"amtype", "VARCHAR"}},
+                    {{Number(2), Text("heap"), Text("heap_tableam_handler"), Text("t")}}, 2601);
   }
-  if (table == "pg_roles" || table == "pg_user" || table == "pg_authid") {
-    return Relation({{"oid", "INTEGER"},
-                     {table == "pg_user" ? "usename" : "rolname", "VARCHAR"},
-                     {"rolsuper", "BOOLEAN"},
-                     {"rolcanlogin", "BOOLEAN"}},
-                    {{Number(kOwnerOid), Text(user_), Bool(false), Bool(true)}});
-  }
-  if (table == "pg_settings") {
-    return Relation({{"name", "VARCHAR"}, {"setting", "VARCHAR"}},
-                    {{Text("server_version_num"), Text("150000")},
-                     {Text("TimeZone"), Text("UTC")},
-                     {Text("standard_conforming_strings"), Text("on")},
-                     {Text("max_identifier_length"), Text("63")}});
-  }
+  if (table == "pg_database") return Databases();
+  if (table == "pg_roles" || table == "pg_user" || table == "pg_authid") return Roles(table);
+  if (table == "pg_auth_members") return AuthMembers();
+  if (table == "pg_group") return Groups();
+  if (table == "pg_settings") return Settings();
   if (table == "pg_tablespace") {
-    return Relation({{"oid", "INTEGER"}, {"spcname", "VARCHAR"}},
-                    {{Number(1663), Text("pg_default")}});
+    return Relation({{"oid", "INTEGER"},
+                     {"spcname", "VARCHAR"},
+                     {"spcowner", "INTEGER"},
+                     {"spcacl", "VARCHAR[]"},
+                     {"spcoptions", "VARCHAR[]"}},
+                    {{Number(1663), Text("pg_default"), Number(kOwnerOid), kNull, kNull}}, 1213);
   }
-  for (const auto& [name, columns] : EmptyRelations()) {
-    if (name == table) return Relation(columns, {});
+  for (const CatalogRelation& relation : EmptyRelations()) {
+    if (relation.name == table) return Relation(relation.columns, {}, relation.oid);
   }
   return Status::NotFound(
       "pg_catalog.{} is not available on this port; the catalogs describe the datasets of the "
       "node's products (pg_namespace, pg_class, pg_attribute, pg_type, pg_description, ...)",
       table);
+}
+
+std::string ProductTables::Databases() const {
+  // The size of what the reader sees: the store files of the products listed to it.
+  std::uint64_t bytes = 0;
+  for (const Schema& schema : schemas_) bytes += StoreBytes(*schema.product);
+  return Relation(
+      {{"oid", "INTEGER"},
+       {"datname", "VARCHAR"},
+       {"datdba", "INTEGER"},
+       {"encoding", "INTEGER"},
+       {"datlocprovider", "VARCHAR"},
+       {"datistemplate", "BOOLEAN"},
+       {"datallowconn", "BOOLEAN"},
+       {"datconnlimit", "INTEGER"},
+       {"datfrozenxid", "BIGINT"},
+       {"datminmxid", "BIGINT"},
+       {"dattablespace", "INTEGER"},
+       {"datcollate", "VARCHAR"},
+       {"datctype", "VARCHAR"},
+       {"daticulocale", "VARCHAR"},
+       {"datcollversion", "VARCHAR"},
+       {"datacl", "VARCHAR[]"},
+       {"datsize", "BIGINT"}},
+      {{Number(16383), Text("quanta"), Number(kOwnerOid), Number(6), Text("c"), Bool(false),
+        Bool(true), Number(-1), Number(0), Number(0), Number(1663), Text("C"), Text("C"), kNull,
+        kNull, kNull, Number(static_cast<std::int64_t>(bytes))}},
+      1262);
+}
+
+std::string ProductTables::Roles(std::string_view table) const {
+  std::vector<std::vector<std::string>> rows;
+  if (table == "pg_user") {
+    for (const Role& role : roles_) {
+      if (!role.can_login) continue;
+      rows.push_back({Text(role.name), Number(role.oid), Bool(false), Bool(false), Bool(false),
+                      Bool(false), Text("********"), kNull, kNull});
+    }
+    return Relation({{"usename", "VARCHAR"},
+                     {"usesysid", "INTEGER"},
+                     {"usecreatedb", "BOOLEAN"},
+                     {"usesuper", "BOOLEAN"},
+                     {"userepl", "BOOLEAN"},
+                     {"usebypassrls", "BOOLEAN"},
+                     {"passwd", "VARCHAR"},
+                     {"valuntil", "TIMESTAMPTZ"},
+                     {"useconfig", "VARCHAR[]"}},
+                    rows);
+  }
+  // pg_authid holds the password verifiers in PostgreSQL; here it holds none.
+  const bool authid = table == "pg_authid";
+  for (const Role& role : roles_) {
+    rows.push_back({Text(role.name), Bool(false), Bool(true), Bool(false), Bool(false),
+                    Bool(role.can_login), Bool(false), Number(-1),
+                    authid || !role.can_login ? kNull : Text("********"), kNull, Bool(false), kNull,
+                    Number(role.oid)});
+  }
+  return Relation({{"rolname", "VARCHAR"},
+                   {"rolsuper", "BOOLEAN"},
+                   {"rolinherit", "BOOLEAN"},
+                   {"rolcreaterole", "BOOLEAN"},
+                   {"rolcreatedb", "BOOLEAN"},
+                   {"rolcanlogin", "BOOLEAN"},
+                   {"rolreplication", "BOOLEAN"},
+                   {"rolconnlimit", "INTEGER"},
+                   {"rolpassword", "VARCHAR"},
+                   {"rolvaliduntil", "TIMESTAMPTZ"},
+                   {"rolbypassrls", "BOOLEAN"},
+                   {"rolconfig", "VARCHAR[]"},
+                   {"oid", "INTEGER"}},
+                  rows, authid ? 1260 : 0);
+}
+
+std::string ProductTables::AuthMembers() const {
+  std::vector<std::vector<std::string>> rows;
+  for (const Membership& membership : memberships_) {
+    rows.push_back(
+        {Number(membership.group), Number(membership.member), Number(kOwnerOid), Bool(false)});
+  }
+  return Relation({{"roleid", "INTEGER"},
+                   {"member", "INTEGER"},
+                   {"grantor", "INTEGER"},
+                   {"admin_option", "BOOLEAN"}},
+                  rows, 1261);
+}
+
+std::string ProductTables::Groups() const {
+  std::vector<std::vector<std::string>> rows;
+  for (const Role& role : roles_) {
+    if (role.can_login) continue;
+    std::vector<std::string> members;
+    for (const Membership& membership : memberships_) {
+      if (membership.group == role.oid) members.push_back(Number(membership.member));
+    }
+    rows.push_back({Text(role.name), Number(role.oid),
+                    members.empty() ? "[]" : fmt::format("[{}]", fmt::join(members, ", "))});
+  }
+  return Relation({{"groname", "VARCHAR"}, {"grosysid", "INTEGER"}, {"grolist", "INTEGER[]"}},
+                  rows);
+}
+
+std::string ProductTables::Settings() const {
+  // The settings a session reports and SHOW answers, as this port fixes them or a session
+  // starts with them; nothing of the node's own configuration. Each as PostgreSQL 15 describes
+  // it, with its boot value, so that \dconfig lists those that differ.
+  struct Setting {
+    std::string_view name, setting, unit, category, description, context, type, source, boot;
+  };
+  constexpr std::string_view kFormatting = "Client Connection Defaults / Locale and Formatting";
+  constexpr std::string_view kStatement = "Client Connection Defaults / Statement Behavior";
+  constexpr std::string_view kPreset = "Preset Options";
+  static constexpr Setting kSettings[] = {
+      {"DateStyle", "ISO, MDY", "", kFormatting,
+       "Sets the display format for date and time values.", "user", "string", "default",
+       "ISO, MDY"},
+      {"IntervalStyle", "postgres", "", kFormatting, "Sets the display format for interval values.",
+       "user", "enum", "default", "postgres"},
+      {"TimeZone", "UTC", "", kFormatting,
+       "Sets the time zone for displaying and interpreting time stamps.", "user", "string",
+       "configuration file", "GMT"},
+      {"application_name", "", "", "Reporting and Logging / What to Log",
+       "Sets the application name to be reported in statistics and logs.", "user", "string",
+       "default", ""},
+      {"bytea_output", "hex", "", kStatement, "Sets the output format for bytea.", "user", "enum",
+       "default", "hex"},
+      {"client_encoding", "UTF8", "", kFormatting, "Sets the client's character set encoding.",
+       "user", "string", "client", "SQL_ASCII"},
+      {"default_transaction_isolation", "read committed", "", kStatement,
+       "Sets the transaction isolation level of each new transaction.", "user", "enum", "default",
+       "read committed"},
+      {"default_transaction_read_only", "on", "", kStatement,
+       "Sets the default read-only status of new transactions.", "user", "bool",
+       "configuration file", "off"},
+      {"extra_float_digits", "1", "", kFormatting,
+       "Sets the number of digits displayed for floating-point values.", "user", "integer",
+       "default", "1"},
+      {"in_hot_standby", "off", "", kPreset, "Shows whether hot standby is currently active.",
+       "internal", "bool", "default", "off"},
+      {"integer_datetimes", "on", "", kPreset, "Shows whether datetimes are integer based.",
+       "internal", "bool", "default", "on"},
+      {"lc_messages", "C", "", kFormatting, "Sets the language in which messages are displayed.",
+       "superuser", "string", "configuration file", ""},
+      {"max_identifier_length", "63", "", kPreset, "Shows the maximum identifier length.",
+       "internal", "integer", "default", "63"},
+      {"search_path", "\"$user\", public", "", kStatement,
+       "Sets the schema search order for names that are not schema-qualified.", "user", "string",
+       "default", "\"$user\", public"},
+      {"server_encoding", "UTF8", "", kPreset,
+       "Shows the server (database) character set encoding.", "internal", "string", "default",
+       "UTF8"},
+      {"server_version", "15.0", "", kPreset, "Shows the server version.", "internal", "string",
+       "default", "15.0"},
+      {"server_version_num", "150000", "", kPreset, "Shows the server version as an integer.",
+       "internal", "integer", "default", "150000"},
+      {"standard_conforming_strings", "on", "",
+       "Version and Platform Compatibility / Previous PostgreSQL Versions",
+       "Causes '...' strings to treat backslashes literally.", "user", "bool", "default", "on"},
+      {"statement_timeout", "0", "ms", kStatement,
+       "Sets the maximum allowed duration of any statement.", "user", "integer", "default", "0"},
+      {"transaction_isolation", "read committed", "", kStatement,
+       "Sets the current transaction's isolation level.", "user", "enum", "override",
+       "read committed"},
+      {"transaction_read_only", "on", "", kStatement,
+       "Sets the current transaction's read-only status.", "user", "bool", "override", "off"},
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (const Setting& setting : kSettings) {
+    rows.push_back({Text(setting.name), Text(setting.setting),
+                    setting.unit.empty() ? kNull : Text(setting.unit), Text(setting.category),
+                    Text(setting.description), kNull, Text(setting.context), Text(setting.type),
+                    Text(setting.source), kNull, kNull, kNull, Text(setting.boot),
+                    Text(setting.setting), kNull, kNull, Bool(false)});
+  }
+  return Relation({{"name", "VARCHAR"},
+                   {"setting", "VARCHAR"},
+                   {"unit", "VARCHAR"},
+                   {"category", "VARCHAR"},
+                   {"short_desc", "VARCHAR"},
+                   {"extra_desc", "VARCHAR"},
+                   {"context", "VARCHAR"},
+                   {"vartype", "VARCHAR"},
+                   {"source", "VARCHAR"},
+                   {"min_val", "VARCHAR"},
+                   {"max_val", "VARCHAR"},
+                   {"enumvals", "VARCHAR[]"},
+                   {"boot_val", "VARCHAR"},
+                   {"reset_val", "VARCHAR"},
+                   {"sourcefile", "VARCHAR"},
+                   {"sourceline", "INTEGER"},
+                   {"pending_restart", "BOOLEAN"}},
+                  rows);
 }
 
 std::string ProductTables::Namespaces() const {
@@ -498,9 +1052,11 @@ std::string ProductTables::Namespaces() const {
   for (const Schema& schema : schemas_) {
     rows.push_back({Number(schema.oid), Text(schema.name), Number(kOwnerOid), kNull});
   }
-  return Relation(
-      {{"oid", "INTEGER"}, {"nspname", "VARCHAR"}, {"nspowner", "INTEGER"}, {"nspacl", "VARCHAR"}},
-      rows);
+  return Relation({{"oid", "INTEGER"},
+                   {"nspname", "VARCHAR"},
+                   {"nspowner", "INTEGER"},
+                   {"nspacl", "VARCHAR[]"}},
+                  rows, kPgNamespaceOid);
 }
 
 std::string ProductTables::Classes() const {
@@ -534,7 +1090,11 @@ std::string ProductTables::Classes() const {
                     Bool(true),
                     Text("d"),
                     Bool(false),
+                    Number(0),
+                    Number(0),
+                    Number(0),
                     kNull,
+                    TextArray(dataset.acl),
                     kNull});
   }
   return Relation({{"oid", "INTEGER"},
@@ -564,9 +1124,13 @@ std::string ProductTables::Classes() const {
                    {"relispopulated", "BOOLEAN"},
                    {"relreplident", "VARCHAR"},
                    {"relispartition", "BOOLEAN"},
+                   {"relrewrite", "INTEGER"},
+                   {"relfrozenxid", "BIGINT"},
+                   {"relminmxid", "BIGINT"},
                    {"reloptions", "VARCHAR[]"},
-                   {"relacl", "VARCHAR[]"}},
-                  rows);
+                   {"relacl", "VARCHAR[]"},
+                   {"relpartbound", "VARCHAR"}},
+                  rows, kPgClassOid);
 }
 
 std::string ProductTables::Attributes() const {
@@ -582,7 +1146,7 @@ std::string ProductTables::Attributes() const {
                       Number(static_cast<std::int64_t>(c + 1)), Number(pg.element_oid ? 1 : 0),
                       Number(pg.modifier), Bool(key), Bool(false), Bool(false), Text(""), Text(""),
                       Number(0), Bool(true), Text(pg.size < 0 ? "x" : "p"), Text(""), Number(-1),
-                      kNull});
+                      kNull, kNull});
     }
   }
   return Relation({{"attrelid", "INTEGER"},
@@ -602,8 +1166,9 @@ std::string ProductTables::Attributes() const {
                    {"attstorage", "VARCHAR"},
                    {"attcompression", "VARCHAR"},
                    {"attstattarget", "INTEGER"},
-                   {"attoptions", "VARCHAR[]"}},
-                  rows);
+                   {"attoptions", "VARCHAR[]"},
+                   {"attacl", "VARCHAR[]"}},
+                  rows, 1249);
 }
 
 std::string ProductTables::Types() const {
@@ -664,7 +1229,8 @@ std::string ProductTables::Types() const {
                     Bool(true),
                     Text(type->size == 8 ? "d" : "i"),
                     Text(type->size > 0 ? "p" : "x"),
-                    Number(0)});
+                    Number(0),
+                    kNull});
   }
   return Relation(
       {{"oid", "INTEGER"},         {"typname", "VARCHAR"},    {"typnamespace", "INTEGER"},
@@ -673,8 +1239,9 @@ std::string ProductTables::Types() const {
        {"typbasetype", "INTEGER"}, {"typtypmod", "INTEGER"},  {"typnotnull", "BOOLEAN"},
        {"typrelid", "INTEGER"},    {"typdelim", "VARCHAR"},   {"typcollation", "INTEGER"},
        {"typdefault", "VARCHAR"},  {"typbyval", "BOOLEAN"},   {"typisdefined", "BOOLEAN"},
-       {"typalign", "VARCHAR"},    {"typstorage", "VARCHAR"}, {"typndims", "INTEGER"}},
-      rows);
+       {"typalign", "VARCHAR"},    {"typstorage", "VARCHAR"}, {"typndims", "INTEGER"},
+       {"typacl", "VARCHAR[]"}},
+      rows, 1247);
 }
 
 std::string ProductTables::Descriptions() const {
@@ -700,7 +1267,7 @@ std::string ProductTables::Descriptions() const {
                    {"classoid", "INTEGER"},
                    {"objsubid", "INTEGER"},
                    {"description", "VARCHAR"}},
-                  rows);
+                  rows, 2609);
 }
 
 std::string ProductTables::InformationSchemaSchemata() const {

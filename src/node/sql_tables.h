@@ -49,10 +49,20 @@ inline constexpr std::string_view kDeadLettersTable = "_dead_letters";
 /// left out of the catalogs and answers PermissionDenied (SQLSTATE 42501), and the SELECT of a
 /// dataset it reads has its masked columns replaced inside it, before the consumer's query.
 ///
+/// The roles the catalogs list (pg_roles, pg_user, pg_auth_members, pg_group: psql's \du and
+/// \dg) are `principals`, the names that can sign in, each a member of its groups, which are
+/// roles that cannot sign in; with `reader` when it is not one of them, and "quanta", the
+/// owner of every schema and dataset (the node). Nothing of a principal's credentials is
+/// given or shown. Each dataset's relacl (psql's \dp) holds a read grant ("role=r/quanta")
+/// for each role of its contract that alone lets a reader read it, or for PUBLIC ("=r/quanta")
+/// when every signed-in reader may. pg_database_size() of the database is the size of the
+/// store files of the products the reader sees.
+///
 /// One per statement: it sees the products running when it is made.
 class ProductTables : public query::TableResolver {
  public:
-  ProductTables(const ProductCatalog& catalog, const governance::Reader& reader);
+  ProductTables(const ProductCatalog& catalog, const governance::Reader& reader,
+                const std::vector<governance::Reader>& principals = {});
 
   Result<std::string> Resolve(std::string_view schema, std::string_view table,
                               const query::TableTime& time) override;
@@ -66,6 +76,7 @@ class ProductTables : public query::TableResolver {
     std::vector<std::string> column_descriptions;  ///< one per column
     std::uint32_t oid = 0;
     governance::DatasetAccess access;  ///< readable, with the reader's masks
+    std::vector<std::string> acl;      ///< PostgreSQL's aclitem texts of its read grants
     bool dead_letters = false;         ///< the major's dead letters rather than a dataset
   };
   struct DeniedDataset {
@@ -77,6 +88,16 @@ class ProductTables : public query::TableResolver {
     std::string name;
     std::string description;
     std::uint32_t oid = 0;
+    std::shared_ptr<DeployedProduct> product;
+  };
+  struct Role {
+    std::string name;
+    std::uint32_t oid = 0;
+    bool can_login = false;
+  };
+  struct Membership {
+    std::uint32_t group = 0;
+    std::uint32_t member = 0;
   };
 
   // Adds `name` with the datasets and dead letters of `product`, in the next block of OIDs.
@@ -91,11 +112,20 @@ class ProductTables : public query::TableResolver {
   std::string InformationSchemaTables() const;
   std::string InformationSchemaColumns() const;
   std::string InformationSchemaSchemata() const;
+  std::string Databases() const;
+  std::string Roles(std::string_view table) const;
+  std::string AuthMembers() const;
+  std::string Groups() const;
+  std::string Settings() const;
+  void AddRoles(const governance::Reader& reader,
+                const std::vector<governance::Reader>& principals);
 
   std::string user_;
   std::vector<Schema> schemas_;
   std::vector<Dataset> datasets_;
   std::vector<DeniedDataset> denied_;  ///< not in any catalog
+  std::vector<Role> roles_;            ///< in OID order
+  std::vector<Membership> memberships_;
   /// Unlisted schema names -> the listed schema they reach (a current major's _v<major>, a
   /// product's domain-qualified name).
   std::map<std::string, std::string, std::less<>> schema_aliases_;
