@@ -25,8 +25,9 @@ std::size_t SkipBlanks(std::string_view sql, std::size_t at) {
 }
 
 // Types Quanta does not have, read as their text.
-constexpr std::array<std::string_view, 7> kRegTypes = {
-    "regtype", "regclass", "regproc", "regprocedure", "regnamespace", "regrole", "regoper"};
+constexpr std::array<std::string_view, 11> kRegTypes = {
+    "regtype", "regclass",    "regproc",   "regprocedure",  "regnamespace", "regrole",
+    "regoper", "regoperator", "regconfig", "regdictionary", "regcollation"};
 
 // The OIDs of the catalog relations that clients name as 'pg_class'::regclass (pgjdbc's
 // metadata queries compare pg_description.classoid with it).
@@ -53,6 +54,13 @@ bool ReplaceCatalogRelationLiteral(std::string& out) {
     }
   }
   return false;
+}
+
+// True when `out` ends with a string literal, white space aside.
+bool EndsWithStringLiteral(const std::string& out) {
+  std::size_t end = out.size();
+  while (end > 0 && std::isspace(static_cast<unsigned char>(out[end - 1]))) --end;
+  return end >= 2 && out[end - 1] == '\'';
 }
 
 }  // namespace
@@ -130,6 +138,24 @@ std::string NormalizePostgresDialect(std::string_view sql) {
         continue;
       }
     }
+    // CAST(x AS pg_catalog.name) -> CAST(x AS name), and AS regtype and friends -> AS VARCHAR:
+    // an alias has no schema, so AS followed by pg_catalog. names a type.
+    if (word_start && WordAt(sql, i, "as")) {
+      std::size_t at = SkipBlanks(sql, i + 2);
+      if (at > i + 2 && WordAt(sql, at, "pg_catalog") && at + 10 < sql.size() &&
+          sql[at + 10] == '.') {
+        std::size_t start = at + 11;
+        std::size_t end = start;
+        while (end < sql.size() && IsWordChar(sql[end])) ++end;
+        std::string type = AsciiLower(sql.substr(start, end - start));
+        bool reg = false;
+        for (std::string_view name : kRegTypes) reg = reg || type == name;
+        out += "AS ";
+        out += reg ? std::string("VARCHAR") : std::string(sql.substr(start, end - start));
+        i = end;
+        continue;
+      }
+    }
     // ::pg_catalog.name -> ::name, and ::regtype and friends -> ::VARCHAR
     if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
       std::size_t at = SkipBlanks(sql, i + 2);
@@ -142,6 +168,12 @@ std::string NormalizePostgresDialect(std::string_view sql) {
       bool reg = false;
       for (std::string_view name : kRegTypes) reg = reg || type == name;
       if (type == "regclass" && ReplaceCatalogRelationLiteral(out)) {
+        i = end;
+        continue;
+      }
+      // 'name'::regproc looks a function up by its name: the sandbox answers it.
+      if ((type == "regproc" || type == "regprocedure") && EndsWithStringLiteral(out)) {
+        out += "::" + type;
         i = end;
         continue;
       }

@@ -737,8 +737,13 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   // Error positions refer to the text after these rewrites, which touch only spellings that
   // PostgreSQL's catalog queries use.
   std::string text = NormalizePostgresDialect(select);
+  // current_setting() reads what SHOW does: the session's settings, not the node's.
+  query::SessionNames session{user_, database_, {}};
+  for (const KnownSetting& setting : kSettings) {
+    session.settings.emplace_back(setting.name, ShowValue(std::string(setting.name)));
+  }
   Result<std::vector<query::SandboxedStatement>> sandboxed =
-      query::SandboxConsumerSql(*connection_, text, *resolver, &refusal, {user_, database_});
+      query::SandboxConsumerSql(*connection_, text, *resolver, &refusal, session);
   if (!sandboxed.ok()) {
     *error_position = static_cast<int>(refusal.position);
     return sandboxed.status();

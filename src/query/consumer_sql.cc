@@ -71,7 +71,7 @@ constexpr std::array<std::string_view, 3> kAllowedTableFunctions = {"range", "ge
 // Scalar functions and macros that reveal the node's settings, files or internals, each with
 // why; table functions are refused by default instead.
 constexpr std::pair<std::string_view, std::string_view> kRefusedFunctions[] = {
-    {"current_setting", "it reveals the node's settings"},
+    {"current_setting", "it reveals the node's settings; only the session's can be read"},
     {"getenv", "it reveals the node's environment"},
     {"getvariable", "it reveals the node's variables"},
     {"current_query",
@@ -103,9 +103,46 @@ constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
 constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
     {"pg_get_userbyid", "'quanta'"},
     {"pg_encoding_to_char", "'UTF8'"},
+    {"getdatabaseencoding", "'UTF8'"},
     {"pg_table_is_visible", "true"},
     {"pg_type_is_visible", "true"},
     {"pg_function_is_visible", "true"},
+    {"pg_operator_is_visible", "true"},
+    {"pg_opclass_is_visible", "true"},
+    {"pg_opfamily_is_visible", "true"},
+    {"pg_conversion_is_visible", "true"},
+    {"pg_collation_is_visible", "true"},
+    {"pg_statistics_obj_is_visible", "true"},
+    {"pg_ts_config_is_visible", "true"},
+    {"pg_ts_dict_is_visible", "true"},
+    {"pg_ts_parser_is_visible", "true"},
+    {"pg_ts_template_is_visible", "true"},
+    {"pg_char_to_encoding",
+     "CASE WHEN upper($1) IN ('UTF8', 'UTF-8', 'UNICODE') THEN 6 ELSE -1 END"},
+    {"pg_get_function_result", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_function_arguments", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_function_identity_arguments", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_functiondef", "CAST(NULL AS VARCHAR)"},
+    {"pg_get_function_sqlbody", "CAST(NULL AS VARCHAR)"},
+    {"pg_tablespace_size", "CAST(NULL AS BIGINT)"},
+    {"shobj_description", "CAST(NULL AS VARCHAR)"},
+    // The size of the database as the catalogs give it (pg_database.datsize), by name or OID.
+    {"pg_database_size",
+     "(SELECT quanta_db.datsize FROM pg_catalog.pg_database quanta_db "
+     "WHERE quanta_db.datname = CAST($1 AS VARCHAR) OR CAST(quanta_db.oid AS VARCHAR) = "
+     "CAST($1 AS VARCHAR))"},
+    // PostgreSQL's rounding and units (bytes, kB, MB, GB, TB, PB), not DuckDB's (KiB, MiB).
+    {"pg_size_pretty",
+     "CASE WHEN abs(CAST($1 AS BIGINT)) < 10240 THEN CAST($1 AS BIGINT) || ' bytes' "
+     "WHEN abs(CAST($1 AS BIGINT) >> 9) < 20479 THEN "
+     "((CAST($1 AS BIGINT) >> 9) + 1) // 2 || ' kB' "
+     "WHEN abs(CAST($1 AS BIGINT) >> 19) < 20479 THEN "
+     "((CAST($1 AS BIGINT) >> 19) + 1) // 2 || ' MB' "
+     "WHEN abs(CAST($1 AS BIGINT) >> 29) < 20479 THEN "
+     "((CAST($1 AS BIGINT) >> 29) + 1) // 2 || ' GB' "
+     "WHEN abs(CAST($1 AS BIGINT) >> 39) < 20479 THEN "
+     "((CAST($1 AS BIGINT) >> 39) + 1) // 2 || ' TB' "
+     "ELSE ((CAST($1 AS BIGINT) >> 49) + 1) // 2 || ' PB' END"},
     {"pg_get_indexdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_constraintdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_triggerdef", "CAST(NULL AS VARCHAR)"},
@@ -408,12 +445,18 @@ class Rewriter {
     if (IsSessionKeyword(node, text_)) {
       return ReplaceSessionFunction(node, AsciiLower(node["column_names"][0].get<std::string>()));
     }
+    if (StringField(node, "class") == "CAST") {
+      if (auto finding = CheckRegprocCast(node)) return finding;
+    }
     if (StringField(node, "class") == "FUNCTION") {
       std::string schema = AsciiLower(StringField(node, "schema"));
       std::string name = AsciiLower(StringField(node, "function_name"));
-      if (StringField(node, "catalog").empty() && (schema.empty() || schema == "pg_catalog") &&
-          FindSessionFunction(name)) {
-        return ReplaceSessionFunction(node, name);
+      bool plain =
+          StringField(node, "catalog").empty() && (schema.empty() || schema == "pg_catalog");
+      if (plain && FindSessionFunction(name)) return ReplaceSessionFunction(node, name);
+      if (plain && name == "current_setting" && !session_.settings.empty()) {
+        if (auto finding = ReplaceCurrentSetting(node)) return finding;
+        if (StringField(node, "class") != "FUNCTION") return Visit(node);  // replaced
       }
       if (auto finding = ReplacePostgresFunction(node)) return finding;
       if (StringField(node, "class") != "FUNCTION") return Visit(node);  // replaced
@@ -448,6 +491,90 @@ class Rewriter {
     if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
     Json replacement = (*parsed)["statements"][0]["node"]["select_list"][0];
     SubstituteArguments(replacement, node.value("children", Json::array()));
+    replacement["alias"] = node.value("alias", std::string());
+    node = std::move(replacement);
+    return std::nullopt;
+  }
+
+  // 'name'::regproc and 'name(types)'::regprocedure look a function up by name, as psql's \sf
+  // and \ef do: the catalogs list none (consumers cannot create functions), so there is none
+  // to find, which PostgreSQL reports as 42883 (the Catalog Error of an unknown function).
+  std::optional<Finding> CheckRegprocCast(const Json& node) {
+    const Json& type = node.value("cast_type", Json::object());
+    if (StringField(type, "id") != "USER") return std::nullopt;
+    std::string name =
+        AsciiLower(StringField(type.value("type_info", Json::object()), "user_type_name"));
+    if (name != "regproc" && name != "regprocedure") return std::nullopt;
+    const Json& child = node.value("child", Json::object());
+    const Json& value = child.value("value", Json::object());
+    std::string function = value.value("value", Json()).is_string()
+                               ? value["value"].get<std::string>()
+                               : std::string("?");
+    return Finding{Status(ErrorCode::kQueryFailed,
+                          fmt::format("Catalog Error: Function \"{}\" does not exist: this port "
+                                      "lists no functions in pg_proc (consumers cannot "
+                                      "create any), so '{}'::{} finds none; call DuckDB's "
+                                      "built-in functions by name",
+                                      function, function, name)),
+                   LocationOf(node)};
+  }
+
+  // Replaces current_setting(name [, missing_ok]) by the session's value of `name` when it is
+  // one of the session's settings; a constant name that is not is refused. A name computed by
+  // the query (\dconfig's, from pg_settings) picks among the session's settings only.
+  std::optional<Finding> ReplaceCurrentSetting(Json& node) {
+    const Json arguments = node.value("children", Json::array());
+    if (arguments.empty() || arguments.size() > 2) return std::nullopt;  // DuckDB says why
+    auto value_of = [&](std::string_view name) -> const std::string* {
+      for (const auto& [setting, value] : session_.settings) {
+        if (AsciiLower(setting) == AsciiLower(name)) return &value;
+      }
+      return nullptr;
+    };
+    std::string names;
+    for (const auto& [setting, value] : session_.settings)
+      names += (names.empty() ? "" : ", ") + setting;
+    std::string expression;
+    const Json& first = arguments[0];
+    const Json& constant = first.value("value", Json::object());
+    if (StringField(first, "class") == "CONSTANT" && constant.value("value", Json()).is_string()) {
+      std::string name = constant["value"].get<std::string>();
+      if (const std::string* value = value_of(name)) {
+        expression = engine::QuoteLiteral(*value);
+      } else if (arguments.size() == 2) {
+        expression = "CASE WHEN $2 THEN CAST(NULL AS VARCHAR) ELSE error(" +
+                     engine::QuoteLiteral(fmt::format("unrecognized configuration parameter "
+                                                      "\"{}\"; the session's are: {}",
+                                                      name, names)) +
+                     ") END";
+      } else {
+        return Finding{Status(ErrorCode::kPermissionDenied,
+                              fmt::format("current_setting('{}') is not available to consumer "
+                                          "queries: only the session's settings can be read "
+                                          "({}); the node's configuration cannot",
+                                          name, names)),
+                       LocationOf(node)};
+      }
+    } else {
+      expression = "CASE lower(CAST($1 AS VARCHAR))";
+      for (const auto& [setting, value] : session_.settings) {
+        expression += fmt::format(" WHEN {} THEN {}", engine::QuoteLiteral(AsciiLower(setting)),
+                                  engine::QuoteLiteral(value));
+      }
+      std::string refusal = fmt::format(
+          "unrecognized configuration parameter: current_setting() reads the session's settings "
+          "only ({})",
+          names);
+      expression +=
+          arguments.size() == 2
+              ? fmt::format(" ELSE CASE WHEN $2 THEN CAST(NULL AS VARCHAR) ELSE error({}) END END",
+                            engine::QuoteLiteral(refusal))
+              : fmt::format(" ELSE error({}) END", engine::QuoteLiteral(refusal));
+    }
+    Result<Json> parsed = Parse(fmt::format("SELECT {}", expression));
+    if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
+    Json replacement = (*parsed)["statements"][0]["node"]["select_list"][0];
+    SubstituteArguments(replacement, arguments);
     replacement["alias"] = node.value("alias", std::string());
     node = std::move(replacement);
     return std::nullopt;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -65,6 +66,10 @@ bool ResolvesAsBefore(const SandboxedStatement& statement, TableResolver& resolv
 struct SessionNames {
   std::string user = "quanta";
   std::string database = "quanta";
+  /// The settings current_setting(name) answers, as the session reports them (name, value):
+  /// those a client sees in ParameterStatus and SHOW. A name is matched without case; any other
+  /// is refused, so that the node's own configuration stays out of reach.
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 /// Where in the consumer's text a refusal points (1-based characters, 0: the whole query), for

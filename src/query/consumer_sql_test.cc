@@ -267,7 +267,7 @@ TEST_F(ConsumerSqlTest, RefusesFunctionsThatRevealTheRewriteOrTheInstance) {
 // PostgreSQL's session functions name the principal and the database it connected to, not
 // DuckDB's duckdb, memory and main; a quoted "user" stays a column.
 TEST_F(ConsumerSqlTest, SessionFunctionsNameThePrincipalAndDatabase) {
-  SessionNames session{"analyst", "sales"};
+  SessionNames session{"analyst", "sales", {}};
   ASSERT_OK_AND_ASSIGN(
       std::vector<SandboxedStatement> statements,
       SandboxConsumerSql(*connection_,
