@@ -68,7 +68,14 @@ class SqlTablesTest : public ::testing::Test {
   // on a connection of the instance. Every row as "a|b", NULL as NULL.
   Result<std::vector<std::string>> Run(std::string_view sql) {
     // The operator: these tests are about names and versions, grants have tests of their own.
-    ProductTables tables(*catalog_, governance::Reader{"analyst", {}, /*unrestricted=*/true});
+    return RunAs(governance::Reader{"analyst", {}, /*unrestricted=*/true}, {}, sql);
+  }
+
+  // The same as `reader` signed in, on a node whose principals are `principals`.
+  Result<std::vector<std::string>> RunAs(const governance::Reader& reader,
+                                         const std::vector<governance::Reader>& principals,
+                                         std::string_view sql) {
+    ProductTables tables(*catalog_, reader, principals);
     QUANTA_ASSIGN_OR_RETURN(std::vector<query::SandboxedStatement> statements,
                             query::SandboxConsumerSql(*connection_, sql, tables));
     if (statements.size() != 1) return Status::Internal("expected one statement");
@@ -253,6 +260,127 @@ TEST_F(SqlTablesTest, ProductsOfTwoDomainsWithOneNameGetSchemasQualifiedByDomain
   EXPECT_THAT(rows, ElementsAre("1"));
   ASSERT_OK_AND_ASSIGN(rows, Run("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1"));
   EXPECT_THAT(rows, Not(Contains("orders_orders")));
+}
+
+}  // namespace
+}  // namespace quanta::node
+
+namespace quanta::node {
+namespace {
+
+// The principals of a node as node.yaml lists them: analyst reads orders (a group named like
+// the orders contract's read role), dev has no group.
+const std::vector<governance::Reader> kPrincipals = {
+    {"analyst", {"analysts", "orders-reader"}},
+    {"dev", {}},
+};
+
+// psql's \du and \dg: the principals that sign in, their groups as roles that cannot, each
+// principal a member of its groups; the node owns the schemas and nobody signs in as it.
+TEST_F(SqlTablesTest, RolesAreThePrincipalsAndTheirGroups) {
+  Deploy(v1_);
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<std::string> rows,
+      RunAs(kPrincipals[1], kPrincipals,
+            "SELECT r.rolname, r.rolcanlogin, r.rolsuper, ARRAY(SELECT b.rolname "
+            "FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid) "
+            "WHERE m.member = r.oid ORDER BY 1) AS memberof "
+            "FROM pg_catalog.pg_roles r WHERE r.rolname !~ '^pg_' ORDER BY 1"));
+  EXPECT_THAT(rows, ElementsAre("analyst|true|false|[analysts, orders-reader]",
+                                "analysts|false|false|[]", "dev|true|false|[]",
+                                "orders-reader|false|false|[]", "quanta|false|false|[]"));
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[1], kPrincipals,
+                                   "SELECT usename FROM pg_catalog.pg_user ORDER BY 1"));
+  EXPECT_THAT(rows, ElementsAre("analyst", "dev"));
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[1], kPrincipals,
+                                   "SELECT g.groname, u.usename FROM pg_catalog.pg_group g, "
+                                   "pg_catalog.pg_user u WHERE u.usesysid = ANY(g.grolist)"));
+  EXPECT_THAT(rows, Contains("orders-reader|analyst"));
+  // No credentials: pg_authid holds none, pg_roles shows PostgreSQL's mask.
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[1], kPrincipals,
+                                   "SELECT DISTINCT coalesce(rolpassword, 'none') "
+                                   "FROM pg_catalog.pg_authid"));
+  EXPECT_THAT(rows, ElementsAre("none"));
+  // The datasets' owner is a role of pg_roles.
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[0], kPrincipals,
+                                   "SELECT DISTINCT r.rolname FROM pg_catalog.pg_class c "
+                                   "JOIN pg_catalog.pg_roles r ON r.oid = c.relowner"));
+  EXPECT_THAT(rows, ElementsAre("quanta"));
+}
+
+// psql's \dp: each dataset the reader sees with the read grants of its contract; a dataset the
+// reader may not read is not listed at all.
+TEST_F(SqlTablesTest, AccessPrivilegesAreTheContractsReadGrants) {
+  Deploy(v1_);
+  const std::string acls =
+      "SELECT n.nspname, c.relname, pg_catalog.array_to_string(c.relacl, E'\\n') "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind = 'r' ORDER BY 1, 2";
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows, RunAs(kPrincipals[0], kPrincipals, acls));
+  EXPECT_THAT(rows, ElementsAre("orders|_dead_letters|\"orders-reader\"=r/quanta",
+                                "orders|orders|\"orders-reader\"=r/quanta"));
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[1], kPrincipals, acls));
+  EXPECT_THAT(rows, ElementsAre());
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[0], kPrincipals,
+                                   "SELECT count(*) FROM pg_catalog.pg_attribute "
+                                   "WHERE attacl IS NOT NULL"));
+  EXPECT_THAT(rows, ElementsAre("0"));
+}
+
+// \l+: the database's size is that of the store files of the products the reader sees.
+TEST_F(SqlTablesTest, TheDatabaseSizeIsThatOfTheStoresTheReaderSees) {
+  Deploy(v1_);
+  Ingest({OrderEvent("o-1", "created", "2026-01-01T10:00:00Z")}, "batch-1");
+  const std::string size =
+      "SELECT d.datname, pg_catalog.pg_database_size(d.datname) > 0, "
+      "pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(d.datname)) LIKE '% kB' "
+      "OR pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(d.datname)) LIKE '% MB' "
+      "FROM pg_catalog.pg_database d";
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows, RunAs(kPrincipals[0], kPrincipals, size));
+  EXPECT_THAT(rows, ElementsAre("quanta|true|true"));
+  ASSERT_OK_AND_ASSIGN(rows, RunAs(kPrincipals[1], kPrincipals,
+                                   "SELECT pg_database_size('quanta') FROM pg_database"));
+  EXPECT_THAT(rows, ElementsAre("0"));
+}
+
+// The catalogs of objects a node has none of answer with no rows and PostgreSQL 15's columns
+// (psql's \dc, \dC, \dy, \dL, \dF, \drds, \des, \do, \dl, \dX, \df), and pg_settings lists
+// the session's settings, nothing of the node's configuration.
+TEST_F(SqlTablesTest, CatalogsWithoutContentHavePostgresColumns) {
+  Deploy(v1_);
+  for (const char* sql : {
+           "SELECT conname, conforencoding, contoencoding, condefault, connamespace, tableoid "
+           "FROM pg_catalog.pg_conversion",
+           "SELECT castsource, casttarget, castfunc, castcontext, castmethod FROM pg_cast",
+           "SELECT evtname, evtevent, evtowner, evtenabled, evtfoid, evttags "
+           "FROM pg_catalog.pg_event_trigger",
+           "SELECT lanname, lanowner, lanpltrusted, lanplcallfoid, tableoid FROM pg_language",
+           "SELECT cfgname, cfgnamespace FROM pg_catalog.pg_ts_config",
+           "SELECT setdatabase, setrole, setconfig FROM pg_catalog.pg_db_role_setting",
+           "SELECT srvname, srvowner, srvfdw FROM pg_catalog.pg_foreign_server",
+           "SELECT fdwname FROM pg_catalog.pg_foreign_data_wrapper",
+           "SELECT oprname, oprkind, oprleft, oprright, oprresult, oprcode FROM pg_operator",
+           "SELECT oid, lomowner, lomacl FROM pg_catalog.pg_largeobject_metadata",
+           "SELECT stxname, stxnamespace, stxrelid, stxkind FROM pg_catalog.pg_statistic_ext",
+           "SELECT proname, prokind, prosecdef, provolatile, prolang, proacl FROM pg_proc",
+           "SELECT conname, contypid, tableoid FROM pg_catalog.pg_constraint",
+       }) {
+    ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows, RunAs(kPrincipals[0], kPrincipals, sql));
+    EXPECT_THAT(rows, ElementsAre()) << sql;
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows,
+                       RunAs(kPrincipals[0], kPrincipals,
+                             "SELECT name, setting FROM pg_catalog.pg_settings "
+                             "WHERE source <> 'default' AND setting IS DISTINCT FROM boot_val "
+                             "ORDER BY 1"));
+  EXPECT_THAT(rows, Contains("TimeZone|UTC"));
+  EXPECT_THAT(rows, Contains("default_transaction_read_only|on"));
+  ASSERT_OK_AND_ASSIGN(
+      rows, RunAs(kPrincipals[0], kPrincipals, "SELECT name FROM pg_catalog.pg_settings"));
+  for (const char* secret :
+       {"data_directory", "port", "config_file", "listen_addresses", "memory_limit", "threads"}) {
+    EXPECT_THAT(rows, Not(Contains(secret)));
+  }
 }
 
 }  // namespace

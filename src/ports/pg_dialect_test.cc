@@ -13,12 +13,22 @@ TEST(PgDialectTest, RewritesTheSpellingsOfPsqlsCatalogQueries) {
             "c.reloftype::VARCHAR::text");
   EXPECT_EQ(NormalizePostgresDialect("d.classoid = 'pg_class'::regclass"), "d.classoid = 1259");
   EXPECT_EQ(NormalizePostgresDialect("'orders.orders'::regclass"), "'orders.orders'::VARCHAR");
+  // \dd and \dT+ cast to qualified types; \dX to regnamespace and regclass.
+  EXPECT_EQ(NormalizePostgresDialect("CAST(pgc.conname AS pg_catalog.text) as name"),
+            "CAST(pgc.conname AS text) as name");
+  EXPECT_EQ(NormalizePostgresDialect("CAST(x AS  pg_catalog.regoperator)"), "CAST(x AS VARCHAR)");
+  EXPECT_EQ(NormalizePostgresDialect("es.stxnamespace::pg_catalog.regnamespace::pg_catalog.text"),
+            "es.stxnamespace::VARCHAR::text");
+  // \sf abs looks a function up by its name: the type stays for the sandbox to answer.
+  EXPECT_EQ(NormalizePostgresDialect("SELECT 'abs'::pg_catalog.regproc::pg_catalog.oid"),
+            "SELECT 'abs'::regproc::oid");
+  EXPECT_EQ(NormalizePostgresDialect("e.evtfoid::pg_catalog.regproc"), "e.evtfoid::VARCHAR");
 }
 
 TEST(PgDialectTest, LeavesQuotedTextAndCommentsAlone) {
   for (const char* sql : {"SELECT 'OPERATOR(pg_catalog.~)'", "SELECT \"x::regclass\"",
                           "SELECT 1 -- COLLATE pg_catalog.default", "SELECT /* ::regtype */ 1",
-                          "SELECT E'it\\'s ::regclass'"}) {
+                          "SELECT E'it\\'s ::regclass'", "SELECT 1 AS \"pg_catalog.text\""}) {
     EXPECT_EQ(NormalizePostgresDialect(sql), sql);
   }
 }

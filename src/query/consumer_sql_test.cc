@@ -299,6 +299,65 @@ TEST_F(ConsumerSqlTest, SessionFunctionsNameThePrincipalAndDatabase) {
   EXPECT_EQ(rows.rows[0][0], "a column");
 }
 
+// current_setting() answers what SHOW answers: the session's settings (psql's \dconfig reads
+// them by name from pg_settings); any other name stays refused, so that nothing of the node's
+// configuration can be read.
+TEST_F(ConsumerSqlTest, CurrentSettingReadsTheSessionsSettingsOnly) {
+  SessionNames session{"analyst", "sales", {{"TimeZone", "UTC"}, {"application_name", "psql"}}};
+  auto run = [&](std::string_view sql) -> Result<engine::QueryResult> {
+    QUANTA_ASSIGN_OR_RETURN(std::vector<SandboxedStatement> statements,
+                            SandboxConsumerSql(*connection_, sql, tables_, nullptr, session));
+    return connection_->Query(statements[0].sql);
+  };
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       run("SELECT current_setting('timezone'), "
+                           "pg_catalog.current_setting('application_name'), "
+                           "current_setting('port', true)"));
+  EXPECT_EQ(rows.rows[0][0], "UTC");
+  EXPECT_EQ(rows.rows[0][1], "psql");
+  EXPECT_EQ(rows.rows[0][2], std::nullopt);
+  ASSERT_OK_AND_ASSIGN(rows, run("SELECT s, current_setting(s) FROM (VALUES ('TimeZone'), "
+                                 "('application_name')) AS t(s) ORDER BY 1"));
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_EQ(rows.rows[0][1], "UTC");
+  EXPECT_EQ(rows.rows[1][1], "psql");
+
+  Result<std::vector<SandboxedStatement>> refused = SandboxConsumerSql(
+      *connection_, "SELECT current_setting('data_directory')", tables_, nullptr, session);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(), HasSubstr("only the session's settings"));
+  // A computed name picks among the session's settings and fails for any other.
+  Result<engine::QueryResult> computed =
+      run("SELECT current_setting(s) FROM (VALUES ('memory_limit')) AS t(s)");
+  ASSERT_FALSE(computed.ok());
+  EXPECT_THAT(computed.status().message(), HasSubstr("unrecognized configuration parameter"));
+  EXPECT_THAT(computed.status().message(), Not(HasSubstr("GiB")));
+  // Without session settings (no session), nothing is readable.
+  EXPECT_EQ(Refusal("SELECT current_setting('TimeZone')").code(), ErrorCode::kPermissionDenied);
+}
+
+// The functions psql's backslash commands call: they answer as PostgreSQL does on a database
+// without functions of its own.
+TEST_F(ConsumerSqlTest, AnswersTheFunctionsOfPsqlsBackslashCommands) {
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       Run("SELECT pg_catalog.pg_size_pretty(123), pg_size_pretty(37 * 1024), "
+                           "pg_size_pretty(CAST(15 AS BIGINT) * 1024 * 1024 + 600000), "
+                           "pg_size_pretty(NULL), pg_get_function_result(1), "
+                           "pg_statistics_obj_is_visible(1), pg_operator_is_visible(1)"));
+  EXPECT_EQ(rows.rows[0][0], "123 bytes");
+  EXPECT_EQ(rows.rows[0][1], "37 kB");
+  EXPECT_EQ(rows.rows[0][2], "16 MB");
+  EXPECT_EQ(rows.rows[0][3], std::nullopt);
+  EXPECT_EQ(rows.rows[0][4], std::nullopt);
+  EXPECT_EQ(rows.rows[0][5], "true");
+  EXPECT_EQ(rows.rows[0][6], "true");
+  // \sf abs: 'abs'::regproc looks a function up by name; the catalogs list none.
+  Status status = Refusal("SELECT CAST('abs' AS regproc)");
+  EXPECT_EQ(status.code(), ErrorCode::kQueryFailed);
+  EXPECT_THAT(status.message(), HasSubstr("Catalog Error: Function \"abs\" does not exist"));
+}
+
 TEST_F(ConsumerSqlTest, PointsAtWhatItRefuses) {
   std::size_t position = 0;
   Status status = Refusal("SELECT 1 FROM orders.orders, read_csv('/etc/passwd')", &position);
