@@ -6,7 +6,8 @@ Usage: sql_port_test.py QUANTA_BINARY
 Starts `quanta node` with two principals (`analyst`, signing in with SCRAM-SHA-256, and `dev`,
 trusted) and bearer authentication on its HTTP API (the same principals), deploys the orders and customers example products, ingests a few known events over
 HTTP, and then drives the SQL port with each client in its own process: psql (queries, \\dn,
-\\dt, \\d+ with the contracts' descriptions, COPY TO STDOUT, time travel), a libpq C program
+\\dt, \\d+ with the contracts' descriptions, \\du, \\l+, \\dp, \\dconfig and the other
+backslash commands, COPY TO STDOUT, time travel), a libpq C program
 (binary results, a prepared statement, PQcancel), psycopg2, psycopg 3 (server-side
 parameters, binary), asyncpg (binary protocol), SQLAlchemy's inspector with pandas read_sql,
 pgjdbc (DatabaseMetaData) and the npm `pg` client, and TLS (sslmode=require). Hostile queries must
@@ -233,11 +234,61 @@ def test_psql(node, head):
                      "session_user, user", extra=["-A", "-t"])
     check("current_database(), current_schema() and current_user name the connection",
           code == 0 and out.strip() == "quanta|public|analyst|analyst|analyst", out)
+    test_psql_backslash_commands(node)
     code, out = psql(node, "SHOW server_version", "SET application_name = 'report'",
                      "SHOW application_name", "BEGIN", "SELECT 1", "COMMIT",
                      extra=["-A", "-t"])
     check("session commands: SHOW, SET, BEGIN/COMMIT", code == 0 and "report" in out and
           "15.0" in out, out)
+
+
+
+def test_psql_backslash_commands(node):
+    """psql's describe commands answer as PostgreSQL 15's psql expects, with the node's truth."""
+    code, out = psql(node, "\\du")
+    check("\\du lists the principals and their groups as roles", code == 0 and
+          re.search(r"^\s*analyst\s*\|\s*\|\s*\{analysts,customers-reader,orders-reader\}", out,
+                    re.M) and re.search(r"^\s*dev\s*\|", out, re.M) and
+          re.search(r"^\s*orders-reader\s*\|\s*Cannot login", out, re.M) and
+          "SCRAM" not in out, out)
+    code, out = psql(node, "\\dg+")
+    check("\\dg+ lists the same roles", code == 0 and "orders-reader" in out and
+          "analyst" in out, out)
+    code, out = psql(node, "\\l+")
+    size = re.search(r"^\s*quanta\s*\|.*\|\s*(\d+) (bytes|kB|MB)\s*\|\s*pg_default", out, re.M)
+    check("\\l+ lists the database with the size of its products' stores", code == 0 and
+          size and int(size.group(1)) > 0, out)
+    code, out = psql(node, "\\dp")
+    check("\\dp lists the datasets the reader reads with the roles that grant them",
+          code == 0 and re.search(r"orders\s*\|\s*orders\s*\|\s*table\s*\|\s*\"orders-reader\""
+                                  r"=r/quanta", out) and
+          re.search(r"demographics\s*\|\s*customers\s*\|\s*table", out), out)
+    code, out = psql(node, "\\z orders.*", user="dev", password="")
+    check("\\z lists no dataset to a principal granted none", code == 0 and
+          "(0 rows)" in out and "orders-reader" not in out, out)
+    code, out = psql(node, "\\dconfig")
+    check("\\dconfig shows the session's settings and nothing of the node's configuration",
+          code == 0 and re.search(r"TimeZone\s*\|\s*UTC", out) and
+          re.search(r"default_transaction_read_only\s*\|\s*on", out) and
+          not re.search(r"^\s*(data_directory|config_file|port|listen_addresses)\s*\|", out,
+                        re.M), out)
+    code, out = psql(node, "SELECT current_setting('data_directory')")
+    check("current_setting() of a name the session does not report stays refused",
+          "42501" in out and "only the session's settings" in out, out)
+    empty = ["\\df", "\\dD", "\\dd", "\\dc", "\\dC", "\\dy", "\\dL", "\\dF", "\\des", "\\do",
+             "\\dl", "\\lo_list", "\\dX"]
+    code, out = psql(node, *empty)
+    check("\\df, \\dD, \\dd, \\dc, \\dC, \\dy, \\dL, \\dF, \\des, \\do, \\dl, \\lo_list and \\dX "
+          "list nothing, as on a database without such objects",
+          code == 0 and "ERROR" not in out and out.count("(0 rows)") == len(empty), out)
+    code, out = psql(node, "\\drds")
+    check("\\drds finds no per-role settings", code == 0 and "Did not find any settings" in out,
+          out)
+    # \\sf prints the message only; the SQLSTATE shows on the query it sends.
+    code, out = psql(node, "\\sf abs", "SELECT 'abs'::pg_catalog.regproc::pg_catalog.oid")
+    check("\\sf of a function the catalogs do not list says it does not exist (42883)",
+          out.count('Function "abs" does not exist') == 2 and "42883" in out and
+          "Conversion Error" not in out, out)
 
 
 HOSTILE = [
