@@ -198,18 +198,30 @@ PgSession::Step PgSession::Run(std::string* out) {
 
 void PgSession::Cancel() {
   std::lock_guard lock(connection_mutex_);
-  if (connection_ && running_.load()) {
+  if (running_connection_ && running_.load()) {
     cancel_reason_ = 1;
-    connection_->Interrupt();
+    running_connection_->Interrupt();
   }
 }
 
 void PgSession::CancelForTimeout() {
   std::lock_guard lock(connection_mutex_);
-  if (connection_ && running_.load()) {
+  if (running_connection_ && running_.load()) {
     cancel_reason_ = 2;
-    connection_->Interrupt();
+    running_connection_->Interrupt();
   }
+}
+
+void PgSession::BeginRunning(engine::Connection* connection) {
+  std::lock_guard lock(connection_mutex_);
+  running_connection_ = connection ? connection : connection_.get();
+  running_ = true;
+}
+
+void PgSession::EndRunning() {
+  std::lock_guard lock(connection_mutex_);
+  running_ = false;
+  running_connection_ = nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -422,6 +434,11 @@ void PgSession::RunNextSimpleStatement() {
   }
   std::string text = std::move(simple_statements_.front());
   simple_statements_.pop_front();
+  if (!AllowedInFailedBlock(text)) {
+    EnterErrorState();
+    simple_statements_.clear();
+    return;
+  }
   int position = 0;
   const std::string key = StatementKey(text, {});
   Result<std::shared_ptr<Statement>> statement = CachedStatement(key);
@@ -469,6 +486,7 @@ void PgSession::HandleParse(const PgParse& parse) {
   }
   int position = 0;
   const std::string text = pieces.empty() ? std::string() : pieces[0].text;
+  if (!AllowedInFailedBlock(text)) return EnterErrorState();
   const std::string key = StatementKey(text, parse.parameter_types);
   Result<std::shared_ptr<Statement>> statement = CachedStatement(key);
   if (!*statement) {
@@ -493,6 +511,7 @@ void PgSession::HandleBind(const PgBind& bind) {
     return EnterErrorState();
   }
   std::shared_ptr<Statement> statement = found->second;
+  if (!AllowedInFailedBlock(statement->text)) return EnterErrorState();
   // Parse resolved the tables just now; a later Bind resolves them again, so that a statement
   // prepared once and run many times reads the data of each run, as in PostgreSQL.
   if (statement->kind == Statement::Kind::kQuery && statement->bound) {
@@ -531,7 +550,11 @@ void PgSession::HandleBind(const PgBind& bind) {
   }
   Portal portal;
   portal.statement = statement;
-  std::size_t columns = statement->query ? statement->query->column_types().size() : 0;
+  // A FETCH's columns are its cursor's, known when it runs; DECLARE itself returns none.
+  portal.requested_formats = bind.result_formats;
+  std::size_t columns = statement->query && statement->kind != Statement::Kind::kDeclare
+                            ? statement->query->column_types().size()
+                            : 0;
   for (std::size_t c = 0; c < columns; ++c) {
     std::int16_t format = bind.ResultFormat(c);
     if (format != 0 && format != 1) {
@@ -574,6 +597,10 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
     writer.ParameterDescription(oids);
     if (statement.kind == Statement::Kind::kQuery || statement.kind == Statement::Kind::kShow) {
       SendRowDescription(statement, {});
+    } else if (auto cursor = cursors_.find(statement.fetch.name);
+               statement.kind == Statement::Kind::kFetch && !statement.fetch.move &&
+               cursor != cursors_.end()) {
+      SendRowDescription(*cursor->second.rows.statement, {});
     } else {
       writer.NoData();
     }
@@ -581,6 +608,13 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
   }
   auto found = portals_.find(describe.name);
   if (found == portals_.end()) {
+    // A cursor is a portal too (psycopg describes its server-side cursors by name).
+    if (auto cursor = cursors_.find(describe.name); cursor != cursors_.end()) {
+      const Statement& declared = *cursor->second.rows.statement;
+      std::vector<std::int16_t> formats(declared.column_types.size(), cursor->second.binary);
+      SendRowDescription(declared, formats);
+      return;
+    }
     SendError(
         Status(ErrorCode::kNotFound, fmt::format("portal \"{}\" does not exist", describe.name)), 0,
         kInvalidCursorName);
@@ -589,6 +623,18 @@ void PgSession::HandleDescribe(const PgDescribe& describe) {
   const Statement& statement = *found->second.statement;
   if (statement.kind == Statement::Kind::kQuery || statement.kind == Statement::Kind::kShow) {
     SendRowDescription(statement, found->second.result_formats);
+  } else if (auto cursor = cursors_.find(statement.fetch.name);
+             statement.kind == Statement::Kind::kFetch && !statement.fetch.move &&
+             cursor != cursors_.end()) {
+    // A FETCH returns its cursor's columns, in the formats its Bind asked for.
+    const Statement& declared = *cursor->second.rows.statement;
+    std::vector<std::int16_t> formats;
+    PgBind formats_of;
+    formats_of.result_formats = found->second.requested_formats;
+    for (std::size_t c = 0; c < declared.column_types.size(); ++c) {
+      formats.push_back(formats_of.ResultFormat(c));
+    }
+    SendRowDescription(declared, formats);
   } else {
     writer.NoData();
   }
@@ -604,8 +650,9 @@ void PgSession::HandleExecute(const PgExecute& execute) {
   }
   if (found->second.finished) {
     // PostgreSQL answers an exhausted portal with an empty completion.
+    const Statement& statement = *found->second.statement;
     PgBackendWriter(out_).CommandComplete(
-        fmt::format("SELECT {}", found->second.rows_sent > 0 ? 0 : 0));
+        statement.kind == Statement::Kind::kFetch ? statement.tag + " 0" : "SELECT 0");
     return;
   }
   active_ = ActiveExecution{execute.portal, execute.max_rows > 0 ? execute.max_rows : 0, false};
@@ -614,8 +661,8 @@ void PgSession::HandleExecute(const PgExecute& execute) {
 void PgSession::HandleClose(const PgClose& close) {
   if (close.kind == PgObjectKind::kStatement) {
     statements_.erase(close.name);
-  } else {
-    portals_.erase(close.name);
+  } else if (!portals_.erase(close.name)) {
+    cursors_.erase(close.name);  // a cursor is a portal too
   }
   PgBackendWriter(out_).CloseComplete();
 }
@@ -641,7 +688,9 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
   if (keyword == "COMMIT" || keyword == "END") return command(Kind::kCommit, "COMMIT");
   if (keyword == "ROLLBACK" || keyword == "ABORT") {
     if (words.size() >= 3 && AsciiUpper(words[1]) == "TO") {
-      return command(Kind::kRollback, "ROLLBACK");  // ROLLBACK TO SAVEPOINT: nothing to undo
+      // ROLLBACK TO SAVEPOINT: nothing to undo, but a failed block can go on after it.
+      statement->name = "TO";
+      return command(Kind::kRollback, "ROLLBACK");
     }
     return command(Kind::kRollback, "ROLLBACK");
   }
@@ -727,11 +776,23 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
     return command(Kind::kSet, "SET");
   }
   if (keyword == "COPY") return PrepareCopy(statement, error_position);
+  if (keyword == "DECLARE") return PrepareDeclare(statement, error_position);
+  if (keyword == "FETCH" || keyword == "MOVE") {
+    QUANTA_ASSIGN_OR_RETURN(statement->fetch, ParsePgFetch(text));
+    return command(Kind::kFetch, keyword);
+  }
+  if (keyword == "CLOSE") {
+    QUANTA_ASSIGN_OR_RETURN(statement->close_cursor, ParsePgClose(text));
+    return command(Kind::kCloseCursor,
+                   statement->close_cursor.all ? "CLOSE CURSOR ALL" : "CLOSE CURSOR");
+  }
   return PrepareQuery(statement, text, error_position);
 }
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
-    std::shared_ptr<Statement> statement, std::string_view select, int* error_position) {
+    std::shared_ptr<Statement> statement, std::string_view select, int* error_position,
+    engine::Connection* connection) {
+  engine::Connection& target = connection ? *connection : *connection_;
   std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
   query::SandboxRefusal refusal;
   // Error positions refer to the text after these rewrites, which touch only spellings that
@@ -753,7 +814,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   }
   std::string sql = (*sandboxed)[0].sql;
   statement->sandboxed = std::move((*sandboxed)[0]);
-  QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(*connection_, sql));
+  QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(target, sql));
   // Columns of types PostgreSQL has no counterpart for are cast in SQL, by position.
   const std::vector<engine::ValueType>& types = statement->query->column_types();
   bool cast = std::any_of(types.begin(), types.end(), NeedsCastBeforeEncoding);
@@ -770,7 +831,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     QUANTA_ASSIGN_OR_RETURN(
         statement->query,
         engine::PreparedQuery::Prepare(
-            *connection_, fmt::format("SELECT {} FROM ({}) AS quanta_result", columns, sql)));
+            target, fmt::format("SELECT {} FROM ({}) AS quanta_result", columns, sql)));
   }
   statement->column_types.clear();
   for (const engine::ValueType& type : statement->query->column_types()) {
@@ -861,15 +922,41 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareCopy(
   return statement;
 }
 
+Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareDeclare(
+    std::shared_ptr<Statement> statement, int* error_position) {
+  QUANTA_ASSIGN_OR_RETURN(statement->declare, ParsePgDeclare(statement->text));
+  if (statement->declare.scroll) {
+    return Status::NotSupported(
+        "DECLARE ... SCROLL CURSOR is not supported: Quanta's cursors stream their rows and read "
+        "forward only; declare it without SCROLL (or NO SCROLL) and FETCH forward");
+  }
+  // The cursor's query runs on a connection of its own, so that the session's other
+  // statements, which run on the session's connection, leave its streamed result open. It is
+  // sandboxed exactly as any other consumer query.
+  QUANTA_ASSIGN_OR_RETURN(statement->own_connection, backend_.Connect());
+  const std::string query = statement->declare.query;
+  Result<std::shared_ptr<Statement>> prepared =
+      PrepareQuery(statement, query, error_position, statement->own_connection.get());
+  if (!prepared.ok()) {
+    if (*error_position > 0) {
+      *error_position += static_cast<int>(statement->declare.query_offset);
+    }
+    return prepared.status();
+  }
+  statement->kind = Statement::Kind::kDeclare;
+  statement->tag = "DECLARE CURSOR";
+  return statement;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running
 
 Status PgSession::StartPortal(Portal& portal) {
   portal.started = true;
-  running_ = true;
   cancel_reason_ = 0;
+  BeginRunning(portal.statement->own_connection.get());
   Result<std::unique_ptr<engine::ResultStream>> stream = portal.statement->query->Execute();
-  running_ = false;
+  EndRunning();
   if (!stream.ok()) {
     if (stream.status().message().starts_with(engine::kResultTypeChanged)) {
       // Its text is prepared afresh the next time it comes; a named statement stays as it is
@@ -892,6 +979,7 @@ bool PgSession::ContinueExecution() {
   Portal& portal = found->second;
   Statement& statement = *portal.statement;
   bool simple = active_->simple;
+  if (statement.kind == Statement::Kind::kFetch) return ContinueFetch(portal, simple);
   if (statement.kind != Statement::Kind::kQuery && statement.kind != Statement::Kind::kCopy) {
     RunCommand(portal, simple);
     active_.reset();
@@ -932,7 +1020,6 @@ bool PgSession::ContinueExecution() {
       writer.CopyData(header + "\n");
     }
   }
-  const std::size_t columns = statement.query->column_types().size();
   while (true) {
     if (!portal.chunk || portal.chunk_row >= portal.chunk->row_count()) {
       if (Status fetched = FetchChunk(portal); !fetched.ok()) {
@@ -951,18 +1038,7 @@ bool PgSession::ContinueExecution() {
     if (statement.kind == Statement::Kind::kCopy) {
       SendCopyRow(portal, chunk, row);
     } else {
-      writer.BeginDataRow(static_cast<std::int16_t>(columns));
-      for (std::size_t c = 0; c < columns; ++c) {
-        const engine::ColumnView& column = chunk.Column(c);
-        if (column.IsNull(row)) {
-          writer.AddNull();
-          continue;
-        }
-        EncodeValue(column, row, statement.column_types[c], portal.result_formats[c],
-                    writer.BeginValue());
-        writer.EndValue();
-      }
-      writer.EndDataRow();
+      SendDataRow(statement, chunk, row, portal.result_formats);
     }
     ++portal.rows_sent;
     if (active_->limit > 0 && --active_->limit == 0) {
@@ -1006,10 +1082,192 @@ bool PgSession::ContinueExecution() {
   return true;
 }
 
+void PgSession::SendDataRow(const Statement& statement, const engine::ResultChunk& chunk,
+                            std::size_t row, const std::vector<std::int16_t>& formats) {
+  PgBackendWriter writer(out_);
+  const std::size_t columns = statement.column_types.size();
+  writer.BeginDataRow(static_cast<std::int16_t>(columns));
+  for (std::size_t c = 0; c < columns; ++c) {
+    const engine::ColumnView& column = chunk.Column(c);
+    if (column.IsNull(row)) {
+      writer.AddNull();
+      continue;
+    }
+    EncodeValue(column, row, statement.column_types[c], formats[c], writer.BeginValue());
+    writer.EndValue();
+  }
+  writer.EndDataRow();
+}
+
+Result<bool> PgSession::NextRow(Portal& portal) {
+  while (!portal.finished && (!portal.chunk || portal.chunk_row >= portal.chunk->row_count())) {
+    QUANTA_RETURN_IF_ERROR(FetchChunk(portal));
+    if (!portal.chunk) {
+      portal.finished = true;
+      portal.stream.reset();  // the query is done: its connection is free again
+    }
+  }
+  return !portal.finished;
+}
+
+void PgSession::DeclareCursor(const std::shared_ptr<Statement>& statement_pointer) {
+  const Statement& statement = *statement_pointer;
+  PgBackendWriter writer(out_);
+  const PgDeclareCursor& declare = statement.declare;
+  if (cursors_.count(declare.name)) {
+    SendError(Status::Usage("cursor \"{}\" already exists", declare.name), 0, "42P03");
+    return EnterErrorState();
+  }
+  if (!declare.hold && !in_transaction_) {
+    SendError(Status::Usage("DECLARE CURSOR can only be used in transaction blocks (run BEGIN "
+                            "first, or declare it WITH HOLD)"),
+              0, "25P01");
+    return EnterErrorState();
+  }
+  if (cursors_.size() >= options_.max_cursors) {
+    SendError(Status::TooLarge("too many open cursors: this session has {}, the most the node "
+                               "allows; CLOSE one (or CLOSE ALL) before declaring another",
+                               cursors_.size()),
+              0, "54000");
+    return EnterErrorState();
+  }
+  // The cursor keeps the statement, and so its connection and prepared query, while open.
+  Cursor cursor;
+  cursor.rows.statement = statement_pointer;
+  cursor.binary = declare.binary;
+  cursor.hold = declare.hold;
+  cursor.declared_in_block = in_transaction_;
+  if (Status started = StartPortal(cursor.rows); !started.ok()) {
+    SendStatementError(started);
+    return EnterErrorState();
+  }
+  cursors_.emplace(declare.name, std::move(cursor));
+  writer.CommandComplete(statement.tag);
+}
+
+bool PgSession::ContinueFetch(Portal& portal, bool simple) {
+  const Statement& statement = *portal.statement;
+  const PgFetchCursor& fetch = statement.fetch;
+  PgBackendWriter writer(out_);
+  auto cursor_at = cursors_.find(fetch.name);
+  auto fail = [&](const Status& status, std::string_view sqlstate) {
+    if (sqlstate.empty()) {
+      SendStatementError(status);
+    } else {
+      SendError(status, 0, sqlstate);
+    }
+    portal.finished = true;
+    active_.reset();
+    EnterErrorState();
+    if (simple) simple_statements_.clear();
+    return true;
+  };
+  if (!portal.started) {
+    portal.started = true;
+    if (transaction_failed_) {
+      return fail(Status::Usage("current transaction is aborted, commands ignored until end of "
+                                "transaction block"),
+                  "25P02");
+    }
+    if (cursor_at == cursors_.end()) {
+      return fail(Status::NotFound("cursor \"{}\" does not exist", fetch.name), kInvalidCursorName);
+    }
+    Result<PgForwardFetch> plan = PlanForwardFetch(fetch, cursor_at->second.rows.rows_sent);
+    if (!plan.ok()) return fail(plan.status(), kCursorCannotScanBackward);
+    portal.fetch_plan = *plan;
+    const Statement& declared = *cursor_at->second.rows.statement;
+    PgBind formats_of;
+    formats_of.result_formats =
+        simple ? std::vector<std::int16_t>{cursor_at->second.binary} : portal.requested_formats;
+    portal.result_formats.clear();
+    for (std::size_t c = 0; c < declared.column_types.size(); ++c) {
+      portal.result_formats.push_back(formats_of.ResultFormat(c));
+    }
+    if (simple && !fetch.move) SendRowDescription(declared, portal.result_formats);
+  }
+  if (cursor_at == cursors_.end()) {
+    return fail(Status::NotFound("cursor \"{}\" does not exist", fetch.name), kInvalidCursorName);
+  }
+  Portal& rows = cursor_at->second.rows;
+  const Statement& declared = *rows.statement;
+  const PgForwardFetch& plan = portal.fetch_plan;
+  auto drop_cursor = [&](const Status& status) {
+    // A cursor whose query failed cannot go on, as in PostgreSQL.
+    Status copy = status;
+    cursors_.erase(cursor_at);
+    return fail(copy, "");
+  };
+  while (portal.fetch_skipped < plan.skip) {
+    Result<bool> more = NextRow(rows);
+    if (!more.ok()) return drop_cursor(more.status());
+    if (!*more) break;
+    ++rows.chunk_row;
+    ++rows.rows_sent;
+    ++portal.fetch_skipped;
+  }
+  while (plan.all || portal.rows_sent < plan.rows) {
+    Result<bool> more = NextRow(rows);
+    if (!more.ok()) return drop_cursor(more.status());
+    if (!*more) break;
+    const engine::ResultChunk& chunk = *rows.chunk;
+    std::size_t row = rows.chunk_row++;
+    ++rows.rows_sent;
+    ++portal.rows_sent;
+    if (!fetch.move) {
+      if (std::optional<std::size_t> column = ColumnWithNulCharacter(chunk, row)) {
+        return drop_cursor(
+            NulCharacterError(declared.query->column_names()[*column], rows.rows_sent));
+      }
+      SendDataRow(declared, chunk, row, portal.result_formats);
+      if (active_->limit > 0 && --active_->limit == 0) {
+        // Execute's row limit: the FETCH goes on at the next Execute, if it has rows left.
+        bool wanted = plan.all || portal.rows_sent < plan.rows;
+        Result<bool> left = wanted ? NextRow(rows) : Result<bool>(false);
+        if (!left.ok()) return drop_cursor(left.status());
+        if (*left) {
+          writer.PortalSuspended();
+          active_.reset();
+          return true;
+        }
+        break;
+      }
+    }
+    if (out_->size() >= options_.flush_bytes) return false;
+  }
+  portal.finished = true;
+  writer.CommandComplete(fmt::format("{} {}", statement.tag, portal.rows_sent));
+  active_.reset();
+  return true;
+}
+
+void PgSession::EndBlockForCursors(bool committed) {
+  for (auto it = cursors_.begin(); it != cursors_.end();) {
+    Cursor& cursor = it->second;
+    if (!cursor.hold || (!committed && cursor.declared_in_block)) {
+      it = cursors_.erase(it);
+      continue;
+    }
+    cursor.declared_in_block = false;
+    ++it;
+  }
+}
+
+bool PgSession::AllowedInFailedBlock(std::string_view text) {
+  if (!transaction_failed_) return true;
+  std::string keyword = query::LeadingKeyword(text);
+  if (keyword == "COMMIT" || keyword == "END" || keyword == "ROLLBACK" || keyword == "ABORT") {
+    return true;
+  }
+  SendError(Status::Usage("current transaction is aborted, commands ignored until end of "
+                          "transaction block"),
+            0, "25P02");
+  return false;
+}
+
 Status PgSession::FetchChunk(Portal& portal) {
-  running_ = true;
+  BeginRunning(portal.statement->own_connection.get());
   Result<std::unique_ptr<engine::ResultChunk>> chunk = portal.stream->Next();
-  running_ = false;
+  EndRunning();
   if (!chunk.ok()) return chunk.status();
   portal.chunk = std::move(chunk).value();
   portal.chunk_row = 0;
@@ -1020,10 +1278,12 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
   Statement& statement = *portal.statement;
   PgBackendWriter writer(out_);
   using Kind = Statement::Kind;
-  if (transaction_failed_ && statement.kind != Kind::kRollback && statement.kind != Kind::kCommit) {
+  if (transaction_failed_ && statement.kind != Kind::kRollback &&
+      !(statement.kind == Kind::kCommit && statement.tag == "COMMIT")) {
     SendError(Status(ErrorCode::kUsage,
                      "current transaction is aborted, commands ignored until "
-                     "end of transaction block"));
+                     "end of transaction block"),
+              0, "25P02");
     return EnterErrorState();
   }
   switch (statement.kind) {
@@ -1042,13 +1302,37 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       break;
     case Kind::kCommit:
     case Kind::kRollback:
+      if (statement.kind == Kind::kRollback && statement.name == "TO") {
+        // ROLLBACK TO SAVEPOINT: the block goes on, usable again after an error.
+        if (!in_transaction_) {
+          SendError(Status::Usage("ROLLBACK TO SAVEPOINT can only be used in transaction blocks"),
+                    0, "25P01");
+          return EnterErrorState();
+        }
+        transaction_failed_ = false;
+        break;
+      }
       if (statement.tag == "COMMIT" || statement.tag == "ROLLBACK") {
         if (transaction_failed_ && statement.tag == "COMMIT") {
+          // A failed block cannot commit: it rolls back, and says so.
+          EndBlockForCursors(false);
           writer.CommandComplete("ROLLBACK");
           in_transaction_ = transaction_failed_ = false;
           return;
         }
+        if (in_transaction_) EndBlockForCursors(statement.tag == "COMMIT");
         in_transaction_ = transaction_failed_ = false;
+      }
+      break;
+    case Kind::kDeclare:
+      return DeclareCursor(portal.statement);
+    case Kind::kCloseCursor:
+      if (statement.close_cursor.all) {
+        cursors_.clear();
+      } else if (!cursors_.erase(statement.close_cursor.name)) {
+        SendError(Status::NotFound("cursor \"{}\" does not exist", statement.close_cursor.name), 0,
+                  kInvalidCursorName);
+        return EnterErrorState();
       }
       break;
     case Kind::kSet:
@@ -1108,6 +1392,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       parameters_.clear();
       ApplyStatementTimeout();
       statements_.clear();
+      cursors_.clear();
       for (auto it = portals_.begin(); it != portals_.end();) {
         it = it->first == kSimplePortal ? std::next(it) : portals_.erase(it);
       }

@@ -17,6 +17,7 @@
 #include "engine/database.h"
 #include "engine/prepared_query.h"
 #include "ports/pg_copy.h"
+#include "ports/pg_cursor.h"
 #include "ports/pg_message.h"
 #include "ports/pg_scram.h"
 #include "ports/pg_types.h"
@@ -65,6 +66,9 @@ struct PgSessionOptions {
   /// "too many clients" (answering SSLRequest first, so that libpq shows the message).
   bool too_many_clients = false;
   int max_connections = 0;  ///< for that message
+  /// Cursors (DECLARE) a session may have open at once; each holds a DuckDB connection and its
+  /// running query. One more is refused with 54000, naming this number.
+  std::size_t max_cursors = 32;
   /// server_version as reported to clients; PostgreSQL 15's protocol and catalogs.
   std::string server_version = "15.0 (Quanta)";
 };
@@ -74,9 +78,11 @@ struct PgSessionOptions {
 /// appended to an output buffer. It does no I/O itself; PgServer moves the bytes. Consumer
 /// SQL passes the sandbox (query::SandboxConsumerSql) and runs on the session's own DuckDB
 /// connection; PostgreSQL session commands (SET, SHOW, RESET, BEGIN, COMMIT, ROLLBACK,
-/// DISCARD, DEALLOCATE) are answered by the session itself. The session keeps what it prepared
-/// from each text (kStatementCacheEntries) until DISCARD ALL or PLANS, DEALLOCATE ALL, or a
-/// run finds a table it reads replaced with other columns.
+/// DISCARD, DEALLOCATE) are answered by the session itself. SQL cursors (DECLARE, FETCH, MOVE,
+/// CLOSE) read forward through a streamed result: each runs its query, sandboxed as any other,
+/// on a DuckDB connection of its own, so that the session's other statements leave it open. The
+/// session keeps what it prepared from each text (kStatementCacheEntries) until DISCARD ALL or
+/// PLANS, DEALLOCATE ALL, or a run finds a table it reads replaced with other columns.
 ///
 /// Not thread-safe, except Cancel: one thread at a time calls Feed and Run.
 class PgSession {
@@ -138,12 +144,18 @@ class PgSession {
       kDiscard,
       kDeallocate,
       kListen,
-      kCopy
+      kCopy,
+      kDeclare,     ///< DECLARE name CURSOR FOR query: `query` is the cursor's
+      kFetch,       ///< FETCH or MOVE
+      kCloseCursor  ///< CLOSE name | ALL
     };
     Kind kind = Kind::kQuery;
-    std::string text;                              ///< as the client sent it
-    std::string tag;                               ///< CommandComplete tag of a command
-    std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery and kCopy
+    std::string text;  ///< as the client sent it
+    std::string tag;   ///< CommandComplete tag of a command
+    /// kDeclare: the connection `query` is prepared on and its cursor runs on (declared before
+    /// `query`, which must not outlive it).
+    std::unique_ptr<engine::Connection> own_connection;
+    std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery, kCopy and kDeclare
     query::SandboxedStatement sandboxed;           ///< what `query` was prepared from
     bool bound = false;                            ///< a Bind has used it
     std::vector<PgType> column_types;              ///< how each result column is sent
@@ -153,6 +165,9 @@ class PgSession {
     std::int16_t copy_format = 0;                  ///< kCopy: 0 text, 2 csv, 1 binary
     PgCopyOptions copy;                            ///< kCopy: how rows are written
     std::vector<bool> copy_force_quote;            ///< kCopy csv: per column, FORCE_QUOTE
+    PgDeclareCursor declare;                       ///< kDeclare
+    PgFetchCursor fetch;                           ///< kFetch
+    PgCloseCursor close_cursor;                    ///< kCloseCursor
   };
 
   // A bound statement, possibly half read (Execute with a row limit).
@@ -166,6 +181,20 @@ class PgSession {
     bool started = false;
     bool finished = false;
     std::string copy_prefix;  ///< binary COPY's header, sent with the first row
+    /// kFetch: the result formats Bind asked for (resolved against the cursor's columns when
+    /// the FETCH runs), what it does, and the rows it has passed unseen so far.
+    std::vector<std::int16_t> requested_formats;
+    PgForwardFetch fetch_plan;
+    std::int64_t fetch_skipped = 0;
+  };
+
+  // An open SQL cursor: the DECLARE statement (which owns the connection its query runs on)
+  // and its rows, read as far as the FETCHes went (rows.rows_sent rows passed).
+  struct Cursor {
+    Portal rows;
+    bool binary = false;
+    bool hold = false;
+    bool declared_in_block = false;  ///< declared in the transaction block still open
   };
 
   // Where a result being sent goes when the output buffer fills.
@@ -190,8 +219,10 @@ class PgSession {
   Result<std::shared_ptr<Statement>> Prepare(std::string_view text,
                                              const std::vector<std::uint32_t>& parameter_oids,
                                              int* error_position);
+  // Sandboxes `select` and prepares it on `connection` (the session's when null).
   Result<std::shared_ptr<Statement>> PrepareQuery(std::shared_ptr<Statement> statement,
-                                                  std::string_view select, int* error_position);
+                                                  std::string_view select, int* error_position,
+                                                  engine::Connection* connection = nullptr);
   Result<std::shared_ptr<Statement>> PrepareCopy(std::shared_ptr<Statement> statement,
                                                  int* error_position);
   // The statement named `name` with its tables resolved again, as PostgreSQL plans a prepared
@@ -219,6 +250,27 @@ class PgSession {
   // The portal's next chunk (nullptr at the end), with the statement marked running meanwhile.
   Status FetchChunk(Portal& portal);
   void RunCommand(Portal& portal, bool describe_rows);
+  // Marks a statement running on `connection` (for Cancel and the statement timer), and done.
+  void BeginRunning(engine::Connection* connection);
+  void EndRunning();
+  Result<std::shared_ptr<Statement>> PrepareDeclare(std::shared_ptr<Statement> statement,
+                                                    int* error_position);
+  // DECLARE: runs the cursor's query and keeps its stream; errors are sent.
+  void DeclareCursor(const std::shared_ptr<Statement>& statement);
+  // Sends (or, for MOVE, passes) rows of a FETCH portal's cursor; false when it stopped
+  // because the output is full.
+  bool ContinueFetch(Portal& portal, bool simple);
+  // Makes `portal`'s current row available (fetching a chunk when needed): false at the end.
+  Result<bool> NextRow(Portal& portal);
+  // Ends the transaction block for the cursors: those without HOLD close, and on rollback
+  // also those declared in the block.
+  void EndBlockForCursors(bool committed);
+  // One DataRow of `statement`'s result.
+  void SendDataRow(const Statement& statement, const engine::ResultChunk& chunk, std::size_t row,
+                   const std::vector<std::int16_t>& formats);
+  // True when, in a failed transaction block, `text` may still run (COMMIT, ROLLBACK); else
+  // sends 25P02 and returns false.
+  bool AllowedInFailedBlock(std::string_view text);
   void SendRowDescription(const Statement& statement, const std::vector<std::int16_t>& formats);
   void SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
   std::string ShowValue(const std::string& name) const;
@@ -252,6 +304,8 @@ class PgSession {
 
   std::unique_ptr<engine::Connection> connection_;
   std::mutex connection_mutex_;  // guards connection_ against Cancel from another thread
+  // The connection a statement runs on now: connection_ or a cursor's (guarded by the mutex).
+  engine::Connection* running_connection_ = nullptr;
   std::atomic<bool> running_{false};
   std::atomic<int> cancel_reason_{0};                  // 0 none, 1 user, 2 timeout
   std::atomic<std::int64_t> statement_timeout_ms_{0};  // statement_timeout()
@@ -266,6 +320,8 @@ class PgSession {
   std::unordered_map<std::string, std::shared_ptr<Statement>> statement_cache_;  // by key
   bool simple_query_active_ = false;
   std::optional<ActiveExecution> active_;
+  // Open cursors by name; declared after everything their statements use.
+  std::map<std::string, Cursor, std::less<>> cursors_;
 };
 
 /// The SQLSTATE for a failed consumer statement: PostgreSQL's code for DuckDB's error class
