@@ -4,11 +4,12 @@
 Usage: sql_port_test.py QUANTA_BINARY
 
 Starts `quanta node` with two principals (`analyst`, signing in with SCRAM-SHA-256, and `dev`,
-trusted) and bearer authentication on its HTTP API (the same principals), deploys the orders and customers example products, ingests a few known events over
-HTTP, and then drives the SQL port with each client in its own process: psql (queries, \\dn,
-\\dt, \\d+ with the contracts' descriptions, \\du, \\l+, \\dp, \\dconfig and the other
-backslash commands, COPY TO STDOUT, time travel), a libpq C program
-(binary results, a prepared statement, PQcancel), psycopg2, psycopg 3 (server-side
+trusted) and bearer authentication on its HTTP API (the same principals), deploys the orders
+and customers example products, ingests a few known events over HTTP, and then drives the SQL
+port with each client in its own process: psql (queries, \\dn, \\dt, \\d+ with the contracts'
+descriptions, \\du, \\l+, \\dp, \\dconfig and the other backslash commands, COPY TO STDOUT,
+time travel, FETCH_COUNT), a libpq C program (binary results, a prepared statement, PQcancel),
+psycopg2 and psycopg 3 (named cursors, server-side
 parameters, binary), asyncpg (binary protocol), SQLAlchemy's inspector with pandas read_sql,
 pgjdbc (DatabaseMetaData) and the npm `pg` client, and TLS (sslmode=require). Hostile queries must
 be refused with SQLSTATE 42501 or 0A000 while the node keeps serving; a wrong password, an
@@ -18,6 +19,7 @@ PostgreSQL's errors.
 Prints one line per check and a closing 'N passed, N failed'; exits 1 when a check failed.
 """
 
+import decimal
 import json
 import os
 import re
@@ -630,6 +632,157 @@ def test_long_statements_leave_the_port_serving(node):
           all("statement timeout" in output for output in outputs), outputs)
 
 
+def sqlstate_of(connection, sql):
+    """Runs `sql` on a psycopg2 connection; returns the SQLSTATE it failed with, else None."""
+    import psycopg2
+    try:
+        connection.cursor().execute(sql)
+        return None
+    except psycopg2.Error as error:
+        return error.pgcode
+
+
+def test_cursors(node):
+    """SQL cursors as psql's FETCH_COUNT and psycopg's named cursors use them."""
+    import psycopg
+    import psycopg2
+    code, out = psql(node, "SELECT i, 'r' || i AS s FROM range(7) t(i)",
+                     "SELECT order_id, status FROM orders.orders ORDER BY 1",
+                     extra=["-A", "-t", "-v", "FETCH_COUNT=2"])
+    check("psql with FETCH_COUNT=2 prints every row, in order, through a cursor",
+          code == 0 and out.split() == [f"{i}|r{i}" for i in range(7)] +
+          ["o-1|paid", "o-2|created", "o-3|cancelled"], out)
+
+    connection = psycopg2.connect(node.dsn())
+    named = connection.cursor("orders by id")
+    named.execute("SELECT order_id, amount FROM orders.orders WHERE amount > %s ORDER BY 1", (1,))
+    batches = [named.fetchmany(2), named.fetchmany(2), named.fetchmany(2)]
+    check("psycopg2: a named cursor reads orders.orders in batches",
+          [[(r[0], str(r[1])) for r in batch] for batch in batches] ==
+          [[("o-1", "10.50"), ("o-2", "20.25")], [("o-3", "5.00")], []], batches)
+    named.close()
+    plain = connection.cursor()
+    plain.execute("SELECT customer_id, email, birth_date FROM demographics.customers ORDER BY 1")
+    expected = plain.fetchall()
+    named = connection.cursor("customers")
+    named.itersize = 1
+    named.execute("SELECT customer_id, email, birth_date FROM demographics.customers ORDER BY 1")
+    rows = list(named)
+    check("psycopg2: a named cursor reads masked columns masked, as a plain query does",
+          rows == expected == [("c-1", "***", None), ("c-2", "***", None)], rows)
+    named.close()
+    # A query that streams: its first rows come long before the whole result could be made
+    # (which the node's statement timeout would cancel).
+    named = connection.cursor("endless")
+    named.execute("SELECT i FROM range(1000000000000) t(i)")
+    first = named.fetchmany(100)
+    more = named.fetchmany(3)
+    check("psycopg2: FETCH reads the first rows of a trillion-row query as it streams",
+          [r[0] for r in first] == list(range(100)) and [r[0] for r in more] == [100, 101, 102],
+          first[:3])
+    named.close()
+    # Another statement between FETCHes leaves the cursor where it was.
+    named = connection.cursor("interleaved")
+    named.execute("SELECT i FROM range(5) t(i)")
+    head = named.fetchmany(2)
+    plain.execute("SELECT 40 + 2")
+    between = plain.fetchone()
+    rest = named.fetchall()
+    check("psycopg2: a query between FETCHes leaves the cursor open",
+          head == [(0,), (1,)] and between == (42,) and rest == [(2,), (3,), (4,)],
+          f"{head} {between} {rest}")
+    named.close()
+    state = sqlstate_of(connection, "DECLARE backward NO SCROLL CURSOR FOR SELECT 1; "
+                        "FETCH 1 FROM backward; FETCH PRIOR FROM backward")
+    connection.rollback()
+    check("FETCH PRIOR is refused: cursor can only scan forward (55000)", state == "55000", state)
+    state = sqlstate_of(connection, "DECLARE s SCROLL CURSOR FOR SELECT 1")
+    connection.rollback()
+    check("SCROLL cursors are refused as not supported (0A000)", state == "0A000", state)
+    connection.close()
+
+    denied = psycopg2.connect(node.dsn(user="dev", password=""))
+    state = sqlstate_of(denied, "DECLARE c CURSOR FOR SELECT * FROM orders.orders")
+    check("a cursor over a dataset the principal may not read is refused (42501)",
+          state == "42501", state)
+    denied.close()
+
+    connection = psycopg2.connect(node.dsn())
+    connection.autocommit = True
+    check("DECLARE without HOLD outside a block: 25P01",
+          sqlstate_of(connection, "DECLARE c CURSOR FOR SELECT 1") == "25P01")
+    cursor = connection.cursor()
+    cursor.execute("DECLARE held CURSOR WITH HOLD FOR SELECT i FROM range(3) t(i)")
+    cursor.execute("MOVE 1 IN held")
+    moved = cursor.statusmessage
+    cursor.execute("FETCH ALL FROM held")
+    rows, fetched = cursor.fetchall(), cursor.statusmessage
+    cursor.execute("CLOSE held")
+    closed = cursor.statusmessage
+    check("WITH HOLD outside a block: MOVE, FETCH ALL, CLOSE and their command tags",
+          moved == "MOVE 1" and rows == [(1,), (2,)] and fetched == "FETCH 2" and
+          closed == "CLOSE CURSOR", f"{moved} {rows} {fetched} {closed}")
+    check("FETCH from a closed cursor: 34000",
+          sqlstate_of(connection, "FETCH FROM held") == "34000")
+    cursor.execute("BEGIN")
+    cursor.execute("DECLARE gone CURSOR FOR SELECT 1")
+    cursor.execute("DECLARE kept CURSOR WITH HOLD FOR SELECT 2")
+    cursor.execute("COMMIT")
+    gone = sqlstate_of(connection, "FETCH gone")
+    cursor.execute("FETCH kept")
+    check("COMMIT closes the cursors without HOLD and keeps those WITH HOLD",
+          gone == "34000" and cursor.fetchall() == [(2,)], gone)
+    cursor.execute("CLOSE ALL")
+    states = [sqlstate_of(connection, f"DECLARE c{i} CURSOR WITH HOLD FOR SELECT {i}")
+              for i in range(33)]
+    check("a session may have 32 cursors open; the next is refused (54000)",
+          states == [None] * 32 + ["54000"], states)
+    cursor.execute("CLOSE ALL")
+    connection.close()
+
+    with psycopg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
+                         password=PASSWORD, dbname="quanta") as c:
+        with c.cursor("server side") as cur:
+            cur.execute("SELECT order_id, amount FROM orders.orders WHERE amount > %s "
+                        "ORDER BY 1", (decimal.Decimal("6"),))
+            first = cur.fetchmany(1)
+            names = [column.name for column in cur.description]
+            rest = cur.fetchall()
+        with c.cursor("binary", binary=True) as cur:
+            cur.execute("SELECT order_id, quantity, updated_at FROM orders.orders ORDER BY 1")
+            binary = [(r[0], r[1], r[2].isoformat()) for r in cur.fetchmany(2)]
+    check("psycopg 3: a server-side cursor with a parameter, over the extended protocol",
+          [(r[0], str(r[1])) for r in first + rest] == [("o-1", "10.50"), ("o-2", "20.25")] and
+          names == ["order_id", "amount"], f"{first} {rest} {names}")
+    check("psycopg 3: a binary server-side cursor",
+          binary == [("o-1", 2, "2026-03-01T11:00:00+00:00"),
+                     ("o-2", 2, "2026-03-01T10:01:00+00:00")], binary)
+
+
+def test_failed_transaction_block(node):
+    import psycopg2
+    import psycopg2.extensions
+    connection = psycopg2.connect(node.dsn())
+    first = sqlstate_of(connection, "SELECT 'x'::INTEGER")
+    then = sqlstate_of(connection, "SELECT 1")
+    status = connection.info.transaction_status
+    check("after an error in a block, queries get 25P02 and the block reports 'E'",
+          first == "22P02" and then == "25P02" and
+          status == psycopg2.extensions.TRANSACTION_STATUS_INERROR, f"{first} {then} {status}")
+    connection.rollback()
+    cursor = connection.cursor()
+    cursor.execute("SELECT 2")
+    check("ROLLBACK ends the failed block", cursor.fetchone() == (2,))
+    connection.close()
+    code, out = run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.sql_port), "-U", "analyst",
+                     "-d", "quanta", "-v", "VERBOSITY=verbose"],
+                    env={"PGPASSWORD": PASSWORD},
+                    stdin="BEGIN;\nSELECT 'x'::INTEGER;\nSELECT 1;\nCOMMIT;\nSELECT 3 AS three;\n")
+    check("psql: a failed block refuses the next query, and its COMMIT reports ROLLBACK",
+          "25P02: current transaction is aborted, commands ignored until end of transaction "
+          "block" in out and "\nROLLBACK\n" in out and "three" in out, out)
+
+
 def test_prepared_statements_see_new_versions(node):
     import psycopg
     with psycopg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
@@ -651,6 +804,8 @@ def run_tests(node, work):
     test_sandbox(node)
     test_libpq(node, work)
     test_python_clients(node, work)
+    test_cursors(node)
+    test_failed_transaction_block(node)
     test_jdbc(node, work)
     test_node_pg(node, work)
     test_http_bearer(node)
