@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -248,7 +249,10 @@ Result<PgFetchCursor> ParsePgFetch(std::string_view statement) {
       (fetch.direction == Direction::kForward || fetch.direction == Direction::kBackward)) {
     fetch.direction =
         fetch.direction == Direction::kForward ? Direction::kBackward : Direction::kForward;
-    fetch.count = -fetch.count;
+    // The most negative count has no positive twin; it asks for every row all the same.
+    fetch.count = fetch.count == std::numeric_limits<std::int64_t>::min()
+                      ? std::numeric_limits<std::int64_t>::max()
+                      : -fetch.count;
   }
   if (!reader.Take("FROM")) reader.Take("IN");
   QUANTA_ASSIGN_OR_RETURN(fetch.name, reader.TakeName(what));

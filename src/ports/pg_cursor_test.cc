@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "testing/matchers.h"
 
 namespace quanta::ports {
@@ -82,6 +84,9 @@ TEST(PgCursorTest, ParsesEveryFetchDirection) {
     }
     EXPECT_EQ(fetch.name, "c") << c.text;
   }
+  ASSERT_OK_AND_ASSIGN(PgFetchCursor lowest, ParsePgFetch("FETCH -9223372036854775808 c"));
+  EXPECT_EQ(lowest.direction, Direction::kBackward);
+  EXPECT_EQ(lowest.count, std::numeric_limits<std::int64_t>::max());
   ASSERT_OK_AND_ASSIGN(PgFetchCursor psql, ParsePgFetch("FETCH FORWARD 100 FROM _psql_cursor"));
   EXPECT_EQ(psql.name, "_psql_cursor");
   ASSERT_OK_AND_ASSIGN(PgFetchCursor move, ParsePgFetch("MOVE FORWARD 10 IN \"My Cursor\""));
