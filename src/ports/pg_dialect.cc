@@ -1,11 +1,13 @@
 #include "ports/pg_dialect.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
 #include <utility>
 
 #include "base/ascii.h"
+#include "ports/pg_types.h"
 
 namespace quanta::ports {
 namespace {
@@ -186,6 +188,95 @@ std::string NormalizePostgresDialect(std::string_view sql) {
     ++i;
   }
   return out;
+}
+
+std::string CastParameters(std::string_view sql, const std::vector<std::string_view>& types) {
+  std::string out;
+  out.reserve(sql.size());
+  std::size_t at = 0;
+  while (at < sql.size()) {
+    char c = sql[at];
+    if (c == '\'' || c == '"') {
+      // A quoted string or identifier, its quote doubled inside.
+      std::size_t end = at + 1;
+      while (end < sql.size()) {
+        if (sql[end] == c) {
+          if (end + 1 < sql.size() && sql[end + 1] == c) {
+            end += 2;
+            continue;
+          }
+          break;
+        }
+        ++end;
+      }
+      end = std::min(end + 1, sql.size());
+      out.append(sql, at, end - at);
+      at = end;
+      continue;
+    }
+    if (c == '$' && (at == 0 || !IsWordChar(sql[at - 1])) && at + 1 < sql.size() &&
+        std::isdigit(static_cast<unsigned char>(sql[at + 1]))) {
+      std::size_t end = at + 1;
+      std::size_t number = 0;
+      while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]))) {
+        number = std::min<std::size_t>(number * 10 + (sql[end] - '0'), 1u << 20);
+        ++end;
+      }
+      std::string_view parameter = sql.substr(at, end - at);
+      if (number >= 1 && number <= types.size() && !types[number - 1].empty()) {
+        out += "CAST(";
+        out += parameter;
+        out += " AS ";
+        out += types[number - 1];
+        out += ")";
+      } else {
+        out += parameter;
+      }
+      at = end;
+      continue;
+    }
+    out += c;
+    ++at;
+  }
+  return out;
+}
+
+std::string_view DuckdbTypeForParameter(std::uint32_t oid) {
+  switch (oid) {
+    case pg_oid::kBool:
+      return "BOOLEAN";
+    case pg_oid::kBytea:
+      return "BLOB";
+    case pg_oid::kInt8:
+      return "BIGINT";
+    case pg_oid::kInt2:
+      return "SMALLINT";
+    case pg_oid::kInt4:
+      return "INTEGER";
+    case pg_oid::kJson:
+    case pg_oid::kJsonb:
+      return "JSON";
+    case pg_oid::kFloat4:
+      return "FLOAT";
+    case pg_oid::kFloat8:
+      return "DOUBLE";
+    case pg_oid::kDate:
+      return "DATE";
+    case pg_oid::kTime:
+      return "TIME";
+    case pg_oid::kTimestamp:
+      return "TIMESTAMP";
+    case pg_oid::kTimestampTz:
+      return "TIMESTAMPTZ";
+    case pg_oid::kInterval:
+      return "INTERVAL";
+    case pg_oid::kUuid:
+      return "UUID";
+    default:
+      // text, varchar, unknown and unspecified; numeric too, since DuckDB's DECIMAL has a
+      // fixed scale where PostgreSQL's numeric keeps the value's own.
+      return "VARCHAR";
+  }
 }
 
 }  // namespace quanta::ports

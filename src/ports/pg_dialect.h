@@ -1,7 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace quanta::ports {
 
@@ -16,5 +18,17 @@ namespace quanta::ports {
 /// Quoted strings, quoted identifiers, dollar quotes and comments are left alone. Anything
 /// else passes through unchanged.
 std::string NormalizePostgresDialect(std::string_view sql);
+
+/// Writes each parameter $n of `sql` as CAST($n AS types[n - 1]) where that type is not empty,
+/// so that DuckDB knows its type from the start, as PostgreSQL does for a parameter that Parse
+/// typed or that nothing types (text). Quoted strings and identifiers are left alone; `sql`
+/// is SQL as DuckDB renders it (no comments or dollar quotes). Each type must be a DuckDB type
+/// name that the caller chose, never text from a client.
+std::string CastParameters(std::string_view sql, const std::vector<std::string_view>& types);
+
+/// The DuckDB type that a parameter of PostgreSQL type `oid` is cast to when DuckDB cannot
+/// tell its type from the query: that of the OID where DuckDB has the same type, else VARCHAR
+/// (PostgreSQL's own choice for a parameter of unknown type is text).
+std::string_view DuckdbTypeForParameter(std::uint32_t oid);
 
 }  // namespace quanta::ports

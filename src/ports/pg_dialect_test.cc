@@ -41,5 +41,25 @@ TEST(PgDialectTest, PassesOtherSqlThroughAndSurvivesHostileText) {
   }
 }
 
+TEST(PgDialectTest, CastsTheParametersGivenATypeAndNoOther) {
+  EXPECT_EQ(CastParameters("SELECT $1, $2 || 'a', $1 + $10", {"VARCHAR", "", ""}),
+            "SELECT CAST($1 AS VARCHAR), $2 || 'a', CAST($1 AS VARCHAR) + $10");
+  EXPECT_EQ(CastParameters("SELECT '$1', \"$1\", 'it''s $1', a$1, $1", {"BIGINT"}),
+            "SELECT '$1', \"$1\", 'it''s $1', a$1, CAST($1 AS BIGINT)");
+  EXPECT_EQ(CastParameters("SELECT $", {"BIGINT"}), "SELECT $");
+  EXPECT_EQ(CastParameters("SELECT 'open", {"BIGINT"}), "SELECT 'open");
+  EXPECT_EQ(CastParameters("SELECT $99999999999999999999999", {"BIGINT"}),
+            "SELECT $99999999999999999999999");
+}
+
+TEST(PgDialectTest, TypesParametersAsPostgresqlWould) {
+  EXPECT_EQ(DuckdbTypeForParameter(0), "VARCHAR");     // unspecified: text
+  EXPECT_EQ(DuckdbTypeForParameter(705), "VARCHAR");   // unknown
+  EXPECT_EQ(DuckdbTypeForParameter(25), "VARCHAR");    // text
+  EXPECT_EQ(DuckdbTypeForParameter(20), "BIGINT");     // int8
+  EXPECT_EQ(DuckdbTypeForParameter(21), "SMALLINT");   // int2
+  EXPECT_EQ(DuckdbTypeForParameter(1700), "VARCHAR");  // numeric keeps its digits as text
+}
+
 }  // namespace
 }  // namespace quanta::ports

@@ -815,6 +815,23 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   std::string sql = (*sandboxed)[0].sql;
   statement->sandboxed = std::move((*sandboxed)[0]);
   QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(target, sql));
+  // A parameter DuckDB cannot type from the query (`SELECT $1`, `$1 || 'a'`, `range($1)`)
+  // would take the type of each value bound to it, and the result columns with it, so that
+  // the columns announced at Parse would not be the ones sent. PostgreSQL types such a
+  // parameter as Parse named it, or as text: cast it so, and prepare again.
+  std::vector<std::string_view> casts(statement->query->parameter_count());
+  bool untyped = false;
+  for (std::size_t i = 0; i < casts.size(); ++i) {
+    if (statement->query->parameter_type(i).id != engine::TypeId::kOther) continue;
+    std::uint32_t oid =
+        i < statement->parameter_oids.size() ? statement->parameter_oids[i] : pg_oid::kUnspecified;
+    casts[i] = DuckdbTypeForParameter(oid);
+    untyped = true;
+  }
+  if (untyped) {
+    sql = CastParameters(sql, casts);
+    QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(target, sql));
+  }
   // Columns of types PostgreSQL has no counterpart for are cast in SQL, by position.
   const std::vector<engine::ValueType>& types = statement->query->column_types();
   bool cast = std::any_of(types.begin(), types.end(), NeedsCastBeforeEncoding);
@@ -865,7 +882,12 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
 std::string PgSession::StatementKey(std::string_view text,
                                     const std::vector<std::uint32_t>& parameter_oids) {
   std::string key(text);
-  for (std::uint32_t oid : parameter_oids) key += fmt::format("\0{}", oid);
+  // (fmt would stop a format string at its NUL: the types were left out of the key, so a
+  // text came back prepared for the parameter types of its first Parse.)
+  for (std::uint32_t oid : parameter_oids) {
+    key += '\0';
+    key += std::to_string(oid);
+  }
   return key;
 }
 

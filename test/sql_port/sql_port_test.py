@@ -759,6 +759,34 @@ def test_cursors(node):
                      ("o-2", 2, "2026-03-01T10:01:00+00:00")], binary)
 
 
+def test_untyped_parameters(node):
+    """A parameter that nothing in the query types is text, or the type Parse gave it, as in
+    PostgreSQL; its first use must not fail with 'cached plan must not change result type'."""
+    import asyncio
+    import asyncpg
+    import psycopg
+    with psycopg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
+                         password=PASSWORD, dbname="quanta", autocommit=True) as c:
+        values = [c.execute("SELECT %s", [value]).fetchone()[0] for value in ("x", 5, "y", 2.5)]
+        joined = c.execute("SELECT %s || 'b' AS s, %s AS n", ["a", 7]).fetchone()
+    check("psycopg 3: SELECT %s with a text, an integer and a float parameter",
+          values == ["x", 5, "y", 2.5] and joined == ("ab", 7), f"{values} {joined}")
+
+    async def fetch():
+        connection = await asyncpg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
+                                           password=PASSWORD, database="quanta")
+        try:
+            return [await connection.fetchval("SELECT $1::text", "x"),
+                    await connection.fetchval("SELECT $1", "y")]
+        finally:
+            await connection.close()
+    try:
+        values = asyncio.run(fetch())
+    except Exception as error:  # noqa: BLE001 - the check reports whatever the client raised
+        values = repr(error)
+    check("asyncpg: SELECT $1::text and an untyped SELECT $1", values == ["x", "y"], values)
+
+
 def test_failed_transaction_block(node):
     import psycopg2
     import psycopg2.extensions
@@ -806,6 +834,7 @@ def run_tests(node, work):
     test_python_clients(node, work)
     test_cursors(node)
     test_failed_transaction_block(node)
+    test_untyped_parameters(node)
     test_jdbc(node, work)
     test_node_pg(node, work)
     test_http_bearer(node)
