@@ -8,6 +8,7 @@
 
 #include "base/ascii.h"
 #include "engine/database.h"
+#include "engine/refused_functions.h"
 #include "governance/read_access.h"
 #include "pipeline/contract_tables.h"
 
@@ -23,16 +24,6 @@ constexpr std::string_view kHint =
 
 // The table the filter is parsed against; no column or table of the contract is called so.
 constexpr std::string_view kParseTable = "quanta_filtered_rows";
-
-// Scalar functions that reveal the node's settings, files or internals, or whose names are
-// prefixes of families that do. A row filter runs inside every consumer query, so it may use
-// none of them; table functions cannot appear in an expression at all.
-constexpr std::array<std::string_view, 7> kRefusedFunctions = {
-    "current_setting", "getenv",     "getvariable", "txid_current", "json_execute_serialized_sql",
-    "query",           "query_table"};
-constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
-    "duckdb_",   "pragma_",  "read_",  "parquet_", "sqlite_",
-    "postgres_", "iceberg_", "delta_", "glob",     "sniff_"};
 
 bool IsRowFilter(const model::CustomProperty& custom) {
   return custom.property &&
@@ -76,13 +67,9 @@ void CheckFunction(const Json& node, TreeCheck* check) {
     ++check->principal_calls;
     return;
   }
-  bool refused = std::find(kRefusedFunctions.begin(), kRefusedFunctions.end(), name) !=
-                 kRefusedFunctions.end();
-  for (std::string_view prefix : kRefusedFunctionPrefixes)
-    refused = refused || name.starts_with(prefix);
-  if (refused) {
-    check->problem =
-        fmt::format("it calls {}(), which reaches the node's files, settings or internals", name);
+  // A row filter runs inside every consumer query: what a consumer may not call, it may not.
+  if (std::optional<std::string_view> why = engine::WhyFunctionIsRefused(name)) {
+    check->problem = fmt::format("it calls {}(), which it may not: {}", name, *why);
   }
 }
 

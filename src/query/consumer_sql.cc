@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "base/ascii.h"
+#include "engine/refused_functions.h"
 
 namespace quanta::query {
 namespace {
@@ -67,35 +68,6 @@ constexpr std::uint64_t kNoLocation = 18446744073709551615ull;
 // Table functions a consumer may call: they make rows from their arguments and reach nothing.
 constexpr std::array<std::string_view, 3> kAllowedTableFunctions = {"range", "generate_series",
                                                                     "unnest"};
-
-// Scalar functions and macros that reveal the node's settings, files or internals, each with
-// why; table functions are refused by default instead.
-constexpr std::pair<std::string_view, std::string_view> kRefusedFunctions[] = {
-    {"current_setting", "it reveals the node's settings; only the session's can be read"},
-    {"getenv", "it reveals the node's environment"},
-    {"getvariable", "it reveals the node's variables"},
-    {"current_query",
-     "it reveals the query as rewritten to run, with the stores' files, hidden columns, row "
-     "filters and masks"},
-    {"json_serialize_plan", "it reveals the plan of a query, with the node's databases"},
-    {"json_execute_serialized_sql", "it runs SQL around the sandbox"},
-    {"get_block_size", "it reads the node's databases"},
-    {"in_search_path", "it probes the node's databases"},
-    {"stats",
-     "it shows a stored column's statistics, of rows and values that row filters and masks "
-     "hide"},
-    {"nextval", "it reaches sequences in the node's databases"},
-    {"currval", "it reaches sequences in the node's databases"},
-    {"txid_current", "it counts the node's transactions"},
-    {"current_transaction_id", "it counts the node's transactions"},
-    {"current_query_id", "it counts the node's queries"},
-    {"current_connection_id", "it counts the node's connections"},
-    {"write_log", "it writes to the node's log"},
-};
-// Prefixes of function families that reach files, other databases or internal tables.
-constexpr std::array<std::string_view, 10> kRefusedFunctionPrefixes = {
-    "duckdb_",   "pragma_",  "read_",  "parquet_", "sqlite_",
-    "postgres_", "iceberg_", "delta_", "glob",     "sniff_"};
 
 // PostgreSQL functions that clients call in catalog queries and DuckDB lacks or answers from
 // its own catalog, each replaced by an expression over the catalog tables the resolver gives
@@ -649,19 +621,10 @@ class Rewriter {
                                         catalog.empty() ? schema : catalog + "." + schema, name)),
                      LocationOf(node)};
     }
-    std::string_view why;
-    for (const auto& [function, reason] : kRefusedFunctions) {
-      if (function == name) why = reason;
-    }
-    for (std::string_view prefix : kRefusedFunctionPrefixes) {
-      if (why.empty() && name.starts_with(prefix)) {
-        why = "it reaches the node's files, settings or internal tables";
-      }
-    }
-    if (!why.empty()) {
+    if (std::optional<std::string_view> why = engine::WhyFunctionIsRefused(name)) {
       return Finding{
           Status(ErrorCode::kPermissionDenied,
-                 fmt::format("function {}() is not available to consumer queries: {}", name, why)),
+                 fmt::format("function {}() is not available to consumer queries: {}", name, *why)),
           LocationOf(node)};
     }
     return std::nullopt;
