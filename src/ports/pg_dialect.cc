@@ -173,6 +173,21 @@ std::string NormalizePostgresDialect(std::string_view sql) {
         i = end;
         continue;
       }
+      // 'schema.table'::regclass looks the relation up: PostgreSQL's to_regclass, which the
+      // sandbox answers from the catalogs.
+      if (type == "regclass" && EndsWithStringLiteral(out)) {
+        std::size_t close = out.find_last_not_of(" \t\r\n");
+        std::size_t open = out.rfind('\'', close - 1);
+        while (open != std::string::npos && open > 0 && out[open - 1] == '\'') {
+          open = out.rfind('\'', open - 2);  // a doubled quote inside the literal
+        }
+        if (open != std::string::npos) {
+          out.insert(close + 1, ")");
+          out.insert(open, "to_regclass(");
+          i = end;
+          continue;
+        }
+      }
       // 'name'::regproc looks a function up by its name: the sandbox answers it.
       if ((type == "regproc" || type == "regprocedure") && EndsWithStringLiteral(out)) {
         out += "::" + type;

@@ -12,7 +12,11 @@ TEST(PgDialectTest, RewritesTheSpellingsOfPsqlsCatalogQueries) {
   EXPECT_EQ(NormalizePostgresDialect("c.reloftype::pg_catalog.regtype::pg_catalog.text"),
             "c.reloftype::VARCHAR::text");
   EXPECT_EQ(NormalizePostgresDialect("d.classoid = 'pg_class'::regclass"), "d.classoid = 1259");
-  EXPECT_EQ(NormalizePostgresDialect("'orders.orders'::regclass"), "'orders.orders'::VARCHAR");
+  EXPECT_EQ(NormalizePostgresDialect("attrelid = 'orders.orders'::regclass"),
+            "attrelid = to_regclass('orders.orders')");
+  EXPECT_EQ(NormalizePostgresDialect("'it''s'::pg_catalog.regclass::oid"),
+            "to_regclass('it''s')::oid");
+  EXPECT_EQ(NormalizePostgresDialect("c.oid::regclass"), "c.oid::VARCHAR");
   // \dd and \dT+ cast to qualified types; \dX to regnamespace and regclass.
   EXPECT_EQ(NormalizePostgresDialect("CAST(pgc.conname AS pg_catalog.text) as name"),
             "CAST(pgc.conname AS text) as name");

@@ -115,6 +115,15 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
      "WHEN abs(CAST($1 AS BIGINT) >> 39) < 20479 THEN "
      "((CAST($1 AS BIGINT) >> 39) + 1) // 2 || ' TB' "
      "ELSE ((CAST($1 AS BIGINT) >> 49) + 1) // 2 || ' PB' END"},
+    // The OID of a relation named as text, NULL when there is none; 'name'::regclass comes here
+    // too (pg_dialect). Unquoted names fold to lower case; an unqualified one is looked up in
+    // the search path, pg_catalog and public.
+    {"to_regclass",
+     "(SELECT min(quanta_c.oid) FROM pg_catalog.pg_class quanta_c JOIN pg_catalog.pg_namespace "
+     "quanta_n ON quanta_n.oid = quanta_c.relnamespace WHERE (CASE WHEN contains(CAST($1 AS "
+     "VARCHAR), '\"') THEN replace(CAST($1 AS VARCHAR), '\"', '') ELSE lower(CAST($1 AS "
+     "VARCHAR)) END) IN (quanta_n.nspname || '.' || quanta_c.relname, CASE WHEN "
+     "quanta_n.nspname IN ('pg_catalog', 'public') THEN quanta_c.relname END))"},
     {"pg_get_indexdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_constraintdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_triggerdef", "CAST(NULL AS VARCHAR)"},
@@ -822,6 +831,38 @@ class Rewriter {
 // reports use them: a function call by its name (count(*) is "count"), a cast of a column by
 // the column, CASE "case", EXISTS "exists", other expressions "?column?". Column references
 // and stars keep DuckDB's names, which are PostgreSQL's.
+// The name PostgreSQL gives an unaliased cast to `cast_type` (DuckDB's serialized type) of
+// something without a name of its own: its type's internal name. Empty for types it would
+// spell otherwise, which keep DuckDB's name.
+std::string PostgresCastColumnName(const Json& cast_type) {
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"BOOLEAN", "bool"},
+      {"SMALLINT", "int2"},
+      {"INTEGER", "int4"},
+      {"BIGINT", "int8"},
+      {"FLOAT", "float4"},
+      {"DOUBLE", "float8"},
+      {"DECIMAL", "numeric"},
+      {"VARCHAR", "text"},
+      {"DATE", "date"},
+      {"TIME", "time"},
+      {"TIMESTAMP", "timestamp"},
+      {"TIMESTAMP WITH TIME ZONE", "timestamptz"},
+      {"TIMESTAMP_TZ", "timestamptz"},
+      {"INTERVAL", "interval"},
+      {"UUID", "uuid"},
+      {"BLOB", "bytea"},
+  };
+  std::string id = StringField(cast_type, "id");
+  if (id == "USER") {
+    return AsciiLower(StringField(cast_type.value("type_info", Json::object()), "user_type_name"));
+  }
+  for (const auto& [duckdb, postgres] : kNames) {
+    if (id == duckdb) return std::string(postgres);
+  }
+  return {};
+}
+
 void NameColumnsAsPostgres(Json& node, std::string_view text) {
   if (!node.is_object()) return;
   std::string type = StringField(node, "type");
@@ -848,11 +889,19 @@ void NameColumnsAsPostgres(Json& node, std::string_view text) {
       name = AsciiLower(StringField(column, "function_name"));
       if (name == "count_star") name = "count";
     } else if (kind == "CAST") {
+      // PostgreSQL names a cast after what it casts when that has a name (a column, a
+      // function), else after the type: 1::int is int4, (a + b)::bigint int8.
       const Json& child = column.value("child", Json::object());
-      if (StringField(child, "class") != "COLUMN_REF") continue;
+      std::string child_kind = StringField(child, "class");
       const Json& parts = child.value("column_names", Json::array());
-      if (parts.empty() || !parts.back().is_string()) continue;
-      name = parts.back().get<std::string>();
+      if (child_kind == "COLUMN_REF" && !parts.empty() && parts.back().is_string()) {
+        name = parts.back().get<std::string>();
+      } else if (child_kind == "FUNCTION" && !child.value("is_operator", false)) {
+        name = AsciiLower(StringField(child, "function_name"));
+      } else {
+        name = PostgresCastColumnName(column.value("cast_type", Json::object()));
+        if (name.empty()) continue;
+      }
     } else if (kind == "CASE") {
       name = "case";
     } else if (kind == "OPERATOR" && StringField(column, "type") == "OPERATOR_NOT") {

@@ -420,6 +420,13 @@ TEST_F(ConsumerSqlTest, SpeaksPostgreSQLWhereClientsExpectIt) {
   for (const engine::Column& column : rows.columns) names.push_back(column.name);
   EXPECT_THAT(names,
               ::testing::ElementsAre("count", "max", "?column?", "amount", "case", "order_id"));
+  // A cast is named after what it casts when that has a name, else after its type.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT 1::int, (1 + 2)::bigint, 'a'::text, now()::date, "
+                                 "1::float8, true::boolean, '2026-01-01'::timestamptz"));
+  names.clear();
+  for (const engine::Column& column : rows.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("int4", "int8", "text", "now", "float8", "bool",
+                                            "timestamptz"));
   // Catalog functions DuckDB lacks are replaced; pg_catalog's tables need no schema.
   ASSERT_OK_AND_ASSIGN(rows, Run("SELECT pg_catalog.pg_get_userbyid(10), "
                                  "pg_catalog.format_type(1700, 786438)"));

@@ -253,6 +253,13 @@ def test_psql_backslash_commands(node):
                     re.M) and re.search(r"^\s*dev\s*\|", out, re.M) and
           re.search(r"^\s*orders-reader\s*\|\s*Cannot login", out, re.M) and
           "SCRAM" not in out, out)
+    code, out = psql(node, "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+                           "'orders.orders'::regclass AND attnum > 0 ORDER BY attnum LIMIT 2; "
+                           "SELECT to_regclass('\"orders\".\"orders\"') = "
+                           "'ORDERS.orders'::regclass, to_regclass('orders.nope') IS NULL",
+                     extra=["-A", "-t"])
+    check("'schema.dataset'::regclass and to_regclass find a dataset's OID, NULL for none",
+          code == 0 and out.split() == ["order_id", "customer_id", "t|t"], out)
     code, out = psql(node, "\\dg+")
     check("\\dg+ lists the same roles", code == 0 and "orders-reader" in out and
           "analyst" in out, out)
