@@ -124,6 +124,7 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
      "VARCHAR), '\"') THEN replace(CAST($1 AS VARCHAR), '\"', '') ELSE lower(CAST($1 AS "
      "VARCHAR)) END) IN (quanta_n.nspname || '.' || quanta_c.relname, CASE WHEN "
      "quanta_n.nspname IN ('pg_catalog', 'public') THEN quanta_c.relname END))"},
+    {"array_remove", "list_filter($1, lambda quanta_x: quanta_x IS DISTINCT FROM $2)"},
     {"pg_get_indexdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_constraintdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_triggerdef", "CAST(NULL AS VARCHAR)"},

@@ -260,6 +260,8 @@ def test_psql_backslash_commands(node):
                      extra=["-A", "-t"])
     check("'schema.dataset'::regclass and to_regclass find a dataset's OID, NULL for none",
           code == 0 and out.split() == ["order_id", "customer_id", "t|t"], out)
+    code, out = psql(node, "\\sv orders.orders")
+    check("\\sv of a dataset says it is not a view", "\"orders.orders\" is not a view" in out, out)
     code, out = psql(node, "\\dg+")
     check("\\dg+ lists the same roles", code == 0 and "orders-reader" in out and
           "analyst" in out, out)
