@@ -332,6 +332,15 @@ Status ProductStore::Initialize() {
   Status attached = writer_->Execute(
       fmt::format("ATTACH {} AS {}", QuoteLiteral(path_.string()), QuoteIdentifier(catalog_)));
   if (!attached.ok()) {
+    // A statement that began before the product was undeployed (a SQL cursor, a result still
+    // streaming to a slow client) keeps the old file open in the instance until it ends.
+    if (attached.message().find("Unique file handle conflict") != std::string::npos) {
+      return Annotate(Status(ErrorCode::kIncompatible,
+                             "cannot open it: SQL statements that began before the product was "
+                             "undeployed still read the file as it was (an open cursor, a "
+                             "result still streaming); deploy again once they end (the "
+                             "sessions holding them can CLOSE their cursors)"));
+    }
     return Annotate(Status::IoError("cannot open it: {}", attached.message()));
   }
   attached_ = true;

@@ -835,6 +835,37 @@ def test_prepared_statements_see_new_versions(node):
           status == 200 and after == before + 1, f"{before} then {after}; ingest {status} {body}")
 
 
+def test_undeploy_under_an_open_cursor(node):
+    """Last: it undeploys orders/orders while a cursor still reads it, then deploys it again."""
+    import psycopg2
+    connection = psycopg2.connect(node.dsn())
+    connection.autocommit = True
+    cursor = connection.cursor()
+    cursor.execute("DECLARE held CURSOR WITH HOLD FOR SELECT order_id FROM orders.orders "
+                   "ORDER BY 1")
+    cursor.execute("FETCH 1 FROM held")
+    first = cursor.fetchall()
+    code, output = run([node.quanta, "undeploy", "orders/orders", "--purge", "--node", node.url],
+                       env={"QUANTA_TOKEN": TOKEN})
+    check("orders/orders undeploys while a cursor reads it", code == 0, output)
+    code, output = run([node.quanta, "deploy", os.path.join(REPO, "examples", "orders/orders"),
+                        "--node", node.url], env={"QUANTA_TOKEN": TOKEN})
+    check("deploying it again while the cursor is open is refused, saying what holds the file",
+          code == 1 and "an open cursor" in output and "CLOSE" in output, output)
+    cursor.execute("FETCH ALL FROM held")
+    rest = cursor.fetchall()
+    check("the cursor reads on, as the data was when it was declared",
+          first == [("o-1",)] and [row[0] for row in rest] == ["o-2", "o-3", "o-4"],
+          f"{first} {rest}")
+    cursor.execute("CLOSE held")
+    code, output = run([node.quanta, "deploy", os.path.join(REPO, "examples", "orders/orders"),
+                        "--node", node.url], env={"QUANTA_TOKEN": TOKEN})
+    check("once the cursor is closed, the product deploys again, empty", code == 0, output)
+    cursor.execute("SELECT count(*) FROM orders.orders")
+    check("the new deployment answers on the same connection", cursor.fetchone()[0] == 0)
+    connection.close()
+
+
 def run_tests(node, work):
     head = load_products(node)
     test_psql(node, head)
@@ -852,6 +883,7 @@ def run_tests(node, work):
     test_long_statements_leave_the_port_serving(node)
     test_metrics(node)
     test_prepared_statements_see_new_versions(node)
+    test_undeploy_under_an_open_cursor(node)
 
 
 if __name__ == "__main__":
