@@ -65,6 +65,27 @@ bool EndsWithStringLiteral(const std::string& out) {
   return end >= 2 && out[end - 1] == '\'';
 }
 
+// Where the quoted string or identifier that opens at `sql[at]` ends (one past its closing
+// quote, or the end of `sql`): a doubled quote stands for itself, and in an escape string
+// (E'...') so does a quote after a backslash.
+std::size_t QuotedEnd(std::string_view sql, std::size_t at) {
+  char quote = sql[at];
+  bool escapes = quote == '\'' && at > 0 && (sql[at - 1] == 'E' || sql[at - 1] == 'e');
+  std::size_t end = at + 1;
+  while (end < sql.size()) {
+    if (sql[end] == quote) {
+      if (end + 1 < sql.size() && sql[end + 1] == quote) {
+        end += 2;
+        continue;
+      }
+      break;
+    }
+    if (escapes && sql[end] == '\\') ++end;
+    ++end;
+  }
+  return std::min(end + 1, sql.size());
+}
+
 }  // namespace
 
 std::string NormalizePostgresDialect(std::string_view sql) {
@@ -75,21 +96,7 @@ std::string NormalizePostgresDialect(std::string_view sql) {
     char c = sql[i];
     // Quoted text and comments are copied whole.
     if (c == '\'' || c == '"') {
-      std::size_t end = i + 1;
-      while (end < sql.size()) {
-        if (sql[end] == c) {
-          if (end + 1 < sql.size() && sql[end + 1] == c) {
-            end += 2;
-            continue;
-          }
-          break;
-        }
-        if (c == '\'' && sql[end] == '\\' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e')) {
-          ++end;  // E'...\'...' escape strings
-        }
-        ++end;
-      }
-      end = std::min(end + 1, sql.size());
+      std::size_t end = QuotedEnd(sql, i);
       out.append(sql.substr(i, end - i));
       i = end;
       continue;
@@ -212,19 +219,7 @@ std::string CastParameters(std::string_view sql, const std::vector<std::string_v
   while (at < sql.size()) {
     char c = sql[at];
     if (c == '\'' || c == '"') {
-      // A quoted string or identifier, its quote doubled inside.
-      std::size_t end = at + 1;
-      while (end < sql.size()) {
-        if (sql[end] == c) {
-          if (end + 1 < sql.size() && sql[end + 1] == c) {
-            end += 2;
-            continue;
-          }
-          break;
-        }
-        ++end;
-      }
-      end = std::min(end + 1, sql.size());
+      std::size_t end = QuotedEnd(sql, at);
       out.append(sql, at, end - at);
       at = end;
       continue;
