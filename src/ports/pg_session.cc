@@ -11,6 +11,7 @@
 #include "ports/pg_byte_order.h"
 #include "ports/pg_dialect.h"
 #include "ports/pg_result_encoding.h"
+#include "ports/pg_settings.h"
 
 namespace quanta::ports {
 namespace {
@@ -19,47 +20,6 @@ constexpr char kSimplePortal[] = "\x01simple";
 // PostgreSQL's SQLSTATEs for a statement or portal name that names nothing.
 constexpr char kInvalidStatementName[] = "26000";
 constexpr char kInvalidCursorName[] = "34000";
-
-// Settings a client may SET and SHOW. The values the node really uses are reported and cannot
-// change (TimeZone, encodings, DateStyle); the rest are kept for the session so that drivers
-// that set them at connect time (JDBC: extra_float_digits, application_name) work.
-struct KnownSetting {
-  std::string_view name;
-  std::string_view value;
-  bool fixed;
-};
-constexpr KnownSetting kSettings[] = {
-    {"server_version", "", true},
-    {"server_version_num", "150000", true},
-    {"server_encoding", "UTF8", true},
-    {"client_encoding", "UTF8", true},
-    {"DateStyle", "ISO, MDY", true},
-    {"IntervalStyle", "postgres", true},
-    {"TimeZone", "UTC", true},
-    {"integer_datetimes", "on", true},
-    {"standard_conforming_strings", "on", true},
-    {"is_superuser", "off", true},
-    {"default_transaction_read_only", "on", true},
-    {"transaction_read_only", "on", true},
-    {"in_hot_standby", "off", true},
-    {"application_name", "", false},
-    {"extra_float_digits", "1", false},
-    {"search_path", "\"$user\", public", false},
-    {"statement_timeout", "0", false},
-    {"transaction_isolation", "read committed", false},
-    {"default_transaction_isolation", "read committed", false},
-    {"lc_messages", "C", false},
-    {"bytea_output", "hex", true},
-    {"max_identifier_length", "63", true},
-};
-
-// The setting called `name`, matched without case as PostgreSQL does.
-const KnownSetting* FindSetting(std::string_view name) {
-  for (const KnownSetting& setting : kSettings) {
-    if (AsciiLower(setting.name) == AsciiLower(name)) return &setting;
-  }
-  return nullptr;
-}
 
 // Splits a statement into words outside quotes, for the few session commands parsed here.
 std::vector<std::string> Words(std::string_view text) {
@@ -87,44 +47,6 @@ std::vector<std::string> Words(std::string_view text) {
   }
   if (!current.empty()) words.push_back(std::move(current));
   return words;
-}
-
-// A statement_timeout value as PostgreSQL reads it: a whole number of milliseconds, or a
-// number with one of the units us, ms, s, min, h, d ('1s', '1.5min', '500 ms'); 0 means none.
-Result<std::chrono::milliseconds> ParseStatementTimeout(std::string_view value) {
-  auto invalid = [&](std::string_view why) {
-    return Status(
-        ErrorCode::kInvalidDocument,
-        fmt::format("invalid value for parameter \"statement_timeout\": \"{}\": {}", value, why));
-  };
-  std::string text;
-  for (char c : value) {
-    if (!std::isspace(static_cast<unsigned char>(c))) text += c;
-  }
-  std::size_t digits = 0;
-  while (digits < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0 || text.find('.') != text.rfind('.')) {
-    return invalid("expected a number of milliseconds, or one with a unit such as '30s'");
-  }
-  double number = std::strtod(text.substr(0, digits).c_str(), nullptr);
-  const std::string unit = text.substr(digits);
-  constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"", 1},        {"us", 0.001},  {"ms", 1},      {"s", 1000},
-      {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
-  for (const auto& [name, milliseconds] : kUnits) {
-    if (unit != name) continue;
-    double total = number * milliseconds;
-    if (total > 2147483647.0) return invalid("it is more than 2147483647 ms (INT_MAX)");
-    // PostgreSQL rounds to whole milliseconds; a positive value stays at least 1 ms.
-    auto rounded = static_cast<std::int64_t>(total + 0.5);
-    return std::chrono::milliseconds(total > 0 && rounded == 0 ? 1 : rounded);
-  }
-  return invalid(
-      "valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", "
-      "and \"d\"");
 }
 
 bool StartsWithWord(std::string_view message, std::string_view prefix) {
@@ -159,6 +81,10 @@ std::string SqlStateFor(const Status& status) {
     if (StartsWithWord(message, "Not implemented Error")) return "0A000";
     if (StartsWithWord(message, "Constraint Error")) return "23000";
     if (status.code() == ErrorCode::kQueryFailed) return "42000";
+  }
+  if (status.code() == ErrorCode::kNotFound &&
+      StartsWithWord(message, "unrecognized configuration parameter")) {
+    return "42704";
   }
   return std::string(InfoFor(status.code()).sqlstate);
 }
@@ -341,6 +267,7 @@ void PgSession::HandleStartup(const PgStartupMessage& startup) {
   database_ = database && !database->empty() ? std::string(*database) : user_;
   for (const auto& [name, value] : startup.parameters) {
     if (name == "application_name") parameters_["application_name"] = value;
+    if (name == "options") startup_options_ = value;
   }
   PgCredentials credentials = backend_.CredentialsFor(user_);
   if (credentials.kind == PgCredentials::Kind::kTrust) {
@@ -386,6 +313,23 @@ void PgSession::HandlePassword(const PgPasswordMessage& message) {
   CompleteStartup();
 }
 
+Status PgSession::ApplyStartupOptions() {
+  if (startup_options_.empty()) return Status::Ok();
+  QUANTA_ASSIGN_OR_RETURN(auto settings, ParsePgStartupOptions(startup_options_));
+  for (const auto& [name, value] : settings) {
+    const PgSetting* setting = FindPgSetting(name);
+    if (!setting) return UnavailableSetting("SET", name);
+    Result<std::string> checked = CheckPgSetting(*setting, value);
+    if (!checked.ok()) {
+      return Status(checked.status().code(), fmt::format("startup option -c {}={}: {}", name, value,
+                                                         checked.status().message()));
+    }
+    parameters_[AsciiLower(setting->name)] = *checked;
+  }
+  ApplyStatementTimeout();
+  return Status::Ok();
+}
+
 void PgSession::CompleteStartup() {
   Result<std::unique_ptr<engine::Connection>> connection = backend_.Connect();
   if (!connection.ok()) return SendFatal(connection.status());
@@ -393,17 +337,14 @@ void PgSession::CompleteStartup() {
     std::lock_guard lock(connection_mutex_);
     connection_ = std::move(connection).value();
   }
+  // The startup packet's options (PGOPTIONS) are SET as the session begins, under SET's rules:
+  // one that cannot be honoured ends the connection, naming it, as PostgreSQL does.
+  if (Status applied = ApplyStartupOptions(); !applied.ok()) return SendFatal(applied);
   phase_ = Phase::kReady;
   PgBackendWriter writer(out_);
-  for (const KnownSetting& setting : kSettings) {
-    if (setting.name == "server_version_num" || setting.name == "extra_float_digits" ||
-        setting.name == "search_path" || setting.name == "statement_timeout" ||
-        setting.name.find("isolation") != std::string_view::npos || setting.name == "lc_messages" ||
-        setting.name == "bytea_output" || setting.name == "max_identifier_length" ||
-        setting.name == "transaction_read_only") {
-      continue;  // not reported in ParameterStatus by PostgreSQL either
-    }
-    writer.ParameterStatus(setting.name, ShowValue(std::string(setting.name)));
+  for (const PgSetting& setting : PgSettings()) {
+    if (setting.reported)
+      writer.ParameterStatus(setting.name, ShowValue(std::string(setting.name)));
   }
   writer.ParameterStatus("session_authorization", user_);
   writer.BackendKeyData(options_.process_id, options_.secret_key);
@@ -420,20 +361,28 @@ void PgSession::HandleQuery(const PgQuery& query) {
     ReadyForQuery();
     return;
   }
-  simple_statements_.clear();
-  for (query::SqlPiece& piece : pieces) simple_statements_.push_back(std::move(piece.text));
+  simple_statements_.assign(std::make_move_iterator(pieces.begin()),
+                            std::make_move_iterator(pieces.end()));
+  simple_query_text_ = query.sql;
+  implicit_block_ = simple_statements_.size() > 1 && !in_transaction_;
+  simple_query_failed_ = false;
   simple_query_active_ = true;
 }
 
 void PgSession::RunNextSimpleStatement() {
   if (simple_statements_.empty()) {
+    // The implicit block ends: its cursors without HOLD close, and when it failed, those
+    // declared WITH HOLD in it too. A block opened by BEGIN goes on.
+    if (implicit_block_ && !in_transaction_) EndBlockForCursors(!simple_query_failed_);
+    implicit_block_ = false;
     simple_query_active_ = false;
     portals_.erase(kSimplePortal);
     ReadyForQuery();
     return;
   }
-  std::string text = std::move(simple_statements_.front());
+  query::SqlPiece piece = std::move(simple_statements_.front());
   simple_statements_.pop_front();
+  const std::string& text = piece.text;
   if (!AllowedInFailedBlock(text)) {
     EnterErrorState();
     simple_statements_.clear();
@@ -445,9 +394,9 @@ void PgSession::RunNextSimpleStatement() {
   if (!*statement) {
     statement = Prepare(text, {}, &position);
     if (!statement.ok()) {
-      SendError(statement.status(), position);
+      // The position counts in the whole Query, as psql shows it (LINE 1: ... ^).
+      SendError(statement.status(), QueryPosition(simple_query_text_, piece.offset, position));
       EnterErrorState();
-      simple_statements_.clear();
       return;
     }
     CacheStatement(key, *statement);
@@ -492,8 +441,8 @@ void PgSession::HandleParse(const PgParse& parse) {
   if (!*statement) {
     statement = Prepare(text, parse.parameter_types, &position);
     if (!statement.ok()) {
-      if (position > 0 && !pieces.empty()) position += static_cast<int>(pieces[0].offset);
-      SendError(statement.status(), position);
+      SendError(statement.status(),
+                QueryPosition(parse.query, pieces.empty() ? 0 : pieces[0].offset, position));
       return EnterErrorState();
     }
     CacheStatement(key, *statement);
@@ -730,49 +679,31 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
                AsciiUpper(statement->name) == "CHARACTERISTICS") {
       return command(Kind::kSet, "SET");  // isolation and read-only: always read-only here
     }
-    if (keyword == "SHOW") {
-      if (AsciiUpper(statement->name) != "ALL" && !FindSetting(statement->name)) {
-        return Status::NotFound("unrecognized configuration parameter \"{}\"", statement->name);
-      }
-      return command(Kind::kShow, "SHOW");
-    }
-    if (keyword == "RESET") return command(Kind::kReset, "RESET");
     if (AsciiUpper(statement->name) == "TIME" && at + 1 < words.size() &&
         AsciiUpper(words[at + 1]) == "ZONE") {
       statement->name = "TimeZone";
       ++at;
     }
+    if (AsciiUpper(statement->name) == "ALL" && keyword != "SET") {
+      return command(keyword == "SHOW" ? Kind::kShow : Kind::kReset, keyword);
+    }
+    // SHOW names its column, and SET and RESET their setting, as PostgreSQL spells it.
+    const PgSetting* setting = FindPgSetting(statement->name);
+    if (!setting) return UnavailableSetting(keyword, statement->name);
+    statement->name = std::string(setting->name);
+    if (keyword == "SHOW") return command(Kind::kShow, "SHOW");
+    if (keyword == "RESET") return command(Kind::kReset, "RESET");
     ++at;
     if (at < words.size() && (words[at] == "=" || AsciiUpper(words[at]) == "TO")) ++at;
+    if (at + 1 == words.size() &&
+        (AsciiUpper(words[at]) == "DEFAULT" ||
+         (setting->name == "TimeZone" && AsciiUpper(words[at]) == "LOCAL"))) {
+      return command(Kind::kReset, "SET");  // SET name TO DEFAULT is RESET name
+    }
     for (; at < words.size(); ++at) {
       statement->value += (statement->value.empty() ? "" : ", ") + words[at];
     }
-    const KnownSetting* setting = FindSetting(statement->name);
-    if (setting && setting->name == "statement_timeout") {
-      QUANTA_ASSIGN_OR_RETURN(std::chrono::milliseconds timeout,
-                              ParseStatementTimeout(statement->value));
-      (void)timeout;
-    }
-    if (!setting) {
-      return Status::NotSupported(
-          "SET {}: only PostgreSQL session settings can be set on the SQL port (such as "
-          "application_name, search_path, extra_float_digits); the engine's settings are "
-          "fixed by the node",
-          statement->name);
-    }
-    if (setting->fixed) {
-      std::string now = ShowValue(std::string(setting->name));
-      bool same =
-          AsciiLower(statement->value) == AsciiLower(now) ||
-          (setting->name == "client_encoding" && (AsciiUpper(statement->value) == "UNICODE" ||
-                                                  AsciiUpper(statement->value) == "UTF-8")) ||
-          (setting->name == "TimeZone" &&
-           (AsciiUpper(statement->value) == "UTC" || AsciiUpper(statement->value) == "ETC/UTC"));
-      if (!same && setting->name != "DateStyle") {
-        return Status::NotSupported("parameter \"{}\" is fixed at '{}' on this server",
-                                    setting->name, now);
-      }
-    }
+    QUANTA_ASSIGN_OR_RETURN(statement->value, CheckPgSetting(*setting, statement->value));
     return command(Kind::kSet, "SET");
   }
   if (keyword == "COPY") return PrepareCopy(statement, error_position);
@@ -800,9 +731,11 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   std::string text = NormalizePostgresDialect(select);
   // current_setting() reads what SHOW does: the session's settings, not the node's.
   query::SessionNames session{user_, database_, {}};
-  for (const KnownSetting& setting : kSettings) {
+  for (const PgSetting& setting : PgSettings()) {
     session.settings.emplace_back(setting.name, ShowValue(std::string(setting.name)));
   }
+  session.search_path = PgSearchPathSchemas(ShowValue("search_path"), user_);
+  statement->search_path = ShowValue("search_path");
   Result<std::vector<query::SandboxedStatement>> sandboxed =
       query::SandboxConsumerSql(*connection_, text, *resolver, &refusal, session);
   if (!sandboxed.ok()) {
@@ -862,7 +795,10 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
     const std::string& name, std::shared_ptr<Statement> statement) {
   // Same answers for the same tables: the sandbox would give the same SQL again.
   std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
-  if (query::ResolvesAsBefore(statement->sandboxed, *resolver)) return statement;
+  if (statement->search_path == ShowValue("search_path") &&
+      query::ResolvesAsBefore(statement->sandboxed, *resolver)) {
+    return statement;
+  }
   // A new Statement, so that portals still reading the old one keep their prepared query.
   auto fresh = std::make_shared<Statement>();
   fresh->text = statement->text;
@@ -1140,7 +1076,7 @@ void PgSession::DeclareCursor(const std::shared_ptr<Statement>& statement_pointe
     SendError(Status::Usage("cursor \"{}\" already exists", declare.name), 0, "42P03");
     return EnterErrorState();
   }
-  if (!declare.hold && !in_transaction_) {
+  if (!declare.hold && !in_transaction_ && !implicit_block_) {
     SendError(Status::Usage("DECLARE CURSOR can only be used in transaction blocks (run BEGIN "
                             "first, or declare it WITH HOLD)"),
               0, "25P01");
@@ -1158,7 +1094,7 @@ void PgSession::DeclareCursor(const std::shared_ptr<Statement>& statement_pointe
   cursor.rows.statement = statement_pointer;
   cursor.binary = declare.binary;
   cursor.hold = declare.hold;
-  cursor.declared_in_block = in_transaction_;
+  cursor.declared_in_block = in_transaction_ || implicit_block_;
   if (Status started = StartPortal(cursor.rows); !started.ok()) {
     SendStatementError(started);
     return EnterErrorState();
@@ -1342,7 +1278,15 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
           in_transaction_ = transaction_failed_ = false;
           return;
         }
-        if (in_transaction_) EndBlockForCursors(statement.tag == "COMMIT");
+        if (!in_transaction_) {
+          PgErrorFields warning;
+          warning.severity = "WARNING";
+          warning.sqlstate = "25P01";
+          warning.message = "there is no transaction in progress";
+          writer.NoticeResponse(warning);
+        }
+        // Ends the block, or the implicit one of a Query of several statements.
+        if (in_transaction_ || implicit_block_) EndBlockForCursors(statement.tag == "COMMIT");
         in_transaction_ = transaction_failed_ = false;
       }
       break;
@@ -1358,31 +1302,24 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       }
       break;
     case Kind::kSet:
-      if (const KnownSetting* setting = FindSetting(statement.name); !setting || !setting->fixed) {
-        parameters_[AsciiLower(statement.name)] = statement.value;
-      }
-      if (AsciiLower(statement.name) == "application_name") {
-        writer.ParameterStatus("application_name", statement.value);
-      }
-      ApplyStatementTimeout();
+      // SET TRANSACTION and SET SESSION CHARACTERISTICS name nothing: always read-only here.
+      if (!statement.name.empty()) ChangeSetting(statement.name, statement.value);
       break;
     case Kind::kReset:
       if (AsciiUpper(statement.name) == "ALL") {
-        parameters_.clear();
+        ChangeSetting({}, std::nullopt);
       } else {
-        parameters_.erase(AsciiLower(statement.name));
+        ChangeSetting(statement.name, std::nullopt);
       }
-      ApplyStatementTimeout();
       break;
     case Kind::kShow: {
       std::vector<std::pair<std::string, std::string>> rows;
       if (AsciiUpper(statement.name) == "ALL") {
-        for (const KnownSetting& setting : kSettings) {
+        for (const PgSetting& setting : PgSettings()) {
           rows.emplace_back(std::string(setting.name), ShowValue(std::string(setting.name)));
         }
       } else {
-        const KnownSetting* setting = FindSetting(statement.name);
-        rows.emplace_back(AsciiLower(statement.name), ShowValue(std::string(setting->name)));
+        rows.emplace_back(statement.name, ShowValue(statement.name));
       }
       if (describe_rows) {
         std::vector<PgFieldDescription> fields;
@@ -1411,8 +1348,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       // The session has no sequences or temporary tables.
       if (statement.name == "PLANS" || statement.name == "ALL") statement_cache_.clear();
       if (statement.name != "ALL") break;
-      parameters_.clear();
-      ApplyStatementTimeout();
+      ChangeSetting({}, std::nullopt);
       statements_.clear();
       cursors_.clear();
       for (auto it = portals_.begin(); it != portals_.end();) {
@@ -1442,7 +1378,7 @@ void PgSession::SendRowDescription(const Statement& statement,
   PgBackendWriter writer(out_);
   if (statement.kind == Statement::Kind::kShow) {
     PgFieldDescription field;
-    field.name = AsciiLower(statement.name);
+    field.name = AsciiUpper(statement.name) == "ALL" ? "name" : statement.name;
     field.type_oid = 25;
     writer.RowDescription({field});
     return;
@@ -1560,8 +1496,50 @@ std::string PgSession::ShowValue(const std::string& name) const {
   if (AsciiLower(name) == "server_version") return options_.server_version;
   auto found = parameters_.find(AsciiLower(name));
   if (found != parameters_.end()) return found->second;
-  const KnownSetting* setting = FindSetting(name);
+  const PgSetting* setting = FindPgSetting(name);
   return setting ? std::string(setting->value) : std::string();
+}
+
+void PgSession::ChangeSetting(const std::string& name, const std::optional<std::string>& value) {
+  std::vector<std::string> before;
+  for (const PgSetting& setting : PgSettings())
+    before.push_back(ShowValue(std::string(setting.name)));
+  if (name.empty()) {
+    parameters_.clear();
+  } else if (value) {
+    parameters_[AsciiLower(name)] = *value;
+  } else {
+    parameters_.erase(AsciiLower(name));
+  }
+  ApplyStatementTimeout();
+  PgBackendWriter writer(out_);
+  std::span<const PgSetting> settings = PgSettings();
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    std::string now = ShowValue(std::string(settings[i].name));
+    if (now == before[i]) continue;
+    // Unqualified table names resolve on the search path: what was prepared on the old one
+    // is prepared again.
+    if (settings[i].name == "search_path") statement_cache_.clear();
+    // PostgreSQL reports a change of these, as at startup (application_name for psql's
+    // prompt, DateStyle for drivers that parse dates).
+    if (settings[i].reported) writer.ParameterStatus(settings[i].name, now);
+  }
+}
+
+Status PgSession::UnavailableSetting(std::string_view command, std::string_view name) {
+  Status status = UnavailablePgSetting(name);
+  if (status.code() != ErrorCode::kNotFound || command != "SET" || !connection_) return status;
+  // DuckDB's own settings (SET threads, SET memory_limit) are the node's to choose.
+  Result<engine::QueryResult> duckdb = connection_->Query(fmt::format(
+      "SELECT 1 FROM duckdb_settings() WHERE name = {}", engine::QuoteLiteral(AsciiLower(name))));
+  if (duckdb.ok() && !duckdb->rows.empty()) {
+    return Status::NotSupported(
+        "SET {}: the engine's settings are fixed by the node; the SQL port takes PostgreSQL's "
+        "session settings (application_name, DateStyle, extra_float_digits, search_path, "
+        "statement_timeout)",
+        name);
+  }
+  return status;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1610,8 +1588,24 @@ void PgSession::SendFatal(const Status& status) {
   phase_ = Phase::kClosed;
 }
 
+int PgSession::QueryPosition(std::string_view text, std::size_t offset, int position) {
+  if (position <= 0) return 0;
+  std::size_t end = std::min(text.size(), offset + static_cast<std::size_t>(position) - 1);
+  int characters = 1;
+  for (std::size_t i = 0; i < end; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++characters;  // not a UTF-8 tail
+  }
+  return characters;
+}
+
 void PgSession::EnterErrorState() {
-  if (!simple_query_active_) skip_until_sync_ = true;
+  // In a simple query, the statements after the one that failed do not run.
+  if (simple_query_active_) {
+    simple_statements_.clear();
+    simple_query_failed_ = true;
+  } else {
+    skip_until_sync_ = true;
+  }
   if (in_transaction_) transaction_failed_ = true;
 }
 

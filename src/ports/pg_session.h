@@ -161,13 +161,14 @@ class PgSession {
     std::vector<PgType> column_types;              ///< how each result column is sent
     std::vector<std::uint32_t> parameter_oids;     ///< as Parse gave them, else inferred
     std::string name;                              ///< kSet, kShow, kReset, kDeallocate
-    std::string value;                             ///< kSet
-    std::int16_t copy_format = 0;                  ///< kCopy: 0 text, 2 csv, 1 binary
-    PgCopyOptions copy;                            ///< kCopy: how rows are written
-    std::vector<bool> copy_force_quote;            ///< kCopy csv: per column, FORCE_QUOTE
-    PgDeclareCursor declare;                       ///< kDeclare
-    PgFetchCursor fetch;                           ///< kFetch
-    PgCloseCursor close_cursor;                    ///< kCloseCursor
+    std::string value;                             ///< kSet: as SHOW is to answer it
+    std::string search_path;       ///< kQuery: the search_path its unqualified tables resolved on
+    std::int16_t copy_format = 0;  ///< kCopy: 0 text, 2 csv, 1 binary
+    PgCopyOptions copy;            ///< kCopy: how rows are written
+    std::vector<bool> copy_force_quote;  ///< kCopy csv: per column, FORCE_QUOTE
+    PgDeclareCursor declare;             ///< kDeclare
+    PgFetchCursor fetch;                 ///< kFetch
+    PgCloseCursor close_cursor;          ///< kCloseCursor
   };
 
   // A bound statement, possibly half read (Execute with a row limit).
@@ -274,11 +275,21 @@ class PgSession {
   void SendRowDescription(const Statement& statement, const std::vector<std::int16_t>& formats);
   void SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
   std::string ShowValue(const std::string& name) const;
+  // Sets `name` to `value`, or back to its default without one (every setting when `name` is
+  // empty), and sends ParameterStatus for the reported settings that changed.
+  void ChangeSetting(const std::string& name, const std::optional<std::string>& value);
+  // Why `command` (SET, RESET, SHOW) of a setting the session does not answer is refused.
+  Status UnavailableSetting(std::string_view command, std::string_view name);
+  // SETs what the startup packet's options ask for, before the session is ready.
+  Status ApplyStartupOptions();
   // Sets statement_timeout_ms_ from the node's timeout and the session's setting.
   void ApplyStatementTimeout();
 
   // An ErrorResponse; `sqlstate` overrides the one SqlStateFor gives.
   void SendError(const Status& status, int position = 0, std::string_view sqlstate = {});
+  // PostgreSQL's error position (1-based, in characters) of the 1-based byte `position` of
+  // the statement that starts at byte `offset` of `text`; 0 stays 0 (no position).
+  static int QueryPosition(std::string_view text, std::size_t offset, int position);
   // The error of a statement that failed while running: cancels and timeouts as PostgreSQL
   // words them (57014).
   void SendStatementError(const Status& status);
@@ -301,6 +312,7 @@ class PgSession {
   std::string database_;  // as the startup message named it; PostgreSQL's default: the user
   std::optional<ScramServerExchange> scram_;
   std::map<std::string, std::string, std::less<>> parameters_;  // session settings (SHOW)
+  std::string startup_options_;  // the startup packet's options (PGOPTIONS)
 
   std::unique_ptr<engine::Connection> connection_;
   std::mutex connection_mutex_;  // guards connection_ against Cancel from another thread
@@ -316,7 +328,12 @@ class PgSession {
   bool in_transaction_ = false;
   bool transaction_failed_ = false;
 
-  std::deque<std::string> simple_statements_;  // statements of a Query not yet run
+  std::deque<query::SqlPiece> simple_statements_;  // statements of a Query not yet run
+  std::string simple_query_text_;                  // the whole Query, for error positions
+  // A Query of several statements outside BEGIN runs as one implicit transaction block, as in
+  // PostgreSQL: a cursor without HOLD may be declared in it and lasts until the Query ends.
+  bool implicit_block_ = false;
+  bool simple_query_failed_ = false;
   std::unordered_map<std::string, std::shared_ptr<Statement>> statement_cache_;  // by key
   bool simple_query_active_ = false;
   std::optional<ActiveExecution> active_;

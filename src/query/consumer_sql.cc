@@ -742,20 +742,37 @@ class Rewriter {
                                         table)),
                      location};
     }
-    if (schema.empty()) {
-      return Finding{Status(ErrorCode::kNotFound,
-                            fmt::format("table \"{}\" does not exist; name a dataset with its "
-                                        "product's schema, as product.dataset",
-                                        table)),
-                     location};
-    }
     TableTime time;
     if (has_at) {
       Result<TableTime> read = ReadAtClause(node["at_clause"]);
       if (!read.ok()) return Finding{read.status(), location};
       time = *read;
     }
-    Result<std::string> resolved = resolver_.Resolve(schema, table, time);
+    Result<std::string> resolved = Status::NotFound("");
+    if (!schema.empty()) {
+      resolved = resolver_.Resolve(schema, table, time);
+    } else {
+      // PostgreSQL's search_path: the first schema that has a table of that name.
+      for (const std::string& candidate : session_.search_path) {
+        resolved = resolver_.Resolve(candidate, table, time);
+        if (!resolved.ok() && resolved.status().code() == ErrorCode::kNotFound) continue;
+        schema = candidate;
+        break;
+      }
+      if (schema.empty()) {
+        return Finding{
+            Status(ErrorCode::kNotFound,
+                   fmt::format("relation \"{}\" does not exist; name a dataset with its "
+                               "product's schema, as product.dataset, or put the product on the "
+                               "search_path (SET search_path = product){}",
+                               table,
+                               session_.search_path.empty()
+                                   ? std::string()
+                                   : fmt::format(", which is now {}",
+                                                 fmt::join(session_.search_path, ", ")))),
+            location};
+      }
+    }
     if (!resolved.ok()) return Finding{resolved.status(), location};
     resolved_.push_back({schema, table, time, *resolved});
     Result<Json> subquery = Serialize(*resolved);

@@ -70,6 +70,10 @@ struct SessionNames {
   /// those a client sees in ParameterStatus and SHOW. A name is matched without case; any other
   /// is refused, so that the node's own configuration stays out of reach.
   std::vector<std::pair<std::string, std::string>> settings;
+  /// Where a table named without a schema is looked for, in order (PostgreSQL's search_path,
+  /// with "$user" already replaced): the first schema that has it. Names starting with pg_ are
+  /// looked for in pg_catalog first, as PostgreSQL does.
+  std::vector<std::string> search_path;
 };
 
 /// Where in the consumer's text a refusal points (1-based characters, 0: the whole query), for
