@@ -49,6 +49,28 @@ std::vector<std::string> Words(std::string_view text) {
   return words;
 }
 
+// The error position (1-based; 0: none) of what DuckDB's message names, an unknown column,
+// table qualifier or function, where the statement first names it.
+int PositionOfNamed(const query::SandboxedStatement& statement, std::string_view message) {
+  constexpr std::pair<std::string_view, std::string_view> kNamed[] = {
+      {"Referenced column \"", "column:"},
+      {"Referenced table \"", "table:"},
+      {"Function with name ", "function:"},
+  };
+  for (const auto& [prefix, kind] : kNamed) {
+    std::size_t at = message.find(prefix);
+    if (at == std::string_view::npos) continue;
+    at += prefix.size();
+    std::size_t end = message.find_first_of("\" !(", at);
+    if (end == std::string_view::npos) continue;
+    const std::string wanted = std::string(kind) + AsciiLower(message.substr(at, end - at));
+    for (const auto& [name, location] : statement.name_locations) {
+      if (name == wanted) return static_cast<int>(location) + 1;
+    }
+  }
+  return 0;
+}
+
 bool StartsWithWord(std::string_view message, std::string_view prefix) {
   return message.substr(0, prefix.size()) == prefix;
 }
@@ -68,6 +90,7 @@ std::string SqlStateFor(const Status& status) {
     }
     if (StartsWithWord(message, "Binder Error")) {
       if (message.find("Referenced column") != std::string::npos) return "42703";
+      if (message.find("Referenced table") != std::string::npos) return "42P01";
       if (message.find("No function matches") != std::string::npos) return "42883";
       return "42P18";
     }
@@ -747,7 +770,14 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   }
   std::string sql = (*sandboxed)[0].sql;
   statement->sandboxed = std::move((*sandboxed)[0]);
-  QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(target, sql));
+  Result<std::unique_ptr<engine::PreparedQuery>> prepared =
+      engine::PreparedQuery::Prepare(target, sql);
+  if (!prepared.ok()) {
+    // DuckDB points into the rewritten text; point at the name in the consumer's instead.
+    *error_position = PositionOfNamed(statement->sandboxed, prepared.status().message());
+    return prepared.status();
+  }
+  statement->query = std::move(prepared).value();
   // A parameter DuckDB cannot type from the query (`SELECT $1`, `$1 || 'a'`, `range($1)`)
   // would take the type of each value bound to it, and the result columns with it, so that
   // the columns announced at Parse would not be the ones sent. PostgreSQL types such a

@@ -79,6 +79,12 @@ std::string Startup(std::string_view user) {
                      CString("quanta") + '\0';
   return Int32(static_cast<std::int32_t>(body.size() + 4)) + body;
 }
+// A startup packet that also carries `options`, as libpq sends PGOPTIONS.
+std::string StartupWithOptions(std::string_view user, std::string_view options) {
+  std::string body = Int32(3 << 16) + CString("user") + CString(user) + CString("database") +
+                     CString("quanta") + CString("options") + CString(options) + '\0';
+  return Int32(static_cast<std::int32_t>(body.size() + 4)) + body;
+}
 std::string Query(std::string_view sql) { return Typed('Q', CString(sql)); }
 std::string Parse(std::string_view name, std::string_view sql) {
   return Typed('P', CString(name) + CString(sql) + Int16(0));
@@ -595,6 +601,92 @@ TEST_F(PgSessionTest, SessionCommandsAreAnsweredWithoutTheEngine) {
   EXPECT_EQ(messages[0].Field('C'), "0A000");
   messages = Send(Query("SET TimeZone = 'Europe/Paris'"));
   EXPECT_EQ(messages[0].Field('C'), "0A000");
+}
+
+// A setting is applied or refused, naming it and what works; never kept and ignored.
+TEST_F(PgSessionTest, SettingsAreAppliedOrRefusedAsPostgresNamesThem) {
+  SignIn();
+  std::vector<Message> messages = Send(Query("SHOW no_such_setting"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "42704");
+  EXPECT_EQ(messages[0].Field('M'), "unrecognized configuration parameter \"no_such_setting\"");
+  EXPECT_EQ(Send(Query("RESET no_such_setting"))[0].Field('C'), "42704");
+  messages = Send(Query("SET work_mem = '1GB'"));
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("\"work_mem\" is not available"));
+  messages = Send(Query("SET datestyle = 'SQL, DMY'"));
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("'ISO, MDY'"));
+  EXPECT_EQ(Send(Query("SET DateStyle = 'Foo'"))[0].Field('C'), "22023");
+  messages = Send(Query("SET DateStyle = ISO; SHOW datestyle"));
+  ASSERT_EQ(Types(messages), "CTDCZ");                    // the same value: no ParameterStatus
+  EXPECT_EQ(messages[1].body.substr(2, 9), "DateStyle");  // the column as PostgreSQL names it
+  EXPECT_EQ(messages[2].Column(0), "ISO, MDY");
+  messages = Send(Query("SET extra_float_digits = 0"));
+  EXPECT_EQ(messages[0].Field('C'), "0A000");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("set 1, 2 or 3"));
+  EXPECT_EQ(Send(Query("SET extra_float_digits = 4"))[0].Field('C'), "22023");
+  EXPECT_EQ(Types(Send(Query("SET extra_float_digits = 3"))), "CZ");  // as JDBC sends it
+  EXPECT_EQ(Send(Query("SHOW extra_float_digits"))[1].Column(0), "3");
+}
+
+TEST_F(PgSessionTest, SearchPathResolvesTablesNamedWithoutASchema) {
+  SignIn();
+  EXPECT_EQ(Send(Query("SELECT count(*) FROM items"))[0].Field('C'), "42P01");
+  EXPECT_EQ(Types(Send(Query("SET search_path = shop"))), "CZ");
+  EXPECT_EQ(Types(Send(Query("SELECT count(*) FROM items"))), "TDCZ");
+  EXPECT_EQ(Types(Send(Query("SET search_path TO DEFAULT"))), "CZ");
+  EXPECT_EQ(Send(Query("SHOW search_path"))[1].Column(0), "\"$user\", public");
+  EXPECT_EQ(Send(Query("SELECT count(*) FROM items"))[0].Field('C'), "42P01");
+}
+
+TEST_F(PgSessionTest, StartupOptionsAreSetOrEndTheConnection) {
+  std::vector<Message> messages = Send(StartupWithOptions("dev", "-c search_path=shop"));
+  ASSERT_EQ(messages.back().type, 'Z');
+  EXPECT_EQ(Types(Send(Query("SELECT count(*) FROM items"))), "TDCZ");
+}
+
+TEST_F(PgSessionTest, AStartupOptionThatCannotBeHonouredIsFatal) {
+  std::vector<Message> messages = Send(StartupWithOptions("dev", "-c DateStyle=German"));
+  ASSERT_EQ(messages.back().type, 'E');
+  EXPECT_EQ(messages.back().Field('S'), "FATAL");
+  EXPECT_EQ(messages.back().Field('C'), "0A000");
+  EXPECT_THAT(messages.back().Field('M'), HasSubstr("DateStyle"));
+}
+
+// psql shows the position under the whole query it sent, not under one statement of it.
+TEST_F(PgSessionTest, ErrorPositionsCountInTheWholeQuery) {
+  SignIn();
+  std::vector<Message> messages = Send(Query("SELECT 1; SELECT missing FROM shop.items"));
+  ASSERT_EQ(Types(messages), "TDCEZ");
+  EXPECT_EQ(messages[3].Field('C'), "42703");
+  EXPECT_EQ(messages[3].Field('P'), "18");
+  messages = Send(Query("SELECT 1; SELEC 2"));
+  EXPECT_EQ(messages[3].Field('P'), "11");
+  messages = Send(Query("SELECT 'é'; SELECT * FROM read_csv('/etc/passwd')"));
+  EXPECT_EQ(messages[3].Field('C'), "42501");
+  EXPECT_EQ(messages[3].Field('P'), "27");  // characters, not bytes
+  messages = Send(Query("SELECT 1; SELECT * FROM shop.nosuch"));
+  EXPECT_EQ(messages[3].Field('P'), "25");
+}
+
+// PostgreSQL runs a Query of several statements as one implicit transaction block.
+TEST_F(PgSessionTest, ACursorWithoutHoldLastsForTheQueryThatDeclaredIt) {
+  SignIn();
+  std::vector<Message> messages = Send(Query("DECLARE c CURSOR FOR SELECT 1 AS one; FETCH c"));
+  ASSERT_EQ(Types(messages), "CTDCZ");
+  EXPECT_EQ(messages[2].Column(0), "1");
+  EXPECT_EQ(messages.back().body, "I");
+  EXPECT_EQ(Send(Query("FETCH c"))[0].Field('C'), "34000");
+  EXPECT_EQ(Send(Query("DECLARE c CURSOR FOR SELECT 1"))[0].Field('C'), "25P01");
+  // WITH HOLD outlives a Query that succeeds, not one that fails.
+  Send(Query("DECLARE h CURSOR WITH HOLD FOR SELECT 1; SELECT 2"));
+  EXPECT_EQ(Types(Send(Query("FETCH h"))), "TDCZ");
+  messages =
+      Send(Query("DECLARE g CURSOR WITH HOLD FOR SELECT 1; SELECT missing FROM shop.items; "
+                 "SELECT 3"));
+  EXPECT_EQ(Types(messages), "CEZ");
+  EXPECT_EQ(Send(Query("FETCH g"))[0].Field('C'), "34000");
 }
 
 std::string SaslInitial(std::string_view mechanism, std::string_view data) {

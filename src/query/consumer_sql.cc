@@ -424,6 +424,7 @@ class Rewriter {
         children[0]["function_name"] = "regexp_matches";
       }
     }
+    if (StringField(node, "class") == "COLUMN_REF") NoteColumnReference(node);
     if (IsSessionKeyword(node, text_)) {
       return ReplaceSessionFunction(node, AsciiLower(node["column_names"][0].get<std::string>()));
     }
@@ -431,6 +432,10 @@ class Rewriter {
       if (auto finding = CheckRegprocCast(node)) return finding;
     }
     if (StringField(node, "class") == "FUNCTION") {
+      if (std::size_t location = LocationOf(node); location != std::string::npos) {
+        name_locations_.emplace_back("function:" + AsciiLower(StringField(node, "function_name")),
+                                     location);
+      }
       std::string schema = AsciiLower(StringField(node, "schema"));
       std::string name = AsciiLower(StringField(node, "function_name"));
       bool plain =
@@ -788,9 +793,24 @@ class Rewriter {
     return std::nullopt;
   }
 
+  void NoteColumnReference(const Json& node) {
+    std::size_t location = LocationOf(node);
+    const Json& parts = node.value("column_names", Json::array());
+    if (location == std::string::npos || !parts.is_array() || parts.empty()) return;
+    if (parts.back().is_string()) {
+      name_locations_.emplace_back("column:" + AsciiLower(parts.back().get<std::string>()),
+                                   location);
+    }
+    if (parts.size() > 1 && parts[0].is_string()) {
+      name_locations_.emplace_back("table:" + AsciiLower(parts[0].get<std::string>()), location);
+    }
+  }
+
  public:
   // The tables replaced so far, with the resolver's answers.
   std::vector<ResolvedTable>& resolved() { return resolved_; }
+  // Where names were seen, relative to the statement's text.
+  std::vector<std::pair<std::string, std::size_t>>& name_locations() { return name_locations_; }
 
   // The parse tree of one SELECT as json_serialize_sql gives it.
   Result<Json> Serialize(std::string_view select) {
@@ -841,6 +861,7 @@ class Rewriter {
   TableResolver& resolver_;
   std::string_view text_;  // the statement, for what the tree does not keep
   const SessionNames& session_;
+  std::vector<std::pair<std::string, std::size_t>> name_locations_;
   std::vector<std::string> cte_names_;  // in scope, lower case
   std::vector<ResolvedTable> resolved_;
 };
@@ -1016,7 +1037,9 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
                                          : piece.offset + finding->location);
     }
     QUANTA_ASSIGN_OR_RETURN(std::string rewritten, rewriter.Deserialize(*tree));
-    statements.push_back({std::move(rewritten), std::move(rewriter.resolved())});
+    std::vector<std::pair<std::string, std::size_t>> names = std::move(rewriter.name_locations());
+    for (auto& [name, location] : names) location += piece.offset;
+    statements.push_back({std::move(rewritten), std::move(rewriter.resolved()), std::move(names)});
   }
   return statements;
 }

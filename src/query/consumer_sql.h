@@ -51,6 +51,11 @@ struct SandboxedStatement {
   /// The tables it reads, in the order they were resolved. The rewrite depends on nothing else
   /// than the text and these answers.
   std::vector<ResolvedTable> tables;
+  /// Where the consumer's text names each column, table qualifier and function (0-based byte
+  /// offsets in the text given to SandboxConsumerSql), so that an error the engine reports by
+  /// name (an unknown column) can point at it: "column:name", "table:alias", "function:name",
+  /// names in lower case, in the order of the parse tree.
+  std::vector<std::pair<std::string, std::size_t>> name_locations;
 };
 
 /// Whether `resolver` answers as before for every table `statement` reads. Then sandboxing
