@@ -820,6 +820,38 @@ def test_failed_transaction_block(node):
           "block" in out and "\nROLLBACK\n" in out and "three" in out, out)
 
 
+def test_session_settings(node):
+    code, out = psql(node, "SHOW no_such_setting", "SET datestyle = 'SQL, DMY'",
+                     "SET extra_float_digits = 0", "SET search_path = orders",
+                     "SELECT count(*) AS n FROM orders")
+    check("SHOW of an unknown setting is 42704, as in PostgreSQL",
+          '42704: unrecognized configuration parameter "no_such_setting"' in out, out)
+    check("SET of a DateStyle or extra_float_digits the port does not apply is refused by name",
+          "0A000: DateStyle \"SQL, DMY\" is not supported" in out and
+          "0A000: extra_float_digits = 0 is not supported" in out, out)
+    check("SET search_path makes an unqualified name resolve to the product's dataset",
+          "\n n \n" in out and "42P01" not in out, out)
+    code, out = run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.sql_port), "-U", "analyst",
+                     "-d", "quanta", "-Atc", "SELECT count(*) >= 0 FROM orders",
+                     "-c", "SHOW statement_timeout"],
+                    env={"PGPASSWORD": PASSWORD,
+                         "PGOPTIONS": "-c search_path=orders -c statement_timeout=1000"})
+    check("PGOPTIONS' settings apply from the start of the session",
+          code == 0 and out.split() == ["t", "1000"], out)
+    code, out = run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.sql_port), "-U", "analyst",
+                     "-d", "quanta", "-c", "SELECT 1"],
+                    env={"PGPASSWORD": PASSWORD, "PGOPTIONS": "-c work_mem=1GB"})
+    check("a PGOPTIONS setting the port cannot honour ends the connection, naming it",
+          code != 0 and "FATAL" in out and "work_mem" in out, out)
+    code, out = psql(node, "SELECT 1; SELECT missing FROM orders.orders")
+    check("psql points at the unknown column within the whole query",
+          "LINE 1: SELECT 1; SELECT missing FROM orders.orders\n" +
+          " " * len("LINE 1: SELECT 1; SELECT ") + "^" in out, out)
+    code, out = psql(node, "DECLARE c CURSOR FOR SELECT 7 AS seven; FETCH c", "FETCH c")
+    check("a cursor without HOLD works within one query of several statements, and closes "
+          "with it", "\n     7\n" in out and '34000: cursor "c" does not exist' in out, out)
+
+
 def test_prepared_statements_see_new_versions(node):
     import psycopg
     with psycopg.connect(host="127.0.0.1", port=node.sql_port, user="analyst",
@@ -883,6 +915,7 @@ def run_tests(node, work):
     test_long_statements_leave_the_port_serving(node)
     test_metrics(node)
     test_prepared_statements_see_new_versions(node)
+    test_session_settings(node)
     test_undeploy_under_an_open_cursor(node)
 
 
