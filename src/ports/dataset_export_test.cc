@@ -169,6 +169,21 @@ TEST_F(DatasetExportTest, AMaskedExportHasItsOwnFilesWithTheMaskedValues) {
   EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
 }
 
+// The folder name of a masked or filtered export is a digest of the masks and filters: it must
+// stay the same from build to build, or every export made before would be made again.
+TEST_F(DatasetExportTest, MaskedAndFilteredExportsKeepTheirFolderNames) {
+  CommitOrders("('o-1', 'created', 10.5), ('o-2', 'paid', 20)");
+  access_.masked_columns = {"status", "Amount"};
+  ASSERT_OK_AND_ASSIGN(json masked, Export(1));
+  EXPECT_EQ(fs::path(masked["files"][0]["path"].get<std::string>()).parent_path().filename(),
+            "v1-masked-445280bda7839c89");
+  access_.row_filter = "status = 'paid'";
+  access_.clear_rows = "order_id = 'o-2'";
+  ASSERT_OK_AND_ASSIGN(json filtered, Export(1));
+  EXPECT_EQ(fs::path(filtered["files"][0]["path"].get<std::string>()).parent_path().filename(),
+            "v1-filtered-8198341bd358b7e5");
+}
+
 TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
   CommitOrders("('o-1', 'created', 10.5)");
   Result<json> future = Export(5);

@@ -749,6 +749,19 @@ TEST_F(DatasetPortTest, StreamStopsWhenTheClientGoesAway) {
   EXPECT_EQ(writer.chunks.size(), 1u);
 }
 
+// A cursor carries a digest of its read's filters and order: it must stay the same from build
+// to build, or the cursors that clients hold would be refused after an upgrade.
+TEST_F(DatasetPortTest, CursorsKeepTheirTextFromBuildToBuild) {
+  CommitFiveOrders();
+  EXPECT_EQ(Read("orders", "status=eq.paid&order=amount.desc&limit=1").Json()["nextCursor"],
+            "eyJmIjoiN2Q4NjQyYTYxODFiODBhNyIsIm8iOjEsInYiOjF9");
+  EXPECT_EQ(Read("orders", "status=in.(paid,created)&limit=2").Json()["nextCursor"],
+            "eyJmIjoiMjkyZjFiNmVhY2IwNGRhNCIsImsiOlsiby0yIl0sInYiOjF9");
+  CommitDeadLetters(3);
+  EXPECT_EQ(ReadDeadLetters("limit=1").Json()["nextCursor"],
+            "eyJmIjoiYjVkMTZiNmNhMjA5ZTYzMSIsIm8iOjEsInYiOjJ9");
+}
+
 TEST_F(DatasetPortTest, UnknownDatasetIsNotFound) {
   Answer answer = Read("refunds");
   EXPECT_EQ(answer.status, 404);
