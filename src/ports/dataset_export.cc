@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/ascii.h"
+#include "base/fnv1a.h"
 #include "engine/database.h"
 #include "ports/http_error.h"
 #include "ports/readable_changes.h"
@@ -145,16 +146,9 @@ std::string AccessSuffix(const governance::DatasetAccess& access) {
     names.push_back(std::string(1, '\0') + access.row_filter);
     names.push_back(std::string(1, '\0') + access.clear_rows);
   }
-  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a
-  for (const std::string& name : names) {
-    for (unsigned char c : name) {
-      hash ^= c;
-      hash *= 1099511628211ull;
-    }
-    hash ^= 0xFF;
-    hash *= 1099511628211ull;
-  }
-  return fmt::format("-{}-{:016x}", filtered ? "filtered" : "masked", hash);
+  Fnv1a64 hash;
+  for (const std::string& name : names) hash.AddField(name);
+  return fmt::format("-{}-{:016x}", filtered ? "filtered" : "masked", hash.value());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/fnv1a.h"
 #include "engine/database.h"
 #include "engine/prepared_query.h"
 #include "ports/http_error.h"
@@ -122,21 +123,13 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 // whose rows or order differ from the one that made it.
 std::string Fingerprint(const ReadShape& shape, const std::vector<Filter>& filters,
                         const std::vector<std::string>& order) {
-  std::uint64_t hash = 14695981039346656037ull;
-  auto add = [&hash](std::string_view text) {
-    for (unsigned char c : text) {
-      hash ^= c;
-      hash *= 1099511628211ull;
-    }
-    hash ^= 0xFF;
-    hash *= 1099511628211ull;
-  };
-  add(shape.kind);
-  add(shape.name);
-  for (const Filter& filter : filters) add(filter.sql);
-  add("order");
-  for (const std::string& term : order) add(term);
-  return fmt::format("{:016x}", hash);
+  Fnv1a64 hash;
+  hash.AddField(shape.kind);
+  hash.AddField(shape.name);
+  for (const Filter& filter : filters) hash.AddField(filter.sql);
+  hash.AddField("order");
+  for (const std::string& term : order) hash.AddField(term);
+  return fmt::format("{:016x}", hash.value());
 }
 
 std::string EncodeCursor(std::int64_t version, std::int64_t offset,
