@@ -17,8 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxIdempotencyKey = 200;  // as ports::ServeIngest
-
 json OptionalTime(const std::optional<store::Timestamp>& time) {
   return time ? json(store::FormatTimestamp(*time)) : json(nullptr);
 }
@@ -294,11 +292,8 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
         request, *current.runner, port,
         [&](const Result<pipeline::IngestOutcome>& outcome) { observe(current.major, outcome); });
   }
-  std::optional<std::string> key = request.Header("Idempotency-Key");
-  if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
-    return ports::ErrorResponse(
-        Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey));
-  }
+  Result<std::optional<std::string>> key = ports::IngestIdempotencyKey(request);
+  if (!key.ok()) return ports::ErrorResponse(key.status());
   if (std::optional<ports::HttpResponse> refused = ports::RefuseIngestMediaType(request)) {
     return *refused;
   }
@@ -306,13 +301,13 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
       ports::SplitRecords(request.body, request.Header("Content-Type").value_or(""));
   if (!records.ok()) return ports::ErrorResponse(records.status());
   if (records->empty()) return ports::ErrorResponse(Status::Usage("the body holds no records"));
-  Result<std::vector<MajorIngest>> outcomes = IngestToMajors(*served, port, *records, key);
+  Result<std::vector<MajorIngest>> outcomes = IngestToMajors(*served, port, *records, *key);
   if (!outcomes.ok()) {
     observe(current.major, outcomes.status());
     return ports::ErrorResponse(outcomes.status());
   }
   for (const MajorIngest& outcome : *outcomes) observe(outcome.major, outcome.outcome);
-  return MajorsIngestResponse(served->id, *outcomes, key.has_value());
+  return MajorsIngestResponse(served->id, *outcomes, key->has_value());
 }
 
 }  // namespace

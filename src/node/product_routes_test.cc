@@ -135,6 +135,21 @@ TEST_F(ProductRoutesTest, ABatchThatFailsInOneMajorSaysWhichCommittedAndHowToRet
                                       "applies it twice there"));
 }
 
+TEST_F(ProductRoutesTest, ABatchWithTwoIdempotencyKeysIsRefusedWhateverTheMajors) {
+  std::string events = std::string(kProduct) + "/ports/order_events/events";
+  std::string two_keys = "Idempotency-Key: batch-1\r\nIdempotency-Key: batch-2\r\n";
+  auto both_majors = Call("POST", events, Event("o-1", "created") + "\n", two_keys);
+  EXPECT_EQ(both_majors.status, 400) << both_majors.body;
+  EXPECT_THAT(both_majors.body, HasSubstr("header Idempotency-Key given twice ('batch-1' and "
+                                          "'batch-2'); give it once"));
+  ASSERT_EQ(Call("DELETE", std::string(kProduct) + "/majors/1").status, 200);
+  auto one_major = Call("POST", events, Event("o-1", "created") + "\n", two_keys);
+  EXPECT_EQ(one_major.status, 400) << one_major.body;
+  EXPECT_THAT(one_major.body, HasSubstr("header Idempotency-Key given twice"));
+  auto status = json::parse(Call("GET", kProduct).body);
+  EXPECT_EQ(status["ports"][0]["received"], 0) << status.dump();
+}
+
 TEST_F(ProductRoutesTest, ABatchOfATypeNoPortReadsIsRefusedBeforeAnyMajorTakesIt) {
   std::string events = std::string(kProduct) + "/ports/order_events/events";
   auto csv = Call("POST", events, "event_id,order_id\ne-1,o-1\n", "Content-Type: text/csv\r\n");

@@ -42,6 +42,24 @@ Status HttpRequest::CheckQueryOnce(std::span<const std::string_view> names) cons
   return Status::Ok();
 }
 
+Status HttpRequest::CheckHeaderOnce(std::span<const std::string_view> names) const {
+  for (std::string_view name : names) {
+    std::vector<std::string_view> values;
+    for (const auto& [key, value] : headers) {
+      if (EqualsIgnoringCase(key, name)) values.push_back(value);
+    }
+    if (values.size() == 2) {
+      return Status::Usage("header {} given twice ('{}' and '{}'); give it once", name, values[0],
+                           values[1]);
+    }
+    if (values.size() > 2) {
+      return Status::Usage("header {} given {} times ('{}'); give it once", name, values.size(),
+                           fmt::join(values, "', '"));
+    }
+  }
+  return Status::Ok();
+}
+
 std::optional<std::string> HttpRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (EqualsIgnoringCase(key, name)) return value;

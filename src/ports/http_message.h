@@ -37,6 +37,10 @@ struct HttpRequest {
   /// Usage error naming the first of `names` that the query gives more than once
   /// (?limit=1&limit=2): which of them the client meant is not known. Ok otherwise.
   Status CheckQueryOnce(std::span<const std::string_view> names) const;
+  /// Usage error naming the first of `names` (compared without case) that the request sends
+  /// as more than one header field (two Idempotency-Key lines): which of them the client meant
+  /// is not known. Ok otherwise. For fields that hold one value, not comma-separated lists.
+  Status CheckHeaderOnce(std::span<const std::string_view> names) const;
   /// The first header called `name`, compared without case.
   std::optional<std::string> Header(std::string_view name) const;
   /// The path parameter `name` of the route pattern; empty when the pattern has none.

@@ -126,6 +126,16 @@ Result<std::vector<std::string>> SplitRecords(std::string_view body,
   return records;
 }
 
+Result<std::optional<std::string>> IngestIdempotencyKey(const HttpRequest& request) {
+  constexpr std::string_view kSingleValued[] = {"Idempotency-Key", "Content-Type"};
+  QUANTA_RETURN_IF_ERROR(request.CheckHeaderOnce(kSingleValued));
+  std::optional<std::string> key = request.Header("Idempotency-Key");
+  if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
+    return Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey);
+  }
+  return key;
+}
+
 std::optional<HttpResponse> RefuseIngestMediaType(const HttpRequest& request) {
   std::optional<std::string> content_type = request.Header("Content-Type");
   std::string media_type = MediaTypeOf(content_type.value_or(""));
@@ -163,11 +173,8 @@ HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& ru
     return ErrorResponse(Status::NotFound("product has no input port '{}' (its input ports: {})",
                                           port, fmt::join(runner.InputPorts(), ", ")));
   }
-  std::optional<std::string> key = request.Header("Idempotency-Key");
-  if (key && (key->empty() || key->size() > kMaxIdempotencyKey)) {
-    return ErrorResponse(
-        Status::Usage("Idempotency-Key must have 1 to {} characters", kMaxIdempotencyKey));
-  }
+  Result<std::optional<std::string>> key = IngestIdempotencyKey(request);
+  if (!key.ok()) return ErrorResponse(key.status());
   if (std::optional<HttpResponse> refused = RefuseIngestMediaType(request)) return *refused;
   Result<std::vector<std::string>> records =
       SplitRecords(request.body, request.Header("Content-Type").value_or(""));
@@ -175,7 +182,7 @@ HttpResponse ServeIngest(const HttpRequest& request, pipeline::ProductRunner& ru
   if (records->empty()) {
     return ErrorResponse(Status::Usage("the body holds no records"));
   }
-  Result<pipeline::IngestOutcome> outcome = runner.Ingest(port, *records, key);
+  Result<pipeline::IngestOutcome> outcome = runner.Ingest(port, *records, *key);
   if (observe) observe(outcome);
   if (!outcome.ok()) return ErrorResponse(outcome.status());
   return HttpResponse::Json(200, IngestOutcomeToJson(*outcome));

@@ -31,6 +31,11 @@ inline constexpr std::string_view kIngestMediaTypes[] = {"application/x-ndjson",
 /// takes, so that a CSV or XML body is refused rather than taken as malformed records.
 std::optional<HttpResponse> RefuseIngestMediaType(const HttpRequest& request);
 
+/// The request's Idempotency-Key, nullopt when it has none. Fails (Usage, naming the header)
+/// for a key that is empty or longer than 200 characters, and for a request with more than one
+/// Idempotency-Key or Content-Type header: which one the client meant is not known.
+Result<std::optional<std::string>> IngestIdempotencyKey(const HttpRequest& request);
+
 /// POST /v1/products/{domain}/{product}/ports/{port}/events: runs the body as one micro-batch
 /// of `port` and answers once it is durable (200), with counts and the first rejections; 415
 /// for a Content-Type it does not read (RefuseIngestMediaType). An Idempotency-Key header

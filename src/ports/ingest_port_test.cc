@@ -110,5 +110,39 @@ TEST(RefuseIngestMediaTypeTest, RefusesOtherTypesWith415NamingTheAcceptedOnes) {
   }
 }
 
+HttpRequest WithHeaders(std::vector<std::pair<std::string, std::string>> headers) {
+  HttpRequest request;
+  request.method = "POST";
+  request.headers = std::move(headers);
+  return request;
+}
+
+TEST(IngestIdempotencyKeyTest, TakesTheOneKeyOrNone) {
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> key,
+                       IngestIdempotencyKey(WithHeaders({{"idempotency-key", "batch-1"}})));
+  EXPECT_EQ(key, "batch-1");
+  ASSERT_OK_AND_ASSIGN(key, IngestIdempotencyKey(WithHeaders({})));
+  EXPECT_EQ(key, std::nullopt);
+}
+
+TEST(IngestIdempotencyKeyTest, RefusesTwoKeysNamingTheHeaderAndBothValues) {
+  Result<std::optional<std::string>> two = IngestIdempotencyKey(
+      WithHeaders({{"Idempotency-Key", "batch-1"}, {"idempotency-key", "batch-2"}}));
+  EXPECT_EQ(two.status().code(), ErrorCode::kUsage);
+  EXPECT_EQ(two.status().message(),
+            "header Idempotency-Key given twice ('batch-1' and 'batch-2'); give it once");
+  Result<std::optional<std::string>> three = IngestIdempotencyKey(
+      WithHeaders({{"Idempotency-Key", "a"}, {"Idempotency-Key", "b"}, {"Idempotency-Key", "a"}}));
+  EXPECT_EQ(three.status().message(),
+            "header Idempotency-Key given 3 times ('a', 'b', 'a'); give it once");
+  // Two Content-Types leave open how the body is to be read.
+  Result<std::optional<std::string>> types = IngestIdempotencyKey(WithHeaders(
+      {{"Content-Type", "application/json"}, {"Content-Type", "application/x-ndjson"}}));
+  EXPECT_THAT(types.status().message(), HasSubstr("header Content-Type given twice"));
+  Result<std::optional<std::string>> empty =
+      IngestIdempotencyKey(WithHeaders({{"Idempotency-Key", ""}}));
+  EXPECT_THAT(empty.status().message(), HasSubstr("Idempotency-Key must have 1 to 200"));
+}
+
 }  // namespace
 }  // namespace quanta::ports
