@@ -200,7 +200,10 @@ Status Node::AddBuiltInRoutes() {
                                                     "text/plain; version=0.0.4; charset=utf-8");
                  },
                  {ports::HandlerMode::kBlocking, std::nullopt}));  // reads each product's store
-  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/v1/node", [this](const ports::HttpRequest&) {
+  QUANTA_RETURN_IF_ERROR(router.Add("GET", "/v1/node", [this](const ports::HttpRequest& request) {
+    if (Status known = request.CheckQueryKnown({}, "the node's description"); !known.ok()) {
+      return ports::ErrorResponse(known);
+    }
     double uptime =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     return ports::HttpResponse::Json(200, {{"name", "quanta"},

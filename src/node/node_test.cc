@@ -76,6 +76,12 @@ TEST_F(NodeTest, ServesHealthReadinessAndItsOwnDescription) {
   EXPECT_EQ(body["dataDir"], std::filesystem::absolute(dir_ / "data").lexically_normal().string());
   EXPECT_EQ(body["url"], node_->url());
   EXPECT_GE(body["uptimeSeconds"].get<double>(), 0);
+
+  auto unknown = Get("/v1/node?verbose=1");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_EQ(nlohmann::json::parse(unknown->body)["error"]["message"],
+            "query parameter verbose: the node's description takes no query parameters");
 }
 
 TEST_F(NodeTest, MetricsCountRequestsByRouteAndCode) {

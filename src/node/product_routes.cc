@@ -140,6 +140,9 @@ ports::HttpResponse WithMajor(ProductCatalog& catalog, const ports::HttpRequest&
   return response;
 }
 
+// What a status route answers, for its messages.
+std::string StatusOf(std::string_view product) { return fmt::format("the status of {}", product); }
+
 json MajorSummariesToJson(const std::vector<MajorSummary>& summaries) {
   json majors = json::array();
   for (const MajorSummary& major : summaries) {
@@ -391,7 +394,10 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
 
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/products",
-      [&catalog, &metrics](const ports::HttpRequest&) {
+      [&catalog, &metrics](const ports::HttpRequest& request) {
+        if (Status known = request.CheckQueryKnown({}, "the product list"); !known.ok()) {
+          return ports::ErrorResponse(known);
+        }
         json products = json::array();
         for (const ServedProduct& product : catalog.ListServed()) {
           products.push_back(ProductStatusToJson(product, metrics));
@@ -408,13 +414,21 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
         std::string domain = request.PathParam("domain"), name = request.PathParam("product");
         std::optional<ServedProduct> served = catalog.FindServed(domain, name);
         if (!served) return NoSuchProduct(catalog, domain, name);
+        if (Status known = request.CheckQueryKnown({}, StatusOf(served->id)); !known.ok()) {
+          return ports::ErrorResponse(known);
+        }
         return ports::HttpResponse::Json(200, ProductStatusToJson(*served, metrics));
       },
       blocking));
   QUANTA_RETURN_IF_ERROR(router.Add(
       "GET", major_path,
       [&catalog, &metrics](const ports::HttpRequest& request) {
-        return WithMajor(catalog, request, [&metrics](const ServedMajor& major) {
+        return WithMajor(catalog, request, [&](const ServedMajor& major) {
+          std::string what =
+              StatusOf(fmt::format("{} major {}", major.product->id, major.product->major));
+          if (Status known = request.CheckQueryKnown({}, what); !known.ok()) {
+            return ports::ErrorResponse(known);
+          }
           return ports::HttpResponse::Json(200, MajorStatusToJson(major, metrics));
         });
       },

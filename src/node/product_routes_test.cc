@@ -150,6 +150,32 @@ TEST_F(ProductRoutesTest, ABatchWithTwoIdempotencyKeysIsRefusedWhateverTheMajors
   EXPECT_EQ(status["ports"][0]["received"], 0) << status.dump();
 }
 
+TEST_F(ProductRoutesTest, GetRoutesRefuseQueryParametersTheyDoNotReadNamingThem) {
+  auto message = [&](const std::string& target) {
+    auto reply = Call("GET", target);
+    EXPECT_EQ(reply.status, 400) << target << ": " << reply.body;
+    return json::parse(reply.body, nullptr, false)["error"].value("message", "");
+  };
+  EXPECT_EQ(message("/v1/products?domain=orders"),
+            "query parameter domain: the product list takes no query parameters");
+  EXPECT_EQ(message(std::string(kProduct) + "?major=1"),
+            "query parameter major: the status of orders/orders takes no query parameters");
+  EXPECT_EQ(message(std::string(kProduct) + "/majors/1?verbose"),
+            "query parameter verbose: the status of orders/orders major 1 takes no query "
+            "parameters");
+  EXPECT_EQ(message(std::string(kProduct) + "/datasets/orders/changes?since=0"),
+            "query parameter since: the change stream of dataset orders takes no such "
+            "parameter; it takes since_version, since_time");
+  EXPECT_THAT(message(std::string(kProduct) + "/majors/1/datasets/orders/export?as_of=x"),
+              HasSubstr("query parameter as_of: the export of dataset orders takes no such "
+                        "parameter; it takes format, version, since"));
+  EXPECT_THAT(message(std::string(kProduct) + "/deadletters?offest=1"),
+              HasSubstr("query parameter offest: the dead letters has no column 'offest'"));
+  // Without parameters they answer.
+  EXPECT_EQ(Call("GET", "/v1/products").status, 200);
+  EXPECT_EQ(Call("GET", std::string(kProduct) + "/majors/1").status, 200);
+}
+
 TEST_F(ProductRoutesTest, ABatchOfATypeNoPortReadsIsRefusedBeforeAnyMajorTakesIt) {
   std::string events = std::string(kProduct) + "/ports/order_events/events";
   auto csv = Call("POST", events, "event_id,order_id\ne-1,o-1\n", "Content-Type: text/csv\r\n");

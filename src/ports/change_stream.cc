@@ -23,6 +23,8 @@ using engine::QuoteIdentifier;
 using engine::QuoteLiteral;
 
 constexpr std::string_view kEventStreamType = "text/event-stream";
+// The query parameters of a change stream; any other is refused rather than ignored.
+constexpr std::string_view kStreamParameters[] = {"since_version", "since_time"};
 
 // What the producer of one stream keeps between polls.
 struct StreamState {
@@ -182,6 +184,13 @@ Result<HttpResponse> StartStream(const HttpRequest& request, store::ProductStore
                             store.SnapshotOf(dataset, store::AsOf::Current()));
     (void)unused;
     return Status::NotFound("no dataset {}", dataset);
+  }
+  QUANTA_RETURN_IF_ERROR(request.CheckQueryKnown(
+      kStreamParameters, fmt::format("the change stream of dataset {}", dataset)));
+  QUANTA_RETURN_IF_ERROR(request.CheckQueryOnce(kStreamParameters));
+  if (request.Query("since_version") && request.Query("since_time")) {
+    return Status::Usage(
+        "query parameters since_version and since_time: give one of them, not both");
   }
   QUANTA_ASSIGN_OR_RETURN(std::int64_t start, ParseStart(request, store, dataset));
   std::int64_t head = store.Head().version;

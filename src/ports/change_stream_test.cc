@@ -265,5 +265,25 @@ TEST_F(ChangeStreamTest, RefusesBadStartsBeforeStreaming) {
   EXPECT_FALSE(future.producer);
 }
 
+TEST_F(ChangeStreamTest, RefusesUnknownRepeatedAndConflictingParametersNamingThem) {
+  CommitOrders("('o-1', 'created', 10.5)");
+  auto message = [&](std::string_view query) {
+    HttpResponse response = ServeChangeStream(Request(query), *store_, "orders", access_);
+    EXPECT_EQ(response.status, 400) << query << ": " << response.body;
+    EXPECT_FALSE(response.producer) << query;
+    return json::parse(response.body, nullptr, false)["error"].value("message", "");
+  };
+  EXPECT_EQ(message("since_versoin=0"),
+            "query parameter since_versoin: the change stream of dataset orders takes no such "
+            "parameter; it takes since_version, since_time");
+  EXPECT_EQ(message("since_version=0&limit=5"),
+            "query parameter limit: the change stream of dataset orders takes no such "
+            "parameter; it takes since_version, since_time");
+  EXPECT_THAT(message("since_version=0&since_version=1"),
+              HasSubstr("query parameter since_version given twice ('0' and '1')"));
+  EXPECT_THAT(message("since_version=0&since_time=2026-01-01T00:00:00Z"),
+              HasSubstr("give one of them, not both"));
+}
+
 }  // namespace
 }  // namespace quanta::ports

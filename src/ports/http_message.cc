@@ -42,6 +42,19 @@ Status HttpRequest::CheckQueryOnce(std::span<const std::string_view> names) cons
   return Status::Ok();
 }
 
+Status HttpRequest::CheckQueryKnown(std::span<const std::string_view> known,
+                                    std::string_view what) const {
+  for (const auto& [name, value] : query) {
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    if (known.empty()) {
+      return Status::Usage("query parameter {}: {} takes no query parameters", name, what);
+    }
+    return Status::Usage("query parameter {}: {} takes no such parameter; it takes {}", name, what,
+                         fmt::join(known, ", "));
+  }
+  return Status::Ok();
+}
+
 Status HttpRequest::CheckHeaderOnce(std::span<const std::string_view> names) const {
   for (std::string_view name : names) {
     std::vector<std::string_view> values;

@@ -37,6 +37,11 @@ struct HttpRequest {
   /// Usage error naming the first of `names` that the query gives more than once
   /// (?limit=1&limit=2): which of them the client meant is not known. Ok otherwise.
   Status CheckQueryOnce(std::span<const std::string_view> names) const;
+  /// Usage error naming the first query parameter that is not among `known`, and listing
+  /// them; `what` says what was asked ("the change stream of dataset orders"). A parameter
+  /// nothing reads is refused rather than ignored: a misspelled one would silently ask for
+  /// something else. Ok when every parameter is known.
+  Status CheckQueryKnown(std::span<const std::string_view> known, std::string_view what) const;
   /// Usage error naming the first of `names` (compared without case) that the request sends
   /// as more than one header field (two Idempotency-Key lines): which of them the client meant
   /// is not known. Ok otherwise. For fields that hold one value, not comma-separated lists.
