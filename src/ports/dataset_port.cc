@@ -400,6 +400,44 @@ Result<Filter> ParseFilter(const ReadColumn& column, std::string_view parameter,
   return filter;
 }
 
+constexpr std::string_view kOrderWords = "asc, desc, nullsfirst, nullslast";
+
+// `name`, what is left of the order term `term` once its known words are taken off the end, is
+// no column: when it is a column followed by a word that is not a direction ("amount.sideways",
+// "amount:desc"), a Usage error naming the word and the accepted ones; else Ok, and the caller
+// reports the unknown column.
+Status CheckOrderWords(const ReadShape& shape, std::string_view term, std::string_view name) {
+  std::size_t dot = name.rfind('.');
+  if (dot != std::string_view::npos) {
+    // What comes before the word, itself without known words: "amount.desc" of
+    // "amount.desc.sideways".
+    std::string_view before = name.substr(0, dot);
+    while (!FindColumn(shape, before)) {
+      std::size_t inner = before.rfind('.');
+      if (inner == std::string_view::npos) break;
+      std::string_view word = before.substr(inner + 1);
+      if (word != "asc" && word != "desc" && word != "nullsfirst" && word != "nullslast") break;
+      before = before.substr(0, inner);
+    }
+    if (const ReadColumn* column = FindColumn(shape, before)) {
+      return Status::Usage(
+          "query parameter order: '{}' is not an order word in '{}'; after a column come "
+          "{}, e.g. order={}.desc or order={}.asc.nullsfirst",
+          name.substr(dot + 1), term, kOrderWords, column->name, column->name);
+    }
+  }
+  std::size_t separator = name.find_first_of(": ");
+  if (separator != std::string_view::npos) {
+    if (const ReadColumn* column = FindColumn(shape, name.substr(0, separator))) {
+      return Status::Usage(
+          "query parameter order: '{}' is not a column; put a dot between a column and its "
+          "order words ({}), e.g. order={}.desc",
+          term, kOrderWords, column->name);
+    }
+  }
+  return Status::Ok();
+}
+
 // order=a,b.desc,c.asc.nullsfirst
 Result<std::vector<std::string>> ParseOrder(const ReadShape& shape, std::string_view text) {
   std::vector<std::string> terms;
@@ -426,6 +464,9 @@ Result<std::vector<std::string>> ParseOrder(const ReadShape& shape, std::string_
           "query parameter order: '{}' has an empty term; write column[.asc|.desc],..., e.g. "
           "order={}.desc",
           text, shape.columns.front().name);
+    }
+    if (!FindColumn(shape, name)) {
+      QUANTA_RETURN_IF_ERROR(CheckOrderWords(shape, term, name));
     }
     QUANTA_ASSIGN_OR_RETURN(const ReadColumn* column, LookUpColumn(shape, "order", name));
     terms.push_back(fmt::format("{} {}{}", column->expression, direction, nulls));

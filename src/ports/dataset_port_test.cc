@@ -323,6 +323,24 @@ TEST_F(DatasetPortTest, OrdersByRequestedColumns) {
               ElementsAre("\"o-3\"", "\"o-1\"", "\"o-5\"", "\"o-2\"", "\"o-4\""));
 }
 
+TEST_F(DatasetPortTest, ABadOrderWordIsNamedWithTheAcceptedOnes) {
+  CommitFiveOrders();
+  Answer sideways = Read("orders", "order=amount.sideways");
+  EXPECT_EQ(sideways.status, 400);
+  EXPECT_EQ(sideways.ErrorMessage(),
+            "query parameter order: 'sideways' is not an order word in 'amount.sideways'; after a "
+            "column come asc, desc, nullsfirst, nullslast, e.g. order=amount.desc or "
+            "order=amount.asc.nullsfirst");
+  EXPECT_THAT(Read("orders", "order=status,amount.desc.nullslastt").ErrorMessage(),
+              HasSubstr("'nullslastt' is not an order word in 'amount.desc.nullslastt'"));
+  EXPECT_THAT(Read("orders", "order=amount:desc").ErrorMessage(),
+              HasSubstr("'amount:desc' is not a column; put a dot between a column and its order "
+                        "words (asc, desc, nullsfirst, nullslast), e.g. order=amount.desc"));
+  // An unknown column is still named as one.
+  EXPECT_THAT(Read("orders", "order=total.desc").ErrorMessage(),
+              HasSubstr("dataset orders has no column 'total'; its columns are: order_id"));
+}
+
 TEST_F(DatasetPortTest, AppendDatasetKeepsInsertionOrderAcrossCommits) {
   Commit(
       "",
