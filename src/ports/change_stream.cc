@@ -178,13 +178,7 @@ Result<HttpResponse> StartStream(const HttpRequest& request, store::ProductStore
                                  const ChangeStreamOptions& options) {
   if (!access.readable) return access.refusal;
   const store::DatasetLayout* layout = store.layout().FindDataset(dataset);
-  if (!layout) {
-    // The store's own message lists the datasets it has.
-    QUANTA_ASSIGN_OR_RETURN(store::Snapshot unused,
-                            store.SnapshotOf(dataset, store::AsOf::Current()));
-    (void)unused;
-    return Status::NotFound("no dataset {}", dataset);
-  }
+  if (!layout) return NoSuchDataset(store.layout(), dataset);
   QUANTA_RETURN_IF_ERROR(request.CheckQueryKnown(
       kStreamParameters, fmt::format("the change stream of dataset {}", dataset)));
   QUANTA_RETURN_IF_ERROR(request.CheckQueryOnce(kStreamParameters));

@@ -262,6 +262,8 @@ TEST_F(ChangeStreamTest, RefusesBadStartsBeforeStreaming) {
   EXPECT_EQ(bad_time.status, 400);
   HttpResponse unknown = ServeChangeStream(Request(""), *store_, "nope", access_);
   EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(json::parse(unknown.body)["error"]["message"],
+            "the product has no dataset 'nope'; its datasets are: orders, events");
   EXPECT_FALSE(future.producer);
 }
 

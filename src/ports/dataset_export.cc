@@ -16,6 +16,7 @@
 #include "base/ascii.h"
 #include "base/fnv1a.h"
 #include "engine/database.h"
+#include "ports/dataset_port.h"
 #include "ports/http_error.h"
 #include "ports/readable_changes.h"
 #include "store/clock.h"
@@ -156,6 +157,8 @@ std::string AccessSuffix(const governance::DatasetAccess& access) {
 Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
                            const ExportSpec& spec) {
   if (!spec.access.readable) return spec.access.refusal;
+  const store::DatasetLayout* layout = store.layout().FindDataset(spec.dataset);
+  if (!layout) return NoSuchDataset(store.layout(), spec.dataset);
   std::int64_t version = spec.version.value_or(store.Head().version);
   std::string select_sql;
   if (spec.since_version) {
@@ -168,15 +171,9 @@ Result<json> ExportDataset(store::ProductStore& store, const fs::path& folder,
     select_sql = std::move(snapshot.sql);
   }
   QUANTA_RETURN_IF_ERROR(CheckFolderName(spec.dataset));
-  if (const store::DatasetLayout* layout = store.layout().FindDataset(spec.dataset)) {
-    select_sql = spec.since_version
-                     ? ReadableChangesSql(select_sql, layout->columns, spec.access)
-                     : governance::ReadableRowsSql(select_sql, layout->columns, spec.access);
-  } else if (!spec.access.masked_columns.empty() || !spec.access.row_filter.empty()) {
-    return Status::Internal(
-        "dataset {}: its layout is missing, so its masks and row filter cannot apply",
-        spec.dataset);
-  }
+  select_sql = spec.since_version
+                   ? ReadableChangesSql(select_sql, layout->columns, spec.access)
+                   : governance::ReadableRowsSql(select_sql, layout->columns, spec.access);
 
   std::string name = (spec.since_version ? fmt::format("v{}-since{}", version, *spec.since_version)
                                          : fmt::format("v{}", version)) +

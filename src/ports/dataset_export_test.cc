@@ -194,6 +194,8 @@ TEST_F(DatasetExportTest, RefusesVersionsThatDoNotExistAndUnknownDatasets) {
   Result<json> unknown =
       ExportDataset(*store_, Exports(), {"orders/orders", "nope", {}, {}, access_});
   EXPECT_EQ(unknown.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(),
+            "the product has no dataset 'nope'; its datasets are: orders, events");
   EXPECT_FALSE(fs::exists(Exports() / "nope"));
 }
 

@@ -866,12 +866,7 @@ Result<HttpResponse> ReadDataset(const HttpRequest& request, store::ProductStore
                                  std::string_view name, const governance::DatasetAccess& access) {
   if (!access.readable) return access.refusal;
   const store::DatasetLayout* dataset = store.layout().FindDataset(name);
-  if (!dataset) {
-    // The store's own message lists the datasets it has.
-    QUANTA_ASSIGN_OR_RETURN(store::Snapshot unused, store.SnapshotOf(name, store::AsOf::Current()));
-    (void)unused;
-    return Status::NotFound("no dataset {}", name);
-  }
+  if (!dataset) return NoSuchDataset(store.layout(), name);
   ReadShape shape = DatasetShape(*dataset, access);
   QUANTA_ASSIGN_OR_RETURN(ReadRequest read, ParseReadRequest(request, shape));
   QUANTA_ASSIGN_OR_RETURN(store::AsOf as_of, ReadVersion(request, read, store, name));
@@ -915,6 +910,14 @@ std::string JsonValueSql(std::string_view expression, std::string_view type) {
         expression);
   }
   return std::string(expression);
+}
+
+Status NoSuchDataset(const store::StoreLayout& layout, std::string_view dataset) {
+  std::vector<std::string> names;
+  for (const store::DatasetLayout& known : layout.datasets) names.push_back(known.name);
+  if (names.empty()) return Status::NotFound("no dataset '{}': the product has none", dataset);
+  return Status::NotFound("the product has no dataset '{}'; its datasets are: {}", dataset,
+                          fmt::join(names, ", "));
 }
 
 HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& store,

@@ -59,6 +59,11 @@ HttpResponse ServeDatasetRead(const HttpRequest& request, store::ProductStore& s
 /// its version. Same formats, errors, threading and lifetime as ServeDatasetRead.
 HttpResponse ServeDeadLetters(const HttpRequest& request, store::ProductStore& store);
 
+/// The error (NotFound) for a dataset `layout` does not have, as every dataset route reports
+/// it: names the dataset and lists the product's datasets, and nothing of how the store keeps
+/// them (no file names).
+Status NoSuchDataset(const store::StoreLayout& layout, std::string_view dataset);
+
 /// SQL for the JSON value of `expression`, a column of DuckDB type `type`, as the reads above
 /// write it in a row: numbers stay numbers, TIMESTAMP WITH TIME ZONE becomes an RFC 3339 UTC
 /// string and TIMESTAMP an ISO 8601 string without zone; other types as DuckDB converts them.
