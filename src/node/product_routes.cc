@@ -62,6 +62,17 @@ class MajorStreamWriter final : public ports::BodyWriter {
   const DeployedProduct& product_;
 };
 
+// What follows the first `count` segments of `path` ("/a/b/c", 2: "/c"); empty when it has no
+// more.
+std::string PathAfterSegments(std::string_view path, std::size_t count) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i <= count; ++i) {
+    at = path.find('/', at + (i == 0 ? 0 : 1));
+    if (at == std::string_view::npos) return "";
+  }
+  return std::string(path.substr(at));
+}
+
 // 404 for a product the node does not have; 503 with the reason for one it has on disk but
 // could not open (a damaged file, or a store that stopped the engine when it last ran).
 ports::HttpResponse NoSuchProduct(const ProductCatalog& catalog, const std::string& domain,
@@ -122,9 +133,10 @@ ports::HttpResponse WithMajor(ProductCatalog& catalog, const ports::HttpRequest&
                                  .time_since_epoch()
                                  .count()));
     }
-    std::string rest = request.path.substr(std::min(request.path.size(), product_path.size()));
-    std::string pinned = "/majors/" + major_text;
-    if (rest.compare(0, pinned.size(), pinned) == 0) rest.erase(0, pinned.size());
+    // The rest of the path as the client sent it, escapes kept: decoded, a dataset name could
+    // hold a line break, which has no place in a header.
+    std::string rest =
+        PathAfterSegments(request.encoded_path, major_text.empty() ? 4 : 6);  // v1/products/d/p
     response.headers.emplace_back("Link", fmt::format("<{}/majors/{}{}>; rel=\"successor-version\"",
                                                       product_path, current_major, rest));
   }

@@ -176,6 +176,22 @@ TEST_F(ProductRoutesTest, GetRoutesRefuseQueryParametersTheyDoNotReadNamingThem)
   EXPECT_EQ(Call("GET", std::string(kProduct) + "/majors/1").status, 200);
 }
 
+TEST_F(ProductRoutesTest, TheSuccessorLinkOfARetiringMajorKeepsThePathEscaped) {
+  // Decoded, the dataset name holds a line break and a header of its own.
+  auto reply =
+      Call("GET", std::string(kProduct) + "/majors/1/datasets/%0D%0AX-Injected:%20yes/changes");
+  EXPECT_EQ(reply.status, 404) << reply.body;
+  EXPECT_EQ(reply.headers.count("X-Injected"), 0u);
+  EXPECT_EQ(reply.headers["Link"],
+            "</v1/products/orders/orders/majors/2/datasets/%0D%0AX-Injected:%20yes/changes>; "
+            "rel=\"successor-version\"");
+  // Escapes of plain letters in the product's part of the path do not shift the rest.
+  auto escaped = Call("GET", "/v1/products/%6Frders/orders/majors/1/datasets/orders");
+  EXPECT_EQ(escaped.status, 200) << escaped.body;
+  EXPECT_EQ(escaped.headers["Link"],
+            "</v1/products/orders/orders/majors/2/datasets/orders>; rel=\"successor-version\"");
+}
+
 TEST_F(ProductRoutesTest, ABatchOfATypeNoPortReadsIsRefusedBeforeAnyMajorTakesIt) {
   std::string events = std::string(kProduct) + "/ports/order_events/events";
   auto csv = Call("POST", events, "event_id,order_id\ne-1,o-1\n", "Content-Type: text/csv\r\n");

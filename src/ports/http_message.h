@@ -22,7 +22,10 @@ struct HttpRequest {
   std::string method;  ///< "GET", "POST"...; HEAD requests reach GET routes as "HEAD"
   std::string target;  ///< as sent: "/v1/node?x=1"
   std::string path;    ///< percent-decoded path: "/v1/node"
-  std::string route;   ///< the pattern that matched: "/v1/products/{domain}/{product}"
+  /// The path as sent, percent escapes kept ("/v1/products/a%2Fb"): what a message or a
+  /// header may quote, as it holds no control character or other raw byte.
+  std::string encoded_path;
+  std::string route;  ///< the pattern that matched: "/v1/products/{domain}/{product}"
   std::map<std::string, std::string, std::less<>> path_params;  ///< {domain} -> "orders"
   std::vector<std::pair<std::string, std::string>> query;       ///< decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;     ///< names as sent

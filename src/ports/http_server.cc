@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -333,7 +334,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return RespondWithFault(HttpFault::kBadTarget, target.status().message());
     }
     request_.path = target->path;
+    request_.encoded_path = target->encoded_path;
     request_.query = std::move(target->query);
+    // Messages quote the path as sent: decoded, it could hold control characters or bytes that
+    // are not UTF-8, which would be echoed raw.
+    const std::string& sent_path = request_.encoded_path;
     RouteMatch match = server_.router().Match(request_.method, target->segments);
     route_ = match.route;
     std::uint64_t body_limit = limits_.max_body_bytes;
@@ -356,12 +361,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
         std::string allowed = fmt::format("{}", fmt::join(match.allowed_methods, ", "));
         HttpResponse response = ErrorResponse(HttpFault::kMethodNotAllowed,
                                               fmt::format("{} is not allowed on {}; allowed: {}",
-                                                          request_.method, request_.path, allowed));
+                                                          request_.method, sent_path, allowed));
         response.headers.emplace_back("Allow", allowed);
         return WriteWhole(std::move(response));
       }
       return RespondWithFault(HttpFault::kRouteNotFound,
-                              fmt::format("no route for {} {}", request_.method, request_.path));
+                              fmt::format("no route for {} {}", request_.method, sent_path));
     }
     if (server_.guard_) {
       if (std::optional<HttpResponse> refused = server_.guard_(request_)) {
@@ -487,7 +492,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SetCommonHeaders(Message& message, const HttpResponse& response) {
     message.set(http::field::server, kServerName);
     message.set(http::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) message.insert(name, value);
+    for (const auto& [name, value] : response.headers) {
+      // A line break in a value would end the header and start another the client did not
+      // ask for; handlers quote only escaped text, and this keeps a slip from becoming one.
+      if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        std::string flat = value;
+        std::replace_if(
+            flat.begin(), flat.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; },
+            ' ');
+        message.insert(name, flat);
+      } else {
+        message.insert(name, value);
+      }
+    }
     message.keep_alive(KeepAlive());
   }
 

@@ -58,6 +58,11 @@ class HttpServerTest : public ::testing::Test {
           return HttpResponse::Text(200, "slow done");
         },
         RouteOptions{HandlerMode::kBlocking}));
+    ASSERT_OK(router.Add("GET", "/echo-path-header/{x}", [](const HttpRequest& request) {
+      HttpResponse response = HttpResponse::Text(200, "ok");
+      response.headers.emplace_back("Quanta-Path", request.path);  // decoded: a slip
+      return response;
+    }));
     ASSERT_OK(router.Add("GET", "/throws", [](const HttpRequest&) -> HttpResponse {
       throw std::runtime_error("boom");
     }));
@@ -189,6 +194,35 @@ TEST_F(HttpServerTest, UnknownRouteIs404AndWrongMethodIs405WithJsonErrors) {
   EXPECT_EQ(wrong_method->status, 405);
   EXPECT_EQ(wrong_method->headers["Allow"], "GET, HEAD");
   EXPECT_EQ(ErrorOf(*wrong_method)["code"], "method_not_allowed");
+}
+
+TEST_F(HttpServerTest, ALineBreakInAHeaderValueNeverStartsAnotherHeader) {
+  StartServer();
+  TestClient client(server_->port());
+  auto reply = client.Request("GET", "/echo-path-header/a%0D%0AX-Injected:%20yes");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->headers.count("X-Injected"), 0u);
+  EXPECT_EQ(reply->headers["Quanta-Path"], "/echo-path-header/a  X-Injected: yes");
+  EXPECT_EQ(reply->body, "ok");
+}
+
+TEST_F(HttpServerTest, A404QuotesThePathAsSentNotDecoded) {
+  StartServer();
+  TestClient client(server_->port());
+  // Decoded, this path holds a line break, an escape character and a byte that is not UTF-8.
+  auto escaped = client.Request("GET", "/v1/nope%0A%1B%FF%2Fx?limit=%0A");
+  ASSERT_TRUE(escaped);
+  EXPECT_EQ(escaped->status, 404);
+  EXPECT_EQ(ErrorOf(*escaped)["message"], "no route for GET /v1/nope%0A%1B%FF%2Fx");
+  auto absolute = client.Request("GET", "http://127.0.0.1/v1/n%C3%B6pe");
+  ASSERT_TRUE(absolute);
+  EXPECT_EQ(ErrorOf(*absolute)["message"], "no route for GET /v1/n%C3%B6pe");
+  auto wrong_method = client.Request("DELETE", "/hell%6F");
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(ErrorOf(*wrong_method)["message"],
+            "DELETE is not allowed on /hell%6F; allowed: GET, HEAD");
 }
 
 TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {

@@ -54,7 +54,9 @@ Result<HttpTarget> ParseHttpTarget(std::string_view target) {
   }
   HttpTarget result;
   result.path = std::string(url.path());
+  result.encoded_path = std::string(url.encoded_path());
   if (result.path.empty()) result.path.push_back('/');  // "http://host" asks for the root
+  if (result.encoded_path.empty()) result.encoded_path.push_back('/');
   for (auto segment : url.segments()) result.segments.push_back(std::string(segment));
   boost::urls::encoding_opts query_options;
   query_options.space_as_plus = true;

@@ -13,7 +13,10 @@ namespace quanta::ports {
 /// Boost.URL: the decoded path, its decoded segments and the decoded query parameters in order
 /// ('+' in the query means a space, as browsers and HTML forms send it).
 struct HttpTarget {
-  std::string path;                   ///< "/v1/products/orders/x"
+  std::string path;  ///< "/v1/products/orders/x"
+  /// The path as sent, its percent escapes kept ("/v1/products/orders%2Fx"): what a message
+  /// may quote, since the parser allows no control character or other raw byte in it.
+  std::string encoded_path;
   std::vector<std::string> segments;  ///< {"v1", "products", "orders/x"}: "%2F" stays inside
   std::vector<std::pair<std::string, std::string>> query;
 };
