@@ -20,6 +20,7 @@
 #include "base/json_syntax.h"
 #include "engine/database.h"
 #include "model/type_mapping.h"
+#include "pipeline/declared_json.h"
 #include "pipeline/row_appender.h"
 
 namespace quanta::pipeline {
@@ -70,21 +71,6 @@ Json Replaced(Json row, const std::vector<std::string>& names,
     row[names[replaced.field]] = replaced.text;
   }
   return row;
-}
-
-// The top-level keys a port's records may have that the checks and the transform read.
-using DeclaredNames = std::unordered_set<std::string_view>;
-
-// `text` as nlohmann-json reads it, keeping of a top-level object only the members `declared`
-// names (a repeated one's last value wins): all that DeclaredFields and the checks read. An
-// ordered object compares each new key with every key kept before it, so a record of many
-// undeclared fields would cost the square of their number; skipped, they cost their bytes.
-Json ParseDeclared(std::string_view text, const DeclaredNames& declared) {
-  Json::parser_callback_t keep = [&declared](int depth, Json::parse_event_t event, Json& parsed) {
-    return depth != 1 || event != Json::parse_event_t::key ||
-           declared.count(parsed.get_ref<const std::string&>()) > 0;
-  };
-  return Json::parse(text, keep, /*allow_exceptions=*/false);
 }
 
 std::string DumpRow(const Json& row) {
