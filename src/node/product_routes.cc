@@ -153,6 +153,18 @@ ports::HttpResponse WithMajor(ProductCatalog& catalog, const ports::HttpRequest&
 }
 
 // What a status route answers, for its messages.
+// ?purge=true|false of an undeploy or a retirement. Anything else is refused: purge=yes read
+// as false would keep data the caller meant to delete, and a misspelled parameter would too.
+Result<bool> PurgeParameter(const ports::HttpRequest& request, const std::string& what) {
+  static constexpr std::string_view kKnown[] = {"purge"};
+  QUANTA_RETURN_IF_ERROR(request.CheckQueryKnown(kKnown, what));
+  QUANTA_RETURN_IF_ERROR(request.CheckQueryOnce(kKnown));
+  std::optional<std::string> purge = request.Query("purge");
+  if (!purge || *purge == "false") return false;
+  if (*purge == "true") return true;
+  return Status::Usage("purge must be true or false, not '{}'", *purge);
+}
+
 std::string StatusOf(std::string_view product) { return fmt::format("the status of {}", product); }
 
 json MajorSummariesToJson(const std::vector<MajorSummary>& summaries) {
@@ -453,11 +465,13 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
       "DELETE", product_path,
       [&catalog](const ports::HttpRequest& request) {
         std::string domain = request.PathParam("domain"), name = request.PathParam("product");
-        bool purge = request.Query("purge").value_or("false") == "true";
-        Status status = catalog.Undeploy(domain, name, purge);
+        Result<bool> purge =
+            PurgeParameter(request, fmt::format("undeploying {}/{}", domain, name));
+        if (!purge.ok()) return ports::ErrorResponse(purge.status());
+        Status status = catalog.Undeploy(domain, name, *purge);
         if (!status.ok()) return ports::ErrorResponse(status);
         return ports::HttpResponse::Json(
-            200, {{"product", domain + "/" + name}, {"undeployed", true}, {"purged", purge}});
+            200, {{"product", domain + "/" + name}, {"undeployed", true}, {"purged", *purge}});
       },
       blocking));
   QUANTA_RETURN_IF_ERROR(router.Add(
@@ -465,7 +479,9 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
       [&catalog](const ports::HttpRequest& request) {
         std::string domain = request.PathParam("domain"), name = request.PathParam("product");
         std::string major_text = request.PathParam("major");
-        bool purge = request.Query("purge").value_or("false") == "true";
+        Result<bool> purge = PurgeParameter(
+            request, fmt::format("retiring major {} of {}/{}", major_text, domain, name));
+        if (!purge.ok()) return ports::ErrorResponse(purge.status());
         if (major_text.empty() || major_text.size() > 9 ||
             major_text.find_first_not_of("0123456789") != std::string::npos) {
           return ports::ErrorResponse(
@@ -474,12 +490,12 @@ Status AddProductRoutes(ports::HttpRouter& router, ProductCatalog& catalog, Prod
                             major_text, domain, name));
         }
         std::int64_t major = std::stoll(major_text);
-        Status status = catalog.RetireMajor(domain, name, major, purge);
+        Status status = catalog.RetireMajor(domain, name, major, *purge);
         if (!status.ok()) return ports::ErrorResponse(status);
         return ports::HttpResponse::Json(200, {{"product", domain + "/" + name},
                                                {"major", major},
                                                {"retired", true},
-                                               {"purged", purge}});
+                                               {"purged", *purge}});
       },
       blocking));
   QUANTA_RETURN_IF_ERROR(router.Add(

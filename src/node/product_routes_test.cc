@@ -176,6 +176,23 @@ TEST_F(ProductRoutesTest, GetRoutesRefuseQueryParametersTheyDoNotReadNamingThem)
   EXPECT_EQ(Call("GET", std::string(kProduct) + "/majors/1").status, 200);
 }
 
+TEST_F(ProductRoutesTest, APurgeThatIsNeitherTrueNorFalseIsRefusedAndNothingIsRetired) {
+  for (const char* query : {"?purge=yes", "?purge=true&purge=false", "?purgee=true"}) {
+    auto reply = Call("DELETE", std::string(kProduct) + "/majors/1" + query);
+    EXPECT_EQ(reply.status, 400) << query << ": " << reply.body;
+  }
+  EXPECT_THAT(Call("DELETE", std::string(kProduct) + "/majors/1?purge=yes").body,
+              HasSubstr("purge must be true or false, not 'yes'"));
+  EXPECT_THAT(Call("DELETE", std::string(kProduct) + "?purge=1").body,
+              HasSubstr("purge must be true or false, not '1'"));
+  EXPECT_THAT(Call("DELETE", std::string(kProduct) + "?purgee=true").body,
+              HasSubstr("query parameter purgee: undeploying orders/orders takes no such "
+                        "parameter; it takes purge"));
+  // Major 1 is still served.
+  EXPECT_EQ(Call("GET", std::string(kProduct) + "/majors/1").status, 200);
+  EXPECT_EQ(Call("DELETE", std::string(kProduct) + "/majors/1?purge=false").status, 200);
+}
+
 TEST_F(ProductRoutesTest, TheSuccessorLinkOfARetiringMajorKeepsThePathEscaped) {
   // Decoded, the dataset name holds a line break and a header of its own.
   auto reply =
