@@ -179,6 +179,13 @@ json MajorSummariesToJson(const std::vector<MajorSummary>& summaries) {
 }
 
 ports::HttpResponse Deploy(ProductCatalog& catalog, const ports::HttpRequest& request) {
+  static constexpr std::string_view kDeployParameters[] = {"retire_previous_at"};
+  if (Status known = request.CheckQueryKnown(kDeployParameters, "a deploy"); !known.ok()) {
+    return ports::ErrorResponse(known);
+  }
+  if (Status once = request.CheckQueryOnce(kDeployParameters); !once.ok()) {
+    return ports::ErrorResponse(once);
+  }
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object() || !body.contains("files") ||
       !body["files"].is_object()) {
@@ -306,6 +313,10 @@ ports::HttpResponse Ingest(ProductCatalog& catalog, ProductMetrics& metrics,
   std::string port = request.PathParam("port");
   // An unknown port is the first thing wrong with a batch, whatever its body.
   if (Status known = CheckInputPort(*served, port); !known.ok()) {
+    return ports::ErrorResponse(known);
+  }
+  if (Status known = request.CheckQueryKnown({}, fmt::format("ingest into port {}", port));
+      !known.ok()) {
     return ports::ErrorResponse(known);
   }
   auto started = std::chrono::steady_clock::now();

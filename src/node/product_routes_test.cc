@@ -188,7 +188,17 @@ TEST_F(ProductRoutesTest, APurgeThatIsNeitherTrueNorFalseIsRefusedAndNothingIsRe
   EXPECT_THAT(Call("DELETE", std::string(kProduct) + "?purgee=true").body,
               HasSubstr("query parameter purgee: undeploying orders/orders takes no such "
                         "parameter; it takes purge"));
-  // Major 1 is still served.
+  // Ingest and deploy refuse parameters they do not read, too.
+  auto ingest = Call("POST", std::string(kProduct) + "/ports/order_events/events?dry_run=1",
+                     Event("o-1", "created") + "\n");
+  EXPECT_EQ(ingest.status, 400) << ingest.body;
+  EXPECT_THAT(ingest.body, HasSubstr("query parameter dry_run: ingest into port order_events "
+                                     "takes no query parameters"));
+  auto deploy = Call("PUT", std::string(kProduct) + "?retire_previous=2027-01-01", "{}");
+  EXPECT_EQ(deploy.status, 400) << deploy.body;
+  EXPECT_THAT(deploy.body, HasSubstr("query parameter retire_previous: a deploy takes no such "
+                                     "parameter; it takes retire_previous_at"));
+  // Major 1 is still served, and nothing was ingested.
   EXPECT_EQ(Call("GET", std::string(kProduct) + "/majors/1").status, 200);
   EXPECT_EQ(Call("DELETE", std::string(kProduct) + "/majors/1?purge=false").status, 200);
 }
