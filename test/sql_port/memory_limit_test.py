@@ -139,7 +139,22 @@ def names_the_limits(message):
             "512MiB" in message and "64MiB" in message and "SET memory_limit" not in message)
 
 
+def machine_memory():
+    """Physical memory, or the cgroup's memory.max when lower, as the node reads them."""
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/sys/fs/cgroup/memory.max") as limit:
+            text = limit.read().strip()
+        if text != "max" and 0 < int(text) < physical:
+            return int(text)
+    except (OSError, ValueError):
+        pass
+    return physical
+
+
 def test_memory_limit(node):
+    check("without processMemoryLimit, the node limits its data to 90% of the machine's memory",
+          process_limit(node) == str(machine_memory() // 100 * 90), process_limit(node))
     spill = os.path.join(node.work, "data", "tmp", "duckdb")
     connection = node.connect()
     cursor = connection.cursor()
