@@ -4,6 +4,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
+#include <cstring>
+#include <thread>
+
 #include "engine/handles.h"
 
 namespace quanta::engine {
@@ -150,6 +154,103 @@ Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
   }
 }
 
+Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice) {
+  std::string text = message ? message : "unknown DuckDB error";
+  if (text.starts_with("Out of Memory Error")) {
+    return StatusFromDuckdbError(DUCKDB_ERROR_OUT_OF_MEMORY, text.c_str(), out_of_memory_advice);
+  }
+  if (text.starts_with("FATAL Error")) return EngineStopped(text);
+  if (text.starts_with("INTERNAL Error")) return Status(ErrorCode::kInternal, std::move(text));
+  if (text.starts_with("IO Error")) return Status(ErrorCode::kIoError, std::move(text));
+  return Status(ErrorCode::kQueryFailed, std::move(text));
+}
+
+Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
+                      const std::string* out_of_memory_advice) {
+  std::memset(result, 0, sizeof(*result));
+  // The first pauses are short, for statements whose last task is about to end; a long one
+  // (a commit compressing its row groups, a checkpoint) is looked at every 200 us at most.
+  constexpr int kPollsBeforePause = 16;
+  constexpr std::chrono::microseconds kFirstPause{20}, kLongestPause{200};
+  int idle_polls = 0;
+  std::chrono::microseconds pause = kFirstPause;
+  for (;;) {
+    duckdb_pending_state state = duckdb_pending_execute_task(pending);
+    if (state == DUCKDB_PENDING_RESULT_READY) break;
+    if (state == DUCKDB_PENDING_ERROR) {
+      // The pending result has the statement's own error; duckdb_execute_pending would wrap
+      // it in "Attempting to execute an unsuccessful or closed pending query result".
+      return StatusFromMessage(duckdb_pending_error(pending), out_of_memory_advice);
+    }
+    if (state == DUCKDB_PENDING_RESULT_NOT_READY) {  // it ran a task: there may be more
+      idle_polls = 0;
+      pause = kFirstPause;
+      continue;
+    }
+    // DUCKDB_PENDING_NO_TASKS_AVAILABLE: other threads run what is left of the statement.
+    if (++idle_polls <= kPollsBeforePause) {
+      std::this_thread::yield();
+      continue;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kLongestPause);
+  }
+  if (duckdb_execute_pending(pending, result) == DuckDBSuccess) return Status::Ok();
+  Status status = StatusFromDuckdbError(duckdb_result_error_type(result),
+                                        duckdb_result_error(result), out_of_memory_advice);
+  duckdb_destroy_result(result);
+  std::memset(result, 0, sizeof(*result));
+  return status;
+}
+
+namespace {
+
+// Runs the statements of `sql` one after the other, as duckdb_query does, each through
+// ExecutePending. On success `last` holds the last statement's result (the caller destroys
+// it); on failure nothing is left to destroy and the status says why.
+Status RunStatements(duckdb_connection connection, const std::string& sql, duckdb_result* last,
+                     const std::string* out_of_memory_advice) {
+  duckdb_extracted_statements statements = nullptr;
+  idx_t count = duckdb_extract_statements(connection, sql.c_str(), &statements);
+  struct Destroy {
+    duckdb_extracted_statements& statements;
+    ~Destroy() { duckdb_destroy_extracted(&statements); }
+  } destroy{statements};
+  if (count == 0) {
+    const char* error = duckdb_extract_statements_error(statements);
+    return error ? StatusFromMessage(error, out_of_memory_advice)
+                 : Status(ErrorCode::kQueryFailed, "no statement to run");
+  }
+  for (idx_t i = 0; i < count; ++i) {
+    duckdb_prepared_statement prepared = nullptr;
+    if (duckdb_prepare_extracted_statement(connection, statements, i, &prepared) != DuckDBSuccess) {
+      Status status = StatusFromMessage(duckdb_prepare_error(prepared), out_of_memory_advice);
+      duckdb_destroy_prepare(&prepared);
+      return status;
+    }
+    duckdb_pending_result pending = nullptr;
+    duckdb_state started = duckdb_pending_prepared(prepared, &pending);
+    duckdb_destroy_prepare(&prepared);
+    if (started != DuckDBSuccess) {
+      Status status = StatusFromMessage(duckdb_pending_error(pending), out_of_memory_advice);
+      duckdb_destroy_pending(&pending);
+      return status;
+    }
+    duckdb_result result;
+    Status executed = ExecutePending(pending, &result, out_of_memory_advice);
+    duckdb_destroy_pending(&pending);
+    QUANTA_RETURN_IF_ERROR(executed);
+    if (i + 1 < count) {
+      duckdb_destroy_result(&result);
+    } else {
+      *last = result;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 int QueryResult::ColumnIndex(std::string_view name) const {
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (columns[i].name == name) return static_cast<int>(i);
@@ -209,14 +310,8 @@ void Connection::Interrupt() { duckdb_interrupt(handle_->connection); }
 
 Status Connection::Execute(std::string_view sql) {
   duckdb_result result;
-  std::string text(sql);
-  if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) {
-    Status status =
-        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result),
-                              handle_->out_of_memory_advice);
-    duckdb_destroy_result(&result);
-    return status;
-  }
+  QUANTA_RETURN_IF_ERROR(
+      RunStatements(handle_->connection, std::string(sql), &result, handle_->out_of_memory_advice));
   duckdb_destroy_result(&result);
   return Status::Ok();
 }
@@ -260,14 +355,8 @@ bool ReadableAsText(duckdb_type type) {
 Result<QueryResult> Connection::Query(std::string_view sql) {
   duckdb_result result;
   std::string text(sql);
-  auto failed = [&] {
-    Status status =
-        StatusFromDuckdbError(duckdb_result_error_type(&result), duckdb_result_error(&result),
-                              handle_->out_of_memory_advice);
-    duckdb_destroy_result(&result);
-    return status;
-  };
-  if (duckdb_query(handle_->connection, text.c_str(), &result) != DuckDBSuccess) return failed();
+  QUANTA_RETURN_IF_ERROR(
+      RunStatements(handle_->connection, text, &result, handle_->out_of_memory_advice));
   QueryResult output;
   idx_t column_count = duckdb_column_count(&result);
   std::string as_text;  // the select list that reads every column as text
@@ -293,9 +382,10 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
       text.pop_back();
     }
     std::string wrapped = fmt::format("SELECT {} FROM ({}) AS quanta_query", as_text, text);
-    if (duckdb_query(handle_->connection, wrapped.c_str(), &result) != DuckDBSuccess) {
-      if (duckdb_result_error_type(&result) != DUCKDB_ERROR_PARSER) return failed();
-      duckdb_destroy_result(&result);
+    Status reread =
+        RunStatements(handle_->connection, wrapped, &result, handle_->out_of_memory_advice);
+    if (!reread.ok()) {
+      if (!reread.message().starts_with("Parser Error")) return reread;
       return Status::Internal(
           "the statement ran, but its result has columns that can be read only from a query "
           "({}): cast them to VARCHAR in its RETURNING list",

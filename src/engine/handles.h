@@ -37,6 +37,19 @@ struct Connection::Handle {
 Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
                              const std::string* out_of_memory_advice = nullptr);
 
+/// A Status for a failed prepared or pending statement, which DuckDB reports by message only:
+/// the message's class prefix ("Binder Error: ...") stands in for the error type.
+Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice = nullptr);
+
+/// Runs a pending statement until its result is ready and hands the result over in `result`,
+/// which the caller destroys; on failure `result` is left empty (safe to destroy) and the
+/// status says why. While DuckDB's own threads run the statement's last tasks, the caller
+/// sleeps in short, growing pauses: duckdb_execute_pending would poll the task queue without
+/// pause, which on a small machine takes a core from the very work it waits for. Call from
+/// the connection's thread.
+Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
+                      const std::string* out_of_memory_advice);
+
 /// kUnavailable for a statement DuckDB refused because it stopped the instance after a fatal
 /// error (`message` is DuckDB's): names the original cause and says to restart the node.
 Status EngineStopped(std::string_view message);

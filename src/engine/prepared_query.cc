@@ -150,19 +150,6 @@ bool SameType(const ValueType& a, const ValueType& b) {
   return true;
 }
 
-// DuckDB reports a failed pending or prepared statement by message only; its class prefix
-// ("Binder Error: ...") decides whether the fault is the user's.
-Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice) {
-  std::string text = message ? message : "unknown DuckDB error";
-  if (text.starts_with("Out of Memory Error")) {
-    return StatusFromDuckdbError(DUCKDB_ERROR_OUT_OF_MEMORY, text.c_str(), out_of_memory_advice);
-  }
-  if (text.starts_with("FATAL Error")) return EngineStopped(text);
-  if (text.starts_with("INTERNAL Error")) return Status(ErrorCode::kInternal, std::move(text));
-  if (text.starts_with("IO Error")) return Status(ErrorCode::kIoError, std::move(text));
-  return Status(ErrorCode::kQueryFailed, std::move(text));
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -400,13 +387,9 @@ Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {
   }
   auto handle = std::make_unique<ResultStream::Handle>();
   handle->out_of_memory_advice = handle_->out_of_memory_advice;
-  duckdb_state state = duckdb_execute_pending(pending, &handle->result);
+  Status executed = ExecutePending(pending, &handle->result, handle_->out_of_memory_advice);
   duckdb_destroy_pending(&pending);
-  if (state != DuckDBSuccess) {
-    return StatusFromDuckdbError(duckdb_result_error_type(&handle->result),
-                                 duckdb_result_error(&handle->result),
-                                 handle_->out_of_memory_advice);
-  }
+  QUANTA_RETURN_IF_ERROR(executed);
   // DuckDB binds a prepared statement again when a table it reads was replaced since, or when
   // a parameter's value has another type than the one it inferred at Prepare, and the result
   // may then have other columns than the ones announced: reading them as those would read the
