@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -235,6 +236,13 @@ class Node:
                     return int(line.split()[1])
         return None
 
+    def cpu_seconds(self):
+        """User + system CPU the node has used so far, all of its threads."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            # Fields after the command name, which is in parentheses and may hold spaces.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -306,9 +314,12 @@ def run_baseline(binary, work_dir, ndjson_path, columns, attempt, batch_paths=()
     """One load of ndjson_path; with batch_paths, one durable commit per batch file instead."""
     db_file = os.path.join(work_dir, f"baseline-{attempt}.duckdb")
     struct = "{" + ", ".join(f"'{c[0]}': '{c[4]}'" for c in columns) + "}"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run([binary, db_file, ndjson_path, "clicks", struct, "0", *batch_paths],
                             check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(output)
+    result["cpuSeconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     os.remove(db_file)
     return result
 
@@ -374,6 +385,7 @@ def bench_ingest(args, work_dir, baseline_binary):
                 accepted.append(reply["accepted"])
             connection.close()
 
+        cpu_before = node.cpu_seconds()
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(args.senders) as pool:
             for future in [pool.submit(sender) for _ in range(args.senders)]:
@@ -382,6 +394,7 @@ def bench_ingest(args, work_dir, baseline_binary):
         connection = node.connection()
         _, data = request(connection, "GET", "/v1/products/bench/clicks")
         elapsed = time.perf_counter() - started
+        node_cpu = node.cpu_seconds() - cpu_before
         status = json.loads(data)
         rows = status["datasets"][0]["rows"]
         # Batches that queued behind a commit share the next one (group commit): the store's
@@ -417,6 +430,14 @@ def bench_ingest(args, work_dir, baseline_binary):
         "perBatchBaselineRuns": [round(run["seconds"], 3) for run in per_batch_runs],
         "perBatchRatio": round(per_batch_seconds / elapsed, 3),
         "nodePeakRssMiB": round(peak_rss_kib / 1024, 1) if peak_rss_kib else None,
+        # CPU seconds spent on the same events: the node's over the timed run (all threads;
+        # the senders are not counted), the baseline program's whole run. Less moved by other
+        # load on the machine than the wall clock, and the cost that stays when cores are few.
+        "oursCpuSeconds": round(node_cpu, 3),
+        "baselineCpuSeconds": round(
+            statistics.median(run["cpuSeconds"] for run in baseline_runs), 3),
+        "perBatchBaselineCpuSeconds": round(
+            statistics.median(run["cpuSeconds"] for run in per_batch_runs), 3),
         "batches": len(bodies),
         "nodeCommits": commits,
         # Seconds the node spent from request bodies to durable commits, summed over batches:
@@ -629,6 +650,10 @@ def main():
                   f"({r['perBatchBaselineSeconds']} s, the same read_ndjson with one durable "
                   f"commit per batch, then CHECKPOINT)")
             print(f"  ratio      {r['perBatchRatio']:>10}  (ours / per-batch baseline)")
+            print(f"  cpu        ours {r['oursCpuSeconds']} s, baseline "
+                  f"{r['baselineCpuSeconds']} s, per-batch baseline "
+                  f"{r['perBatchBaselineCpuSeconds']} s  (baseline / ours "
+                  f"{round(r['baselineCpuSeconds'] / r['oursCpuSeconds'], 3)})")
         if "freshness" in only:
             r = results["freshness"] = bench_freshness(args, work_dir)
             print(f"freshness    {r['samples']} batches of {r['batchEvents']} events; visible on "
