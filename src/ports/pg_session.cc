@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <set>
 #include <utility>
 
 #include "base/ascii.h"
@@ -389,7 +390,25 @@ void PgSession::HandleQuery(const PgQuery& query) {
   simple_query_text_ = query.sql;
   implicit_block_ = simple_statements_.size() > 1 && !in_transaction_;
   simple_query_failed_ = false;
+  simple_query_syntax_checked_ = simple_statements_.size() < 2;
   simple_query_active_ = true;
+}
+
+void PgSession::DropStatementsBeforeSyntaxError() {
+  static const std::set<std::string, std::less<>> kOwnStatements = {
+      "BEGIN",   "START",   "COMMIT",  "END",      "ROLLBACK",   "ABORT", "SAVEPOINT",
+      "RELEASE", "DISCARD", "LISTEN",  "UNLISTEN", "DEALLOCATE", "SET",   "RESET",
+      "SHOW",    "COPY",    "DECLARE", "FETCH",    "MOVE",       "CLOSE"};
+  for (std::size_t i = 0; i < simple_statements_.size(); ++i) {
+    const std::string& text = simple_statements_[i].text;
+    if (kOwnStatements.count(query::LeadingKeyword(text))) continue;
+    Result<bool> unparsable = query::HasSyntaxError(*connection_, NormalizePostgresDialect(text));
+    // A parser that fails here fails again when the statement runs, and says so there.
+    if (!unparsable.ok() || !*unparsable) continue;
+    simple_statements_.erase(simple_statements_.begin(),
+                             simple_statements_.begin() + static_cast<std::ptrdiff_t>(i));
+    return;
+  }
 }
 
 void PgSession::RunNextSimpleStatement() {
@@ -402,6 +421,10 @@ void PgSession::RunNextSimpleStatement() {
     portals_.erase(kSimplePortal);
     ReadyForQuery();
     return;
+  }
+  if (!simple_query_syntax_checked_) {
+    simple_query_syntax_checked_ = true;
+    DropStatementsBeforeSyntaxError();
   }
   query::SqlPiece piece = std::move(simple_statements_.front());
   simple_statements_.pop_front();

@@ -217,6 +217,10 @@ class PgSession {
   void HandleClose(const PgClose& close);
 
   // Prepares one statement of consumer SQL or a session command; errors are user errors.
+  /// PostgreSQL parses a whole Query before it runs any of it: when a statement of several
+  /// has a syntax error, the ones before it are dropped, so that it fails first and nothing
+  /// runs. Statements this class reads itself (SET, BEGIN, FETCH, COPY, ...) are not checked.
+  void DropStatementsBeforeSyntaxError();
   Result<std::shared_ptr<Statement>> Prepare(std::string_view text,
                                              const std::vector<std::uint32_t>& parameter_oids,
                                              int* error_position);
@@ -334,6 +338,7 @@ class PgSession {
   // PostgreSQL: a cursor without HOLD may be declared in it and lasts until the Query ends.
   bool implicit_block_ = false;
   bool simple_query_failed_ = false;
+  bool simple_query_syntax_checked_ = false;  // see DropStatementsBeforeSyntaxError
   std::unordered_map<std::string, std::shared_ptr<Statement>> statement_cache_;  // by key
   bool simple_query_active_ = false;
   std::optional<ActiveExecution> active_;

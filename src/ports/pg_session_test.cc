@@ -661,8 +661,12 @@ TEST_F(PgSessionTest, ErrorPositionsCountInTheWholeQuery) {
   ASSERT_EQ(Types(messages), "TDCEZ");
   EXPECT_EQ(messages[3].Field('C'), "42703");
   EXPECT_EQ(messages[3].Field('P'), "18");
+  // A syntax error anywhere stops the whole Query before it runs, as PostgreSQL parses it all
+  // first; the position still counts in the whole Query.
   messages = Send(Query("SELECT 1; SELEC 2"));
-  EXPECT_EQ(messages[3].Field('P'), "11");
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "42601");
+  EXPECT_EQ(messages[0].Field('P'), "11");
   messages = Send(Query("SELECT 'é'; SELECT * FROM read_csv('/etc/passwd')"));
   EXPECT_EQ(messages[3].Field('C'), "42501");
   EXPECT_EQ(messages[3].Field('P'), "27");  // characters, not bytes

@@ -370,6 +370,27 @@ bool IsSessionKeyword(const Json& node, std::string_view text) {
   return location < text.size() && text[location] != '"';
 }
 
+// The parse tree of `sql` as json_serialize_sql gives it, through the parse cache.
+Result<Json> ParseSql(engine::Connection& connection, std::string_view sql) {
+  const std::string text(sql);
+  std::optional<std::string> serialized = ParseCache().Find(text);
+  if (!serialized) {
+    Result<engine::QueryResult> result =
+        connection.Query(fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
+    if (!result.ok()) {
+      return Status::Internal("the SQL parser failed: {}", result.status().message());
+    }
+    if (result->rows.empty() || !result->rows[0][0]) {
+      return Status::Internal("the SQL parser returned nothing");
+    }
+    serialized = *result->rows[0][0];
+    ParseCache().Insert(text, *serialized);
+  }
+  Json tree = Json::parse(*serialized, nullptr, /*allow_exceptions=*/false);
+  if (tree.is_discarded()) return Status::Internal("the SQL parser returned malformed JSON");
+  return tree;
+}
+
 // Walks a parsed statement, checking every node and replacing each dataset reference by a
 // subquery of the SQL the resolver gives for it.
 class Rewriter {
@@ -818,25 +839,7 @@ class Rewriter {
     return tree["statements"][0];
   }
 
-  Result<Json> Parse(std::string_view sql) {
-    const std::string text(sql);
-    std::optional<std::string> serialized = ParseCache().Find(text);
-    if (!serialized) {
-      Result<engine::QueryResult> result = connection_.Query(
-          fmt::format("SELECT json_serialize_sql({})", engine::QuoteLiteral(sql)));
-      if (!result.ok()) {
-        return Status::Internal("the SQL parser failed: {}", result.status().message());
-      }
-      if (result->rows.empty() || !result->rows[0][0]) {
-        return Status::Internal("the SQL parser returned nothing");
-      }
-      serialized = *result->rows[0][0];
-      ParseCache().Insert(text, *serialized);
-    }
-    Json tree = Json::parse(*serialized, nullptr, /*allow_exceptions=*/false);
-    if (tree.is_discarded()) return Status::Internal("the SQL parser returned malformed JSON");
-    return tree;
-  }
+  Result<Json> Parse(std::string_view sql) { return ParseSql(connection_, sql); }
 
   Result<std::string> Deserialize(const Json& tree) {
     const std::string serialized = tree.dump();
@@ -973,6 +976,12 @@ std::string LeadingKeyword(std::string_view statement) {
   return AsciiUpper(statement.substr(i, end - i));
 }
 
+Result<bool> HasSyntaxError(engine::Connection& connection, std::string_view statement) {
+  if (IsBlank(statement) || CountNamedDefinitions(statement) > kMaxNamedDefinitions) return false;
+  QUANTA_ASSIGN_OR_RETURN(Json tree, ParseSql(connection, statement));
+  return tree.value("error", false) && tree.value("error_type", "") == "parser";
+}
+
 Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
                                                            std::string_view sql,
                                                            TableResolver& resolver,
@@ -1014,7 +1023,11 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
         if (auto found = tree->find("position"); found != tree->end() && found->is_string()) {
           position = piece.offset + std::stoull(found->get<std::string>());
         }
-        return refuse(Status::Usage("syntax error: {}", message), position);
+        // DuckDB's parser mostly says "syntax error at or near ..." itself, as PostgreSQL does.
+        return refuse(message.starts_with("syntax error")
+                          ? Status::Usage("{}", message)
+                          : Status::Usage("syntax error: {}", message),
+                      position);
       }
       std::string keyword = LeadingKeyword(piece.text);
       return refuse(

@@ -112,6 +112,13 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
                                                            SandboxRefusal* refusal = nullptr,
                                                            const SessionNames& session = {});
 
+/// Whether DuckDB's parser refuses `statement` (one statement) as a syntax error, what
+/// SandboxConsumerSql would answer with Usage (42601). False for what parses, and for what it
+/// refuses for other reasons: a statement other than SELECT, more named definitions than
+/// kMaxNamedDefinitions (refused unparsed). Shares SandboxConsumerSql's parse cache, so that
+/// checking a statement before it runs costs no second parse. Thread-compatible.
+Result<bool> HasSyntaxError(engine::Connection& connection, std::string_view statement);
+
 /// One statement of a text that may hold several, and its byte offset in that text.
 struct SqlPiece {
   std::size_t offset = 0;

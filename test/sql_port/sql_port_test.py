@@ -227,6 +227,12 @@ def test_psql(node, head):
           "orders.orders" in out, out)
     code, out = psql(node, "SELEC 1")
     check("a syntax error is 42601", "42601" in out, out)
+    code, out = psql(node, "SELECT 'first ran' AS probe; SELEC 2; SELECT 3")
+    check("a syntax error in a later statement of a Query runs none of it, as in PostgreSQL",
+          "42601" in out and "(1 row)" not in out and 'near "SELEC"' in out, out)
+    code, out = psql(node, "SELECT 'first ran' AS probe; SELECT * FROM orders.nothing")
+    check("an unknown table in a later statement fails only that one, as in PostgreSQL",
+          "42P01" in out and "(1 row)" in out, out)
     code, out = psql(node, "SELECT 'a' || chr(0) || 'b' AS joined",
                      "COPY (SELECT 'a' || chr(0) AS joined) TO STDOUT")
     check("text holding a NUL byte is refused (54000), naming the column, never cut short",
