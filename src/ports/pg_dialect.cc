@@ -181,7 +181,8 @@ std::string NormalizePostgresDialect(std::string_view sql) {
         continue;
       }
       // 'schema.table'::regclass looks the relation up: PostgreSQL's to_regclass, which the
-      // sandbox answers from the catalogs.
+      // sandbox answers from the catalogs. A name that finds nothing is an error, as the cast
+      // is in PostgreSQL (42P01, SqlStateFor), where to_regclass itself gives NULL.
       if (type == "regclass" && EndsWithStringLiteral(out)) {
         std::size_t close = out.find_last_not_of(" \t\r\n");
         std::size_t open = out.rfind('\'', close - 1);
@@ -189,8 +190,10 @@ std::string NormalizePostgresDialect(std::string_view sql) {
           open = out.rfind('\'', open - 2);  // a doubled quote inside the literal
         }
         if (open != std::string::npos) {
-          out.insert(close + 1, ")");
-          out.insert(open, "to_regclass(");
+          std::string literal = out.substr(open, close + 1 - open);
+          out.replace(open, close + 1 - open,
+                      "COALESCE(to_regclass(" + literal + "), error('relation \"' || " + literal +
+                          " || '\" does not exist'))");
           i = end;
           continue;
         }

@@ -13,9 +13,11 @@ TEST(PgDialectTest, RewritesTheSpellingsOfPsqlsCatalogQueries) {
             "c.reloftype::VARCHAR::text");
   EXPECT_EQ(NormalizePostgresDialect("d.classoid = 'pg_class'::regclass"), "d.classoid = 1259");
   EXPECT_EQ(NormalizePostgresDialect("attrelid = 'orders.orders'::regclass"),
-            "attrelid = to_regclass('orders.orders')");
+            "attrelid = COALESCE(to_regclass('orders.orders'), error('relation \"' || "
+            "'orders.orders' || '\" does not exist'))");
   EXPECT_EQ(NormalizePostgresDialect("'it''s'::pg_catalog.regclass::oid"),
-            "to_regclass('it''s')::oid");
+            "COALESCE(to_regclass('it''s'), error('relation \"' || 'it''s' || '\" does not "
+            "exist'))::oid");
   EXPECT_EQ(NormalizePostgresDialect("c.oid::regclass"), "c.oid::VARCHAR");
   // \dd and \dT+ cast to qualified types; \dX to regnamespace and regclass.
   EXPECT_EQ(NormalizePostgresDialect("CAST(pgc.conname AS pg_catalog.text) as name"),

@@ -97,6 +97,10 @@ std::string SqlStateFor(const Status& status) {
     }
     if (StartsWithWord(message, "Conversion Error")) return "22P02";
     if (StartsWithWord(message, "Out of Range Error")) return "22003";
+    if (StartsWithWord(message, "Invalid Input Error: relation \"") &&
+        message.ends_with("\" does not exist")) {
+      return "42P01";  // 'name'::regclass of a relation that is not there (pg_dialect)
+    }
     if (StartsWithWord(message, "Invalid Input Error")) return "22023";
     if (message.find("Division by zero") != std::string::npos) return "22012";
     if (StartsWithWord(message, "INTERRUPT Error")) return "57014";

@@ -266,6 +266,9 @@ def test_psql_backslash_commands(node):
                      extra=["-A", "-t"])
     check("'schema.dataset'::regclass and to_regclass find a dataset's OID, NULL for none",
           code == 0 and out.split() == ["order_id", "customer_id", "t|t"], out)
+    code, out = psql(node, "SELECT 'orders.nope'::regclass")
+    check("a ::regclass cast of a name that finds nothing is 42P01, as in PostgreSQL",
+          "42P01" in out and 'relation "orders.nope" does not exist' in out, out)
     code, out = psql(node, "\\sv orders.orders")
     check("\\sv of a dataset says it is not a view", "\"orders.orders\" is not a view" in out, out)
     code, out = psql(node, "\\dg+")
