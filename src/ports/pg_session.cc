@@ -393,6 +393,7 @@ void PgSession::HandleQuery(const PgQuery& query) {
                             std::make_move_iterator(pieces.end()));
   simple_query_text_ = query.sql;
   implicit_block_ = simple_statements_.size() > 1 && !in_transaction_;
+  if (implicit_block_) BeginSettingsBlock();
   simple_query_failed_ = false;
   simple_query_syntax_checked_ = simple_statements_.size() < 2;
   simple_query_active_ = true;
@@ -419,7 +420,10 @@ void PgSession::RunNextSimpleStatement() {
   if (simple_statements_.empty()) {
     // The implicit block ends: its cursors without HOLD close, and when it failed, those
     // declared WITH HOLD in it too. A block opened by BEGIN goes on.
-    if (implicit_block_ && !in_transaction_) EndBlockForCursors(!simple_query_failed_);
+    if (implicit_block_ && !in_transaction_) {
+      EndBlockForCursors(!simple_query_failed_);
+      EndSettingsBlock(!simple_query_failed_);
+    }
     implicit_block_ = false;
     simple_query_active_ = false;
     portals_.erase(kSimplePortal);
@@ -715,6 +719,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
     std::size_t at = 1;
     if (at < words.size() &&
         (AsciiUpper(words[at]) == "SESSION" || AsciiUpper(words[at]) == "LOCAL")) {
+      statement->local = AsciiUpper(words[at]) == "LOCAL";
       ++at;
     }
     if (at >= words.size()) {
@@ -1313,6 +1318,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
         warning.message = "there is already a transaction in progress";
         writer.NoticeResponse(warning);
       }
+      BeginSettingsBlock();
       in_transaction_ = true;
       break;
     case Kind::kCommit:
@@ -1331,6 +1337,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
         if (transaction_failed_ && statement.tag == "COMMIT") {
           // A failed block cannot commit: it rolls back, and says so.
           EndBlockForCursors(false);
+          EndSettingsBlock(false);
           writer.CommandComplete("ROLLBACK");
           in_transaction_ = transaction_failed_ = false;
           return;
@@ -1343,7 +1350,10 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
           writer.NoticeResponse(warning);
         }
         // Ends the block, or the implicit one of a Query of several statements.
-        if (in_transaction_ || implicit_block_) EndBlockForCursors(statement.tag == "COMMIT");
+        if (in_transaction_ || implicit_block_) {
+          EndBlockForCursors(statement.tag == "COMMIT");
+          EndSettingsBlock(statement.tag == "COMMIT");
+        }
         in_transaction_ = transaction_failed_ = false;
       }
       break;
@@ -1360,7 +1370,16 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       break;
     case Kind::kSet:
       // SET TRANSACTION and SET SESSION CHARACTERISTICS name nothing: always read-only here.
-      if (!statement.name.empty()) ChangeSetting(statement.name, statement.value);
+      if (statement.name.empty()) break;
+      if (statement.local && !in_transaction_ && !implicit_block_) {
+        PgErrorFields warning;  // PostgreSQL's words: the SET has no effect
+        warning.severity = "WARNING";
+        warning.sqlstate = "25P01";
+        warning.message = "SET LOCAL can only be used in transaction blocks";
+        writer.NoticeResponse(warning);
+        break;
+      }
+      ChangeSetting(statement.name, statement.value, statement.local);
       break;
     case Kind::kReset:
       if (AsciiUpper(statement.name) == "ALL") {
@@ -1539,9 +1558,8 @@ void PgSession::SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, st
 
 void PgSession::ApplyStatementTimeout() {
   std::chrono::milliseconds timeout = options_.statement_timeout;
-  auto found = parameters_.find("statement_timeout");
-  if (found != parameters_.end()) {
-    Result<std::chrono::milliseconds> session = ParseStatementTimeout(found->second);
+  if (std::string value = ShowValue("statement_timeout"); !value.empty()) {
+    Result<std::chrono::milliseconds> session = ParseStatementTimeout(value);
     if (session.ok() && session->count() > 0 && (timeout.count() == 0 || *session < timeout)) {
       timeout = *session;
     }
@@ -1551,23 +1569,40 @@ void PgSession::ApplyStatementTimeout() {
 
 std::string PgSession::ShowValue(const std::string& name) const {
   if (AsciiLower(name) == "server_version") return options_.server_version;
+  if (auto local = local_parameters_.find(AsciiLower(name)); local != local_parameters_.end()) {
+    return local->second;
+  }
   auto found = parameters_.find(AsciiLower(name));
   if (found != parameters_.end()) return found->second;
   const PgSetting* setting = FindPgSetting(name);
   return setting ? std::string(setting->value) : std::string();
 }
 
-void PgSession::ChangeSetting(const std::string& name, const std::optional<std::string>& value) {
+void PgSession::ChangeSetting(const std::string& name, const std::optional<std::string>& value,
+                              bool local) {
+  ChangeSettings([&] {
+    if (name.empty()) {
+      parameters_.clear();
+      local_parameters_.clear();
+    } else if (local) {
+      local_parameters_[AsciiLower(name)] = *value;
+    } else {
+      // A plain SET or RESET after SET LOCAL in the same block outlasts the block.
+      local_parameters_.erase(AsciiLower(name));
+      if (value) {
+        parameters_[AsciiLower(name)] = *value;
+      } else {
+        parameters_.erase(AsciiLower(name));
+      }
+    }
+  });
+}
+
+void PgSession::ChangeSettings(const std::function<void()>& change) {
   std::vector<std::string> before;
   for (const PgSetting& setting : PgSettings())
     before.push_back(ShowValue(std::string(setting.name)));
-  if (name.empty()) {
-    parameters_.clear();
-  } else if (value) {
-    parameters_[AsciiLower(name)] = *value;
-  } else {
-    parameters_.erase(AsciiLower(name));
-  }
+  change();
   ApplyStatementTimeout();
   PgBackendWriter writer(out_);
   std::span<const PgSetting> settings = PgSettings();
@@ -1581,6 +1616,19 @@ void PgSession::ChangeSetting(const std::string& name, const std::optional<std::
     // prompt, DateStyle for drivers that parse dates).
     if (settings[i].reported) writer.ParameterStatus(settings[i].name, now);
   }
+}
+
+void PgSession::BeginSettingsBlock() {
+  if (!block_parameters_) block_parameters_ = parameters_;
+}
+
+void PgSession::EndSettingsBlock(bool committed) {
+  if (!block_parameters_ && local_parameters_.empty()) return;
+  ChangeSettings([&] {
+    if (!committed && block_parameters_) parameters_ = std::move(*block_parameters_);
+    local_parameters_.clear();
+  });
+  block_parameters_.reset();
 }
 
 Status PgSession::UnavailableSetting(std::string_view command, std::string_view name) {

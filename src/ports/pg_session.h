@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -162,6 +163,7 @@ class PgSession {
     std::vector<std::uint32_t> parameter_oids;     ///< as Parse gave them, else inferred
     std::string name;                              ///< kSet, kShow, kReset, kDeallocate
     std::string value;                             ///< kSet: as SHOW is to answer it
+    bool local = false;                            ///< kSet: SET LOCAL
     std::string search_path;       ///< kQuery: the search_path its unqualified tables resolved on
     std::int16_t copy_format = 0;  ///< kCopy: 0 text, 2 csv, 1 binary
     PgCopyOptions copy;            ///< kCopy: how rows are written
@@ -280,8 +282,18 @@ class PgSession {
   void SendCopyRow(Portal& portal, const engine::ResultChunk& chunk, std::size_t row);
   std::string ShowValue(const std::string& name) const;
   // Sets `name` to `value`, or back to its default without one (every setting when `name` is
-  // empty), and sends ParameterStatus for the reported settings that changed.
-  void ChangeSetting(const std::string& name, const std::optional<std::string>& value);
+  // empty), and sends ParameterStatus for the reported settings that changed. `local` (SET
+  // LOCAL) lasts until the transaction block ends.
+  void ChangeSetting(const std::string& name, const std::optional<std::string>& value,
+                     bool local = false);
+  // Runs `change` on the settings and sends ParameterStatus for the reported ones it changed.
+  void ChangeSettings(const std::function<void()>& change);
+  // A transaction block begins (BEGIN, or a Query of several statements): its SETs are undone
+  // if it rolls back. Nothing when one has begun already.
+  void BeginSettingsBlock();
+  // The block ends: SET LOCAL values end with it, and the SETs of a block that rolled back
+  // are undone, as in PostgreSQL.
+  void EndSettingsBlock(bool committed);
   // Why `command` (SET, RESET, SHOW) of a setting the session does not answer is refused.
   Status UnavailableSetting(std::string_view command, std::string_view name);
   // SETs what the startup packet's options ask for, before the session is ready.
@@ -315,8 +327,11 @@ class PgSession {
   std::string user_;
   std::string database_;  // as the startup message named it; PostgreSQL's default: the user
   std::optional<ScramServerExchange> scram_;
-  std::map<std::string, std::string, std::less<>> parameters_;  // session settings (SHOW)
-  std::string startup_options_;  // the startup packet's options (PGOPTIONS)
+  using Parameters = std::map<std::string, std::string, std::less<>>;
+  Parameters parameters_;        // session settings (SHOW), by lower-case name
+  Parameters local_parameters_;  // SET LOCAL in the current block: they win over parameters_
+  std::optional<Parameters> block_parameters_;  // parameters_ when the block began
+  std::string startup_options_;                 // the startup packet's options (PGOPTIONS)
 
   std::unique_ptr<engine::Connection> connection_;
   std::mutex connection_mutex_;  // guards connection_ against Cancel from another thread

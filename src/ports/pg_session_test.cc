@@ -630,6 +630,41 @@ TEST_F(PgSessionTest, SettingsAreAppliedOrRefusedAsPostgresNamesThem) {
   EXPECT_EQ(Send(Query("SHOW extra_float_digits"))[1].Column(0), "3");
 }
 
+// As in PostgreSQL: a block that rolls back undoes its SETs, and SET LOCAL ends with its block.
+TEST_F(PgSessionTest, SettingsFollowTheTransactionBlock) {
+  SignIn();
+  auto show = [&](const char* name) {
+    return Send(Query(std::string("SHOW ") + name))[1].Column(0);
+  };
+  Send(Query("BEGIN"));
+  Send(Query("SET application_name = 'inside'"));
+  EXPECT_EQ(show("application_name"), "inside");
+  std::vector<Message> messages = Send(Query("ROLLBACK"));
+  ASSERT_EQ(Types(messages), "SCZ");  // the reported setting changes back: ParameterStatus
+  EXPECT_EQ(show("application_name"), "");
+  Send(Query("BEGIN"));
+  Send(Query("SET application_name = 'kept'"));
+  Send(Query("COMMIT"));
+  EXPECT_EQ(show("application_name"), "kept");
+
+  Send(Query("BEGIN"));
+  EXPECT_EQ(Types(Send(Query("SET LOCAL search_path = shop"))), "CZ");
+  EXPECT_EQ(Types(Send(Query("SELECT count(*) FROM items"))), "TDCZ");
+  Send(Query("COMMIT"));
+  EXPECT_EQ(show("search_path"), "\"$user\", public");
+  EXPECT_EQ(Send(Query("SELECT count(*) FROM items"))[0].Field('C'), "42P01");
+
+  // Outside a block SET LOCAL warns and changes nothing.
+  messages = Send(Query("SET LOCAL search_path = shop"));
+  ASSERT_EQ(Types(messages), "NCZ");
+  EXPECT_EQ(messages[0].Field('C'), "25P01");
+  EXPECT_EQ(show("search_path"), "\"$user\", public");
+
+  // A Query of several statements is a block of its own: it fails whole.
+  Send(Query("SET application_name = 'gone'; SELECT * FROM shop.nosuch"));
+  EXPECT_EQ(show("application_name"), "kept");
+}
+
 TEST_F(PgSessionTest, SearchPathResolvesTablesNamedWithoutASchema) {
   SignIn();
   EXPECT_EQ(Send(Query("SELECT count(*) FROM items"))[0].Field('C'), "42P01");
