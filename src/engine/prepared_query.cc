@@ -3,10 +3,14 @@
 #include <duckdb.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/handles.h"
 
 namespace quanta::engine {
 namespace {
+
+constexpr const char* kUnknownType = "UNKNOWN";
 
 ValueType TypeFromLogical(duckdb_logical_type type) {
   ValueType out;
@@ -130,6 +134,9 @@ ValueType TypeFromLogical(duckdb_logical_type type) {
       break;
     case DUCKDB_TYPE_SQLNULL:
       simple(TypeId::kNull, "NULL");
+      break;
+    case DUCKDB_TYPE_INVALID:  // not known until the statement runs (ColumnsUnknown)
+      simple(TypeId::kOther, kUnknownType);
       break;
     default:
       simple(TypeId::kOther, "OTHER");
@@ -364,6 +371,16 @@ Status PreparedQuery::BindInteger(std::size_t index, std::int64_t value) {
   return BindOutcome(duckdb_bind_int64(handle_->statement, index + 1, value), index,
                      parameter_count());
 }
+bool PreparedQuery::ColumnsUnknown() const {
+  return std::any_of(column_types_.begin(), column_types_.end(),
+                     [](const ValueType& type) { return type.name == kUnknownType; });
+}
+
+void PreparedQuery::AdoptColumnsOf(const PreparedQuery& probe) {
+  column_names_ = probe.column_names_;
+  column_types_ = probe.column_types_;
+}
+
 Status PreparedQuery::BindFloating(std::size_t index, double value) {
   return BindOutcome(duckdb_bind_double(handle_->statement, index + 1, value), index,
                      parameter_count());

@@ -162,6 +162,13 @@ class PreparedQuery {
   const ValueType& parameter_type(std::size_t index) const { return parameter_types_[index]; }
   const std::vector<std::string>& column_names() const { return column_names_; }
   const std::vector<ValueType>& column_types() const { return column_types_; }
+  /// Whether DuckDB could not tell the result's columns at Prepare: a table function whose
+  /// arguments are parameters (range($1)) is bound only with their values.
+  bool ColumnsUnknown() const;
+  /// Takes `probe`'s result columns (names and types) as this statement's: those of the same
+  /// statement with its parameters replaced by typed NULLs, for one whose ColumnsUnknown().
+  /// Execute then checks the result against them as against any prepared columns.
+  void AdoptColumnsOf(const PreparedQuery& probe);
 
   /// Binds parameter `index` (from 0): text is cast to the parameter's type by DuckDB.
   Status BindText(std::size_t index, std::string_view text);

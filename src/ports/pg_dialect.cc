@@ -1,5 +1,7 @@
 #include "ports/pg_dialect.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -215,7 +217,12 @@ std::string NormalizePostgresDialect(std::string_view sql) {
   return out;
 }
 
-std::string CastParameters(std::string_view sql, const std::vector<std::string_view>& types) {
+namespace {
+
+// Writes `sql` with each parameter $n outside quotes replaced by what `replace` gives for n
+// (1-based) and the parameter's own text.
+template <typename Replace>
+std::string RewriteParameters(std::string_view sql, Replace replace) {
   std::string out;
   out.reserve(sql.size());
   std::size_t at = 0;
@@ -235,16 +242,7 @@ std::string CastParameters(std::string_view sql, const std::vector<std::string_v
         number = std::min<std::size_t>(number * 10 + (sql[end] - '0'), 1u << 20);
         ++end;
       }
-      std::string_view parameter = sql.substr(at, end - at);
-      if (number >= 1 && number <= types.size() && !types[number - 1].empty()) {
-        out += "CAST(";
-        out += parameter;
-        out += " AS ";
-        out += types[number - 1];
-        out += ")";
-      } else {
-        out += parameter;
-      }
+      out += replace(number, sql.substr(at, end - at));
       at = end;
       continue;
     }
@@ -252,6 +250,24 @@ std::string CastParameters(std::string_view sql, const std::vector<std::string_v
     ++at;
   }
   return out;
+}
+
+}  // namespace
+
+std::string CastParameters(std::string_view sql, const std::vector<std::string_view>& types) {
+  return RewriteParameters(sql, [&](std::size_t number, std::string_view parameter) {
+    if (number < 1 || number > types.size() || types[number - 1].empty()) {
+      return std::string(parameter);
+    }
+    return fmt::format("CAST({} AS {})", parameter, types[number - 1]);
+  });
+}
+
+std::string ParametersAsNulls(std::string_view sql, const std::vector<std::string>& types) {
+  return RewriteParameters(sql, [&](std::size_t number, std::string_view parameter) {
+    if (number < 1 || number > types.size()) return std::string(parameter);
+    return fmt::format("CAST(NULL AS {})", types[number - 1]);
+  });
 }
 
 std::string_view DuckdbTypeForParameter(std::uint32_t oid) {

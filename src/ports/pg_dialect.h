@@ -26,6 +26,12 @@ std::string NormalizePostgresDialect(std::string_view sql);
 /// name that the caller chose, never text from a client.
 std::string CastParameters(std::string_view sql, const std::vector<std::string_view>& types);
 
+/// Writes each parameter $n of `sql` as CAST(NULL AS types[n - 1]): the same statement without
+/// parameters, for DuckDB to tell its result columns where it cannot with them (a table
+/// function such as range($1) binds its arguments only with their values). Each type must be
+/// a DuckDB type name that the caller chose.
+std::string ParametersAsNulls(std::string_view sql, const std::vector<std::string>& types);
+
 /// The DuckDB type that a parameter of PostgreSQL type `oid` is cast to when DuckDB cannot
 /// tell its type from the query: that of the OID where DuckDB has the same type, else VARCHAR
 /// (PostgreSQL's own choice for a parameter of unknown type is text).

@@ -58,6 +58,12 @@ TEST(PgDialectTest, CastsTheParametersGivenATypeAndNoOther) {
             "SELECT $99999999999999999999999");
 }
 
+TEST(ParametersAsNullsTest, ReplacesEachParameterOutsideQuotesByATypedNull) {
+  EXPECT_EQ(ParametersAsNulls("SELECT * FROM range($1) WHERE '$1' <> $2", {"BIGINT", "VARCHAR"}),
+            "SELECT * FROM range(CAST(NULL AS BIGINT)) WHERE '$1' <> CAST(NULL AS VARCHAR)");
+  EXPECT_EQ(ParametersAsNulls("SELECT $3", {"BIGINT"}), "SELECT $3");  // none to give it
+}
+
 TEST(PgDialectTest, TypesParametersAsPostgresqlWould) {
   EXPECT_EQ(DuckdbTypeForParameter(0), "VARCHAR");     // unspecified: text
   EXPECT_EQ(DuckdbTypeForParameter(705), "VARCHAR");   // unknown

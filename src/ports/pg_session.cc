@@ -827,6 +827,20 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     sql = CastParameters(sql, casts);
     QUANTA_ASSIGN_OR_RETURN(statement->query, engine::PreparedQuery::Prepare(target, sql));
   }
+  if (statement->query->parameter_count() > 0 && statement->query->ColumnsUnknown()) {
+    // DuckDB binds a table function's arguments only with their values (range($1)), so it
+    // cannot say the columns that Describe must announce. The same statement with each
+    // parameter a NULL of its type can; a probe that fails leaves them unknown, and Execute
+    // then refuses a result that differs from them.
+    std::vector<std::string> types;
+    for (std::size_t i = 0; i < statement->query->parameter_count(); ++i) {
+      const engine::ValueType& type = statement->query->parameter_type(i);
+      types.push_back(type.id == engine::TypeId::kOther ? std::string("VARCHAR") : type.name);
+    }
+    Result<std::unique_ptr<engine::PreparedQuery>> probe =
+        engine::PreparedQuery::Prepare(target, ParametersAsNulls(sql, types));
+    if (probe.ok() && !(*probe)->ColumnsUnknown()) statement->query->AdoptColumnsOf(**probe);
+  }
   // Columns of types PostgreSQL has no counterpart for are cast in SQL, by position.
   const std::vector<engine::ValueType>& types = statement->query->column_types();
   bool cast = std::any_of(types.begin(), types.end(), NeedsCastBeforeEncoding);

@@ -411,6 +411,11 @@ with psycopg.connect(host="127.0.0.1", port=port, user="analyst", password=passw
                       "ORDER BY 1) TO STDOUT (FORMAT BINARY)") as copy:
             copy.set_types(["text", "numeric", "int8", "timestamptz"])
             out["copy_binary"] = [[r[0], str(r[1]), r[2], r[3].isoformat()] for r in copy.rows()]
+    # A table function whose argument is a server-side parameter: DuckDB binds it only with
+    # the value, so the columns are found another way before Describe.
+    rows = c.execute("SELECT x, x * 2 AS twice FROM generate_series(1, %s) g(x) "
+                     "WHERE x > %s", (3, 1), prepare=True).fetchall()
+    out["range_parameter"] = [list(r) for r in rows]
 import asyncpg
 async def main():
     conn = await asyncpg.connect(host="127.0.0.1", port=port, user="analyst",
@@ -467,6 +472,8 @@ def test_python_clients(node, work):
         ["o-1", "10.50", 2, "2026-03-01T11:00:00+00:00"],
         ["o-2", "20.25", 2, "2026-03-01T10:01:00+00:00"],
         ["o-3", "5.00", 2, "2026-03-01T11:05:00+00:00"]], results)
+    check("psycopg 3: a table function's argument as a server-side parameter",
+          results.get("range_parameter") == [[2, 4], [3, 6]], results)
     check("asyncpg: the binary protocol", results.get("asyncpg") == [["o-2", "20.25"]], results)
 
     script = os.path.join(work, "sqlalchemy_client.py")
