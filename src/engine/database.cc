@@ -218,8 +218,13 @@ Status RunStatements(duckdb_connection connection, const std::string& sql, duckd
   } destroy{statements};
   if (count == 0) {
     const char* error = duckdb_extract_statements_error(statements);
-    return error ? StatusFromMessage(error, out_of_memory_advice)
-                 : Status(ErrorCode::kQueryFailed, "no statement to run");
+    if (error) return StatusFromMessage(error, out_of_memory_advice);
+    // Blanks and comments only: DuckDB answers with an empty result, which nothing runs for.
+    if (duckdb_query(connection, sql.c_str(), last) == DuckDBSuccess) return Status::Ok();
+    Status status = StatusFromDuckdbError(duckdb_result_error_type(last), duckdb_result_error(last),
+                                          out_of_memory_advice);
+    duckdb_destroy_result(last);
+    return status;
   }
   for (idx_t i = 0; i < count; ++i) {
     duckdb_prepared_statement prepared = nullptr;

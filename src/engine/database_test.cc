@@ -62,6 +62,35 @@ TEST(QuoteLiteralTest, QuotesTextSoDuckDbReadsItBackTheSame) {
   }
 }
 
+// Statements run one after the other as duckdb_query runs them, each waiting for DuckDB's own
+// threads without spinning (ExecutePending).
+TEST(ConnectionTest, RunsStatementsInOrderAndStopsAtTheFirstThatFails) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> database, Database::Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> connection, database->Connect());
+  ASSERT_OK(connection->Execute("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2);"));
+  ASSERT_OK_AND_ASSIGN(QueryResult last,
+                       connection->Query("INSERT INTO t VALUES (3); SELECT sum(n) AS s FROM t"));
+  EXPECT_THAT(last.rows, ElementsAre(ElementsAre(Optional(std::string("6")))));
+  // Blanks and comments alone are no error, as with duckdb_query.
+  ASSERT_OK(connection->Execute(" -- nothing\n;"));
+  ASSERT_OK_AND_ASSIGN(QueryResult empty, connection->Query(""));
+  EXPECT_TRUE(empty.columns.empty());
+  // The failing statement's own message and class, and nothing after it runs.
+  Status failed = connection->Execute(
+      "INSERT INTO t VALUES (4); SELECT CAST('x' AS INTEGER); "
+      "INSERT INTO t VALUES (5)");
+  EXPECT_EQ(failed.code(), ErrorCode::kQueryFailed);
+  EXPECT_THAT(failed.message(), ::testing::StartsWith("Conversion Error"));
+  EXPECT_EQ(connection->Execute("SELEC 1").code(), ErrorCode::kQueryFailed);
+  ASSERT_OK_AND_ASSIGN(QueryResult rows, connection->Query("SELECT count(*) FROM t"));
+  EXPECT_THAT(rows.rows, ElementsAre(ElementsAre(Optional(std::string("4")))));
+  // A statement that DuckDB splits into tasks for its worker threads gives the whole answer.
+  ASSERT_OK_AND_ASSIGN(
+      QueryResult big,
+      connection->Query("SELECT count(*) FROM range(20000000) WHERE range % 7 = 0"));
+  EXPECT_THAT(big.rows, ElementsAre(ElementsAre(Optional(std::string("2857143")))));
+}
+
 TEST(ConnectionTest, AStatementReturningUnreadableColumnsFailsClearly) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> database, Database::Open());
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> connection, database->Connect());
