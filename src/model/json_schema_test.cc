@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -416,13 +415,11 @@ TEST(JsonSchemaTest, HugeArrayStopsAtTheStepBudget) {
   for (int i = 0; i < 1'000'000; ++i) huge.push_back(i);
   ValidationLimits limits;
   limits.max_steps = 10'000;
-  auto start = std::chrono::steady_clock::now();
+  // One violation, the budget's, instead of a million of the items': it stopped early.
   auto violations = schema.Validate(huge, limits);
-  auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_THAT(violations, SizeIs(1));
   EXPECT_EQ(violations[0].keyword, "limits");
   EXPECT_THAT(violations[0].message, HasSubstr("too large or too complex"));
-  EXPECT_LT(elapsed, std::chrono::seconds(2));
 }
 
 TEST(JsonSchemaTest, DeepNestingIsRefusedWithoutRecursingIntoIt) {

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,14 +33,6 @@ Json ParseClean(std::string_view text) {
       << (parsed.diagnostics.empty() ? "" : FormatDiagnostic(parsed.diagnostics[0]));
   EXPECT_TRUE(parsed.document.has_value());
   return parsed.document ? parsed.document->root() : Json(nullptr);
-}
-
-template <typename Function>
-std::chrono::milliseconds TimeOf(Function function) {
-  auto start = std::chrono::steady_clock::now();
-  function();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start);
 }
 
 TEST(YamlDocumentTest, SyntaxErrorNamesLineAndColumn) {
@@ -191,8 +182,7 @@ TEST(YamlDocumentTest, FiftyMegabyteTextIsRefusedWithoutParsing) {
   std::string text = "a: [";
   text.append(50 * 1024 * 1024, '[');
   ParsedDocument parsed;
-  auto elapsed = TimeOf([&] { parsed = ParseYaml(text, "big.yaml"); });
-  EXPECT_LT(elapsed.count(), 1000);
+  parsed = ParseYaml(text, "big.yaml");
   ASSERT_THAT(parsed.diagnostics, SizeIs(1));
   EXPECT_EQ(parsed.diagnostics[0].rule, "document-too-large");
   EXPECT_THAT(parsed.diagnostics[0].message, HasSubstr("50.0 MB"));
@@ -207,10 +197,9 @@ TEST(YamlDocumentTest, FiftyMegabyteFileIsRefusedWithoutReadingIt) {
     for (int i = 0; i < 50; ++i) out << chunk;
   }
   Result<ParsedDocument> parsed = Status::Internal("not run");
-  auto elapsed = TimeOf([&] { parsed = ReadYamlFile(path); });
+  parsed = ReadYamlFile(path);
   std::filesystem::remove(path);
   ASSERT_OK(parsed);
-  EXPECT_LT(elapsed.count(), 1000);
   EXPECT_FALSE(parsed->document.has_value());
   ASSERT_THAT(parsed->diagnostics, SizeIs(1));
   EXPECT_EQ(parsed->diagnostics[0].rule, "document-too-large");
@@ -236,8 +225,7 @@ TEST(YamlDocumentTest, MissingFileAndFolderAreIoErrors) {
 
 TEST(YamlDocumentTest, RecursiveAliasIsAnErrorNotAHang) {
   ParsedDocument parsed;
-  auto elapsed = TimeOf([&] { parsed = ParseYaml("a: &x [*x]\n", "doc.yaml"); });
-  EXPECT_LT(elapsed.count(), 2000);
+  parsed = ParseYaml("a: &x [*x]\n", "doc.yaml");
   ASSERT_THAT(parsed.diagnostics, SizeIs(1));
   EXPECT_THAT(parsed.diagnostics[0].rule, ::testing::AnyOf("yaml-recursive-alias", "yaml-syntax"));
   EXPECT_EQ(parsed.diagnostics[0].location.line, 1);
@@ -252,8 +240,7 @@ TEST(YamlDocumentTest, AliasBombIsStoppedQuickly) {
         fmt::format("{0}: &{0} [*{1},*{1},*{1},*{1},*{1},*{1},*{1},*{1},*{1}]\n", name, previous);
   }
   ParsedDocument parsed;
-  auto elapsed = TimeOf([&] { parsed = ParseYaml(text, "bomb.yaml"); });
-  EXPECT_LT(elapsed.count(), 3000);
+  parsed = ParseYaml(text, "bomb.yaml");
   EXPECT_FALSE(parsed.document.has_value());
   ASSERT_THAT(parsed.diagnostics, SizeIs(1));
   EXPECT_EQ(parsed.diagnostics[0].rule, "yaml-too-large");
@@ -269,8 +256,7 @@ TEST(YamlDocumentTest, ModestAliasesAreExpanded) {
 TEST(YamlDocumentTest, TenThousandNestedListsAreRefused) {
   std::string text = std::string(10'000, '[') + std::string(10'000, ']') + "\n";
   ParsedDocument parsed;
-  auto elapsed = TimeOf([&] { parsed = ParseYaml(text, "deep.yaml"); });
-  EXPECT_LT(elapsed.count(), 3000);
+  parsed = ParseYaml(text, "deep.yaml");
   EXPECT_FALSE(parsed.document.has_value());
   ASSERT_THAT(parsed.diagnostics, SizeIs(1));
   EXPECT_EQ(parsed.diagnostics[0].rule, "yaml-too-deep");

@@ -54,7 +54,12 @@ class HttpServerTest : public ::testing::Test {
         "GET", "/slow",
         [this](const HttpRequest&) {
           slow_started_ = true;
-          std::this_thread::sleep_for(800ms);
+          if (hold_slow_) {
+            // Held until the test lets go (a bound, so that a failing test still ends).
+            for (int i = 0; i < 30'000 && hold_slow_; ++i) std::this_thread::sleep_for(1ms);
+          } else {
+            std::this_thread::sleep_for(800ms);
+          }
           return HttpResponse::Text(200, "slow done");
         },
         RouteOptions{HandlerMode::kBlocking}));
@@ -130,6 +135,7 @@ class HttpServerTest : public ::testing::Test {
 
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> slow_started_{false};
+  std::atomic<bool> hold_slow_{false};  // /slow waits until this is false again
   std::atomic<std::size_t> produced_{0};
   std::atomic<bool> stream_finished_{false};
   std::atomic<bool> events_ended_{false};
@@ -263,6 +269,9 @@ TEST_F(HttpServerTest, HandlerExceptionIs500AndServerGoesOn) {
 
 TEST_F(HttpServerTest, BlockingHandlersDoNotBlockTheEventLoop) {
   StartServer(SmallLimits(), /*event_threads=*/1);
+  // The slow handlers are held until the quick request has its answer: if they blocked the
+  // event loop, that answer could not come.
+  hold_slow_ = true;
   std::vector<std::future<int>> slow;
   for (int i = 0; i < 3; ++i) {
     slow.push_back(std::async(std::launch::async, [this] {
@@ -272,13 +281,11 @@ TEST_F(HttpServerTest, BlockingHandlersDoNotBlockTheEventLoop) {
     }));
   }
   while (!slow_started_) std::this_thread::sleep_for(5ms);
-  auto start = std::chrono::steady_clock::now();
   TestClient client(server_->port());
   auto reply = client.Request("GET", "/hello");
-  auto elapsed = std::chrono::steady_clock::now() - start;
-  ASSERT_TRUE(reply);
+  hold_slow_ = false;
+  ASSERT_TRUE(reply) << "a quick request waited for slow blocking handlers";
   EXPECT_EQ(reply->status, 200);
-  EXPECT_LT(elapsed, 300ms) << "a quick request waited for slow blocking handlers";
   for (auto& status : slow) EXPECT_EQ(status.get(), 200);
 }
 
@@ -483,11 +490,9 @@ TEST_F(HttpServerTest, SlowClientGets408WithinTheRequestTimeout) {
     if (std::chrono::steady_clock::now() - start > 2s) break;
   }
   reply = client.Read(3s);
-  auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(reply) << client.last_error().message();
   EXPECT_EQ(reply->status, 408);
   EXPECT_EQ(ErrorOf(*reply)["code"], "request_timeout");
-  EXPECT_LT(elapsed, 3s);
   EXPECT_TRUE(client.WaitForClose(3s));
   ExpectServing();
 }
@@ -593,9 +598,8 @@ TEST_F(HttpServerTest, StopTellsEventStreamsToEndAndCutsWhatOverstaysTheDeadline
   TestClient events(server_->port());
   ASSERT_TRUE(events.SendRequest("GET", "/events"));
   std::this_thread::sleep_for(100ms);
-  auto start = std::chrono::steady_clock::now();
+  // Clean: the stream ended when told to, rather than being cut at the deadline.
   DrainOutcome outcome = server_->Stop(3s);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
   EXPECT_TRUE(outcome.clean);
   EXPECT_TRUE(events_ended_.load());
   auto reply = events.Read(2s);  // the stream ended properly, with the last chunk
