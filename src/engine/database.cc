@@ -165,6 +165,14 @@ Status StatusFromMessage(const char* message, const std::string* out_of_memory_a
   return Status(ErrorCode::kQueryFailed, std::move(text));
 }
 
+Status TakeFailedResult(duckdb_result* result, const std::string* out_of_memory_advice) {
+  Status status = StatusFromDuckdbError(duckdb_result_error_type(result),
+                                        duckdb_result_error(result), out_of_memory_advice);
+  duckdb_destroy_result(result);
+  std::memset(result, 0, sizeof(*result));
+  return status;
+}
+
 Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
                       const std::string* out_of_memory_advice) {
   std::memset(result, 0, sizeof(*result));
@@ -196,11 +204,7 @@ Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
     pause = std::min(pause * 2, kLongestPause);
   }
   if (duckdb_execute_pending(pending, result) == DuckDBSuccess) return Status::Ok();
-  Status status = StatusFromDuckdbError(duckdb_result_error_type(result),
-                                        duckdb_result_error(result), out_of_memory_advice);
-  duckdb_destroy_result(result);
-  std::memset(result, 0, sizeof(*result));
-  return status;
+  return TakeFailedResult(result, out_of_memory_advice);
 }
 
 namespace {
@@ -221,10 +225,7 @@ Status RunStatements(duckdb_connection connection, const std::string& sql, duckd
     if (error) return StatusFromMessage(error, out_of_memory_advice);
     // Blanks and comments only: DuckDB answers with an empty result, which nothing runs for.
     if (duckdb_query(connection, sql.c_str(), last) == DuckDBSuccess) return Status::Ok();
-    Status status = StatusFromDuckdbError(duckdb_result_error_type(last), duckdb_result_error(last),
-                                          out_of_memory_advice);
-    duckdb_destroy_result(last);
-    return status;
+    return TakeFailedResult(last, out_of_memory_advice);
   }
   for (idx_t i = 0; i < count; ++i) {
     duckdb_prepared_statement prepared = nullptr;

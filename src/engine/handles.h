@@ -41,6 +41,10 @@ Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
 /// the message's class prefix ("Binder Error: ...") stands in for the error type.
 Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice = nullptr);
 
+/// The Status of a failed `result`, which is then destroyed and left empty (safe to destroy
+/// again).
+Status TakeFailedResult(duckdb_result* result, const std::string* out_of_memory_advice);
+
 /// Runs a pending statement until its result is ready and hands the result over in `result`,
 /// which the caller destroys; on failure `result` is left empty (safe to destroy) and the
 /// status says why. While DuckDB's own threads run the statement's last tasks, the caller

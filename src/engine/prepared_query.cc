@@ -332,7 +332,9 @@ Result<std::unique_ptr<PreparedQuery>> PreparedQuery::Prepare(Connection& connec
       query->parameter_types_.push_back(TypeFromLogical(type));
       duckdb_destroy_logical_type(&type);
     } else {
-      query->parameter_types_.push_back(ValueType{TypeId::kOther, "UNKNOWN"});
+      ValueType unknown;
+      unknown.name = "UNKNOWN";
+      query->parameter_types_.push_back(std::move(unknown));
     }
   }
   idx_t columns = duckdb_prepared_statement_column_count(statement);

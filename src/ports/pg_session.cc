@@ -17,6 +17,16 @@
 namespace quanta::ports {
 namespace {
 
+// The statements the session answers itself rather than DuckDB (Prepare dispatches each); the
+// rest are queries for the sandbox.
+bool IsSessionCommand(std::string_view keyword) {
+  static const std::set<std::string, std::less<>> kKeywords = {
+      "BEGIN",   "START",   "COMMIT",  "END",      "ROLLBACK",   "ABORT", "SAVEPOINT",
+      "RELEASE", "DISCARD", "LISTEN",  "UNLISTEN", "DEALLOCATE", "SET",   "RESET",
+      "SHOW",    "COPY",    "DECLARE", "FETCH",    "MOVE",       "CLOSE"};
+  return kKeywords.count(keyword) > 0;
+}
+
 constexpr char kSimplePortal[] = "\x01simple";
 // PostgreSQL's SQLSTATEs for a statement or portal name that names nothing.
 constexpr char kInvalidStatementName[] = "26000";
@@ -393,20 +403,16 @@ void PgSession::HandleQuery(const PgQuery& query) {
                             std::make_move_iterator(pieces.end()));
   simple_query_text_ = query.sql;
   implicit_block_ = simple_statements_.size() > 1 && !in_transaction_;
-  if (implicit_block_) BeginSettingsBlock();
+  if (implicit_block_) BeginBlock();
   simple_query_failed_ = false;
   simple_query_syntax_checked_ = simple_statements_.size() < 2;
   simple_query_active_ = true;
 }
 
 void PgSession::DropStatementsBeforeSyntaxError() {
-  static const std::set<std::string, std::less<>> kOwnStatements = {
-      "BEGIN",   "START",   "COMMIT",  "END",      "ROLLBACK",   "ABORT", "SAVEPOINT",
-      "RELEASE", "DISCARD", "LISTEN",  "UNLISTEN", "DEALLOCATE", "SET",   "RESET",
-      "SHOW",    "COPY",    "DECLARE", "FETCH",    "MOVE",       "CLOSE"};
   for (std::size_t i = 0; i < simple_statements_.size(); ++i) {
     const std::string& text = simple_statements_[i].text;
-    if (kOwnStatements.count(query::LeadingKeyword(text))) continue;
+    if (IsSessionCommand(query::LeadingKeyword(text))) continue;
     Result<bool> unparsable = query::HasSyntaxError(*connection_, NormalizePostgresDialect(text));
     // A parser that fails here fails again when the statement runs, and says so there.
     if (!unparsable.ok() || !*unparsable) continue;
@@ -421,8 +427,7 @@ void PgSession::RunNextSimpleStatement() {
     // The implicit block ends: its cursors without HOLD close, and when it failed, those
     // declared WITH HOLD in it too. A block opened by BEGIN goes on.
     if (implicit_block_ && !in_transaction_) {
-      EndBlockForCursors(!simple_query_failed_);
-      EndSettingsBlock(!simple_query_failed_);
+      EndBlock(!simple_query_failed_);
     }
     implicit_block_ = false;
     simple_query_active_ = false;
@@ -687,6 +692,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
     return statement;
   };
   if (query::SplitSql(text).empty()) return command(Kind::kEmpty, "");
+  if (!IsSessionCommand(keyword)) return PrepareQuery(statement, text, error_position);
   if (keyword == "BEGIN" || keyword == "START") return command(Kind::kBegin, "BEGIN");
   if (keyword == "COMMIT" || keyword == "END") return command(Kind::kCommit, "COMMIT");
   if (keyword == "ROLLBACK" || keyword == "ABORT") {
@@ -772,7 +778,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Prepare(
     return command(Kind::kCloseCursor,
                    statement->close_cursor.all ? "CLOSE CURSOR ALL" : "CLOSE CURSOR");
   }
-  return PrepareQuery(statement, text, error_position);
+  return Status::Internal("{} is a session command without a handler", keyword);
 }
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
@@ -1274,18 +1280,6 @@ bool PgSession::ContinueFetch(Portal& portal, bool simple) {
   return true;
 }
 
-void PgSession::EndBlockForCursors(bool committed) {
-  for (auto it = cursors_.begin(); it != cursors_.end();) {
-    Cursor& cursor = it->second;
-    if (!cursor.hold || (!committed && cursor.declared_in_block)) {
-      it = cursors_.erase(it);
-      continue;
-    }
-    cursor.declared_in_block = false;
-    ++it;
-  }
-}
-
 bool PgSession::AllowedInFailedBlock(std::string_view text) {
   if (!transaction_failed_) return true;
   std::string keyword = query::LeadingKeyword(text);
@@ -1332,7 +1326,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
         warning.message = "there is already a transaction in progress";
         writer.NoticeResponse(warning);
       }
-      BeginSettingsBlock();
+      BeginBlock();
       in_transaction_ = true;
       break;
     case Kind::kCommit:
@@ -1350,8 +1344,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
       if (statement.tag == "COMMIT" || statement.tag == "ROLLBACK") {
         if (transaction_failed_ && statement.tag == "COMMIT") {
           // A failed block cannot commit: it rolls back, and says so.
-          EndBlockForCursors(false);
-          EndSettingsBlock(false);
+          EndBlock(false);
           writer.CommandComplete("ROLLBACK");
           in_transaction_ = transaction_failed_ = false;
           return;
@@ -1365,8 +1358,7 @@ void PgSession::RunCommand(Portal& portal, bool describe_rows) {
         }
         // Ends the block, or the implicit one of a Query of several statements.
         if (in_transaction_ || implicit_block_) {
-          EndBlockForCursors(statement.tag == "COMMIT");
-          EndSettingsBlock(statement.tag == "COMMIT");
+          EndBlock(statement.tag == "COMMIT");
         }
         in_transaction_ = transaction_failed_ = false;
       }
@@ -1582,11 +1574,12 @@ void PgSession::ApplyStatementTimeout() {
 }
 
 std::string PgSession::ShowValue(const std::string& name) const {
-  if (AsciiLower(name) == "server_version") return options_.server_version;
-  if (auto local = local_parameters_.find(AsciiLower(name)); local != local_parameters_.end()) {
+  const std::string key = AsciiLower(name);
+  if (key == "server_version") return options_.server_version;
+  if (auto local = local_parameters_.find(key); local != local_parameters_.end()) {
     return local->second;
   }
-  auto found = parameters_.find(AsciiLower(name));
+  auto found = parameters_.find(key);
   if (found != parameters_.end()) return found->second;
   const PgSetting* setting = FindPgSetting(name);
   return setting ? std::string(setting->value) : std::string();
@@ -1602,11 +1595,12 @@ void PgSession::ChangeSetting(const std::string& name, const std::optional<std::
       local_parameters_[AsciiLower(name)] = *value;
     } else {
       // A plain SET or RESET after SET LOCAL in the same block outlasts the block.
-      local_parameters_.erase(AsciiLower(name));
+      const std::string key = AsciiLower(name);
+      local_parameters_.erase(key);
       if (value) {
-        parameters_[AsciiLower(name)] = *value;
+        parameters_[key] = *value;
       } else {
-        parameters_.erase(AsciiLower(name));
+        parameters_.erase(key);
       }
     }
   });
@@ -1632,11 +1626,20 @@ void PgSession::ChangeSettings(const std::function<void()>& change) {
   }
 }
 
-void PgSession::BeginSettingsBlock() {
+void PgSession::BeginBlock() {
   if (!block_parameters_) block_parameters_ = parameters_;
 }
 
-void PgSession::EndSettingsBlock(bool committed) {
+void PgSession::EndBlock(bool committed) {
+  for (auto it = cursors_.begin(); it != cursors_.end();) {
+    Cursor& cursor = it->second;
+    if (!cursor.hold || (!committed && cursor.declared_in_block)) {
+      it = cursors_.erase(it);
+      continue;
+    }
+    cursor.declared_in_block = false;
+    ++it;
+  }
   if (!block_parameters_ && local_parameters_.empty()) return;
   ChangeSettings([&] {
     if (!committed && block_parameters_) parameters_ = std::move(*block_parameters_);

@@ -269,9 +269,6 @@ class PgSession {
   bool ContinueFetch(Portal& portal, bool simple);
   // Makes `portal`'s current row available (fetching a chunk when needed): false at the end.
   Result<bool> NextRow(Portal& portal);
-  // Ends the transaction block for the cursors: those without HOLD close, and on rollback
-  // also those declared in the block.
-  void EndBlockForCursors(bool committed);
   // One DataRow of `statement`'s result.
   void SendDataRow(const Statement& statement, const engine::ResultChunk& chunk, std::size_t row,
                    const std::vector<std::int16_t>& formats);
@@ -290,10 +287,11 @@ class PgSession {
   void ChangeSettings(const std::function<void()>& change);
   // A transaction block begins (BEGIN, or a Query of several statements): its SETs are undone
   // if it rolls back. Nothing when one has begun already.
-  void BeginSettingsBlock();
-  // The block ends: SET LOCAL values end with it, and the SETs of a block that rolled back
-  // are undone, as in PostgreSQL.
-  void EndSettingsBlock(bool committed);
+  void BeginBlock();
+  // The block ends, as in PostgreSQL: cursors without HOLD close (on rollback also those
+  // declared in the block), SET LOCAL values end, and the SETs of a block that rolled back
+  // are undone.
+  void EndBlock(bool committed);
   // Why `command` (SET, RESET, SHOW) of a setting the session does not answer is refused.
   Status UnavailableSetting(std::string_view command, std::string_view name);
   // SETs what the startup packet's options ask for, before the session is ready.
