@@ -84,6 +84,12 @@ Node::Node(NodeConfig config, std::unique_ptr<DataDirectory> data_directory,
                                .AddCounter("quanta_sql_cancel_requests_total",
                                            "CancelRequest packets received on the SQL port")
                                .WithLabels({})),
+      sql_client_hangups_(
+          metrics_
+              .AddCounter("quanta_sql_client_hangups_total",
+                          "SQL clients that hung up while a statement of theirs ran; each such "
+                          "statement was cancelled")
+              .WithLabels({})),
       uptime_(metrics_.AddGauge("quanta_node_uptime_seconds", "Seconds since the node started")
                   .WithLabels({})),
       ready_(metrics_
@@ -252,6 +258,8 @@ std::string Node::RenderMetrics() {
           static_cast<double>(sql.rejected_connections - last_sql_stats_.rejected_connections));
       sql_cancel_requests_.Increment(
           static_cast<double>(sql.cancel_requests - last_sql_stats_.cancel_requests));
+      sql_client_hangups_.Increment(
+          static_cast<double>(sql.client_hangups - last_sql_stats_.client_hangups));
       last_sql_stats_ = sql;
     }
   }

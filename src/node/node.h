@@ -111,6 +111,7 @@ class Node {
   Counter& sql_connections_accepted_;
   Counter& sql_connections_rejected_;
   Counter& sql_cancel_requests_;
+  Counter& sql_client_hangups_;
   ports::PgServerStats last_sql_stats_;
   Gauge& uptime_;
   Gauge& ready_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 
 #include <array>
 #include <atomic>
@@ -23,6 +24,9 @@ class PgConnection;
 
 // A session run this short is expected to be as short next time (PgServerOptions::inline_runs).
 constexpr std::chrono::microseconds kQuickRun{500};
+
+// How often a running statement's client is looked at for a hang-up (PgConnection::ArmPeerCheck).
+constexpr std::chrono::seconds kPeerCheckInterval{1};
 
 class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
  public:
@@ -120,7 +124,7 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   net::thread_pool pool_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, cancels_{0};
+  std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, cancels_{0}, hangups_{0};
   std::atomic<int> inline_runs_{0};  // sessions running on event threads now
 
   std::mutex mutex_;
@@ -146,6 +150,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         statement_timer_(server_->loop_.get_executor()),
+        peer_check_timer_(server_->loop_.get_executor()),
         process_id_(options.process_id),
         secret_key_(options.secret_key),
         session_(server_->backend_, std::move(options)) {}
@@ -158,6 +163,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     socket_.set_option(tcp::no_delay(true), ignored);
     // Writes from a worker (WriteFromWorker) must never block it.
     socket_.non_blocking(true, ignored);
+    socket_fd_ = socket_.native_handle();
     ArmIdleTimer(server_->options_.startup_timeout);
     Read();
   }
@@ -231,6 +237,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
         if (!error && self->working_ && self->runs_ == run) self->session_.CancelForTimeout();
       });
     }
+    if (session_.ready()) ArmPeerCheck(run);
     // A session whose last run was quick runs again on this event thread when one of the
     // server's inline turns is free: the answer then leaves without two thread hops, which
     // are most of a short statement's cost. Everything else goes to the worker pool.
@@ -282,9 +289,44 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     out.erase(0, sent);
   }
 
+  // PostgreSQL's client_connection_check_interval, always on: while a run goes on, its client
+  // is looked at every second, and when it has hung up (psql killed, a driver's socket closed)
+  // the running statement is cancelled, rather than left to hold a worker and its memory
+  // until the statement timeout for an answer nobody reads. Off the strand, as the statement
+  // timer, since an inline run holds it; the timer's own mutex orders its re-arming here
+  // against the strand's cancel.
+  void ArmPeerCheck(std::uint64_t run) {
+    std::lock_guard lock(peer_check_mutex_);
+    peer_check_timer_.expires_after(kPeerCheckInterval);
+    peer_check_timer_.async_wait([self = shared_from_this(), run](error_code error) {
+      if (error || !self->working_ || self->runs_ != run) return;
+      if (self->PeerHungUp()) {
+        if (!self->peer_gone_.exchange(true)) ++self->server_->hangups_;
+        self->session_.Cancel();  // and each later statement of the run, a second apart
+      }
+      self->ArmPeerCheck(run);
+    });
+  }
+
+  // True when the client closed its end or the connection failed. POLLRDHUP sees a hang-up
+  // even behind bytes the client sent and the session has not read yet (a pipeline).
+  bool PeerHungUp() const {
+    pollfd watched{socket_fd_, POLLRDHUP, 0};
+    if (::poll(&watched, 1, 0) != 1) return false;
+    return (watched.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
+  void CancelPeerCheck() {
+    std::lock_guard lock(peer_check_mutex_);
+    peer_check_timer_.cancel();
+  }
+
   void AfterWork(PgSession::Step step, std::string out) {
     working_ = false;
     statement_timer_.cancel();
+    CancelPeerCheck();
+    // A client that hung up gets no answer: its statement was cancelled for it.
+    if (peer_gone_) return Close();
     if (step == PgSession::Step::kClose && session_.cancel_request()) {
       const PgCancelRequest& request = *session_.cancel_request();
       server_->CancelBackend(request.process_id, request.secret_key);
@@ -356,6 +398,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     closed_ = true;
     idle_timer_.cancel();
     statement_timer_.cancel();
+    CancelPeerCheck();
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -367,6 +410,10 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   std::optional<net::ssl::stream<tcp::socket&>> tls_;
   net::steady_timer idle_timer_;
   net::steady_timer statement_timer_;
+  std::mutex peer_check_mutex_;
+  net::steady_timer peer_check_timer_;  // guarded by peer_check_mutex_
+  int socket_fd_ = -1;                  // for the hang-up check, which runs off the strand
+  std::atomic<bool> peer_gone_{false};
   const std::int32_t process_id_;
   const std::int32_t secret_key_;
   PgSession session_;
@@ -487,6 +534,7 @@ PgServerStats PgServer::stats() const {
   stats.accepted_connections = impl_->accepted_;
   stats.rejected_connections = impl_->rejected_;
   stats.cancel_requests = impl_->cancels_;
+  stats.client_hangups = impl_->hangups_;
   return stats;
 }
 

@@ -49,6 +49,7 @@ struct PgServerStats {
   std::uint64_t accepted_connections = 0;
   std::uint64_t rejected_connections = 0;  ///< beyond max_connections
   std::uint64_t cancel_requests = 0;
+  std::uint64_t client_hangups = 0;  ///< clients that hung up while a statement of theirs ran
 };
 
 /// The SQL output port: PostgreSQL's frontend/backend protocol v3 over TCP, on an event loop

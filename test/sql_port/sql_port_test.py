@@ -14,7 +14,7 @@ parameters, binary), asyncpg (binary protocol), SQLAlchemy's inspector with pand
 pgjdbc (DatabaseMetaData) and the npm `pg` client, and TLS (sslmode=require). Hostile queries must
 be refused with SQLSTATE 42501 or 0A000 while the node keeps serving; a wrong password, an
 unknown user, too many connections, an idle session and a statement past its timeout get
-PostgreSQL's errors.
+PostgreSQL's errors; a client killed mid-statement has its statement cancelled.
 
 Prints one line per check and a closing 'N passed, N failed'; exits 1 when a check failed.
 """
@@ -655,6 +655,39 @@ def test_long_statements_leave_the_port_serving(node):
           all("statement timeout" in output for output in outputs), outputs)
 
 
+def sql_metric(node, name):
+    status, text = http("GET", f"{node.url}/metrics", token=None)
+    found = re.search(rf"^{name} (\d+)", text, re.M)
+    return int(found.group(1)) if status == 200 and found else None
+
+
+def test_a_client_that_hangs_up_is_let_go(node):
+    # psql killed in the middle of a statement: the node notices the closed socket, cancels
+    # the statement and frees the session, as PostgreSQL's client_connection_check_interval.
+    hangups_before = sql_metric(node, "quanta_sql_client_hangups_total")
+    arguments = ["psql", "-X", "-h", "127.0.0.1", "-p", str(node.sql_port), "-U", "analyst",
+                 "-d", "quanta", "-c", "SELECT sum(i * i) FROM range(1000000000000) t(i)"]
+    env = dict(os.environ, PGPASSWORD=PASSWORD, PGCONNECT_TIMEOUT="10")
+    client = subprocess.Popen(arguments, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # signed in and running
+    open_while_running = sql_metric(node, "quanta_sql_connections_open")
+    client.kill()
+    client.wait()
+    hangups, still_open = hangups_before, open_while_running
+    for _ in range(100):  # the check runs every second while a statement runs
+        hangups = sql_metric(node, "quanta_sql_client_hangups_total")
+        still_open = sql_metric(node, "quanta_sql_connections_open")
+        if hangups != hangups_before and still_open < open_while_running:
+            break
+        time.sleep(0.1)
+    check("a client that hangs up mid-statement is seen, its statement cancelled and its "
+          "session closed", hangups == hangups_before + 1 and still_open < open_while_running,
+          f"hang-ups {hangups_before} -> {hangups}; open {open_while_running} -> {still_open}")
+    code, out = psql(node, "SELECT 40 + 2", extra=["-A", "-t"])
+    check("... and the port goes on serving", code == 0 and out.strip() == "42", out)
+
+
 def sqlstate_of(connection, sql):
     """Runs `sql` on a psycopg2 connection; returns the SQLSTATE it failed with, else None."""
     import psycopg2
@@ -927,6 +960,7 @@ def run_tests(node, work):
     test_tls(node, work)
     test_sign_in_and_limits(node)
     test_long_statements_leave_the_port_serving(node)
+    test_a_client_that_hangs_up_is_let_go(node)
     test_metrics(node)
     test_prepared_statements_see_new_versions(node)
     test_session_settings(node)
