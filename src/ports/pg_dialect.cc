@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -67,6 +68,75 @@ bool EndsWithStringLiteral(const std::string& out) {
   return end >= 2 && out[end - 1] == '\'';
 }
 
+// Where the string literal that `out` ends with (white space aside) opens, its doubled quotes
+// included; npos when `out` does not end with one.
+std::size_t TrailingLiteralStart(const std::string& out) {
+  if (!EndsWithStringLiteral(out)) return std::string::npos;
+  std::size_t close = out.find_last_not_of(" \t\r\n");
+  std::size_t open = out.rfind('\'', close - 1);
+  while (open != std::string::npos && open > 0 && out[open - 1] == '\'') {
+    open = out.rfind('\'', open - 2);  // a doubled quote inside the literal
+  }
+  return open;
+}
+
+// A bytea literal of PostgreSQL's as DuckDB reads it, one \xHH escape per byte that DuckDB
+// would read otherwise:
+//   hex format     '\x0102ff' -> '\x01\x02\xFF' (DuckDB reads \x01 as a byte, "02" as text;
+//                  PostgreSQL allows white space between digit pairs)
+//   escape format  'a\000\\'  -> 'a\x00\x5C'    (a backslash and three octal digits, or two
+//                  backslashes)
+// A literal that is neither is PostgreSQL's error (RaisePgError). Nothing when `literal`
+// (quotes included) has no backslash: it then means the same in both.
+std::optional<std::string> ByteaLiteralForDuckdb(std::string_view literal) {
+  std::string_view text = literal.substr(1, literal.size() - 2);
+  if (text.find('\\') == std::string_view::npos) return std::nullopt;
+  std::string escaped = "'";
+  auto add_byte = [&](unsigned value) { escaped += fmt::format("\\x{:02X}", value); };
+  if (text.size() >= 2 && text[0] == '\\' && (text[1] == 'x' || text[1] == 'X')) {
+    std::string digits;
+    for (char c : text.substr(2)) {
+      if (std::isspace(static_cast<unsigned char>(c))) continue;
+      if (!std::isxdigit(static_cast<unsigned char>(c))) {
+        // The digit is shown only when it is plain ASCII, so that it cannot end the literal.
+        bool shown = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        return RaisePgError("22023", shown ? fmt::format("invalid hexadecimal digit: \"{}\"", c)
+                                           : std::string("invalid hexadecimal digit"));
+      }
+      digits += c;
+    }
+    if (digits.size() % 2 != 0) {
+      return RaisePgError("22023", "invalid hexadecimal data: odd number of digits");
+    }
+    for (std::size_t i = 0; i < digits.size(); i += 2) {
+      add_byte(static_cast<unsigned>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+    }
+    return escaped + "'";
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      escaped += text[i];  // doubled quotes stay doubled
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '\\') {
+      add_byte('\\');
+      ++i;
+      continue;
+    }
+    auto octal = [&](std::size_t at) {
+      return at < text.size() && text[at] >= '0' && text[at] <= '7';
+    };
+    if (octal(i + 1) && octal(i + 2) && octal(i + 3) && text[i + 1] <= '3') {
+      add_byte(static_cast<unsigned>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
+                                     (text[i + 3] - '0')));
+      i += 3;
+      continue;
+    }
+    return RaisePgError("22P02", "invalid input syntax for type bytea");
+  }
+  return escaped + "'";
+}
+
 // Where the quoted string or identifier that opens at `sql[at]` ends (one past its closing
 // quote, or the end of `sql`): a doubled quote stands for itself, and in an escape string
 // (E'...') so does a quote after a backslash.
@@ -89,6 +159,28 @@ std::size_t QuotedEnd(std::string_view sql, std::size_t at) {
 }
 
 }  // namespace
+
+std::string RaisePgErrorOf(std::string_view sqlstate, std::string_view message_sql) {
+  return fmt::format("error('{}{}:' || {})", kRaisedPgErrorMark, sqlstate, message_sql);
+}
+
+std::string RaisePgError(std::string_view sqlstate, std::string_view message) {
+  std::string quoted = "'";
+  for (char c : message) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return RaisePgErrorOf(sqlstate, quoted + "'");
+}
+
+std::optional<RaisedPgError> FindRaisedPgError(std::string_view message) {
+  // Only error() itself: another error's message may quote a text holding the mark.
+  constexpr std::string_view kRaised = "Invalid Input Error: ";
+  if (!message.starts_with(kRaised) ||
+      !message.substr(kRaised.size()).starts_with(kRaisedPgErrorMark)) {
+    return std::nullopt;
+  }
+  std::string_view rest = message.substr(kRaised.size() + kRaisedPgErrorMark.size());
+  if (rest.size() < 6 || rest[5] != ':') return std::nullopt;
+  return RaisedPgError{std::string(rest.substr(0, 5)), std::string(rest.substr(6))};
+}
 
 std::string NormalizePostgresDialect(std::string_view sql) {
   std::string out;
@@ -118,6 +210,18 @@ std::string NormalizePostgresDialect(std::string_view sql) {
       continue;
     }
     bool word_start = i == 0 || !IsWordChar(sql[i - 1]);
+    // bytea '\x0102' -> '\x01\x02'::BLOB (see ByteaLiteralForDuckdb)
+    if (word_start && WordAt(sql, i, "bytea")) {
+      std::size_t open = SkipBlanks(sql, i + 5);
+      if (open < sql.size() && sql[open] == '\'') {
+        std::size_t close = QuotedEnd(sql, open);
+        if (auto hex = ByteaLiteralForDuckdb(sql.substr(open, close - open))) {
+          out += *hex + "::BLOB";
+          i = close;
+          continue;
+        }
+      }
+    }
     // OPERATOR(pg_catalog.~) -> ~
     if (word_start && WordAt(sql, i, "operator")) {
       std::size_t open = SkipBlanks(sql, i + 8);
@@ -185,19 +289,26 @@ std::string NormalizePostgresDialect(std::string_view sql) {
       // 'schema.table'::regclass looks the relation up: PostgreSQL's to_regclass, which the
       // sandbox answers from the catalogs. A name that finds nothing is an error, as the cast
       // is in PostgreSQL (42P01, SqlStateFor), where to_regclass itself gives NULL.
-      if (type == "regclass" && EndsWithStringLiteral(out)) {
+      if (std::size_t open = TrailingLiteralStart(out);
+          type == "regclass" && open != std::string::npos) {
         std::size_t close = out.find_last_not_of(" \t\r\n");
-        std::size_t open = out.rfind('\'', close - 1);
-        while (open != std::string::npos && open > 0 && out[open - 1] == '\'') {
-          open = out.rfind('\'', open - 2);  // a doubled quote inside the literal
-        }
-        if (open != std::string::npos) {
-          std::string literal = out.substr(open, close + 1 - open);
-          out.replace(open, close + 1 - open,
-                      "COALESCE(to_regclass(" + literal + "), error('relation \"' || " + literal +
-                          " || '\" does not exist'))");
-          i = end;
-          continue;
+        std::string literal = out.substr(open, close + 1 - open);
+        out.replace(
+            open, close + 1 - open,
+            "COALESCE(to_regclass(" + literal + "), " +
+                RaisePgErrorOf("42P01", "'relation \"' || " + literal + " || '\" does not exist'") +
+                ")");
+        i = end;
+        continue;
+      }
+      if (std::size_t open = TrailingLiteralStart(out);
+          type == "bytea" && open != std::string::npos &&
+          (open == 0 || (out[open - 1] != 'E' && out[open - 1] != 'e'))) {
+        // (An escape string E'...' has escapes of its own: it is left to DuckDB.)
+        std::size_t close = out.find_last_not_of(" \t\r\n");
+        if (auto hex =
+                ByteaLiteralForDuckdb(std::string_view(out).substr(open, close + 1 - open))) {
+          out.replace(open, close + 1 - open, *hex);
         }
       }
       // 'name'::regproc looks a function up by its name: the sandbox answers it.

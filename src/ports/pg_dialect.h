@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,9 +16,25 @@ namespace quanta::ports {
 ///   'name'::pg_catalog.regproc        -> 'name'::regproc (the sandbox answers the lookup)
 ///   ::pg_catalog.text                 -> ::text
 ///   CAST(x AS pg_catalog.text)        -> CAST(x AS text), AS regtype and friends AS VARCHAR
+///   'name'::regclass                  -> the relation's OID, or PostgreSQL's 42P01 error
+///   '\x0102'::bytea, bytea 'a\000'  -> '\x01\x02'::bytea, 'a\x00'::BLOB (PostgreSQL's formats)
 /// Quoted strings, quoted identifiers, dollar quotes and comments are left alone. Anything
 /// else passes through unchanged.
 std::string NormalizePostgresDialect(std::string_view sql);
+
+/// An error that the rewritten SQL raises as PostgreSQL would, with its SQLSTATE: DuckDB's
+/// error() with a message that FindRaisedPgError reads back.
+inline constexpr std::string_view kRaisedPgErrorMark = "quanta-pg-error:";
+/// error() of `message`, a text that is not SQL.
+std::string RaisePgError(std::string_view sqlstate, std::string_view message);
+/// error() of the message that the SQL expression `message_sql` makes.
+std::string RaisePgErrorOf(std::string_view sqlstate, std::string_view message_sql);
+struct RaisedPgError {
+  std::string sqlstate;
+  std::string message;  ///< as PostgreSQL words it, without DuckDB's "Invalid Input Error: "
+};
+/// The error that RaisePgError raised, when DuckDB's `message` is one.
+std::optional<RaisedPgError> FindRaisedPgError(std::string_view message);
 
 /// Writes each parameter $n of `sql` as CAST($n AS types[n - 1]) where that type is not empty,
 /// so that DuckDB knows its type from the start, as PostgreSQL does for a parameter that Parse

@@ -13,11 +13,11 @@ TEST(PgDialectTest, RewritesTheSpellingsOfPsqlsCatalogQueries) {
             "c.reloftype::VARCHAR::text");
   EXPECT_EQ(NormalizePostgresDialect("d.classoid = 'pg_class'::regclass"), "d.classoid = 1259");
   EXPECT_EQ(NormalizePostgresDialect("attrelid = 'orders.orders'::regclass"),
-            "attrelid = COALESCE(to_regclass('orders.orders'), error('relation \"' || "
-            "'orders.orders' || '\" does not exist'))");
+            "attrelid = COALESCE(to_regclass('orders.orders'), error('quanta-pg-error:42P01:' || "
+            "'relation \"' || 'orders.orders' || '\" does not exist'))");
   EXPECT_EQ(NormalizePostgresDialect("'it''s'::pg_catalog.regclass::oid"),
-            "COALESCE(to_regclass('it''s'), error('relation \"' || 'it''s' || '\" does not "
-            "exist'))::oid");
+            "COALESCE(to_regclass('it''s'), error('quanta-pg-error:42P01:' || 'relation \"' || "
+            "'it''s' || '\" does not exist'))::oid");
   EXPECT_EQ(NormalizePostgresDialect("c.oid::regclass"), "c.oid::VARCHAR");
   // \dd and \dT+ cast to qualified types; \dX to regnamespace and regclass.
   EXPECT_EQ(NormalizePostgresDialect("CAST(pgc.conname AS pg_catalog.text) as name"),
@@ -29,6 +29,47 @@ TEST(PgDialectTest, RewritesTheSpellingsOfPsqlsCatalogQueries) {
   EXPECT_EQ(NormalizePostgresDialect("SELECT 'abs'::pg_catalog.regproc::pg_catalog.oid"),
             "SELECT 'abs'::regproc::oid");
   EXPECT_EQ(NormalizePostgresDialect("e.evtfoid::pg_catalog.regproc"), "e.evtfoid::VARCHAR");
+}
+
+TEST(PgDialectTest, ReadsByteaHexLiteralsAsPostgresqlDoes) {
+  // psycopg2 sends bytes parameters as '\x..'::bytea; DuckDB alone would read \x01 as one byte
+  // and the digits after it as characters.
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '\\x0102ff'::bytea"),
+            "SELECT '\\x01\\x02\\xFF'::bytea");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '\\X01 02'::pg_catalog.bytea"),
+            "SELECT '\\x01\\x02'::bytea");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT bytea '\\xdead'"), "SELECT '\\xDE\\xAD'::BLOB");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '\\x'::bytea"), "SELECT ''::bytea");
+  // PostgreSQL's errors, raised where the literal is read.
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '\\x0g'::bytea"),
+            "SELECT error('quanta-pg-error:22023:' || 'invalid hexadecimal digit: \"g\"')::bytea");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '\\x012'::bytea"),
+            "SELECT error('quanta-pg-error:22023:' || 'invalid hexadecimal data: odd number of "
+            "digits')::bytea");
+  // The escape format: a backslash and three octal digits, or two backslashes.
+  EXPECT_EQ(NormalizePostgresDialect("SELECT 'a\\000\\\\b''c\\377'::bytea"),
+            "SELECT 'a\\x00\\x5Cb''c\\xFF'::bytea");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT 'a\\9'::bytea"),
+            "SELECT error('quanta-pg-error:22P02:' || 'invalid input syntax for type "
+            "bytea')::bytea");
+  // Without a backslash, and as other types, the text means the same to DuckDB.
+  for (const char* sql : {"SELECT 'abc'::bytea", "SELECT '\\x01'::text", "SELECT bytea 'abc'",
+                          "SELECT E'\\\\x01'::bytea"}) {
+    EXPECT_EQ(NormalizePostgresDialect(sql), sql);
+  }
+}
+
+TEST(PgDialectTest, ReadsBackTheErrorsItRaises) {
+  std::optional<RaisedPgError> raised =
+      FindRaisedPgError("Invalid Input Error: quanta-pg-error:42P01:relation \"x\" does not exist");
+  ASSERT_TRUE(raised.has_value());
+  EXPECT_EQ(raised->sqlstate, "42P01");
+  EXPECT_EQ(raised->message, "relation \"x\" does not exist");
+  // The mark quoted inside another error is that error's text.
+  EXPECT_FALSE(
+      FindRaisedPgError("Conversion Error: Could not convert string "
+                        "'quanta-pg-error:42501:x' to INT32"));
+  EXPECT_FALSE(FindRaisedPgError("Invalid Input Error: quanta-pg-error:42"));
 }
 
 TEST(PgDialectTest, LeavesQuotedTextAndCommentsAlone) {

@@ -107,10 +107,7 @@ std::string SqlStateFor(const Status& status) {
     }
     if (StartsWithWord(message, "Conversion Error")) return "22P02";
     if (StartsWithWord(message, "Out of Range Error")) return "22003";
-    if (StartsWithWord(message, "Invalid Input Error: relation \"") &&
-        message.ends_with("\" does not exist")) {
-      return "42P01";  // 'name'::regclass of a relation that is not there (pg_dialect)
-    }
+    if (std::optional<RaisedPgError> raised = FindRaisedPgError(message)) return raised->sqlstate;
     if (StartsWithWord(message, "Invalid Input Error")) return "22023";
     if (message.find("Division by zero") != std::string::npos) return "22012";
     if (StartsWithWord(message, "INTERRUPT Error")) return "57014";
@@ -1672,6 +1669,9 @@ void PgSession::SendError(const Status& status, int position, std::string_view s
   fields.severity = "ERROR";
   fields.sqlstate = sqlstate.empty() ? SqlStateFor(status) : std::string(sqlstate);
   fields.message = status.message();
+  if (std::optional<RaisedPgError> raised = FindRaisedPgError(fields.message)) {
+    fields.message = std::move(raised->message);
+  }
   // DuckDB's messages carry the statement excerpt after a blank line: keep the first part.
   if (std::size_t cut = fields.message.find("\n\nLINE "); cut != std::string::npos) {
     fields.message.resize(cut);

@@ -62,6 +62,25 @@ TranslationCache& RenderCache() {
   return cache;
 }
 
+// How DuckDB's messages name the class of an error that json_serialize_sql reports by its
+// type ("conversion" -> "Conversion"), so that the SQL port maps it as it maps the others.
+std::string ErrorClassOf(std::string_view type) {
+  static constexpr std::pair<std::string_view, std::string_view> kClasses[] = {
+      {"conversion", "Conversion"},
+      {"invalid input", "Invalid Input"},
+      {"out of range", "Out of Range"},
+      {"not implemented", "Not implemented"},
+      {"binder", "Binder"},
+      {"catalog", "Catalog"}};
+  std::string lower = AsciiLower(type);
+  for (const auto& [name, spelled] : kClasses) {
+    if (lower == name) return std::string(spelled);
+  }
+  if (lower.empty()) return "Query";
+  lower[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(lower[0])));
+  return lower;
+}
+
 // DuckDB marks "no position" with the largest unsigned 64-bit number.
 constexpr std::uint64_t kNoLocation = 18446744073709551615ull;
 
@@ -1030,6 +1049,14 @@ Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& c
                       position);
       }
       std::string keyword = LeadingKeyword(piece.text);
+      if (keyword == "SELECT" || keyword == "WITH" || keyword == "VALUES" || keyword == "FROM" ||
+          keyword == "TABLE") {
+        // A query that DuckDB could not turn into a tree for another reason than its syntax
+        // (a constant it could not read, say): DuckDB's own words say what.
+        return refuse(Status(ErrorCode::kQueryFailed,
+                             fmt::format("{} Error: {}", ErrorClassOf(type), message)),
+                      std::string::npos);
+      }
       return refuse(
           Status(ErrorCode::kNotSupported,
                  fmt::format("{} is not allowed: the SQL port is read-only and takes SELECT "

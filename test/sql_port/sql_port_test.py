@@ -391,6 +391,10 @@ cur.execute("SELECT order_id, amount, updated_at FROM orders.orders WHERE order_
             ("o-2",))
 row = cur.fetchone()
 out["psycopg2"] = [row[0], str(row[1]), row[2].isoformat()]
+# psycopg2 sends bytes as PostgreSQL's hex literal, '\x0102ff'::bytea, in the query text.
+cur.execute("SELECT octet_length(%s), %s", (b"\x01\x02\xff", b"a\\b"))
+size, echoed = cur.fetchone()
+out["psycopg2_bytea"] = [size, bytes(echoed).hex()]
 c.close()
 import psycopg
 with psycopg.connect(host="127.0.0.1", port=port, user="analyst", password=password,
@@ -463,6 +467,8 @@ def test_python_clients(node, work):
         return
     check("psycopg2: a parameter, numeric and timestamptz", results.get("psycopg2") ==
           ["o-2", "20.25", "2026-03-01T10:01:00+00:00"], results)
+    check("psycopg2: bytes parameters arrive as the bytes they were",
+          results.get("psycopg2_bytea") == [3, "615c62"], results)
     check("psycopg 3: a server-side numeric parameter, prepared",
           results.get("psycopg3") == ["o-1", "o-2"], results)
     check("psycopg 3: binary results of many types", results.get("psycopg3_binary") ==
