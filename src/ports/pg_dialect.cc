@@ -108,8 +108,11 @@ std::optional<std::string> ByteaLiteralForDuckdb(std::string_view literal) {
     if (digits.size() % 2 != 0) {
       return RaisePgError("22023", "invalid hexadecimal data: odd number of digits");
     }
+    // The digit pairs are DuckDB's \xHH escapes as they stand.
     for (std::size_t i = 0; i < digits.size(); i += 2) {
-      add_byte(static_cast<unsigned>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+      escaped += "\\x";
+      escaped += static_cast<char>(std::toupper(static_cast<unsigned char>(digits[i])));
+      escaped += static_cast<char>(std::toupper(static_cast<unsigned char>(digits[i + 1])));
     }
     return escaped + "'";
   }
