@@ -388,6 +388,15 @@ TEST_F(ConsumerSqlTest, SplitsStatementsOutsideQuotesAndComments) {
   EXPECT_EQ(Refusal("SELECT 1; DROP TABLE raw_orders; SELECT 2").code(), ErrorCode::kNotSupported);
 }
 
+// A query DuckDB cannot read for another reason than its syntax is a failed query in DuckDB's
+// words, not a statement the port refuses to run.
+TEST_F(ConsumerSqlTest, NamesWhyItCouldNotReadAQuery) {
+  Status status = Refusal("SELECT '\\x0g'::BLOB");
+  EXPECT_EQ(status.code(), ErrorCode::kQueryFailed);
+  EXPECT_THAT(status.message(), HasSubstr("Conversion Error: Invalid hex escape code"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("not allowed")));
+}
+
 TEST_F(ConsumerSqlTest, SurvivesHostileText) {
   for (std::string_view sql : std::vector<std::string_view>{
            "'", "\"", "$$", "$a$ never closed", "/* open", "SELECT '\xff\xfe'",
