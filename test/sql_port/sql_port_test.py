@@ -268,7 +268,12 @@ def test_psql_backslash_commands(node):
           code == 0 and out.split() == ["order_id", "customer_id", "t|t"], out)
     code, out = psql(node, "SELECT 'orders.nope'::regclass")
     check("a ::regclass cast of a name that finds nothing is 42P01, as in PostgreSQL",
-          "42P01" in out and 'relation "orders.nope" does not exist' in out, out)
+          "42P01" in out and 'relation "orders.nope" does not exist' in out and
+          "quanta-pg-error" not in out, out)
+    code, out = psql(node, "SELECT '\\x0g'::bytea")
+    check("a bytea literal with a bad hex digit is PostgreSQL's 22023, in its words",
+          "22023" in out and 'invalid hexadecimal digit: "g"' in out and
+          "quanta-pg-error" not in out, out)
     code, out = psql(node, "\\sv orders.orders")
     check("\\sv of a dataset says it is not a view", "\"orders.orders\" is not a view" in out, out)
     code, out = psql(node, "\\dg+")
