@@ -475,7 +475,8 @@ const store::DatasetLayout& DeadLettersLayout() {
                                            store::DeadLetterColumns(),
                                            store::WriteMode::kAppend,
                                            {},
-                                           std::nullopt};
+                                           std::nullopt,
+                                           ""};
   return layout;
 }
 

@@ -90,20 +90,23 @@ store::StoreLayout Layout() {
                               {"placed_at", "TIMESTAMP WITH TIME ZONE"}},
                              store::WriteMode::kUpsert,
                              {"order_id"},
-                             std::nullopt});
+                             std::nullopt,
+                             "order_id"});
   layout.datasets.push_back(
       {"events",
        {{"event_id", "VARCHAR"}, {"order_id", "VARCHAR"}, {"step", "INTEGER"}},
        store::WriteMode::kAppend,
        {},
-       std::nullopt});
+       std::nullopt,
+       ""});
   // A key of two columns, text then integer.
   layout.datasets.push_back(
       {"lines",
        {{"order_id", "VARCHAR"}, {"line", "INTEGER"}, {"quantity", "INTEGER"}},
        store::WriteMode::kUpsert,
        {"order_id", "line"},
-       std::nullopt});
+       std::nullopt,
+       ""});
   layout.input_ports.push_back({"order_events", std::nullopt});
   return layout;
 }

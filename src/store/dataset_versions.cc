@@ -75,6 +75,23 @@ std::string CreateHistoryTableSql(const DatasetLayout& dataset) {
                      Hidden(kToVersionColumn));
 }
 
+std::string LookupIndexName(std::string_view dataset) { return std::string(dataset) + "_lookup"; }
+
+std::string CreateLookupIndexSql(const DatasetLayout& dataset) {
+  if (dataset.lookup_column.empty()) return "";
+  std::string index =
+      QuoteIdentifier(kHistorySchema) + "." + QuoteIdentifier(LookupIndexName(dataset.name));
+  return fmt::format("CREATE INDEX {} ON {} ({}); COMMENT ON INDEX {} IS {}",
+                     QuoteIdentifier(LookupIndexName(dataset.name)), HistoryTable(dataset.name),
+                     QuoteIdentifier(dataset.lookup_column), index,
+                     engine::QuoteLiteral(dataset.lookup_column));
+}
+
+std::string DropLookupIndexSql(std::string_view dataset) {
+  return fmt::format("DROP INDEX {}.{}", QuoteIdentifier(kHistorySchema),
+                     QuoteIdentifier(LookupIndexName(dataset)));
+}
+
 std::string CreatePreviousViewSql(const DatasetLayout& dataset) {
   return fmt::format("CREATE OR REPLACE VIEW {} AS {}", PreviousView(dataset.name),
                      CurrentSql(dataset));
@@ -89,15 +106,35 @@ std::string SnapshotSql(const DatasetLayout& dataset, std::int64_t version,
 }
 
 std::string CurrentSql(const DatasetLayout& dataset, std::string_view catalog) {
-  // An append dataset never closes a row version (the store refuses a change of mode, and
-  // retention removes only closed versions), so every row is current: a scan without the
-  // filter, which costs a quarter of an aggregation's time.
-  if (dataset.mode == WriteMode::kAppend) {
-    return fmt::format("SELECT {} FROM {}", ColumnList(dataset),
-                       HistoryTable(dataset.name, catalog));
+  std::string columns = ColumnList(dataset);
+  // DuckDB 1.4.4 reads through the lookup index only when the lookup column comes first among
+  // the columns the scan reads (otherwise it scans, as measured with EXPLAIN ANALYZE), so the
+  // scan lists it first and an outer SELECT restores the contract's order.
+  std::string scanned = columns;
+  if (!dataset.lookup_column.empty() && dataset.columns[0].name != dataset.lookup_column) {
+    scanned = QuoteIdentifier(dataset.lookup_column);
+    for (const engine::Column& column : dataset.columns) {
+      if (column.name != dataset.lookup_column) scanned += ", " + QuoteIdentifier(column.name);
+    }
   }
-  return fmt::format("SELECT {} FROM {} WHERE {} IS NULL", ColumnList(dataset),
-                     HistoryTable(dataset.name, catalog), Hidden(kToVersionColumn));
+  std::string scan;
+  if (dataset.mode == WriteMode::kAppend) {
+    // An append dataset never closes a row version (the store refuses a change of mode, and
+    // retention removes only closed versions), so every row is current: a scan without the
+    // filter, which costs a quarter of an aggregation's time.
+    scan = fmt::format("SELECT {} FROM {}", scanned, HistoryTable(dataset.name, catalog));
+  } else {
+    // `_to < _from` never holds (a version is closed by a later commit), so the filter keeps
+    // the rows whose _to is NULL. Written with both columns, it stays out of the scan: DuckDB
+    // reads through the lookup index only when the lookup is the scan's one pushed-down
+    // filter, and would push a plain `_to IS NULL` down beside it (bench/RESULTS.md: a lookup
+    // 2.5 times faster, a full aggregation 1.7 times slower).
+    std::string to = Hidden(kToVersionColumn);
+    scan = fmt::format("SELECT {} FROM {} WHERE ({} IS NULL OR {} < {})", scanned,
+                       HistoryTable(dataset.name, catalog), to, to, Hidden(kFromVersionColumn));
+  }
+  if (scanned == columns) return scan;
+  return fmt::format("SELECT {} FROM ({}) AS {}", columns, scan, QuoteIdentifier(dataset.name));
 }
 
 std::string ChangesSql(const DatasetLayout& dataset, std::int64_t after_version,

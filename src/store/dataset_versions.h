@@ -41,6 +41,15 @@ std::string ColumnList(const DatasetLayout& dataset, std::string_view qualifier 
 
 /// CREATE TABLE of the history table: the dataset's columns, then the hidden columns.
 std::string CreateHistoryTableSql(const DatasetLayout& dataset);
+/// The name of the index on a dataset's lookup column ("<dataset>_lookup", in the history
+/// schema beside the table).
+std::string LookupIndexName(std::string_view dataset);
+/// CREATE INDEX on the dataset's lookup column, then a COMMENT ON INDEX holding the column's
+/// name, which tells a later open whether the index is still on the right column; empty when
+/// the dataset has no lookup column.
+std::string CreateLookupIndexSql(const DatasetLayout& dataset);
+/// DROP INDEX of the dataset's lookup index.
+std::string DropLookupIndexSql(std::string_view dataset);
 /// CREATE OR REPLACE VIEW previous."<dataset>" over the current rows.
 std::string CreatePreviousViewSql(const DatasetLayout& dataset);
 

@@ -484,12 +484,30 @@ Status ProductStore::Bootstrap() {
   std::map<std::string, std::vector<std::optional<std::string>>> stored_by_name;
   for (auto& row : stored->rows) stored_by_name[row[0].value_or("")] = row;
 
+  // The lookup index of each dataset, by dataset, with the column it is on (its comment).
+  Result<engine::QueryResult> indexes = connection.Query(
+      "SELECT table_name, index_name, comment FROM duckdb_indexes() "
+      "WHERE database_name = current_database() AND schema_name = 'history'");
+  if (!indexes.ok()) return fail(indexes.status());
+  std::map<std::string, std::string> indexed_column_by_dataset;
+  for (auto& row : indexes->rows) {
+    std::string dataset = row[0].value_or("");
+    if (row[1].value_or("") == LookupIndexName(dataset)) {
+      indexed_column_by_dataset[dataset] = row[2].value_or("");
+    }
+  }
+
   std::vector<std::string> problems;
   std::string statements;
+  // Each in a transaction of its own: DuckDB 1.4.4 aborts the process when one transaction
+  // drops an index and creates another (it writes the dropped one to the log).
+  std::vector<std::string> index_changes;
   for (const DatasetLayout& dataset : layout_.datasets) {
     auto found = stored_by_name.find(dataset.name);
+    std::string lookup_index = CreateLookupIndexSql(dataset);
     if (found == stored_by_name.end()) {
       statements += CreateHistoryTableSql(dataset) + ";\n";
+      if (!lookup_index.empty()) statements += lookup_index + ";\n";
       statements += CreatePreviousViewSql(dataset) + ";\n";
       statements += fmt::format(
           "INSERT INTO quanta.datasets VALUES ({}, {}, {}, {}, {}, 0, "
@@ -524,6 +542,17 @@ Status ProductStore::Bootstrap() {
           fmt::format("UPDATE quanta.datasets SET retention_seconds = {} WHERE name = {};\n",
                       RetentionLiteral(dataset.retention), QuoteLiteral(dataset.name));
     }
+    // A store written before lookup indexes, or a primary key moved to another column (an
+    // append dataset's is free to move): the index follows the layout, after the commit.
+    auto indexed = indexed_column_by_dataset.find(dataset.name);
+    bool has_index = indexed != indexed_column_by_dataset.end();
+    if (has_index && indexed->second != dataset.lookup_column) {
+      index_changes.push_back(DropLookupIndexSql(dataset.name));
+      has_index = false;
+    }
+    if (!has_index && !lookup_index.empty()) {
+      index_changes.push_back("BEGIN; " + lookup_index + "; COMMIT");
+    }
     datasets_[dataset.name] = DatasetState{ToInt(row[4]).value_or(0)};
   }
   if (!problems.empty()) {
@@ -555,7 +584,14 @@ Status ProductStore::Bootstrap() {
     Status applied = connection.Execute(statements);
     if (!applied.ok()) return fail(applied);
   }
-  return connection.Execute("COMMIT");
+  QUANTA_RETURN_IF_ERROR(connection.Execute("COMMIT"));
+  for (const std::string& change : index_changes) {
+    if (Status changed = connection.Execute(change); !changed.ok()) {
+      (void)connection.Execute("ROLLBACK");
+      return changed;
+    }
+  }
+  return Status::Ok();
 }
 
 Status ProductStore::CheckDatasetTable(const DatasetLayout& dataset) {

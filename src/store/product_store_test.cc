@@ -240,6 +240,78 @@ TEST_F(ProductStoreTest, ReopeningFindsEverythingAsItWas) {
   EXPECT_EQ(third.committed_at, Day(0) + hours(2));
 }
 
+// The plan of a lookup `where` in the current rows of `dataset`, as EXPLAIN ANALYZE shows it.
+std::string LookupPlan(ProductStore& store, std::string_view dataset, std::string_view where) {
+  Result<std::string> current = store.CurrentQualifiedSql(dataset);
+  EXPECT_OK(current);
+  if (!current.ok()) return "";
+  Result<engine::QueryResult> plan =
+      store.Query(fmt::format("EXPLAIN ANALYZE SELECT * FROM ({}) WHERE {}", *current, where));
+  EXPECT_OK(plan);
+  std::string text;
+  if (!plan.ok()) return text;
+  for (const auto& row : plan->rows) {
+    for (const auto& cell : row) text += cell.value_or("") + "\n";
+  }
+  return text;
+}
+
+// The lookup index of each history table, with the column its comment names.
+std::vector<std::string> LookupIndexes(ProductStore& store) {
+  Result<engine::QueryResult> indexes = store.Query(
+      "SELECT table_name || ':' || index_name || ':' || comment FROM duckdb_indexes() "
+      "WHERE schema_name = 'history' ORDER BY 1");
+  EXPECT_OK(indexes);
+  return indexes.ok() ? Rows(*indexes) : std::vector<std::string>{"error"};
+}
+
+TEST_F(ProductStoreTest, ALookupByKeyReadsThroughTheIndexThatFollowsTheLayout) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+    ASSERT_OK(CommitBatch(*store, "('o-1', 'created', 1), ('o-2', 'created', 2)"));
+    ASSERT_OK(CommitBatch(*store, "('o-1', 'paid', 1)"));
+    EXPECT_THAT(LookupIndexes(*store), ElementsAre("orders:orders_lookup:order_id"));
+    // Only the current version of o-1, found through the index despite the closed one.
+    EXPECT_THAT(LookupPlan(*store, "orders", "order_id = 'o-1'"), HasSubstr("Index Scan"));
+    ASSERT_OK_AND_ASSIGN(std::string current, store->CurrentQualifiedSql("orders"));
+    ASSERT_OK_AND_ASSIGN(
+        engine::QueryResult found,
+        store->Query(fmt::format("SELECT status FROM ({}) WHERE order_id = 'o-1'", current)));
+    EXPECT_THAT(Rows(found), ElementsAre("paid"));
+    EXPECT_THAT(Orders(*store), ElementsAre("o-1|paid|1.00", "o-2|created|2.00"));
+    EXPECT_THAT(Orders(*store, AsOf::Version(1)),
+                ElementsAre("o-1|created|1.00", "o-2|created|2.00"));
+  }
+  // A store kept without the index (as written before there were any) gets it back on open,
+  // and an append dataset gets one when its primary key becomes one column.
+  StoreLayout without = OrdersLayout();
+  without.datasets[0].lookup_column.clear();
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenStore(without));
+    EXPECT_THAT(LookupIndexes(*store), ElementsAre());
+  }
+  StoreLayout keyed = OrdersLayout();
+  keyed.datasets[1].lookup_column = "event_id";
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenStore(keyed));
+    EXPECT_THAT(LookupIndexes(*store),
+                ElementsAre("events:events_lookup:event_id", "orders:orders_lookup:order_id"));
+    ASSERT_OK(CommitBatch(*store, "", "('e-1', 'o-1', 1), ('e-2', 'o-1', 2)"));
+    EXPECT_THAT(LookupPlan(*store, "events", "event_id = 'e-2'"), HasSubstr("Index Scan"));
+  }
+  // Its primary key moved to another column: the index moves with it.
+  keyed.datasets[1].lookup_column = "order_id";
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore(keyed));
+  EXPECT_THAT(LookupIndexes(*store),
+              ElementsAre("events:events_lookup:order_id", "orders:orders_lookup:order_id"));
+  EXPECT_THAT(LookupPlan(*store, "orders", "order_id = 'o-1'"), HasSubstr("Index Scan"));
+  ASSERT_OK(CommitBatch(*store, "", "('e-3', 'o-2', 1)"));
+  EXPECT_THAT(LookupPlan(*store, "events", "order_id = 'o-1'"), HasSubstr("Index Scan"));
+  store.reset();
+  ASSERT_OK_AND_ASSIGN(store, OpenStore(keyed));
+  EXPECT_THAT(LookupPlan(*store, "events", "order_id = 'o-1'"), HasSubstr("Index Scan"));
+}
+
 TEST_F(ProductStoreTest, ReopeningWithAChangedDatasetIsRefusedAndNamesTheChange) {
   { ASSERT_OK(OpenStore()); }
   StoreLayout retyped = OrdersLayout();
@@ -272,7 +344,7 @@ TEST_F(ProductStoreTest, ReopeningWithAChangedDatasetIsRefusedAndNamesTheChange)
   grown.datasets[0].retention = std::chrono::seconds(86400);
   grown.datasets[0].columns[1].type = "TEXT";
   grown.datasets.push_back(
-      {"totals", {{"day", "DATE"}, {"n", "BIGINT"}}, WriteMode::kAppend, {}, std::nullopt});
+      {"totals", {{"day", "DATE"}, {"n", "BIGINT"}}, WriteMode::kAppend, {}, std::nullopt, ""});
   grown.input_ports.push_back({"refunds", std::nullopt});
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore(grown));
   ASSERT_OK_AND_ASSIGN(auto writer, store->BeginBatch());

@@ -231,7 +231,8 @@ StoreLayout DocumentsLayout() {
                              {{"document_id", "BIGINT"}, {"body", "VARCHAR"}},
                              WriteMode::kAppend,
                              {},
-                             std::nullopt});
+                             std::nullopt,
+                             ""});
   layout.input_ports.push_back({"uploads", std::nullopt});
   return layout;
 }

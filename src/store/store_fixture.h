@@ -45,8 +45,8 @@ class TemporaryFolder {
   std::filesystem::path path_;
 };
 
-/// The orders product of the demo, reduced: `orders` (upsert by order_id), `events` (append),
-/// and the input port `order_events`.
+/// The orders product of the demo, reduced: `orders` (upsert by order_id, its lookup column),
+/// `events` (append, no key), and the input port `order_events`.
 inline StoreLayout OrdersLayout() {
   StoreLayout layout;
   layout.datasets.push_back(
@@ -54,13 +54,15 @@ inline StoreLayout OrdersLayout() {
        {{"order_id", "VARCHAR"}, {"status", "VARCHAR"}, {"amount", "DECIMAL(10,2)"}},
        WriteMode::kUpsert,
        {"order_id"},
-       std::nullopt});
+       std::nullopt,
+       "order_id"});
   layout.datasets.push_back(
       {"events",
        {{"event_id", "VARCHAR"}, {"order_id", "VARCHAR"}, {"step", "INTEGER"}},
        WriteMode::kAppend,
        {},
-       std::nullopt});
+       std::nullopt,
+       ""});
   layout.input_ports.push_back({"order_events", std::nullopt});
   return layout;
 }

@@ -23,6 +23,14 @@ bool StartsWithHiddenPrefix(std::string_view name) {
 
 }  // namespace
 
+bool IsIndexableType(std::string_view type) {
+  if (type.ends_with("]")) return false;  // LIST "T[]" and ARRAY "T[3]"
+  for (std::string_view nested : {"STRUCT", "MAP", "UNION", "INTERVAL"}) {
+    if (type.starts_with(nested)) return false;
+  }
+  return true;
+}
+
 std::string_view WriteModeName(WriteMode mode) {
   return mode == WriteMode::kUpsert ? "upsert" : "append";
 }
@@ -94,6 +102,19 @@ Status ValidateLayout(const StoreLayout& layout) {
       }
       if (!key_names.insert(key).second) {
         return Status::Invalid("dataset {}: key column {} appears twice", dataset.name, key);
+      }
+    }
+    if (!dataset.lookup_column.empty()) {
+      auto column = std::find_if(
+          dataset.columns.begin(), dataset.columns.end(),
+          [&](const engine::Column& candidate) { return candidate.name == dataset.lookup_column; });
+      if (column == dataset.columns.end()) {
+        return Status::Invalid("dataset {}: lookup column {} is not one of its columns",
+                               dataset.name, dataset.lookup_column);
+      }
+      if (!IsIndexableType(column->type)) {
+        return Status::Invalid("dataset {}: lookup column {} has type {}, which has no index",
+                               dataset.name, dataset.lookup_column, column->type);
       }
     }
     if (dataset.retention && dataset.retention->count() < 0) {
@@ -172,13 +193,23 @@ Result<StoreLayout> LayoutFromProductFolder(const model::ProductFolder& folder) 
       }
     }
     out.mode = dataset.IsUpsert() ? WriteMode::kUpsert : WriteMode::kAppend;
-    if (out.mode == WriteMode::kUpsert) {
-      if (!dataset.key.empty()) {
-        out.key = dataset.key;
-      } else {
-        std::stable_sort(primary_key.begin(), primary_key.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (const auto& [position, name] : primary_key) out.key.push_back(name);
+    std::stable_sort(primary_key.begin(), primary_key.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> identity;  // the columns that identify a row
+    if (out.mode == WriteMode::kUpsert && !dataset.key.empty()) {
+      identity = dataset.key;
+    } else {
+      for (const auto& [position, name] : primary_key) identity.push_back(name);
+    }
+    if (out.mode == WriteMode::kUpsert) out.key = identity;
+    // DuckDB looks a row up through an index only for an equality on one indexed column, so a
+    // key of several columns gets none (it would cost every commit and serve no lookup).
+    if (identity.size() == 1) {
+      auto column = std::find_if(
+          out.columns.begin(), out.columns.end(),
+          [&](const engine::Column& candidate) { return candidate.name == identity[0]; });
+      if (column != out.columns.end() && IsIndexableType(column->type)) {
+        out.lookup_column = identity[0];
       }
     }
     Result<std::optional<std::chrono::seconds>> retention = RetentionOf(contract);

@@ -31,6 +31,11 @@ struct DatasetLayout {
   std::vector<std::string> key;  ///< upsert key columns (empty for append)
   /// How long a row version stays readable after it stopped being current; nullopt: forever.
   std::optional<std::chrono::seconds> retention;
+  /// The one column that identifies a row (a one-column upsert key, or an append dataset's
+  /// one-column primary key): the store indexes it so that a lookup by it reads one row
+  /// instead of scanning the table. Empty: none (no key, a key of several columns, or a type
+  /// that cannot be indexed).
+  std::string lookup_column;
 };
 
 /// One input port: its offsets, counters and dead letters are kept by the store.
@@ -68,11 +73,15 @@ Status ValidateLayout(const StoreLayout& layout);
 /// Fails (InvalidDocument, naming the property) when the value or unit cannot be read.
 Result<std::optional<std::chrono::seconds>> RetentionOf(const model::Contract& contract);
 
+/// Whether DuckDB can index a column of `type` (not lists, structs, maps, unions or
+/// intervals).
+bool IsIndexableType(std::string_view type);
+
 /// The layout of a loaded product folder: one dataset per pipeline dataset (columns from its
 /// output port's contract, typed by model::DuckdbTypeFor; key from pipeline.yaml or else the
-/// contract's primary key) and one input port per input port of product.yaml. Fails with an
-/// error naming the file and field when the folder does not say enough (run lint for all of
-/// them at once).
+/// contract's primary key; lookup column from the one-column key) and one input port per input port
+/// of product.yaml. Fails with an error naming the file and field when the folder does not say
+/// enough (run lint for all of them at once).
 Result<StoreLayout> LayoutFromProductFolder(const model::ProductFolder& folder);
 
 }  // namespace quanta::store
