@@ -997,85 +997,236 @@ Result<bool> HasSyntaxError(engine::Connection& connection, std::string_view sta
   return tree.value("error", false) && tree.value("error_type", "") == "parser";
 }
 
+namespace {
+
+// A statement with each small integer literal replaced by a marker: statements that differ
+// only in such literals (a lookup by id, a LIMIT) have the same skeleton, so they share the
+// parse and render caches. Parsing and rendering a statement costs DuckDB more than planning
+// and running a point lookup, and pgbench or a dashboard sends a new id every time.
+//
+// Each marker is an INTEGER like the literal it stands for (2086400000 up to 2086499999), so
+// the parse tree and every check of the sandbox see the same shapes; FillIn then puts the
+// literals back where their markers ended up in the rewritten SQL.
+class LiteralSkeleton {
+ public:
+  std::string text;
+
+  // Replaces the markers in `statement`'s SQL with their literals and moves its name locations
+  // back to the original text. False when a marker is not in the SQL exactly once (a rewrite
+  // copied or dropped it): the caller then sandboxes the original text.
+  bool FillIn(SandboxedStatement& statement) const {
+    std::vector<std::pair<std::size_t, const Hole*>> found;
+    for (const Hole& hole : holes_) {
+      std::size_t at = FindMarker(statement.sql, hole.marker, 0);
+      if (at == std::string::npos ||
+          FindMarker(statement.sql, hole.marker, at + 1) != std::string::npos) {
+        return false;
+      }
+      found.emplace_back(at, &hole);
+    }
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [at, hole] : found) {
+      statement.sql.replace(at, hole->marker.size(), hole->literal);
+    }
+    for (auto& [name, location] : statement.name_locations) location = OriginalOffset(location);
+    return true;
+  }
+
+ private:
+  friend std::optional<LiteralSkeleton> SkeletonOf(std::string_view original);
+  struct Hole {
+    std::size_t at;            // where the marker starts in `text`
+    std::string marker;        // ten digits
+    std::string_view literal;  // the original's digits
+  };
+  std::vector<Hole> holes_;  // in the order of the text
+
+  // Where `marker` stands as a whole number in `sql` from `from` on; npos when nowhere.
+  static std::size_t FindMarker(const std::string& sql, const std::string& marker,
+                                std::size_t from) {
+    for (std::size_t at = sql.find(marker, from); at != std::string::npos;
+         at = sql.find(marker, at + 1)) {
+      bool digit_before = at > 0 && std::isdigit(static_cast<unsigned char>(sql[at - 1]));
+      std::size_t end = at + marker.size();
+      bool digit_after = end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]));
+      if (!digit_before && !digit_after) return at;
+    }
+    return std::string::npos;
+  }
+
+  // The offset in the original text of `offset` in `text` (a marker's start for one inside it).
+  std::size_t OriginalOffset(std::size_t offset) const {
+    std::ptrdiff_t shift = 0;
+    for (const Hole& hole : holes_) {
+      if (offset < hole.at) break;
+      if (offset < hole.at + hole.marker.size()) return hole.at + shift;
+      shift += static_cast<std::ptrdiff_t>(hole.literal.size()) -
+               static_cast<std::ptrdiff_t>(hole.marker.size());
+    }
+    return offset + shift;
+  }
+};
+
+constexpr std::string_view kMarkerPrefix = "20864";
+constexpr std::size_t kMaxMarkers = 100000;
+
+// The skeleton of `original`, or nullopt when it has no literal to replace or must be
+// sandboxed as written: it holds the marker prefix already, a backslash (an E'...' string,
+// whose escapes SkipLiteralOrComment does not follow, could hide where a literal is), or a
+// named argument (AT (VERSION => 2 + 1) is resolved by its value).
+std::optional<LiteralSkeleton> SkeletonOf(std::string_view original) {
+  if (original.find(kMarkerPrefix) != std::string_view::npos ||
+      original.find('\\') != std::string_view::npos ||
+      original.find("=>") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto is_word_byte = [](char c) {
+    return IsWordCharacter(c) || static_cast<unsigned char>(c) >= 0x80;  // UTF-8 letters too
+  };
+  LiteralSkeleton skeleton;
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  while (i < original.size()) {
+    if (std::size_t end = SkipLiteralOrComment(original, i); end != i) {
+      i = end;
+      continue;
+    }
+    if (!is_word_byte(original[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < original.size() && is_word_byte(original[end])) ++end;
+    std::string_view word = original.substr(i, end - i);
+    // Digits alone, not a parameter ($1), not part of a decimal (1.5, .5) and small enough
+    // to be an INTEGER.
+    bool integer = word.size() <= 9 && std::all_of(word.begin(), word.end(), [](char c) {
+                     return std::isdigit(static_cast<unsigned char>(c));
+                   });
+    if (integer && i > 0 && (original[i - 1] == '$' || original[i - 1] == '.')) integer = false;
+    if (integer && end < original.size() && original[end] == '.') integer = false;
+    if (integer) {
+      if (skeleton.holes_.size() == kMaxMarkers) return std::nullopt;
+      skeleton.text.append(original.substr(copied, i - copied));
+      std::string marker = fmt::format("{}{:05}", kMarkerPrefix, skeleton.holes_.size());
+      skeleton.holes_.push_back({skeleton.text.size(), marker, word});
+      skeleton.text += marker;
+      copied = end;
+    }
+    i = end;
+  }
+  if (skeleton.holes_.empty()) return std::nullopt;
+  skeleton.text.append(original.substr(copied));
+  return skeleton;
+}
+
+// Sandboxes one statement (no semicolon); on a refusal `*refusal_offset` is where in `text` it
+// points (npos: nowhere).
+Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std::string_view text,
+                                            TableResolver& resolver, const SessionNames& session,
+                                            std::size_t* refusal_offset) {
+  auto refuse = [&](Status status, std::size_t offset) -> Status {
+    *refusal_offset = offset;
+    return status;
+  };
+  if (std::size_t definitions = CountNamedDefinitions(text); definitions > kMaxNamedDefinitions) {
+    return refuse(Status(ErrorCode::kTooLarge,
+                         fmt::format("the statement defines {} common table expressions or "
+                                     "named windows (name AS (...)), more than the {} one "
+                                     "statement may: planning grows with the square of their "
+                                     "number; split the statement",
+                                     definitions, kMaxNamedDefinitions)),
+                  SkipBlanks(text, 0, false));
+  }
+  Rewriter rewriter(connection, resolver, text, session);
+  Result<Json> tree = rewriter.Parse(text);
+  if (!tree.ok()) return tree.status();
+  if (tree->value("error", false)) {
+    std::string type = tree->value("error_type", "");
+    std::string message = tree->value("error_message", "");
+    if (message.find("Max expression depth limit") != std::string::npos) {
+      // DuckDB's advice to SET max_expression_depth cannot be followed on the locked instance.
+      return refuse(Status(ErrorCode::kTooLarge,
+                           fmt::format("{}: expressions and subqueries nest deeper than the "
+                                       "SQL port allows; write the statement flatter",
+                                       message.substr(0, message.find(". Use")))),
+                    SkipBlanks(text, 0, false));
+    }
+    if (type == "parser") {
+      std::size_t position = std::string::npos;
+      if (auto found = tree->find("position"); found != tree->end() && found->is_string()) {
+        position = std::stoull(found->get<std::string>());
+      }
+      // DuckDB's parser mostly says "syntax error at or near ..." itself, as PostgreSQL does.
+      return refuse(message.starts_with("syntax error")
+                        ? Status::Usage("{}", message)
+                        : Status::Usage("syntax error: {}", message),
+                    position);
+    }
+    std::string keyword = LeadingKeyword(text);
+    if (keyword == "SELECT" || keyword == "WITH" || keyword == "VALUES" || keyword == "FROM" ||
+        keyword == "TABLE") {
+      // A query that DuckDB could not turn into a tree for another reason than its syntax
+      // (a constant it could not read, say): DuckDB's own words say what.
+      return refuse(
+          Status(ErrorCode::kQueryFailed, fmt::format("{} Error: {}", ErrorClassOf(type), message)),
+          std::string::npos);
+    }
+    return refuse(
+        Status(ErrorCode::kNotSupported,
+               fmt::format("{} is not allowed: the SQL port is read-only and takes SELECT "
+                           "queries only (WITH, VALUES, set operations and subqueries "
+                           "included)",
+                           keyword.empty() ? std::string("this statement") : keyword)),
+        0);
+  }
+  Json& parsed = (*tree)["statements"];
+  if (!parsed.is_array() || parsed.size() != 1) {
+    return refuse(Status::Internal("the SQL parser split one statement in {}", parsed.size()), 0);
+  }
+  NameColumnsAsPostgres(parsed[0]["node"], text);
+  if (std::optional<Finding> finding = rewriter.Visit(parsed)) {
+    return refuse(finding->status, finding->location);
+  }
+  QUANTA_ASSIGN_OR_RETURN(std::string rewritten, rewriter.Deserialize(*tree));
+  return SandboxedStatement{std::move(rewritten), std::move(rewriter.resolved()),
+                            std::move(rewriter.name_locations())};
+}
+
+}  // namespace
+
 Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
                                                            std::string_view sql,
                                                            TableResolver& resolver,
                                                            SandboxRefusal* refusal,
                                                            const SessionNames& session) {
-  auto refuse = [&](Status status, std::size_t offset) -> Status {
-    if (refusal) refusal->position = offset == std::string::npos ? 0 : offset + 1;
-    return status;
-  };
   std::vector<SandboxedStatement> statements;
   for (const Piece& piece : SplitStatements(sql)) {
     if (IsBlank(piece.text)) continue;
-    if (std::size_t definitions = CountNamedDefinitions(piece.text);
-        definitions > kMaxNamedDefinitions) {
-      return refuse(Status(ErrorCode::kTooLarge,
-                           fmt::format("the statement defines {} common table expressions or "
-                                       "named windows (name AS (...)), more than the {} one "
-                                       "statement may: planning grows with the square of their "
-                                       "number; split the statement",
-                                       definitions, kMaxNamedDefinitions)),
-                    piece.offset + SkipBlanks(piece.text, 0, false));
-    }
-    Rewriter rewriter(connection, resolver, piece.text, session);
-    Result<Json> tree = rewriter.Parse(piece.text);
-    if (!tree.ok()) return tree.status();
-    if (tree->value("error", false)) {
-      std::string type = tree->value("error_type", "");
-      std::string message = tree->value("error_message", "");
-      if (message.find("Max expression depth limit") != std::string::npos) {
-        // DuckDB's advice to SET max_expression_depth cannot be followed on the locked instance.
-        return refuse(Status(ErrorCode::kTooLarge,
-                             fmt::format("{}: expressions and subqueries nest deeper than the "
-                                         "SQL port allows; write the statement flatter",
-                                         message.substr(0, message.find(". Use")))),
-                      piece.offset + SkipBlanks(piece.text, 0, false));
+    std::size_t refusal_offset = std::string::npos;
+    Result<SandboxedStatement> statement = Status::Internal("not sandboxed");
+    // The statement with its integer literals as markers shares the caches with every
+    // statement that differs from it only in them; anything unusual sandboxes the text itself.
+    if (std::optional<LiteralSkeleton> skeleton = SkeletonOf(piece.text)) {
+      statement = SandboxStatement(connection, skeleton->text, resolver, session, &refusal_offset);
+      if (statement.ok() && !skeleton->FillIn(*statement)) {
+        statement = Status::Internal("a literal's marker was not found once in the rewrite");
       }
-      if (type == "parser") {
-        std::size_t position = std::string::npos;
-        if (auto found = tree->find("position"); found != tree->end() && found->is_string()) {
-          position = piece.offset + std::stoull(found->get<std::string>());
-        }
-        // DuckDB's parser mostly says "syntax error at or near ..." itself, as PostgreSQL does.
-        return refuse(message.starts_with("syntax error")
-                          ? Status::Usage("{}", message)
-                          : Status::Usage("syntax error: {}", message),
-                      position);
+    }
+    if (!statement.ok()) {
+      refusal_offset = std::string::npos;
+      statement = SandboxStatement(connection, piece.text, resolver, session, &refusal_offset);
+    }
+    if (!statement.ok()) {
+      if (refusal) {
+        refusal->position =
+            refusal_offset == std::string::npos ? 0 : piece.offset + refusal_offset + 1;
       }
-      std::string keyword = LeadingKeyword(piece.text);
-      if (keyword == "SELECT" || keyword == "WITH" || keyword == "VALUES" || keyword == "FROM" ||
-          keyword == "TABLE") {
-        // A query that DuckDB could not turn into a tree for another reason than its syntax
-        // (a constant it could not read, say): DuckDB's own words say what.
-        return refuse(Status(ErrorCode::kQueryFailed,
-                             fmt::format("{} Error: {}", ErrorClassOf(type), message)),
-                      std::string::npos);
-      }
-      return refuse(
-          Status(ErrorCode::kNotSupported,
-                 fmt::format("{} is not allowed: the SQL port is read-only and takes SELECT "
-                             "queries only (WITH, VALUES, set operations and subqueries "
-                             "included)",
-                             keyword.empty() ? std::string("this statement") : keyword)),
-          piece.offset);
+      return statement.status();
     }
-    Json& parsed = (*tree)["statements"];
-    if (!parsed.is_array() || parsed.size() != 1) {
-      return refuse(Status::Internal("the SQL parser split one statement in {}", parsed.size()),
-                    piece.offset);
-    }
-    NameColumnsAsPostgres(parsed[0]["node"], piece.text);
-    if (std::optional<Finding> finding = rewriter.Visit(parsed)) {
-      return refuse(finding->status, finding->location == std::string::npos
-                                         ? std::string::npos
-                                         : piece.offset + finding->location);
-    }
-    QUANTA_ASSIGN_OR_RETURN(std::string rewritten, rewriter.Deserialize(*tree));
-    std::vector<std::pair<std::string, std::size_t>> names = std::move(rewriter.name_locations());
-    for (auto& [name, location] : names) location += piece.offset;
-    statements.push_back({std::move(rewritten), std::move(rewriter.resolved()), std::move(names)});
+    for (auto& [name, location] : statement->name_locations) location += piece.offset;
+    statements.push_back(std::move(statement).value());
   }
   return statements;
 }

@@ -195,6 +195,51 @@ TEST_F(ConsumerSqlTest, ResolvesTheTablesOfARepeatedStatementEveryTime) {
   }
 }
 
+TEST_F(ConsumerSqlTest, StatementsThatDifferOnlyInIntegersKeepTheirOwnValues) {
+  // Such statements share one parse and rewrite (their integers stand in it as markers); each
+  // must still run with its own numbers, wherever the rewrite put them.
+  for (int id = 1; id <= 3; ++id) {
+    ASSERT_OK_AND_ASSIGN(
+        engine::QueryResult rows,
+        Run(fmt::format("SELECT order_id, amount FROM orders.orders WHERE order_id = {}", id)));
+    ASSERT_EQ(rows.rows.size(), 1u) << id;
+    EXPECT_EQ(rows.rows[0][0], std::to_string(id));
+  }
+  ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
+                       Run("SELECT 7 AS seven, 007, -5, 10 / 4, 2086400000, 1.5, 3e2, $t$ 5 $t$, "
+                           "'order_id = 1' -- 9\n"));
+  EXPECT_EQ(rows.rows[0],
+            (std::vector<std::optional<std::string>>{"7", "7", "-5", "2.5", "2086400000", "1.5",
+                                                     "300.0", " 5 ", "order_id = 1"}));
+  EXPECT_EQ(rows.columns[1].type, "INTEGER");
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT order_id FROM orders.orders ORDER BY 1 DESC LIMIT 2 "
+                                 "OFFSET 1"));
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_EQ(rows.rows[0][0], "2");
+  EXPECT_EQ(rows.rows[1][0], "1");
+  // A type's modifiers cannot be markers: the statement is sandboxed as written.
+  ASSERT_OK_AND_ASSIGN(
+      rows, Run("SELECT CAST(amount AS DECIMAL(10, 2)) FROM orders.orders WHERE order_id = 2"));
+  EXPECT_EQ(rows.rows[0][0], "7.50");
+  // An integer the rewrite copies (a function answered by SQL that uses its argument twice).
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT pg_size_pretty(2048)"));
+  EXPECT_EQ(rows.rows[0][0], "2048 bytes");
+
+  // Names are located in the consumer's text, not in the one with markers.
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<SandboxedStatement> statements,
+      SandboxConsumerSql(*connection_, "SELECT 1; SELECT 22, order_idd FROM orders.orders",
+                         tables_));
+  ASSERT_EQ(statements.size(), 2u);
+  EXPECT_THAT(statements[1].sql, HasSubstr("22"));
+  EXPECT_THAT(statements[1].sql, Not(HasSubstr("2086400")));
+  auto named =
+      std::find_if(statements[1].name_locations.begin(), statements[1].name_locations.end(),
+                   [](const auto& entry) { return entry.first == "column:order_idd"; });
+  ASSERT_NE(named, statements[1].name_locations.end());
+  EXPECT_EQ(named->second, 21u);
+}
+
 TEST_F(ConsumerSqlTest, RefusesEveryStatementThatIsNotASelect) {
   for (std::string_view sql : {"INSERT INTO orders.orders VALUES (1, 1, 1)",
                                "UPDATE orders.orders SET amount = 0",
