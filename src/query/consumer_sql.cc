@@ -288,6 +288,27 @@ std::vector<Piece> SplitStatements(std::string_view sql) {
 
 bool IsWordCharacter(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// Calls `visit(start, end)` for each run of characters that `is_word` takes in `sql`, outside
+// quoted text, dollar quotes and comments, in order, until a visit returns false.
+template <typename IsWord, typename Visit>
+void ForEachWord(std::string_view sql, IsWord is_word, Visit visit) {
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    if (std::size_t end = SkipLiteralOrComment(sql, i); end != i) {
+      i = end;
+      continue;
+    }
+    if (!is_word(sql[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < sql.size() && is_word(sql[end])) ++end;
+    if (!visit(i, end)) return;
+    i = end;
+  }
+}
+
 // How many `name AS (...)` definitions (common table expressions, named windows) `statement`
 // holds, counted from its words before it is parsed: DuckDB's parser and binder take time
 // and memory that grow with the square of their number, and do not stop for a cancel.
@@ -311,26 +332,16 @@ std::size_t CountNamedDefinitions(std::string_view statement) {
     return i;
   };
   std::size_t count = 0;
-  std::size_t i = 0;
-  while (i < statement.size()) {
-    if (std::size_t end = SkipLiteralOrComment(statement, i); end != i) {
-      i = end;
-      continue;
-    }
-    if (!IsWordCharacter(statement[i])) {
-      ++i;
-      continue;
-    }
-    std::string_view word = word_at(i);
-    i += word.size();
-    if (AsciiUpper(word) != "AS") continue;
-    std::size_t next = skip_space(i);
+  ForEachWord(statement, IsWordCharacter, [&](std::size_t start, std::size_t end) {
+    if (AsciiUpper(statement.substr(start, end - start)) != "AS") return true;
+    std::size_t next = skip_space(end);
     std::string_view modifier = word_at(next);
     if (AsciiUpper(modifier) == "NOT") next = skip_space(next + 3);
     modifier = word_at(next);
     if (AsciiUpper(modifier) == "MATERIALIZED") next = skip_space(next + modifier.size());
     if (next < statement.size() && statement[next] == '(') ++count;
-  }
+    return true;
+  });
   return count;
 }
 
@@ -1086,36 +1097,29 @@ std::optional<LiteralSkeleton> SkeletonOf(std::string_view original) {
   };
   LiteralSkeleton skeleton;
   std::size_t copied = 0;
-  std::size_t i = 0;
-  while (i < original.size()) {
-    if (std::size_t end = SkipLiteralOrComment(original, i); end != i) {
-      i = end;
-      continue;
-    }
-    if (!is_word_byte(original[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i;
-    while (end < original.size() && is_word_byte(original[end])) ++end;
-    std::string_view word = original.substr(i, end - i);
+  bool too_many = false;
+  ForEachWord(original, is_word_byte, [&](std::size_t start, std::size_t end) {
+    std::string_view word = original.substr(start, end - start);
     // Digits alone, not a parameter ($1), not part of a decimal (1.5, .5) and small enough
     // to be an INTEGER.
     bool integer = word.size() <= 9 && std::all_of(word.begin(), word.end(), [](char c) {
                      return std::isdigit(static_cast<unsigned char>(c));
                    });
-    if (integer && i > 0 && (original[i - 1] == '$' || original[i - 1] == '.')) integer = false;
-    if (integer && end < original.size() && original[end] == '.') integer = false;
-    if (integer) {
-      if (skeleton.holes_.size() == kMaxMarkers) return std::nullopt;
-      skeleton.text.append(original.substr(copied, i - copied));
-      std::string marker = fmt::format("{}{:05}", kMarkerPrefix, skeleton.holes_.size());
-      skeleton.holes_.push_back({skeleton.text.size(), marker, word});
-      skeleton.text += marker;
-      copied = end;
+    if (start > 0 && (original[start - 1] == '$' || original[start - 1] == '.')) integer = false;
+    if (end < original.size() && original[end] == '.') integer = false;
+    if (!integer) return true;
+    if (skeleton.holes_.size() == kMaxMarkers) {
+      too_many = true;
+      return false;
     }
-    i = end;
-  }
+    skeleton.text.append(original.substr(copied, start - copied));
+    std::string marker = fmt::format("{}{:05}", kMarkerPrefix, skeleton.holes_.size());
+    skeleton.holes_.push_back({skeleton.text.size(), marker, word});
+    skeleton.text += marker;
+    copied = end;
+    return true;
+  });
+  if (too_many) return std::nullopt;
   if (skeleton.holes_.empty()) return std::nullopt;
   skeleton.text.append(original.substr(copied));
   return skeleton;
