@@ -178,6 +178,20 @@ class TlsProxy:
         finally:
             client.close()
 
+    @staticmethod
+    def receive(sock):
+        """What `sock` holds now: bytes, b"" when it closed, or None when what arrived was TLS
+        records without data (the node's TLS 1.3 session tickets, just after the handshake). A
+        blocking recv would wait there for data while the other side's bytes sat unread: the
+        sign-in that once timed out after 30 s on a loaded machine."""
+        sock.setblocking(False)
+        try:
+            return sock.recv(65536)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return None
+        finally:
+            sock.settimeout(30)
+
     def pump(self, client, upstream, number):
         from_node = b""
         while True:
@@ -187,7 +201,9 @@ class TlsProxy:
             if not ready:
                 return self.note(number, "nothing from either side for 30 s")
             for sock in ready:
-                data = sock.recv(65536)
+                data = self.receive(sock)
+                if data is None:
+                    continue
                 if not data:
                     return self.note(number, f"{'client' if sock is client else 'node'} closed")
                 if sock is client:
