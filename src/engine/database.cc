@@ -100,6 +100,10 @@ std::string FatalCause(std::string_view text) {
   return cause;
 }
 
+// A pg_sleep that saw its connection interrupted fails as DuckDB fails any interrupted
+// statement, so that every port tells a cancel or a timeout the same way.
+Status Interrupted() { return Status(ErrorCode::kQueryFailed, "INTERRUPT Error: Interrupted!"); }
+
 }  // namespace
 
 // Marks the statement whose own failure stopped the instance, apart from the statements that
@@ -126,6 +130,7 @@ bool StoppedTheEngine(const Status& status) {
 Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
                              const std::string* out_of_memory_advice) {
   std::string text = message ? message : "unknown DuckDB error";
+  if (text.find(kSleepInterrupted) != std::string::npos) return Interrupted();
   switch (type) {
     case DUCKDB_ERROR_OUT_OF_MEMORY:
       return OutOfMemory(std::move(text), out_of_memory_advice);
@@ -156,6 +161,7 @@ Status StatusFromDuckdbError(duckdb_error_type type, const char* message,
 
 Status StatusFromMessage(const char* message, const std::string* out_of_memory_advice) {
   std::string text = message ? message : "unknown DuckDB error";
+  if (text.find(kSleepInterrupted) != std::string::npos) return Interrupted();
   if (text.starts_with("Out of Memory Error")) {
     return StatusFromDuckdbError(DUCKDB_ERROR_OUT_OF_MEMORY, text.c_str(), out_of_memory_advice);
   }
@@ -291,6 +297,13 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     if (error) duckdb_free(error);
     return status;
   }
+  duckdb_connection setup = nullptr;
+  if (duckdb_connect(handle->database, &setup) != DuckDBSuccess) {
+    return Status::Internal("DuckDB could not open a connection");
+  }
+  Status registered = RegisterSleepFunction(setup, &handle->interrupts);
+  duckdb_disconnect(&setup);
+  QUANTA_RETURN_IF_ERROR(registered);
   return std::unique_ptr<Database>(new Database(std::move(handle)));
 }
 
@@ -306,13 +319,21 @@ Result<std::unique_ptr<Connection>> Database::Connect() {
   if (duckdb_connect(handle_->database, &handle->connection) != DuckDBSuccess) {
     return Status::Internal("DuckDB could not open a connection");
   }
+  duckdb_client_context context = nullptr;
+  duckdb_connection_get_client_context(handle->connection, &context);
+  handle->id = duckdb_client_context_get_connection_id(context);
+  duckdb_destroy_client_context(&context);
+  handle->interrupts = &handle_->interrupts;
   return std::unique_ptr<Connection>(new Connection(std::move(handle)));
 }
 
 Connection::Connection(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Connection::~Connection() = default;
 
-void Connection::Interrupt() { duckdb_interrupt(handle_->connection); }
+void Connection::Interrupt() {
+  handle_->interrupts->Add(handle_->id);  // before DuckDB's flag: pg_sleep looks at the count
+  duckdb_interrupt(handle_->connection);
+}
 
 Status Connection::Execute(std::string_view sql) {
   duckdb_result result;

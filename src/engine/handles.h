@@ -10,12 +10,14 @@
 
 #include "base/status.h"
 #include "engine/database.h"
+#include "engine/sleep_function.h"
 
 namespace quanta::engine {
 
 struct Database::Handle {
   duckdb_database database = nullptr;
   std::string out_of_memory_advice;  // DatabaseOptions::out_of_memory_advice
+  InterruptCounts interrupts;        // what pg_sleep watches; outlives the database's statements
   ~Handle() {
     if (database) duckdb_close(&database);
   }
@@ -25,7 +27,10 @@ struct Connection::Handle {
   duckdb_connection connection = nullptr;
   // The database's advice; a connection never outlives its database.
   const std::string* out_of_memory_advice = nullptr;
+  InterruptCounts* interrupts = nullptr;  // the database's
+  idx_t id = 0;                           // DuckDB's connection id, the key in `interrupts`
   ~Handle() {
+    if (interrupts) interrupts->Forget(id);
     if (connection) duckdb_disconnect(&connection);
   }
 };

@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
 
@@ -604,8 +605,30 @@ def test_sign_in_and_limits(node):
                      "SELECT sum(i * i) FROM range(1000000000000) t(i)", "SELECT 40 + 2 AS after")
     check("after quick statements, one past its timeout is cancelled and the session goes on",
           "57014" in out and "statement timeout" in out and "42" in out, out)
+    # pg_sleep, what cancel and timeout checks of tools and drivers wait with.
+    code, out = psql(node, "SELECT pg_sleep(0.2) AS slept, pg_sleep(NULL) IS NULL AS null_in",
+                     "SET statement_timeout = '300ms'", "SELECT pg_sleep(60)",
+                     "SELECT 40 + 2 AS after", extra=["-A"])
+    check("pg_sleep waits, and the statement timeout stops it (57014); the session goes on",
+          "slept|null_in\n|t\n" in out and
+          "statement timeout (300 ms)" in out and "42" in out, out)
 
     import psycopg2
+    connection = psycopg2.connect(node.dsn())
+    cursor = connection.cursor()
+    threading.Timer(0.5, connection.cancel).start()
+    try:
+        cursor.execute("SELECT pg_sleep(60)")
+        cancelled = "not cancelled"
+    except psycopg2.Error as error:
+        cancelled = f"{error.pgcode} {error.pgerror}"
+    connection.rollback()
+    cursor.execute("SELECT %s::int + 1", (41,))
+    after = cursor.fetchone()[0]
+    connection.close()
+    check("psycopg2's cancel stops a pg_sleep (57014 user request), the connection goes on",
+          "57014" in cancelled and "user request" in cancelled and after == 42,
+          f"{cancelled} / {after}")
     held = []
     refused = None
     for _ in range(14):
