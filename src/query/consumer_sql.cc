@@ -455,6 +455,8 @@ class Rewriter {
     if (type == "BASE_TABLE" && node.contains("table_name")) return ReplaceTable(node);
     if (type == "TABLE_FUNCTION") {
       if (auto finding = CheckTableFunction(node)) return finding;
+    } else if (type == "EXPRESSION_LIST") {
+      NameValuesColumns(node);
     } else if (type == "SHOW_REF") {
       return Finding{Status(ErrorCode::kNotSupported,
                             "DESCRIBE, SHOW and SUMMARIZE are not available on the SQL port; "
@@ -502,6 +504,18 @@ class Rewriter {
       }
     }
     return std::nullopt;
+  }
+
+  // A VALUES list's columns are column1, column2, ... in PostgreSQL (DuckDB says col0, col1),
+  // which `SELECT * FROM (VALUES ...) v` and a bare VALUES show to the client.
+  static void NameValuesColumns(Json& node) {
+    Json& names = node["expected_names"];
+    const Json& rows = node.value("values", Json::array());
+    if (!names.is_array() || !names.empty() || !rows.is_array() || rows.empty() ||
+        !rows[0].is_array()) {
+      return;
+    }
+    for (std::size_t i = 1; i <= rows[0].size(); ++i) names.push_back(fmt::format("column{}", i));
   }
 
   // Replaces a kSessionFunctions call or keyword by its answer for this session.
@@ -931,6 +945,35 @@ std::string PostgresCastColumnName(const Json& cast_type) {
   return {};
 }
 
+// PostgreSQL's name for a subquery in a select list: EXISTS "exists", ARRAY(...) "array", a
+// scalar subquery the name of its one column where that is a column or has an alias, and
+// "?column?" for the rest (x = ANY (...), x IN (SELECT ...), (SELECT 1)).
+std::string SubqueryColumnName(const Json& column, std::string_view text) {
+  std::string subquery_type = StringField(column, "subquery_type");
+  if (subquery_type == "EXISTS") return "exists";
+  if (subquery_type != "SCALAR") return "?column?";
+  std::size_t location = LocationOf(column);
+  // DuckDB places ARRAY (SELECT ...) at its parenthesis.
+  if (location < text.size()) {
+    std::size_t end = text.find_last_not_of(" \t\r\n", location == 0 ? 0 : location - 1);
+    if (location > 0 && end != std::string_view::npos && end >= 4 &&
+        AsciiLower(text.substr(end - 4, 5)) == "array") {
+      return "array";
+    }
+  }
+  const Json& inner = column.value("subquery", Json::object())
+                          .value("node", Json::object())
+                          .value("select_list", Json::array());
+  if (!inner.is_array() || inner.size() != 1 || !inner[0].is_object()) return "?column?";
+  if (std::string alias = StringField(inner[0], "alias"); !alias.empty()) return alias;
+  const Json& parts = inner[0].value("column_names", Json::array());
+  if (StringField(inner[0], "class") == "COLUMN_REF" && !parts.empty() &&
+      parts.back().is_string()) {
+    return parts.back().get<std::string>();
+  }
+  return "?column?";
+}
+
 void NameColumnsAsPostgres(Json& node, std::string_view text) {
   if (!node.is_object()) return;
   std::string type = StringField(node, "type");
@@ -974,10 +1017,8 @@ void NameColumnsAsPostgres(Json& node, std::string_view text) {
       name = "case";
     } else if (kind == "OPERATOR" && StringField(column, "type") == "OPERATOR_NOT") {
       name = "?column?";
-    } else if (kind == "SUBQUERY" && StringField(column, "subquery_type") == "EXISTS") {
-      name = "exists";
     } else if (kind == "SUBQUERY") {
-      continue;
+      name = SubqueryColumnName(column, text);
     } else {
       name = "?column?";
     }

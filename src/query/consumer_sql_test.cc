@@ -481,6 +481,22 @@ TEST_F(ConsumerSqlTest, SpeaksPostgreSQLWhereClientsExpectIt) {
   for (const engine::Column& column : rows.columns) names.push_back(column.name);
   EXPECT_THAT(names, ::testing::ElementsAre("int4", "int8", "text", "now", "float8", "bool",
                                             "timestamptz"));
+  // VALUES names its columns column1, column2, ..., bare or in FROM; aliases still win.
+  ASSERT_OK_AND_ASSIGN(rows, Run("VALUES (1, 'a')"));
+  names.clear();
+  for (const engine::Column& column : rows.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("column1", "column2"));
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT *, column2 + 1 AS next FROM (VALUES (1, 2)) v(x)"));
+  names.clear();
+  for (const engine::Column& column : rows.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("x", "column2", "next"));
+  // Subqueries: by their one column where it has a name, EXISTS and ARRAY by the keyword.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT (SELECT 1), (SELECT 1 AS a), EXISTS (SELECT 1), "
+                                 "ARRAY (SELECT 1), 2 = ANY([1, 2]), 2 IN (SELECT 1)"));
+  names.clear();
+  for (const engine::Column& column : rows.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("?column?", "a", "exists", "array", "?column?",
+                                            "?column?"));
   // Catalog functions DuckDB lacks are replaced; pg_catalog's tables need no schema.
   ASSERT_OK_AND_ASSIGN(rows, Run("SELECT pg_catalog.pg_get_userbyid(10), "
                                  "pg_catalog.format_type(1700, 786438)"));
