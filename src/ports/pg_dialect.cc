@@ -185,6 +185,57 @@ std::optional<RaisedPgError> FindRaisedPgError(std::string_view message) {
   return RaisedPgError{std::string(rest.substr(0, 5)), std::string(rest.substr(6))};
 }
 
+namespace {
+
+// DuckDB's error classes as they lead its messages: "Binder Error: ", "Out of Range Error: ",
+// "INTERRUPT Error: ". Letters and spaces, then " Error: ".
+std::size_t DuckdbClassLength(std::string_view message) {
+  constexpr std::string_view kClassEnd = " Error: ";
+  std::size_t end = message.find(kClassEnd);
+  if (end == std::string_view::npos || end == 0 || end > 32) return 0;
+  for (char c : message.substr(0, end)) {
+    if (!std::isalpha(static_cast<unsigned char>(c)) && c != ' ') return 0;
+  }
+  return end + kClassEnd.size();
+}
+
+bool IsAdvice(std::string_view line) {
+  constexpr std::string_view kAdvice[] = {"Did you mean", "Candidate bindings", "Either add"};
+  for (std::string_view advice : kAdvice) {
+    if (line.starts_with(advice)) return true;
+  }
+  return false;
+}
+
+void AppendLine(std::string& to, std::string_view line) {
+  if (!to.empty()) to += '\n';
+  to += line;
+}
+
+}  // namespace
+
+PgErrorText SplitDuckdbError(std::string_view message) {
+  if (std::size_t excerpt = message.find("\n\nLINE "); excerpt != std::string_view::npos) {
+    message = message.substr(0, excerpt);
+  }
+  std::size_t class_length = DuckdbClassLength(message);
+  if (class_length == 0) return PgErrorText{std::string(message), {}, {}};
+  message.remove_prefix(class_length);
+  PgErrorText text;
+  std::size_t line_end = message.find('\n');
+  text.message = std::string(message.substr(0, line_end));
+  while (line_end != std::string_view::npos) {
+    message.remove_prefix(line_end + 1);
+    line_end = message.find('\n');
+    std::string_view line = message.substr(0, line_end);
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == '\t' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    AppendLine(IsAdvice(line) ? text.hint : text.detail, line);
+  }
+  return text;
+}
+
 std::string NormalizePostgresDialect(std::string_view sql) {
   std::string out;
   out.reserve(sql.size());

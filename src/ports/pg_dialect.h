@@ -36,6 +36,19 @@ struct RaisedPgError {
 /// The error that RaisePgError raised, when DuckDB's `message` is one.
 std::optional<RaisedPgError> FindRaisedPgError(std::string_view message);
 
+/// A DuckDB error message as PostgreSQL's ErrorResponse fields. The message is the first line
+/// without DuckDB's class ("Binder Error: "), which the SQLSTATE tells; DuckDB's advice ("Did
+/// you mean "sum"?", "Candidate bindings: ...", "Either add it to the GROUP BY list ...")
+/// becomes the hint and any other line (the candidate functions of an ambiguous call) the
+/// detail. The statement excerpt DuckDB appends ("LINE 1: ...") is dropped: the error position
+/// points there instead. A message that is not DuckDB's is the message as it is.
+struct PgErrorText {
+  std::string message;
+  std::string detail;
+  std::string hint;
+};
+PgErrorText SplitDuckdbError(std::string_view message);
+
 /// Writes each parameter $n of `sql` as CAST($n AS types[n - 1]) where that type is not empty,
 /// so that DuckDB knows its type from the start, as PostgreSQL does for a parameter that Parse
 /// typed or that nothing types (text). Quoted strings and identifiers are left alone; `sql`

@@ -103,6 +103,9 @@ std::string SqlStateFor(const Status& status) {
       if (message.find("Referenced column") != std::string::npos) return "42703";
       if (message.find("Referenced table") != std::string::npos) return "42P01";
       if (message.find("No function matches") != std::string::npos) return "42883";
+      if (message.find("must appear in the GROUP BY clause") != std::string::npos) return "42803";
+      if (message.find("Could not choose a best candidate") != std::string::npos) return "42725";
+      if (message.find("Ambiguous reference to column") != std::string::npos) return "42702";
       return "42P18";
     }
     if (StartsWithWord(message, "Conversion Error")) return "22P02";
@@ -1668,13 +1671,13 @@ void PgSession::SendError(const Status& status, int position, std::string_view s
   PgErrorFields fields;
   fields.severity = "ERROR";
   fields.sqlstate = sqlstate.empty() ? SqlStateFor(status) : std::string(sqlstate);
-  fields.message = status.message();
-  if (std::optional<RaisedPgError> raised = FindRaisedPgError(fields.message)) {
+  if (std::optional<RaisedPgError> raised = FindRaisedPgError(status.message())) {
     fields.message = std::move(raised->message);
-  }
-  // DuckDB's messages carry the statement excerpt after a blank line: keep the first part.
-  if (std::size_t cut = fields.message.find("\n\nLINE "); cut != std::string::npos) {
-    fields.message.resize(cut);
+  } else {
+    PgErrorText text = SplitDuckdbError(status.message());
+    fields.message = std::move(text.message);
+    fields.detail = std::move(text.detail);
+    fields.hint = std::move(text.hint);
   }
   fields.position = position;
   PgBackendWriter(out_).ErrorResponse(fields);

@@ -837,5 +837,22 @@ TEST_F(PgSessionOverTlsTest, BindingDataOfAnotherCertificateIsRefusedWith28000) 
   EXPECT_THAT(messages[0].Field('M'), HasSubstr("SCRAM channel binding check failed"));
 }
 
+TEST(SqlStateForTest, NamesDuckDbsBinderErrorsAsPostgresqlDoes) {
+  auto state = [](const char* message) {
+    return SqlStateFor(Status(ErrorCode::kQueryFailed, message));
+  };
+  EXPECT_EQ(state("Binder Error: column \"a\" must appear in the GROUP BY clause or must be part "
+                  "of an aggregate function."),
+            "42803");
+  EXPECT_EQ(state("Binder Error: Could not choose a best candidate function for the function "
+                  "call \"+(INTEGER, STRING_LITERAL)\"."),
+            "42725");
+  EXPECT_EQ(state("Binder Error: Ambiguous reference to column name \"id\" (use: \"a.id\" or "
+                  "\"b.id\")"),
+            "42702");
+  EXPECT_EQ(state("Binder Error: Referenced column \"c\" not found in FROM clause!"), "42703");
+  EXPECT_EQ(state("INTERRUPT Error: Interrupted!"), "57014");
+}
+
 }  // namespace
 }  // namespace quanta::ports
