@@ -395,6 +395,24 @@ Status PreparedQuery::BindBlob(std::size_t index, std::string_view bytes) {
   return BindOutcome(duckdb_bind_blob(handle_->statement, index + 1, bytes.data(), bytes.size()),
                      index, parameter_count());
 }
+Status PreparedQuery::BindTextList(std::size_t index,
+                                   const std::vector<std::optional<std::string>>& elements) {
+  std::vector<duckdb_value> values;
+  values.reserve(elements.size());
+  for (const std::optional<std::string>& element : elements) {
+    values.push_back(element ? duckdb_create_varchar_length(element->data(), element->size())
+                             : duckdb_create_null_value());
+  }
+  duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+  duckdb_value list = duckdb_create_list_value(varchar, values.data(), values.size());
+  duckdb_destroy_logical_type(&varchar);
+  for (duckdb_value& value : values) duckdb_destroy_value(&value);
+  if (list == nullptr)
+    return Status::Internal("DuckDB could not make a list of {} texts", elements.size());
+  duckdb_state state = duckdb_bind_value(handle_->statement, index + 1, list);
+  duckdb_destroy_value(&list);
+  return BindOutcome(state, index, parameter_count());
+}
 void PreparedQuery::ClearBindings() { (void)duckdb_clear_bindings(handle_->statement); }
 
 Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -177,6 +178,9 @@ class PreparedQuery {
   Status BindFloating(std::size_t index, double value);
   Status BindBool(std::size_t index, bool value);
   Status BindBlob(std::size_t index, std::string_view bytes);
+  /// A list of texts (nullopt: a NULL element), which DuckDB casts element by element to the
+  /// parameter's list type (INTEGER[], DATE[], ...).
+  Status BindTextList(std::size_t index, const std::vector<std::optional<std::string>>& elements);
   void ClearBindings();
 
   /// Runs the statement with the bound parameters and streams its rows. Fails (NotSupported,

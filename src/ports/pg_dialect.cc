@@ -140,6 +140,40 @@ std::optional<std::string> ByteaLiteralForDuckdb(std::string_view literal) {
   return escaped + "'";
 }
 
+// A PostgreSQL array literal cast to a list type, '{1,NULL,"a b"}'::int[], as DuckDB's list of
+// the same texts, ['1', NULL, 'a b'], which the cast reads element by element (DuckDB reads
+// '[...]' text only). Nothing when `literal` (quotes included) does not start with a brace; a
+// malformed one is PostgreSQL's 22P02.
+std::optional<std::string> ArrayLiteralForDuckdb(std::string_view literal) {
+  std::string text;
+  for (std::size_t k = 1; k + 1 < literal.size(); ++k) {
+    text += literal[k];
+    if (literal[k] == '\'') ++k;  // a doubled quote
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos ||
+      text[text.find_first_not_of(" \t\r\n")] != '{') {
+    return std::nullopt;
+  }
+  Result<std::vector<std::optional<std::string>>> elements = DecodeArrayText(text);
+  if (!elements.ok()) {
+    return RaisePgError("22P02", fmt::format("malformed array literal: \"{}\": {}", text,
+                                             elements.status().message()));
+  }
+  std::string list = "[";
+  for (std::size_t k = 0; k < elements->size(); ++k) {
+    if (k > 0) list += ", ";
+    const std::optional<std::string>& element = (*elements)[k];
+    if (!element) {
+      list += "NULL";
+      continue;
+    }
+    list += '\'';
+    for (char c : *element) list += c == '\'' ? std::string("''") : std::string(1, c);
+    list += '\'';
+  }
+  return list + "]";
+}
+
 // Where the quoted string or identifier that opens at `sql[at]` ends (one past its closing
 // quote, or the end of `sql`): a doubled quote stands for itself, and in an escape string
 // (E'...') so does a quote after a backslash.
@@ -365,6 +399,17 @@ std::string NormalizePostgresDialect(std::string_view sql) {
           out.replace(open, close + 1 - open, *hex);
         }
       }
+      // '{1,2}'::int[] -> ['1', '2']::int[] (see ArrayLiteralForDuckdb)
+      if (std::size_t open = TrailingLiteralStart(out), after = SkipBlanks(sql, end);
+          open != std::string::npos &&
+          (open == 0 || (out[open - 1] != 'E' && out[open - 1] != 'e')) &&
+          sql.substr(after, 2) == "[]") {
+        std::size_t close = out.find_last_not_of(" \t\r\n");
+        if (auto list =
+                ArrayLiteralForDuckdb(std::string_view(out).substr(open, close + 1 - open))) {
+          out.replace(open, close + 1 - open, *list);
+        }
+      }
       // 'name'::regproc looks a function up by its name: the sandbox answers it.
       if ((type == "regproc" || type == "regprocedure") && EndsWithStringLiteral(out)) {
         out += "::" + type;
@@ -466,6 +511,38 @@ std::string_view DuckdbTypeForParameter(std::uint32_t oid) {
       return "INTERVAL";
     case pg_oid::kUuid:
       return "UUID";
+    // Arrays as lists, so that `$1::int[]`, `= ANY($1)` and `SELECT $1` see one.
+    case pg_oid::kBoolArray:
+      return "BOOLEAN[]";
+    case pg_oid::kInt2Array:
+      return "SMALLINT[]";
+    case pg_oid::kInt4Array:
+      return "INTEGER[]";
+    case pg_oid::kInt8Array:
+      return "BIGINT[]";
+    case pg_oid::kFloat4Array:
+      return "FLOAT[]";
+    case pg_oid::kFloat8Array:
+      return "DOUBLE[]";
+    case pg_oid::kDateArray:
+      return "DATE[]";
+    case pg_oid::kTimeArray:
+      return "TIME[]";
+    case pg_oid::kTimestampArray:
+      return "TIMESTAMP[]";
+    case pg_oid::kTimestampTzArray:
+      return "TIMESTAMPTZ[]";
+    case pg_oid::kIntervalArray:
+      return "INTERVAL[]";
+    case pg_oid::kUuidArray:
+      return "UUID[]";
+    case pg_oid::kJsonArray:
+    case pg_oid::kJsonbArray:
+      return "JSON[]";
+    case pg_oid::kTextArray:
+    case pg_oid::kVarcharArray:
+    case pg_oid::kNumericArray:
+      return "VARCHAR[]";
     default:
       // text, varchar, unknown and unspecified; numeric too, since DuckDB's DECIMAL has a
       // fixed scale where PostgreSQL's numeric keeps the value's own.

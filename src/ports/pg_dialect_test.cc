@@ -1,5 +1,6 @@
 #include "ports/pg_dialect.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace quanta::ports {
@@ -112,6 +113,63 @@ TEST(PgDialectTest, TypesParametersAsPostgresqlWould) {
   EXPECT_EQ(DuckdbTypeForParameter(20), "BIGINT");     // int8
   EXPECT_EQ(DuckdbTypeForParameter(21), "SMALLINT");   // int2
   EXPECT_EQ(DuckdbTypeForParameter(1700), "VARCHAR");  // numeric keeps its digits as text
+}
+
+TEST(PgDialectTest, ReadsArrayLiteralsCastToListTypesAsPostgresqlDoes) {
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '{1, NULL,\"3\"}'::int[]"),
+            "SELECT ['1', NULL, '3']::int[]");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '{a,\"b c\",\"it''s\"}'::pg_catalog.text[]"),
+            "SELECT ['a', 'b c', 'it''s']::text[]");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '{}'::bigint []"), "SELECT []::bigint []");
+  // Not an array literal, not a list type, or an escape string: DuckDB reads them.
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '[1, 2]'::int[]"), "SELECT '[1, 2]'::int[]");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT '{1}'::text"), "SELECT '{1}'::text");
+  EXPECT_EQ(NormalizePostgresDialect("SELECT E'{1}'::int[]"), "SELECT E'{1}'::int[]");
+  // A malformed one is PostgreSQL's 22P02.
+  std::string malformed = NormalizePostgresDialect("SELECT '{1,2'::int[]");
+  EXPECT_NE(malformed.find("22P02"), std::string::npos) << malformed;
+  EXPECT_NE(malformed.find("malformed array literal"), std::string::npos) << malformed;
+}
+
+TEST(SplitDuckdbErrorTest, DropsTheClassAndTurnsAdviceIntoTheHintAndTheRestIntoTheDetail) {
+  PgErrorText unknown = SplitDuckdbError(
+      "Catalog Error: Scalar Function with name sleep does not exist!\n"
+      "Did you mean \"pg_sleep\"?\n\nLINE 1: SELECT sleep(1)\n               ^");
+  EXPECT_EQ(unknown.message, "Scalar Function with name sleep does not exist!");
+  EXPECT_EQ(unknown.hint, "Did you mean \"pg_sleep\"?");
+  EXPECT_EQ(unknown.detail, "");
+
+  PgErrorText ambiguous = SplitDuckdbError(
+      "Binder Error: Could not choose a best candidate function for the function call "
+      "\"+(INTEGER, STRING_LITERAL)\". In order to select one, please add explicit type casts.\n"
+      "\tCandidate functions:\n\t+(INTEGER, DATE) -> DATE\n\t+(INTEGER, INTEGER) -> INTEGER\n");
+  EXPECT_THAT(ambiguous.message, ::testing::StartsWith("Could not choose a best candidate"));
+  EXPECT_EQ(ambiguous.detail,
+            "Candidate functions:\n+(INTEGER, DATE) -> DATE\n+(INTEGER, INTEGER) -> INTEGER");
+  EXPECT_EQ(ambiguous.hint, "");
+
+  PgErrorText grouped = SplitDuckdbError(
+      "Binder Error: column \"a\" must appear in the GROUP BY clause or must be part of an "
+      "aggregate function.\nEither add it to the GROUP BY list, or use \"ANY_VALUE(a)\" if the "
+      "exact value of \"a\" is not important.");
+  EXPECT_EQ(grouped.message,
+            "column \"a\" must appear in the GROUP BY clause or must be part of an aggregate "
+            "function.");
+  EXPECT_THAT(grouped.hint, ::testing::StartsWith("Either add it to the GROUP BY list"));
+
+  PgErrorText range = SplitDuckdbError("Out of Range Error: Overflow in addition of INT32");
+  EXPECT_EQ(range.message, "Overflow in addition of INT32");
+}
+
+TEST(SplitDuckdbErrorTest, LeavesOtherMessagesWhole) {
+  for (const char* message :
+       {"relation \"nosuch\" does not exist; name a dataset with its product's schema",
+        "permission denied for dataset orders: the Error: is not a class", "x\ny", ""}) {
+    PgErrorText text = SplitDuckdbError(message);
+    EXPECT_EQ(text.message, message);
+    EXPECT_EQ(text.detail, "");
+    EXPECT_EQ(text.hint, "");
+  }
 }
 
 }  // namespace

@@ -235,8 +235,93 @@ Status NulCharacterError(std::string_view column_name, std::int64_t row_number) 
                             column_name, row_number, column_name));
 }
 
+namespace {
+
+// A value that is no value of its parameter's type: a data exception (class 22) naming the
+// parameter, as PostgreSQL's invalid_parameter_value, not a syntax error of the statement.
+Status BadParameterValue(std::size_t index, const Status& decoded) {
+  return Status(ErrorCode::kInvalidDocument,
+                fmt::format("parameter ${}: {}", index + 1, decoded.message()));
+}
+
+// A decoded parameter value as text that DuckDB casts back to the same value: what binds
+// the values DuckDB has no typed bind call for, and the elements of arrays. nullopt for NULL.
+Result<std::optional<std::string>> DuckdbText(const PgValue& value) {
+  return std::visit(
+      [&](const auto& typed) -> Result<std::optional<std::string>> {
+        using T = std::decay_t<decltype(typed)>;
+        std::string text;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return std::optional<std::string>();
+        } else if constexpr (std::is_same_v<T, bool>) {
+          text = typed ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) {
+          text = fmt::format("{}", typed);  // the shortest text that reads back the same
+        } else if constexpr (std::is_same_v<T, PgNumeric>) {
+          text = typed.text;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          text = typed;
+        } else if constexpr (std::is_same_v<T, PgDate>) {
+          AppendDateText(typed.days_since_1970, text);
+        } else if constexpr (std::is_same_v<T, PgTime>) {
+          AppendTimeText(typed.micros, text);
+        } else if constexpr (std::is_same_v<T, PgTimestamp>) {
+          if (typed.with_time_zone) {
+            AppendTimestampTzText(typed.micros_since_1970, text);
+          } else {
+            AppendTimestampText(typed.micros_since_1970, text);
+          }
+        } else if constexpr (std::is_same_v<T, PgInterval>) {
+          // DuckDB reads "N months N days N microseconds" exactly.
+          text = fmt::format("{} months {} days {} microseconds", typed.months, typed.days,
+                             typed.micros);
+        } else if constexpr (std::is_same_v<T, PgUuid>) {
+          AppendUuidText(typed, text);
+        } else {
+          return Status::NotSupported("bytea and nested arrays cannot be array elements here");
+        }
+        return std::optional<std::string>(std::move(text));
+      },
+      value.value);
+}
+
+// An array parameter, in either format, as a list of texts that DuckDB casts to the
+// parameter's list type.
+Status BindArrayParameter(engine::PreparedQuery& query, std::size_t index, std::uint32_t oid,
+                          std::int16_t format, std::string_view value) {
+  Result<PgValue> decoded = DecodePgValue(oid, format, value);
+  if (!decoded.ok()) {
+    return BadParameterValue(index, decoded.status());
+  }
+  const auto* array = std::get_if<PgArray>(&decoded->value);
+  if (array == nullptr) return Status::Internal("parameter ${}: not an array", index + 1);
+  std::vector<std::optional<std::string>> elements;
+  elements.reserve(array->elements.size());
+  for (std::size_t i = 0; i < array->elements.size(); ++i) {
+    Result<std::optional<std::string>> text = DuckdbText(array->elements[i]);
+    if (!text.ok()) {
+      return Status::NotSupported("parameter ${}, element {}: {}", index + 1, i + 1,
+                                  text.status().message());
+    }
+    elements.push_back(std::move(text).value());
+  }
+  return query.BindTextList(index, elements);
+}
+
+}  // namespace
+
 Status BindParameter(engine::PreparedQuery& query, std::size_t index, std::uint32_t oid,
                      std::int16_t format, std::string_view value) {
+  // An array comes as PostgreSQL's literal ("{1,2,NULL}") or array_send's bytes, which DuckDB
+  // reads neither of. An untyped text is taken for one when DuckDB expects a list, unless it
+  // is DuckDB's own literal ("[1, 2]").
+  const std::uint32_t type_oid =
+      oid == pg_oid::kUnspecified ? PgTypeOf(query.parameter_type(index)).oid : oid;
+  if (std::optional<PgType> type = PgTypeForOid(type_oid);
+      type && type->element_oid != 0 && type_oid != pg_oid::kByteaArray &&
+      (oid != pg_oid::kUnspecified || format != 0 || value.starts_with('{'))) {
+    return BindArrayParameter(query, index, type_oid, format, value);
+  }
   if (format == 0) {
     Status utf8 = CheckUtf8(value);
     if (!utf8.ok()) {
@@ -245,59 +330,27 @@ Status BindParameter(engine::PreparedQuery& query, std::size_t index, std::uint3
     // DuckDB casts the text to the parameter's type, with its own error when it cannot.
     return query.BindText(index, value);
   }
-  if (oid == pg_oid::kUnspecified) {
-    oid = PgTypeOf(query.parameter_type(index)).oid;
-  }
-  Result<PgValue> decoded = DecodePgValue(oid, format, value);
+  Result<PgValue> decoded = DecodePgValue(type_oid, format, value);
   if (!decoded.ok()) {
-    return Status::Usage("parameter ${}: {}", index + 1, decoded.status().message());
+    return BadParameterValue(index, decoded.status());
   }
-  std::string text;
-  return std::visit(
-      [&](const auto& typed) -> Status {
-        using T = std::decay_t<decltype(typed)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return query.BindNull(index);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return query.BindBool(index, typed);
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          return query.BindInteger(index, typed);
-        } else if constexpr (std::is_same_v<T, double>) {
-          return query.BindFloating(index, typed);
-        } else if constexpr (std::is_same_v<T, PgNumeric>) {
-          return query.BindText(index, typed.text);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return query.BindText(index, typed);
-        } else if constexpr (std::is_same_v<T, PgBytes>) {
-          return query.BindBlob(index, typed.bytes);
-        } else if constexpr (std::is_same_v<T, PgDate>) {
-          AppendDateText(typed.days_since_1970, text);
-          return query.BindText(index, text);
-        } else if constexpr (std::is_same_v<T, PgTime>) {
-          AppendTimeText(typed.micros, text);
-          return query.BindText(index, text);
-        } else if constexpr (std::is_same_v<T, PgTimestamp>) {
-          if (typed.with_time_zone) {
-            AppendTimestampTzText(typed.micros_since_1970, text);
-          } else {
-            AppendTimestampText(typed.micros_since_1970, text);
-          }
-          return query.BindText(index, text);
-        } else if constexpr (std::is_same_v<T, PgInterval>) {
-          // DuckDB reads "N months N days N microseconds" exactly.
-          return query.BindText(index, fmt::format("{} months {} days {} microseconds",
-                                                   typed.months, typed.days, typed.micros));
-        } else if constexpr (std::is_same_v<T, PgUuid>) {
-          AppendUuidText(typed, text);
-          return query.BindText(index, text);
-        } else {
-          return Status::NotSupported(
-              "parameter ${}: binary arrays are not supported as "
-              "parameters yet; send them in text format",
-              index + 1);
-        }
-      },
-      decoded->value);
+  const auto& typed = decoded->value;
+  if (std::holds_alternative<std::monostate>(typed)) return query.BindNull(index);
+  if (const bool* flag = std::get_if<bool>(&typed)) return query.BindBool(index, *flag);
+  if (const auto* integer = std::get_if<std::int64_t>(&typed)) {
+    return query.BindInteger(index, *integer);
+  }
+  if (const double* floating = std::get_if<double>(&typed)) {
+    return query.BindFloating(index, *floating);
+  }
+  if (const PgBytes* bytes = std::get_if<PgBytes>(&typed)) {
+    return query.BindBlob(index, bytes->bytes);
+  }
+  Result<std::optional<std::string>> text = DuckdbText(*decoded);
+  if (!text.ok()) {
+    return Status::NotSupported("parameter ${}: {}", index + 1, text.status().message());
+  }
+  return *text ? query.BindText(index, **text) : query.BindNull(index);
 }
 
 }  // namespace quanta::ports

@@ -827,6 +827,12 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     std::uint32_t oid =
         i < statement->parameter_oids.size() ? statement->parameter_oids[i] : pg_oid::kUnspecified;
     casts[i] = DuckdbTypeForParameter(oid);
+    // `x = ANY($1)` (DuckDB's ANY(SELECT unnest($1))) with a parameter the client left
+    // untyped, as psycopg 3 sends a list of strings: PostgreSQL takes it for an array.
+    if ((oid == pg_oid::kUnspecified || oid == pg_oid::kUnknown) &&
+        sql.find(fmt::format("unnest(${})", i + 1)) != std::string::npos) {
+      casts[i] = "VARCHAR[]";
+    }
     untyped = true;
   }
   if (untyped) {

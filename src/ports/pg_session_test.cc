@@ -466,6 +466,38 @@ TEST_F(PgSessionTest, AnExtendedQueryErrorSkipsToSync) {
   EXPECT_EQ(messages[3].Column(0), "ink");
 }
 
+// Arrays as parameters, as psycopg 3, pgjdbc's setArray and asyncpg send them: PostgreSQL's
+// literal in text, array_send's bytes in binary.
+TEST_F(PgSessionTest, ArrayParametersBindAsListsInBothFormats) {
+  SignIn();
+  auto parse_int4_array = [](std::string_view name, std::string_view sql) {
+    return Typed('P', CString(name) + CString(sql) + Int16(1) + Int32(1007));
+  };
+  std::vector<Message> messages =
+      Send(parse_int4_array("any", "SELECT count(*) FROM shop.items WHERE id = ANY($1)") +
+           Bind("", "any", {"{1,3,NULL}"}) + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12DCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[2].Column(0), "2");
+  messages = Send(parse_int4_array("echo", "SELECT $1 AS a") + Bind("", "echo", {"{ 2 ,NULL}"}) +
+                  Describe('P', "") + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12TDCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[3].Column(0), "{2,NULL}");
+  // array_send of int4 {3, 1}: one dimension, no NULLs, element OID 23, length 2, lower bound 1.
+  const std::string binary = Int32(1) + Int32(0) + Int32(23) + Int32(2) + Int32(1) + Int32(4) +
+                             Int32(3) + Int32(4) + Int32(1);
+  const std::string bind_binary = Typed('B', CString("") + CString("any") + Int16(1) + Int16(1) +
+                                                 Int16(1) + Int32(binary.size()) + binary +
+                                                 Int16(0));
+  messages = Send(bind_binary + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "2DCZ") << messages[0].Field('M');
+  EXPECT_EQ(messages[1].Column(0), "2");
+  // An element that is no integer is the client's data, named by parameter and element.
+  messages = Send(Bind("", "any", {"{1,x}"}) + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('C'), "22023");
+  EXPECT_THAT(messages[0].Field('M'), HasSubstr("parameter $1: array element 2"));
+}
+
 TEST_F(PgSessionTest, AFunctionCallIsRefusedAndTheSessionIsReadyAgain) {
   SignIn();
   // FunctionCall of OID 1598 (random), no argument formats, no arguments, a text result.

@@ -426,6 +426,11 @@ with psycopg.connect(host="127.0.0.1", port=port, user="analyst", password=passw
     rows = c.execute("SELECT x, x * 2 AS twice FROM generate_series(1, %s) g(x) "
                      "WHERE x > %s", (3, 1), prepare=True).fetchall()
     out["range_parameter"] = [list(r) for r in rows]
+    # A list as a server-side parameter: text, then binary.
+    out["array_parameters"] = [
+        [r[0] for r in c.execute("SELECT order_id FROM orders.orders WHERE order_id = ANY(%s) "
+                                 "ORDER BY 1", (["o-1", "o-3"],), prepare=True).fetchall()],
+        c.execute("SELECT %t::int[], %b", ([1, None, 3], [2.5, 4.0])).fetchone()]
 import asyncpg
 async def main():
     conn = await asyncpg.connect(host="127.0.0.1", port=port, user="analyst",
@@ -487,6 +492,9 @@ def test_python_clients(node, work):
     check("psycopg 3: a table function's argument as a server-side parameter",
           results.get("range_parameter") == [[2, 4], [3, 6]], results)
     check("asyncpg: the binary protocol", results.get("asyncpg") == [["o-2", "20.25"]], results)
+    check("psycopg 3: lists as server-side parameters, in text and binary format",
+          results.get("array_parameters") == [["o-1", "o-3"], [[1, None, 3], [2.5, 4.0]]],
+          results)
 
     script = os.path.join(work, "sqlalchemy_client.py")
     with open(script, "w") as out:
