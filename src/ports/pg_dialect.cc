@@ -248,6 +248,47 @@ void AppendLine(std::string& to, std::string_view line) {
 
 }  // namespace
 
+std::optional<RaisedPgError> PostgresConversionError(std::string_view message) {
+  constexpr std::string_view kPrefix = "Conversion Error: Could not convert string ";
+  if (!message.starts_with(kPrefix) || message.size() <= kPrefix.size()) return std::nullopt;
+  message.remove_prefix(kPrefix.size());
+  message = message.substr(0, message.find('\n'));
+  const char quote = message.front();
+  if (quote != '\'' && quote != '"') return std::nullopt;
+  // The text may hold quotes itself: it ends at the last quote before " to ".
+  std::size_t close = message.rfind(std::string(1, quote) + " to ");
+  if (close == std::string_view::npos || close == 0) return std::nullopt;
+  std::string_view value = message.substr(1, close - 1);
+  std::string_view duckdb_type = message.substr(close + 5);
+  duckdb_type = duckdb_type.substr(0, duckdb_type.find_first_of(" ("));
+  constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"INT16", "smallint"},  {"INT32", "integer"},           {"INT64", "bigint"},
+      {"FLOAT", "real"},      {"DOUBLE", "double precision"}, {"BOOL", "boolean"},
+      {"DECIMAL", "numeric"},
+  };
+  std::string_view type;
+  for (const auto& [duckdb, postgres] : kTypes) {
+    if (duckdb_type == duckdb) type = postgres;
+  }
+  if (type.empty()) return std::nullopt;
+  std::string_view digits = value;
+  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.front()))) {
+    digits.remove_prefix(1);
+  }
+  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.back()))) {
+    digits.remove_suffix(1);
+  }
+  if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+  bool whole_number = !digits.empty() && type.find("int") != std::string_view::npos;
+  for (char c : digits) whole_number = whole_number && std::isdigit(static_cast<unsigned char>(c));
+  if (whole_number) {
+    return RaisedPgError{"22003",
+                         fmt::format("value \"{}\" is out of range for type {}", value, type)};
+  }
+  return RaisedPgError{"22P02",
+                       fmt::format("invalid input syntax for type {}: \"{}\"", type, value)};
+}
+
 PgErrorText SplitDuckdbError(std::string_view message) {
   if (std::size_t excerpt = message.find("\n\nLINE "); excerpt != std::string_view::npos) {
     message = message.substr(0, excerpt);

@@ -36,6 +36,12 @@ struct RaisedPgError {
 /// The error that RaisePgError raised, when DuckDB's `message` is one.
 std::optional<RaisedPgError> FindRaisedPgError(std::string_view message);
 
+/// DuckDB's failed cast of a text ("Conversion Error: Could not convert string 'x' to INT32")
+/// in PostgreSQL's words and SQLSTATE: `invalid input syntax for type integer: "x"` (22P02),
+/// or `value "99999999999" is out of range for type integer` (22003) for a whole number that
+/// does not fit. Nothing for other messages and for types PostgreSQL spells otherwise.
+std::optional<RaisedPgError> PostgresConversionError(std::string_view message);
+
 /// A DuckDB error message as PostgreSQL's ErrorResponse fields. The message is the first line
 /// without DuckDB's class ("Binder Error: "), which the SQLSTATE tells; DuckDB's advice ("Did
 /// you mean "sum"?", "Candidate bindings: ...", "Either add it to the GROUP BY list ...")

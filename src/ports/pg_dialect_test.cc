@@ -131,6 +131,28 @@ TEST(PgDialectTest, ReadsArrayLiteralsCastToListTypesAsPostgresqlDoes) {
   EXPECT_NE(malformed.find("malformed array literal"), std::string::npos) << malformed;
 }
 
+TEST(PostgresConversionErrorTest, SaysWhatPostgresqlSaysOfABadOrTooLargeNumber) {
+  std::optional<RaisedPgError> bad = PostgresConversionError(
+      "Conversion Error: Could not convert string 'it's' to INT32 when "
+      "casting from source column a\n\nLINE 1: ...");
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->sqlstate, "22P02");
+  EXPECT_EQ(bad->message, "invalid input syntax for type integer: \"it's\"");
+  std::optional<RaisedPgError> big = PostgresConversionError(
+      "Conversion Error: Could not convert string ' -99999999999' to INT32");
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->sqlstate, "22003");
+  EXPECT_EQ(big->message, "value \" -99999999999\" is out of range for type integer");
+  std::optional<RaisedPgError> decimal =
+      PostgresConversionError("Conversion Error: Could not convert string \"1e\" to DECIMAL(10,2)");
+  ASSERT_TRUE(decimal.has_value());
+  EXPECT_EQ(decimal->message, "invalid input syntax for type numeric: \"1e\"");
+  // Types PostgreSQL spells otherwise, and other messages, stay DuckDB's.
+  EXPECT_FALSE(PostgresConversionError("Conversion Error: Could not convert string 'x' to INT128"));
+  EXPECT_FALSE(PostgresConversionError("Conversion Error: invalid date field format: \"x\""));
+  EXPECT_FALSE(PostgresConversionError("Conversion Error: Could not convert string '"));
+}
+
 TEST(SplitDuckdbErrorTest, DropsTheClassAndTurnsAdviceIntoTheHintAndTheRestIntoTheDetail) {
   PgErrorText unknown = SplitDuckdbError(
       "Catalog Error: Scalar Function with name sleep does not exist!\n"

@@ -108,6 +108,9 @@ std::string SqlStateFor(const Status& status) {
       if (message.find("Ambiguous reference to column") != std::string::npos) return "42702";
       return "42P18";
     }
+    if (std::optional<RaisedPgError> cast = PostgresConversionError(message)) {
+      return cast->sqlstate;
+    }
     if (StartsWithWord(message, "Conversion Error")) return "22P02";
     if (StartsWithWord(message, "Out of Range Error")) return "22003";
     if (std::optional<RaisedPgError> raised = FindRaisedPgError(message)) return raised->sqlstate;
@@ -1679,6 +1682,8 @@ void PgSession::SendError(const Status& status, int position, std::string_view s
   fields.sqlstate = sqlstate.empty() ? SqlStateFor(status) : std::string(sqlstate);
   if (std::optional<RaisedPgError> raised = FindRaisedPgError(status.message())) {
     fields.message = std::move(raised->message);
+  } else if (std::optional<RaisedPgError> cast = PostgresConversionError(status.message())) {
+    fields.message = std::move(cast->message);
   } else {
     PgErrorText text = SplitDuckdbError(status.message());
     fields.message = std::move(text.message);

@@ -228,6 +228,15 @@ def test_psql(node, head):
           "orders.orders" in out, out)
     code, out = psql(node, "SELEC 1")
     check("a syntax error is 42601", "42601" in out, out)
+    code, out = psql(node, "SELECT sum(quantity) FROM orders.orders WHERE quantity > 'two'",
+                     "SELECT '99999999999'::int",
+                     "SELECT status, count(*) FROM orders.orders GROUP BY order_id")
+    check("DuckDB's errors read as PostgreSQL's: a bad cast 22P02 and 22003 in its words, "
+          "42803 outside GROUP BY with DuckDB's advice as the HINT, no DuckDB error class",
+          'ERROR:  22P02: invalid input syntax for type bigint: "two"' in out and
+          'ERROR:  22003: value "99999999999" is out of range for type integer' in out and
+          "HINT:  Either add it to the GROUP BY list" in out and "42803" in out and
+          "Binder Error" not in out and "Conversion Error" not in out, out)
     code, out = psql(node, "SELECT 'first ran' AS probe; SELEC 2; SELECT 3")
     check("a syntax error in a later statement of a Query runs none of it, as in PostgreSQL",
           "42601" in out and "(1 row)" not in out and 'near "SELEC"' in out, out)
