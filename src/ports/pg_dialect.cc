@@ -143,7 +143,7 @@ std::optional<std::string> ByteaLiteralForDuckdb(std::string_view literal) {
 // A PostgreSQL array literal cast to a list type, '{1,NULL,"a b"}'::int[], as DuckDB's list of
 // the same texts, ['1', NULL, 'a b'], which the cast reads element by element (DuckDB reads
 // '[...]' text only). Nothing when `literal` (quotes included) does not start with a brace; a
-// malformed one is PostgreSQL's 22P02.
+// malformed one is PostgreSQL's 22P02, one of more than one dimension 0A000.
 std::optional<std::string> ArrayLiteralForDuckdb(std::string_view literal) {
   std::string text;
   for (std::size_t k = 1; k + 1 < literal.size(); ++k) {
@@ -155,9 +155,12 @@ std::optional<std::string> ArrayLiteralForDuckdb(std::string_view literal) {
     return std::nullopt;
   }
   Result<std::vector<std::optional<std::string>>> elements = DecodeArrayText(text);
-  if (!elements.ok()) {
-    return RaisePgError("22P02", fmt::format("malformed array literal: \"{}\": {}", text,
-                                             elements.status().message()));
+  if (!elements.ok()) {  // the message quotes the text, cut short
+    if (elements.status().code() == ErrorCode::kNotSupported) {
+      return RaisePgError("0A000", elements.status().message());
+    }
+    return RaisePgError("22P02",
+                        fmt::format("malformed array literal: {}", elements.status().message()));
   }
   std::string list = "[";
   for (std::size_t k = 0; k < elements->size(); ++k) {

@@ -129,6 +129,12 @@ TEST(PgDialectTest, ReadsArrayLiteralsCastToListTypesAsPostgresqlDoes) {
   std::string malformed = NormalizePostgresDialect("SELECT '{1,2'::int[]");
   EXPECT_NE(malformed.find("22P02"), std::string::npos) << malformed;
   EXPECT_NE(malformed.find("malformed array literal"), std::string::npos) << malformed;
+  // A long one is quoted cut short; more dimensions than one are not supported (0A000).
+  std::string long_literal =
+      NormalizePostgresDialect("SELECT '" + std::string(10000, '{') + "'::int[]");
+  EXPECT_LT(long_literal.size(), 400u) << long_literal;
+  std::string nested = NormalizePostgresDialect("SELECT '{{1,2},{3,4}}'::int[]");
+  EXPECT_NE(nested.find("0A000"), std::string::npos) << nested;
 }
 
 TEST(PostgresConversionErrorTest, SaysWhatPostgresqlSaysOfABadOrTooLargeNumber) {

@@ -238,9 +238,11 @@ Status NulCharacterError(std::string_view column_name, std::int64_t row_number) 
 namespace {
 
 // A value that is no value of its parameter's type: a data exception (class 22) naming the
-// parameter, as PostgreSQL's invalid_parameter_value, not a syntax error of the statement.
+// parameter, as PostgreSQL's invalid_parameter_value, not a syntax error of the statement. A
+// form this port cannot read (a multidimensional array) stays not supported (0A000).
 Status BadParameterValue(std::size_t index, const Status& decoded) {
-  return Status(ErrorCode::kInvalidDocument,
+  return Status(decoded.code() == ErrorCode::kNotSupported ? ErrorCode::kNotSupported
+                                                           : ErrorCode::kInvalidDocument,
                 fmt::format("parameter ${}: {}", index + 1, decoded.message()));
 }
 
