@@ -314,11 +314,45 @@ PgErrorText SplitDuckdbError(std::string_view message) {
   return text;
 }
 
+std::size_t DialectPositions::Original(std::size_t rewritten) const {
+  auto next = std::upper_bound(
+      anchors_.begin(), anchors_.end(), rewritten,
+      [](std::size_t offset, const auto& anchor) { return offset < anchor.first; });
+  const auto& [from, original] = *std::prev(next);  // anchors_ starts at (0, 0)
+  std::size_t mapped = original + (rewritten - from);
+  return next == anchors_.end() ? mapped : std::min(mapped, next->second);
+}
+
+int DialectPositions::OriginalPosition(int rewritten) const {
+  if (rewritten <= 0) return rewritten;
+  return static_cast<int>(Original(static_cast<std::size_t>(rewritten) - 1)) + 1;
+}
+
 std::string NormalizePostgresDialect(std::string_view sql) {
+  return NormalizePostgresDialect(sql, nullptr);
+}
+
+std::string NormalizePostgresDialect(std::string_view sql, DialectPositions* positions) {
   std::string out;
   out.reserve(sql.size());
+  // Rewrites a literal already written (from `open` to the end of `out`): positions after
+  // `open` start over from where it was.
+  auto rewrite_written = [&](std::size_t open, std::size_t count, const std::string& with) {
+    if (positions != nullptr) {
+      std::size_t original = positions->Original(open);
+      auto& anchors = positions->anchors_;
+      while (anchors.size() > 1 && anchors.back().first > open) anchors.pop_back();
+      anchors.emplace_back(open, original);
+    }
+    out.replace(open, count, with);
+  };
   std::size_t i = 0;
   while (i < sql.size()) {
+    // A rewrite changed the length: from here on the texts run alike again.
+    if (positions != nullptr) {
+      const auto& [from, original] = positions->anchors_.back();
+      if (out.size() - from != i - original) positions->anchors_.emplace_back(out.size(), i);
+    }
     char c = sql[i];
     // Quoted text and comments are copied whole.
     if (c == '\'' || c == '"') {
@@ -425,7 +459,7 @@ std::string NormalizePostgresDialect(std::string_view sql) {
           type == "regclass" && open != std::string::npos) {
         std::size_t close = out.find_last_not_of(" \t\r\n");
         std::string literal = out.substr(open, close + 1 - open);
-        out.replace(
+        rewrite_written(
             open, close + 1 - open,
             "COALESCE(to_regclass(" + literal + "), " +
                 RaisePgErrorOf("42P01", "'relation \"' || " + literal + " || '\" does not exist'") +
@@ -440,7 +474,7 @@ std::string NormalizePostgresDialect(std::string_view sql) {
         std::size_t close = out.find_last_not_of(" \t\r\n");
         if (auto hex =
                 ByteaLiteralForDuckdb(std::string_view(out).substr(open, close + 1 - open))) {
-          out.replace(open, close + 1 - open, *hex);
+          rewrite_written(open, close + 1 - open, *hex);
         }
       }
       // '{1,2}'::int[] -> ['1', '2']::int[] (see ArrayLiteralForDuckdb)
@@ -451,7 +485,7 @@ std::string NormalizePostgresDialect(std::string_view sql) {
         std::size_t close = out.find_last_not_of(" \t\r\n");
         if (auto list =
                 ArrayLiteralForDuckdb(std::string_view(out).substr(open, close + 1 - open))) {
-          out.replace(open, close + 1 - open, *list);
+          rewrite_written(open, close + 1 - open, *list);
         }
       }
       // 'name'::regproc looks a function up by its name: the sandbox answers it.

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace quanta::ports {
@@ -21,6 +22,24 @@ namespace quanta::ports {
 /// Quoted strings, quoted identifiers, dollar quotes and comments are left alone. Anything
 /// else passes through unchanged.
 std::string NormalizePostgresDialect(std::string_view sql);
+
+/// Where the text NormalizePostgresDialect wrote came from, to point errors into the
+/// client's own text: pairs of (offset in the rewritten text, offset in the original) from
+/// which the two run alike, in order.
+class DialectPositions {
+ public:
+  /// The original offset of `rewritten` (0-based); an offset inside a rewritten spelling
+  /// falls inside the original spelling.
+  std::size_t Original(std::size_t rewritten) const;
+  /// 1-based positions (0: none), as error positions count.
+  int OriginalPosition(int rewritten) const;
+
+ private:
+  friend std::string NormalizePostgresDialect(std::string_view, DialectPositions*);
+  std::vector<std::pair<std::size_t, std::size_t>> anchors_{{0, 0}};
+};
+/// The same, noting in `positions` where each part of the result came from.
+std::string NormalizePostgresDialect(std::string_view sql, DialectPositions* positions);
 
 /// An error that the rewritten SQL raises as PostgreSQL would, with its SQLSTATE: DuckDB's
 /// error() with a message that FindRaisedPgError reads back.

@@ -159,6 +159,29 @@ TEST(PostgresConversionErrorTest, SaysWhatPostgresqlSaysOfABadOrTooLargeNumber) 
   EXPECT_FALSE(PostgresConversionError("Conversion Error: Could not convert string '"));
 }
 
+TEST(PgDialectTest, PointsPositionsOfTheRewrittenTextBackIntoTheOriginal) {
+  const std::string original = "SELECT '{1,2}'::int[], x OPERATOR(pg_catalog.~) 'a', nosuch";
+  DialectPositions positions;
+  const std::string rewritten = NormalizePostgresDialect(original, &positions);
+  ASSERT_NE(rewritten, original);
+  for (std::string_view word : {"x ", "'a'", "nosuch"}) {
+    std::size_t at = rewritten.find(word);
+    ASSERT_NE(at, std::string::npos) << word;
+    EXPECT_EQ(positions.Original(at), original.find(word)) << word;
+    EXPECT_EQ(positions.OriginalPosition(static_cast<int>(at) + 1),
+              static_cast<int>(original.find(word)) + 1);
+  }
+  // Inside a rewritten spelling: inside the original one. No position stays none.
+  std::size_t inside = positions.Original(rewritten.find("'2'"));
+  EXPECT_GE(inside, original.find("'{1,2}'"));
+  EXPECT_LT(inside, original.find("::int[]"));
+  EXPECT_EQ(positions.OriginalPosition(0), 0);
+  // Text without rewrites maps to itself.
+  DialectPositions plain;
+  EXPECT_EQ(NormalizePostgresDialect("SELECT a FROM t", &plain), "SELECT a FROM t");
+  EXPECT_EQ(plain.Original(9), 9u);
+}
+
 TEST(SplitDuckdbErrorTest, DropsTheClassAndTurnsAdviceIntoTheHintAndTheRestIntoTheDetail) {
   PgErrorText unknown = SplitDuckdbError(
       "Catalog Error: Scalar Function with name sleep does not exist!\n"

@@ -790,9 +790,9 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   engine::Connection& target = connection ? *connection : *connection_;
   std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
   query::SandboxRefusal refusal;
-  // Error positions refer to the text after these rewrites, which touch only spellings that
-  // PostgreSQL's catalog queries use.
-  std::string text = NormalizePostgresDialect(select);
+  // Error positions refer to the text after these rewrites: `positions` points them back.
+  DialectPositions positions;
+  std::string text = NormalizePostgresDialect(select, &positions);
   // current_setting() reads what SHOW does: the session's settings, not the node's.
   query::SessionNames session{user_, database_, {}};
   for (const PgSetting& setting : PgSettings()) {
@@ -803,7 +803,7 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   Result<std::vector<query::SandboxedStatement>> sandboxed =
       query::SandboxConsumerSql(*connection_, text, *resolver, &refusal, session);
   if (!sandboxed.ok()) {
-    *error_position = static_cast<int>(refusal.position);
+    *error_position = positions.OriginalPosition(static_cast<int>(refusal.position));
     return sandboxed.status();
   }
   if (sandboxed->size() != 1) {
@@ -815,7 +815,8 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
       engine::PreparedQuery::Prepare(target, sql);
   if (!prepared.ok()) {
     // DuckDB points into the rewritten text; point at the name in the consumer's instead.
-    *error_position = PositionOfNamed(statement->sandboxed, prepared.status().message());
+    *error_position = positions.OriginalPosition(
+        PositionOfNamed(statement->sandboxed, prepared.status().message()));
     return prepared.status();
   }
   statement->query = std::move(prepared).value();

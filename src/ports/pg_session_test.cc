@@ -728,6 +728,10 @@ TEST_F(PgSessionTest, ErrorPositionsCountInTheWholeQuery) {
   ASSERT_EQ(Types(messages), "TDCEZ");
   EXPECT_EQ(messages[3].Field('C'), "42703");
   EXPECT_EQ(messages[3].Field('P'), "18");
+  // After a spelling rewritten for DuckDB, the position is still the client's.
+  messages = Send(Query("SELECT '{1,2}'::int[] AS a, missing FROM shop.items"));
+  ASSERT_EQ(Types(messages), "EZ");
+  EXPECT_EQ(messages[0].Field('P'), "29");
   // A syntax error anywhere stops the whole Query before it runs, as PostgreSQL parses it all
   // first; the position still counts in the whole Query.
   messages = Send(Query("SELECT 1; SELEC 2"));
