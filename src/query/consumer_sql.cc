@@ -113,6 +113,10 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
     {"pg_get_function_sqlbody", "CAST(NULL AS VARCHAR)"},
     {"pg_tablespace_size", "CAST(NULL AS BIGINT)"},
     {"shobj_description", "CAST(NULL AS VARCHAR)"},
+    // The bounds of an array's one dimension: 1 and its length, NULL when empty (PostgreSQL's
+    // arrays start at 1 unless told otherwise; DuckDB's lists always do).
+    {"array_lower", "CASE WHEN $2 = 1 AND len($1) > 0 THEN 1 END"},
+    {"array_upper", "CASE WHEN $2 = 1 AND len($1) > 0 THEN CAST(len($1) AS INTEGER) END"},
     // The size of the database as the catalogs give it (pg_database.datsize), by name or OID.
     {"pg_database_size",
      "(SELECT quanta_db.datsize FROM pg_catalog.pg_database quanta_db "

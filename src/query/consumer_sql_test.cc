@@ -481,6 +481,10 @@ TEST_F(ConsumerSqlTest, SpeaksPostgreSQLWhereClientsExpectIt) {
   for (const engine::Column& column : rows.columns) names.push_back(column.name);
   EXPECT_THAT(names, ::testing::ElementsAre("int4", "int8", "text", "now", "float8", "bool",
                                             "timestamptz"));
+  // array_lower and array_upper, which DuckDB lacks, for one-dimensional arrays.
+  ASSERT_OK_AND_ASSIGN(rows, Run("SELECT array_lower([5, 6, 7], 1), array_upper([5, 6, 7], 1), "
+                                 "array_upper([]::INTEGER[], 1), array_upper([5], 2)"));
+  EXPECT_THAT(rows.rows[0], ::testing::ElementsAre("1", "3", std::nullopt, std::nullopt));
   // VALUES names its columns column1, column2, ..., bare or in FROM; aliases still win.
   ASSERT_OK_AND_ASSIGN(rows, Run("VALUES (1, 'a')"));
   names.clear();
@@ -495,8 +499,8 @@ TEST_F(ConsumerSqlTest, SpeaksPostgreSQLWhereClientsExpectIt) {
                                  "ARRAY (SELECT 1), 2 = ANY([1, 2]), 2 IN (SELECT 1)"));
   names.clear();
   for (const engine::Column& column : rows.columns) names.push_back(column.name);
-  EXPECT_THAT(names, ::testing::ElementsAre("?column?", "a", "exists", "array", "?column?",
-                                            "?column?"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre("?column?", "a", "exists", "array", "?column?", "?column?"));
   // Catalog functions DuckDB lacks are replaced; pg_catalog's tables need no schema.
   ASSERT_OK_AND_ASSIGN(rows, Run("SELECT pg_catalog.pg_get_userbyid(10), "
                                  "pg_catalog.format_type(1700, 786438)"));
