@@ -299,6 +299,9 @@ TEST(StoreFaultTest, ACheckpointOutOfMemoryLosesNoAcknowledgedBatch) {
     StoreOptions options = DocumentOptions("128MB");
     engine::DatabaseOptions instance;
     instance.settings = options.settings;
+    // Its own spill folder, as a node gives its instance: DuckDB's default for an instance in
+    // memory is ./.tmp, which tests running beside this one create and remove.
+    instance.settings["temp_directory"] = (folder.path() / "spill").string();
     ASSERT_OK_AND_ASSIGN(std::shared_ptr<engine::Database> database,
                          engine::Database::Open(instance));
     options.database = database;
