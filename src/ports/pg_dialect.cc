@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/ascii.h"
+#include "engine/database.h"
 #include "ports/pg_types.h"
 
 namespace quanta::ports {
@@ -150,10 +151,7 @@ std::optional<std::string> ArrayLiteralForDuckdb(std::string_view literal) {
     text += literal[k];
     if (literal[k] == '\'') ++k;  // a doubled quote
   }
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos ||
-      text[text.find_first_not_of(" \t\r\n")] != '{') {
-    return std::nullopt;
-  }
+  if (!TrimBlanks(text).starts_with('{')) return std::nullopt;
   Result<std::vector<std::optional<std::string>>> elements = DecodeArrayText(text);
   if (!elements.ok()) {  // the message quotes the text, cut short
     if (elements.status().code() == ErrorCode::kNotSupported) {
@@ -170,9 +168,7 @@ std::optional<std::string> ArrayLiteralForDuckdb(std::string_view literal) {
       list += "NULL";
       continue;
     }
-    list += '\'';
-    for (char c : *element) list += c == '\'' ? std::string("''") : std::string(1, c);
-    list += '\'';
+    list += engine::QuoteLiteral(*element);
   }
   return list + "]";
 }
@@ -274,13 +270,7 @@ std::optional<RaisedPgError> PostgresConversionError(std::string_view message) {
     if (duckdb_type == duckdb) type = postgres;
   }
   if (type.empty()) return std::nullopt;
-  std::string_view digits = value;
-  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.front()))) {
-    digits.remove_prefix(1);
-  }
-  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.back()))) {
-    digits.remove_suffix(1);
-  }
+  std::string_view digits = TrimBlanks(value);
   if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
   bool whole_number = !digits.empty() && type.find("int") != std::string_view::npos;
   for (char c : digits) whole_number = whole_number && std::isdigit(static_cast<unsigned char>(c));
@@ -306,8 +296,7 @@ PgErrorText SplitDuckdbError(std::string_view message) {
     message.remove_prefix(line_end + 1);
     line_end = message.find('\n');
     std::string_view line = message.substr(0, line_end);
-    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == '\t' || line.back() == ' ')) line.remove_suffix(1);
+    line = TrimBlanks(line);
     if (line.empty()) continue;
     AppendLine(IsAdvice(line) ? text.hint : text.detail, line);
   }

@@ -485,9 +485,9 @@ TEST_F(PgSessionTest, ArrayParametersBindAsListsInBothFormats) {
   // array_send of int4 {3, 1}: one dimension, no NULLs, element OID 23, length 2, lower bound 1.
   const std::string binary = Int32(1) + Int32(0) + Int32(23) + Int32(2) + Int32(1) + Int32(4) +
                              Int32(3) + Int32(4) + Int32(1);
-  const std::string bind_binary = Typed('B', CString("") + CString("any") + Int16(1) + Int16(1) +
-                                                 Int16(1) + Int32(binary.size()) + binary +
-                                                 Int16(0));
+  const std::string bind_binary =
+      Typed('B', CString("") + CString("any") + Int16(1) + Int16(1) + Int16(1) +
+                     Int32(binary.size()) + binary + Int16(0));
   messages = Send(bind_binary + Execute("", 0) + Sync());
   ASSERT_EQ(Types(messages), "2DCZ") << messages[0].Field('M');
   EXPECT_EQ(messages[1].Column(0), "2");
