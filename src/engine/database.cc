@@ -213,11 +213,6 @@ Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
   return TakeFailedResult(result, out_of_memory_advice);
 }
 
-namespace {
-
-// Runs the statements of `sql` one after the other, as duckdb_query does, each through
-// ExecutePending. On success `last` holds the last statement's result (the caller destroys
-// it); on failure nothing is left to destroy and the status says why.
 Status RunStatements(duckdb_connection connection, const std::string& sql, duckdb_result* last,
                      const std::string* out_of_memory_advice) {
   duckdb_extracted_statements statements = nullptr;
@@ -261,8 +256,6 @@ Status RunStatements(duckdb_connection connection, const std::string& sql, duckd
   return Status::Ok();
 }
 
-}  // namespace
-
 int QueryResult::ColumnIndex(std::string_view name) const {
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (columns[i].name == name) return static_cast<int>(i);
@@ -302,6 +295,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     return Status::Internal("DuckDB could not open a connection");
   }
   Status registered = RegisterSleepFunction(setup, &handle->interrupts);
+  if (registered.ok()) registered = RegisterHeldRowsFunction(setup, &handle->held_rows);
   duckdb_disconnect(&setup);
   QUANTA_RETURN_IF_ERROR(registered);
   return std::unique_ptr<Database>(new Database(std::move(handle)));
@@ -324,6 +318,7 @@ Result<std::unique_ptr<Connection>> Database::Connect() {
   handle->id = duckdb_client_context_get_connection_id(context);
   duckdb_destroy_client_context(&context);
   handle->interrupts = &handle_->interrupts;
+  handle->held_rows = &handle_->held_rows;
   return std::unique_ptr<Connection>(new Connection(std::move(handle)));
 }
 

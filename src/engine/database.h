@@ -29,6 +29,7 @@ struct QueryResult {
 };
 
 class Connection;
+class HeldRows;
 
 /// Options for opening a database. Defaults suit embedded, short-lived use (lint, test).
 struct DatabaseOptions {
@@ -87,6 +88,11 @@ class Connection {
   /// columns of types the result accessors cannot read, such as UUID or TIMESTAMPTZ, runs
   /// twice: the second time through a cast to VARCHAR).
   Result<QueryResult> Query(std::string_view sql);
+  /// Runs a query and holds its whole result as DuckDB chunks, for other statements to read
+  /// where it is (HeldRows); fails with DuckDB's error.
+  Result<std::unique_ptr<HeldRows>> Hold(std::string_view select_sql);
+  /// How many HeldRows of this connection's database are alive, by any connection.
+  std::size_t HeldRowSets() const;
   /// Binds (does not run) a single SELECT and returns the columns it would produce.
   Result<std::vector<Column>> Describe(std::string_view select_sql);
   /// Stops the statement running on this connection, which then fails with DuckDB's
@@ -96,7 +102,7 @@ class Connection {
  private:
   friend class Database;
   friend class PreparedQuery;
-  friend class TableAppender;
+  friend class RowChunks;
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;

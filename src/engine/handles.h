@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "engine/database.h"
+#include "engine/held_rows_function.h"
 #include "engine/sleep_function.h"
 
 namespace quanta::engine {
@@ -18,6 +19,7 @@ struct Database::Handle {
   duckdb_database database = nullptr;
   std::string out_of_memory_advice;  // DatabaseOptions::out_of_memory_advice
   InterruptCounts interrupts;        // what pg_sleep watches; outlives the database's statements
+  HeldRowsRegistry held_rows;        // what quanta_held_rows reads; likewise
   ~Handle() {
     if (database) duckdb_close(&database);
   }
@@ -28,6 +30,7 @@ struct Connection::Handle {
   // The database's advice; a connection never outlives its database.
   const std::string* out_of_memory_advice = nullptr;
   InterruptCounts* interrupts = nullptr;  // the database's
+  HeldRowsRegistry* held_rows = nullptr;  // the database's
   idx_t id = 0;                           // DuckDB's connection id, the key in `interrupts`
   ~Handle() {
     if (interrupts) interrupts->Forget(id);
@@ -58,6 +61,12 @@ Status TakeFailedResult(duckdb_result* result, const std::string* out_of_memory_
 /// the connection's thread.
 Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
                       const std::string* out_of_memory_advice);
+
+/// Runs the statements of `sql` one after the other, as duckdb_query does, each through
+/// ExecutePending. On success `last` holds the last statement's result (the caller destroys
+/// it); on failure nothing is left to destroy and the status says why.
+Status RunStatements(duckdb_connection connection, const std::string& sql, duckdb_result* last,
+                     const std::string* out_of_memory_advice);
 
 /// kUnavailable for a statement DuckDB refused because it stopped the instance after a fatal
 /// error (`message` is DuckDB's): names the original cause and says to restart the node.

@@ -77,10 +77,6 @@ std::string DumpRow(const Json& row) {
   return row.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// The in-memory database, attached to each store's DuckDB instance, where a batch's rows are
-// loaded before its transaction opens. Nothing in it is durable or needs to be.
-constexpr std::string_view kIngestDatabase = "quanta_ingest";
-
 // DuckDB's first line, without the statement excerpt that follows it.
 std::string FirstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
 
@@ -157,33 +153,13 @@ const model::SchemaObject* ProductRunner::InputObject(std::string_view port) con
   return found == ports_.end() ? nullptr : found->second.object;
 }
 
-Result<ProductRunner::BatchTable> ProductRunner::CreateBatchTable(engine::Connection& connection,
-                                                                  const PortPlan& port) {
-  {
-    // Attached databases belong to the store's DuckDB instance, shared by its connections.
-    static std::mutex attach_mutex;
-    std::lock_guard lock(attach_mutex);
-    QUANTA_RETURN_IF_ERROR(connection.Execute(fmt::format(
-        "ATTACH IF NOT EXISTS ':memory:' AS {}", engine::QuoteIdentifier(kIngestDatabase))));
-  }
-  static std::atomic<std::uint64_t> counter{0};
-  BatchTable table;
-  table.name = fmt::format("batch_{}", counter.fetch_add(1));
-  table.qualified = fmt::format("{}.main.{}", engine::QuoteIdentifier(kIngestDatabase),
-                                engine::QuoteIdentifier(table.name));
-  QUANTA_RETURN_IF_ERROR(connection.Execute(
-      fmt::format("CREATE TABLE {} ({})", table.qualified, ColumnDefinitions(*port.object))));
-  return table;
-}
-
-Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection,
-                                                  const PortPlan& port, const AcceptedRows& rows) {
-  QUANTA_ASSIGN_OR_RETURN(BatchTable created, CreateBatchTable(connection, port));
-  const std::string& table = created.qualified;
+Result<std::unique_ptr<engine::HeldRows>> ProductRunner::LoadBatchRows(
+    engine::Connection& connection, const PortPlan& port, const AcceptedRows& rows) {
   // The rows reach DuckDB as an NDJSON file that its JSON reader loads in bulk: several times
   // faster than the same rows as one SQL literal, which the SQL parser would have to scan.
+  static std::atomic<std::uint64_t> counter{0};
   std::filesystem::path file =
-      store_->path().parent_path() / fmt::format(".ingest-{}-{}.ndjson", ::getpid(), created.name);
+      store_->path().parent_path() / fmt::format(".ingest-{}-{}.ndjson", ::getpid(), counter++);
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(rows.ndjson.data(), static_cast<std::streamsize>(rows.ndjson.size()));
@@ -191,7 +167,6 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
     if (!out) {
       std::error_code ignored;
       std::filesystem::remove(file, ignored);
-      (void)connection.Execute("DROP TABLE IF EXISTS " + table);
       return Status::IoError("{}: cannot write the batch's rows (is the disk full?)",
                              file.string());
     }
@@ -212,24 +187,24 @@ Result<std::string> ProductRunner::LoadBatchTable(engine::Connection& connection
   }
   constexpr std::size_t kMiB = 1024 * 1024;
   const std::size_t object_limit = (longest / kMiB + 1) * kMiB;
-  Status loaded = connection.Execute(
-      fmt::format("INSERT INTO {} BY NAME SELECT * FROM read_ndjson({}, columns = {{{}}}, "
-                  "format = 'newline_delimited', maximum_object_size = {})",
-                  table, engine::QuoteLiteral(file.string()), columns, object_limit));
+  // The reader's columns come in the order of `columns`, the port's.
+  Result<std::unique_ptr<engine::HeldRows>> loaded =
+      connection.Hold(fmt::format("SELECT * FROM read_ndjson({}, columns = {{{}}}, format = "
+                                  "'newline_delimited', maximum_object_size = {})",
+                                  engine::QuoteLiteral(file.string()), columns, object_limit));
   std::error_code ignored;
   std::filesystem::remove(file, ignored);
   if (!loaded.ok()) {
-    (void)connection.Execute("DROP TABLE IF EXISTS " + table);
-    return Status(loaded.code(), ReaderMessage(loaded.message(), file.string()));
+    return Status(loaded.status().code(), ReaderMessage(loaded.status().message(), file.string()));
   }
-  return table;
+  return loaded;
 }
 
 Status ProductRunner::LoadInputs(engine::Connection& connection, const PortPlan& port,
                                  const std::vector<std::string>& loaded) {
   // Every input is a view in every batch, empty unless this port fills it, so that a
   // transform joining several inputs always binds. The port's view reads the loaded rows
-  // where they are: the tables one after the other, in order (DuckDB keeps the order of a
+  // where they are held: one request's after the other, in order (DuckDB keeps the order of a
   // UNION ALL wherever it keeps insertion order, so the last row of a key stays the last).
   std::string sql;
   for (const auto& [table, ref] : plan_.inputs) {
@@ -316,7 +291,7 @@ struct ProductRunner::QueuedBatch {
   std::optional<std::string> idempotency_key;
   std::optional<std::string> request_digest;  // RequestDigest, with an idempotency key
   std::vector<Rejection> rejected;            // by index
-  std::optional<std::string> loaded;          // the table of its accepted rows, when it has some
+  std::unique_ptr<engine::HeldRows> loaded;   // its accepted rows, when it has some
   std::size_t bytes = 0;                      // of its records
   // Set by the writer turn that takes the batch; `done` under queue_mutex_.
   std::optional<Result<IngestOutcome>> outcome;
@@ -397,33 +372,23 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
   const DeclaredNames declared(names.begin(), names.end());
 
   // The rows are loaded before the batch queues, on a connection of their own, so that DuckDB
-  // takes them in while earlier batches commit; the writer then only copies them.
+  // takes them in while earlier batches commit; the writer then only copies them. They are
+  // held (engine::HeldRows) until the batch is answered: the writer turn that takes it reads
+  // them until then.
   QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> loader, store_->Connect());
-  // Dropped once the batch is answered: the writer turn that takes it reads it until then.
-  struct DropOnExit {
-    engine::Connection& connection;
-    std::optional<std::string>& table;
-    ~DropOnExit() {
-      if (table) (void)connection.Execute("DROP TABLE IF EXISTS " + *table);
-    }
-  } drop_loaded{*loader, batch.loaded};
-  // Where the port allows it, each conforming record's values go to the batch's table as the
+  // Where the port allows it, each conforming record's values go to the batch's rows as the
   // checks parsed them (RowAppender). A value the appender cannot take as it is, or a record
   // that only nlohmann-json could read, sends the whole batch to DuckDB's JSON reader instead,
   // so that every row of a batch is read one way.
   std::unique_ptr<RowAppender> appender;
   bool read_as_ndjson = !port.append_columns.has_value();
-  auto append = [&](const RecordValidator::Fields& checked) -> Status {
-    if (read_as_ndjson) return Status::Ok();
+  auto append = [&](const RecordValidator::Fields& checked) {
+    if (read_as_ndjson) return;
     if (!appender) {
-      QUANTA_ASSIGN_OR_RETURN(BatchTable table, CreateBatchTable(*loader, port));
-      batch.loaded = table.qualified;
-      QUANTA_ASSIGN_OR_RETURN(
-          appender, RowAppender::Open(*loader, kIngestDatabase, table.name, *port.append_columns));
+      appender =
+          RowAppender::Open(*loader, names, port.validator->column_types(), *port.append_columns);
     }
-    Result<bool> appended = appender->Append(checked);
-    if (!appended.ok() || !*appended) read_as_ndjson = true;
-    return Status::Ok();
+    if (!appender->Append(checked)) read_as_ndjson = true;
   };
 
   simdjson::dom::parser parser;
@@ -465,7 +430,7 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
       rejected.push_back({i, std::move(*problem)});
       continue;
     }
-    QUANTA_RETURN_IF_ERROR(append(fields));
+    append(fields);
     // The record's own bytes go to DuckDB's reader, unless the reader would see something
     // else than the checks did: a repeated key (the reader refuses it), a line break inside
     // the record (the reader splits lines), or nested values (which the reader would have to
@@ -491,15 +456,16 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
 
   if (appender && !read_as_ndjson) {
     // A cast that fails here (a date beyond DuckDB's range, say) is found row by row below.
-    read_as_ndjson = !appender->Close().ok();
+    Result<std::unique_ptr<engine::HeldRows>> held = appender->Finish();
+    if (held.ok()) {
+      batch.loaded = std::move(*held);
+    } else {
+      read_as_ndjson = true;
+    }
   }
   appender.reset();
-  if (read_as_ndjson && batch.loaded) {
-    (void)loader->Execute("DROP TABLE IF EXISTS " + *batch.loaded);
-    batch.loaded.reset();
-  }
   if (read_as_ndjson && rows.size() > 0) {
-    Result<std::string> table = LoadBatchTable(*loader, port, rows);
+    Result<std::unique_ptr<engine::HeldRows>> table = LoadBatchRows(*loader, port, rows);
     if (!table.ok()) {
       // Some value passed the checks above but not DuckDB's cast (a date beyond DuckDB's
       // range, say). Find which rows, reject only those, and load the rest.
@@ -518,11 +484,11 @@ Result<IngestOutcome> ProductRunner::Ingest(std::string_view port_name,
       rows = std::move(kept);
       // With every row rejected there is nothing to load: the batch commits its rejections.
       if (rows.size() > 0) {
-        table = LoadBatchTable(*loader, port, rows);
+        table = LoadBatchRows(*loader, port, rows);
         if (!table.ok()) return table.status();
       }
     }
-    if (rows.size() > 0) batch.loaded = *table;
+    if (rows.size() > 0) batch.loaded = std::move(*table);
   }
   // Before the batch queues for a commit whose log could not be written (CheckRoomFor).
   QUANTA_RETURN_IF_ERROR(store_->CheckRoomFor(batch.bytes));
@@ -643,7 +609,7 @@ Status ProductRunner::ApplyGroup(const std::vector<QueuedBatch*>& group) {
 
   std::vector<std::string> tables;
   for (const QueuedBatch* member : applied) {
-    if (member->loaded) tables.push_back(*member->loaded);
+    if (member->loaded) tables.push_back(member->loaded->source());
   }
   QUANTA_RETURN_IF_ERROR(LoadInputs(writer->connection(), port, tables));
   QUANTA_ASSIGN_OR_RETURN(std::optional<std::int64_t> last_offset, store_->Offset(port_name));

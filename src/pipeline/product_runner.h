@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "engine/table_appender.h"
+#include "engine/held_rows.h"
 #include "model/product_folder.h"
 #include "pipeline/pipeline_plan.h"
 #include "pipeline/record_validator.h"
@@ -121,19 +121,13 @@ class ProductRunner {
 
   ProductRunner(std::shared_ptr<const model::ProductFolder> folder, store::ProductStore* store,
                 PipelinePlan plan);
-  // A new, empty table for the port's rows in the in-memory ingest database: its name in the
-  // database, and the same qualified.
-  struct BatchTable {
-    std::string name;
-    std::string qualified;
-  };
-  Result<BatchTable> CreateBatchTable(engine::Connection& connection, const PortPlan& port);
-  // Loads `rows` through `connection` into a new table of the in-memory ingest database and
-  // returns its qualified name; drops the table and fails when DuckDB cannot load them.
-  Result<std::string> LoadBatchTable(engine::Connection& connection, const PortPlan& port,
-                                     const AcceptedRows& rows);
-  // Creates the batch's inputs as temporary views: the port's reads the tables `loaded` one
-  // after the other, the others are empty.
+  // Loads `rows` through `connection` with DuckDB's JSON reader and holds them; fails when
+  // DuckDB cannot load them.
+  Result<std::unique_ptr<engine::HeldRows>> LoadBatchRows(engine::Connection& connection,
+                                                          const PortPlan& port,
+                                                          const AcceptedRows& rows);
+  // Creates the batch's inputs as temporary views: the port's reads the held rows `loaded`
+  // (HeldRows::source) one after the other, the others are empty.
   Status LoadInputs(engine::Connection& connection, const PortPlan& port,
                     const std::vector<std::string>& loaded);
   // Queues `batch` and returns its outcome, after committing it (and the group it heads) when

@@ -48,20 +48,20 @@ std::optional<std::vector<AppendColumn>> RowAppender::ColumnsFor(
   return columns;
 }
 
-Result<std::unique_ptr<RowAppender>> RowAppender::Open(engine::Connection& connection,
-                                                       std::string_view catalog,
-                                                       std::string_view table,
-                                                       std::vector<AppendColumn> columns) {
-  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::TableAppender> appender,
-                          engine::TableAppender::Open(connection, catalog, "main", table, columns));
-  return std::unique_ptr<RowAppender>(new RowAppender(std::move(appender), std::move(columns)));
+std::unique_ptr<RowAppender> RowAppender::Open(engine::Connection& connection,
+                                               std::vector<std::string> names,
+                                               std::vector<std::string> duckdb_types,
+                                               std::vector<AppendColumn> columns) {
+  std::unique_ptr<engine::RowChunks> chunks =
+      engine::RowChunks::Create(connection, std::move(names), columns);
+  return std::unique_ptr<RowAppender>(
+      new RowAppender(std::move(chunks), std::move(duckdb_types), std::move(columns)));
 }
 
-RowAppender::RowAppender(std::unique_ptr<engine::TableAppender> appender,
-                         std::vector<AppendColumn> columns)
-    : appender_(std::move(appender)), columns_(std::move(columns)) {}
+RowAppender::RowAppender(std::unique_ptr<engine::RowChunks> chunks,
+                         std::vector<std::string> duckdb_types, std::vector<AppendColumn> columns)
+    : chunks_(std::move(chunks)), types_(std::move(duckdb_types)), columns_(std::move(columns)) {}
 
-// Whether `value`, which passed the column's checks, goes into the column's chunk as it is.
 bool RowAppender::Fits(const simdjson::dom::element& value, AppendColumn column) const {
   using simdjson::dom::element_type;
   element_type type = value.type();
@@ -96,43 +96,43 @@ void RowAppender::Set(std::size_t column, const simdjson::dom::element& value) {
   using simdjson::dom::element_type;
   switch (value.type()) {
     case element_type::NULL_VALUE:
-      appender_->SetNull(column);
+      chunks_->SetNull(column);
       return;
     case element_type::STRING:
-      appender_->SetText(column, value.get_string().value_unsafe());
+      chunks_->SetText(column, value.get_string().value_unsafe());
       return;
     case element_type::BOOL:
-      appender_->SetBoolean(column, value.get_bool().value_unsafe());
+      chunks_->SetBoolean(column, value.get_bool().value_unsafe());
       return;
     case element_type::INT64:
     case element_type::UINT64:
       if (columns_[column] == AppendColumn::kInt64) {
-        appender_->SetInt64(column, value.get_int64().value_unsafe());
+        chunks_->SetInt64(column, value.get_int64().value_unsafe());
       } else if (columns_[column] == AppendColumn::kDouble) {
-        appender_->SetDouble(column, value.get_double().value_unsafe());
+        chunks_->SetDouble(column, value.get_double().value_unsafe());
       } else {  // kText
         char digits[24];
         auto [end, ignored] =
             value.type() == element_type::INT64
                 ? std::to_chars(digits, digits + sizeof digits, value.get_int64().value_unsafe())
                 : std::to_chars(digits, digits + sizeof digits, value.get_uint64().value_unsafe());
-        appender_->SetText(column, std::string_view(digits, end - digits));
+        chunks_->SetText(column, std::string_view(digits, end - digits));
       }
       return;
     case element_type::DOUBLE:
       if (columns_[column] == AppendColumn::kInt64) {
-        appender_->SetInt64(column, static_cast<std::int64_t>(value.get_double().value_unsafe()));
+        chunks_->SetInt64(column, static_cast<std::int64_t>(value.get_double().value_unsafe()));
       } else {
-        appender_->SetDouble(column, value.get_double().value_unsafe());
+        chunks_->SetDouble(column, value.get_double().value_unsafe());
       }
       return;
     default:  // objects and arrays never pass Fits
-      appender_->SetNull(column);
+      chunks_->SetNull(column);
       return;
   }
 }
 
-Result<bool> RowAppender::Append(const RecordValidator::Fields& fields) {
+bool RowAppender::Append(const RecordValidator::Fields& fields) {
   // The checks replace only integers and timestamps, which go to integer or text columns.
   auto replacement = [&](std::size_t column) -> const std::string* {
     for (const RecordValidator::Replacement& replaced : fields.replacements) {
@@ -152,20 +152,27 @@ Result<bool> RowAppender::Append(const RecordValidator::Fields& fields) {
       if (columns_[i] == AppendColumn::kInt64) {
         std::int64_t number = 0;
         std::from_chars(text->data(), text->data() + text->size(), number);
-        appender_->SetInt64(i, number);
+        chunks_->SetInt64(i, number);
       } else {
-        appender_->SetText(i, *text);
+        chunks_->SetText(i, *text);
       }
     } else if (fields.values[i]) {
       Set(i, *fields.values[i]);
     } else {
-      appender_->SetNull(i);
+      chunks_->SetNull(i);
     }
   }
-  QUANTA_RETURN_IF_ERROR(appender_->EndRow());
+  chunks_->EndRow();
   return true;
 }
 
-Status RowAppender::Close() { return appender_->Close(); }
+Result<std::unique_ptr<engine::HeldRows>> RowAppender::Finish() {
+  Result<std::unique_ptr<engine::HeldRows>> held = chunks_->Finish(types_);
+  if (!held.ok()) {
+    return Status(held.status().code(),
+                  "the rows do not fit the port's columns: " + held.status().message());
+  }
+  return held;
+}
 
 }  // namespace quanta::pipeline

@@ -68,10 +68,7 @@ class RowAppenderTest : public ::testing::Test {
                          const std::vector<std::string>& records) {
     QUANTA_RETURN_IF_ERROR(
         connection.Execute("CREATE TABLE " + name + " (" + ColumnDefinitions() + ")"));
-    auto columns = RowAppender::ColumnsFor(validator_->column_types());
-    if (!columns) return Status::Internal("the test's columns should all be appendable");
-    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<RowAppender> appender,
-                            RowAppender::Open(connection, "memory", name, *columns));
+    std::unique_ptr<RowAppender> appender = OpenAppender(connection);
     simdjson::dom::parser parser;
     RecordValidator::Fields fields;
     for (const std::string& record : records) {
@@ -82,11 +79,17 @@ class RowAppenderTest : public ::testing::Test {
       if (auto problem = validator_->Check(element, record, &fields)) {
         return Status::Internal("{}: {}", record, *problem);
       }
-      QUANTA_ASSIGN_OR_RETURN(bool appended, appender->Append(fields));
-      if (!appended) return false;
+      if (!appender->Append(fields)) return false;
     }
-    QUANTA_RETURN_IF_ERROR(appender->Close());
+    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::HeldRows> held, appender->Finish());
+    QUANTA_RETURN_IF_ERROR(
+        connection.Execute("INSERT INTO " + name + " SELECT * FROM " + held->source()));
     return true;
+  }
+
+  std::unique_ptr<RowAppender> OpenAppender(engine::Connection& connection) const {
+    return RowAppender::Open(connection, validator_->column_names(), validator_->column_types(),
+                             *RowAppender::ColumnsFor(validator_->column_types()));
   }
 
   // What DuckDB's JSON reader makes of `records` for the same columns, in a table `name`.
@@ -181,21 +184,18 @@ TEST_F(RowAppenderTest, AValueNoColumnChunkHoldsAsItIsIsLeftToTheReader) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
   // 2^63, which the BIGINT check refuses, given to the appender as if it had let it through:
   // no BIGINT holds it, and the appender declines the row.
-  ASSERT_OK(connection->Execute("CREATE TABLE appended (" + ColumnDefinitions() + ")"));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RowAppender> appender,
-                       RowAppender::Open(*connection, "memory", "appended",
-                                         *RowAppender::ColumnsFor(validator_->column_types())));
+  std::unique_ptr<RowAppender> appender = OpenAppender(*connection);
   simdjson::dom::parser parser;
   simdjson::dom::element big;
   ASSERT_EQ(parser.parse(std::string_view("9223372036854775808")).get(big), simdjson::SUCCESS);
   RecordValidator::Fields fields;
   fields.values.assign(validator_->column_names().size(), std::nullopt);
   fields.values[1] = big;  // big
-  ASSERT_OK_AND_ASSIGN(bool appended, appender->Append(fields));
-  EXPECT_FALSE(appended);
-  ASSERT_OK(appender->Close());
+  EXPECT_FALSE(appender->Append(fields));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::HeldRows> held, appender->Finish());
+  EXPECT_EQ(held->row_count(), 0u);
   ASSERT_OK_AND_ASSIGN(engine::QueryResult rows,
-                       connection->Query("SELECT count(*) FROM appended"));
+                       connection->Query("SELECT count(*) FROM " + held->source()));
   EXPECT_THAT(rows.rows[0][0], Optional(std::string("0")));
 }
 
@@ -204,21 +204,19 @@ TEST_F(RowAppenderTest, AValueDuckDbCannotCastFailsTheAppend) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::Connection> connection, database->Connect());
   // A number beyond DECIMAL(12,2), which the checks refuse, given to the appender as if they
   // had let it through.
-  ASSERT_OK(connection->Execute("CREATE TABLE appended (" + ColumnDefinitions() + ")"));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RowAppender> appender,
-                       RowAppender::Open(*connection, "memory", "appended",
-                                         *RowAppender::ColumnsFor(validator_->column_types())));
+  std::unique_ptr<RowAppender> appender = OpenAppender(*connection);
   simdjson::dom::parser parser;
   simdjson::dom::element money;
   ASSERT_EQ(parser.parse(std::string_view("1e15")).get(money), simdjson::SUCCESS);
   RecordValidator::Fields fields;
   fields.values.assign(validator_->column_names().size(), std::nullopt);
   fields.values[6] = money;  // money
-  ASSERT_OK_AND_ASSIGN(bool appended, appender->Append(fields));
-  EXPECT_TRUE(appended);
-  Status closed = appender->Close();
-  ASSERT_FALSE(closed.ok());
-  EXPECT_THAT(closed.message(), ::testing::HasSubstr("cannot append the rows"));
+  EXPECT_TRUE(appender->Append(fields));
+  Result<std::unique_ptr<engine::HeldRows>> held = appender->Finish();
+  ASSERT_FALSE(held.ok());
+  EXPECT_THAT(held.status().message(),
+              ::testing::AllOf(::testing::HasSubstr("the rows do not fit the port's columns"),
+                               ::testing::HasSubstr("DECIMAL(12,2)")));
 }
 
 TEST_F(RowAppenderTest, NestedAndJsonColumnsAreLeftToTheReader) {

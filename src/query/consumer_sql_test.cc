@@ -279,7 +279,7 @@ TEST_F(ConsumerSqlTest, RefusesFilesOtherDatabasesAndInternals) {
         "SELECT * FROM read_text('/etc/hostname')", "SELECT * FROM pragma_database_list()",
         "SELECT 1 WHERE EXISTS (SELECT * FROM read_blob('/etc/shadow'))",
         "SELECT * FROM \"store:/data/x.duckdb\".history.orders", "SELECT secret.f()",
-        "SELECT * FROM orders.secret"}) {
+        "SELECT * FROM orders.secret", "SELECT * FROM quanta_held_rows(1)"}) {
     Status status = Refusal(sql);
     EXPECT_TRUE(status.code() == ErrorCode::kPermissionDenied ||
                 status.code() == ErrorCode::kNotFound)
