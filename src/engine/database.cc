@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "engine/handles.h"
@@ -180,7 +183,7 @@ Status TakeFailedResult(duckdb_result* result, const std::string* out_of_memory_
 }
 
 Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
-                      const std::string* out_of_memory_advice) {
+                      const std::string* out_of_memory_advice, LongStatementClaim* claim) {
   std::memset(result, 0, sizeof(*result));
   // The first pauses are short, for statements whose last task is about to end; a long one
   // (a commit compressing its row groups, a checkpoint) is looked at every 200 us at most.
@@ -188,8 +191,14 @@ Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
   constexpr std::chrono::microseconds kFirstPause{20}, kLongestPause{200};
   int idle_polls = 0;
   std::chrono::microseconds pause = kFirstPause;
+  auto last = std::chrono::steady_clock::now();
   for (;;) {
     duckdb_pending_state state = duckdb_pending_execute_task(pending);
+    if (claim) {
+      auto now = std::chrono::steady_clock::now();
+      claim->AddBusy(now - last);
+      last = now;
+    }
     if (state == DUCKDB_PENDING_RESULT_READY) break;
     if (state == DUCKDB_PENDING_ERROR) {
       // The pending result has the statement's own error; duckdb_execute_pending would wrap
@@ -214,7 +223,7 @@ Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
 }
 
 Status RunStatements(duckdb_connection connection, const std::string& sql, duckdb_result* last,
-                     const std::string* out_of_memory_advice) {
+                     const std::string* out_of_memory_advice, TaskHelpers* helpers) {
   duckdb_extracted_statements statements = nullptr;
   idx_t count = duckdb_extract_statements(connection, sql.c_str(), &statements);
   struct Destroy {
@@ -244,7 +253,8 @@ Status RunStatements(duckdb_connection connection, const std::string& sql, duckd
       return status;
     }
     duckdb_result result;
-    Status executed = ExecutePending(pending, &result, out_of_memory_advice);
+    LongStatementClaim claim(helpers);
+    Status executed = ExecutePending(pending, &result, out_of_memory_advice, &claim);
     duckdb_destroy_pending(&pending);
     QUANTA_RETURN_IF_ERROR(executed);
     if (i + 1 < count) {
@@ -271,7 +281,16 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (duckdb_create_config(&config) != DuckDBSuccess) {
     return Status::Internal("DuckDB could not allocate a configuration");
   }
-  for (const auto& [name, value] : options.settings) {
+  // Every thread of the instance is external: DuckDB starts none, a statement runs on the
+  // thread that runs it, and TaskHelpers join long ones (engine/task_helpers.h).
+  std::map<std::string, std::string> settings = options.settings;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (auto given = settings.find("threads"); given != settings.end()) {
+    threads = std::max(1, std::atoi(given->second.c_str()));
+  }
+  settings["threads"] = std::to_string(threads);
+  settings.try_emplace("external_threads", std::to_string(threads));
+  for (const auto& [name, value] : settings) {
     if (duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
       duckdb_destroy_config(&config);
       return Status::Invalid("DuckDB rejected the setting {}={}", name, value);
@@ -298,7 +317,16 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (registered.ok()) registered = RegisterHeldRowsFunction(setup, &handle->held_rows);
   duckdb_disconnect(&setup);
   QUANTA_RETURN_IF_ERROR(registered);
+  if (settings["external_threads"] == settings["threads"]) {
+    handle->helpers = std::make_unique<TaskHelpers>(handle->database, threads - 1);
+  }
   return std::unique_ptr<Database>(new Database(std::move(handle)));
+}
+
+int Database::HelperThreads() const { return handle_->helpers ? handle_->helpers->count() : 0; }
+
+int Database::HelpedStatements() const {
+  return handle_->helpers ? handle_->helpers->long_statements() : 0;
 }
 
 Status Database::CheckRunning() {
@@ -319,6 +347,7 @@ Result<std::unique_ptr<Connection>> Database::Connect() {
   duckdb_destroy_client_context(&context);
   handle->interrupts = &handle_->interrupts;
   handle->held_rows = &handle_->held_rows;
+  handle->helpers = handle_->helpers.get();
   return std::unique_ptr<Connection>(new Connection(std::move(handle)));
 }
 
@@ -332,8 +361,8 @@ void Connection::Interrupt() {
 
 Status Connection::Execute(std::string_view sql) {
   duckdb_result result;
-  QUANTA_RETURN_IF_ERROR(
-      RunStatements(handle_->connection, std::string(sql), &result, handle_->out_of_memory_advice));
+  QUANTA_RETURN_IF_ERROR(RunStatements(handle_->connection, std::string(sql), &result,
+                                       handle_->out_of_memory_advice, handle_->helpers));
   duckdb_destroy_result(&result);
   return Status::Ok();
 }
@@ -377,8 +406,8 @@ bool ReadableAsText(duckdb_type type) {
 Result<QueryResult> Connection::Query(std::string_view sql) {
   duckdb_result result;
   std::string text(sql);
-  QUANTA_RETURN_IF_ERROR(
-      RunStatements(handle_->connection, text, &result, handle_->out_of_memory_advice));
+  QUANTA_RETURN_IF_ERROR(RunStatements(handle_->connection, text, &result,
+                                       handle_->out_of_memory_advice, handle_->helpers));
   QueryResult output;
   idx_t column_count = duckdb_column_count(&result);
   std::string as_text;  // the select list that reads every column as text
@@ -404,8 +433,8 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
       text.pop_back();
     }
     std::string wrapped = fmt::format("SELECT {} FROM ({}) AS quanta_query", as_text, text);
-    Status reread =
-        RunStatements(handle_->connection, wrapped, &result, handle_->out_of_memory_advice);
+    Status reread = RunStatements(handle_->connection, wrapped, &result,
+                                  handle_->out_of_memory_advice, handle_->helpers);
     if (!reread.ok()) {
       if (!reread.message().starts_with("Parser Error")) return reread;
       return Status::Internal(

@@ -56,6 +56,12 @@ class Database {
   /// A new connection. The connection must not outlive the database.
   Result<std::unique_ptr<Connection>> Connect();
 
+  /// The threads that join this database's long statements (engine/task_helpers.h): one fewer
+  /// than its `threads` setting.
+  int HelperThreads() const;
+  /// The statements that have the helper threads in now. Thread-safe.
+  int HelpedStatements() const;
+
   /// OK while the instance runs statements; kUnavailable (EngineStopped's message) once DuckDB
   /// stopped it after a fatal error, after which it refuses every statement until it is opened
   /// again. Runs `SELECT 1` on a new connection; a failure for any other reason (the memory

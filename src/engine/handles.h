@@ -5,6 +5,7 @@
 
 #include <duckdb.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 #include "engine/database.h"
 #include "engine/held_rows_function.h"
 #include "engine/sleep_function.h"
+#include "engine/task_helpers.h"
 
 namespace quanta::engine {
 
@@ -20,7 +22,9 @@ struct Database::Handle {
   std::string out_of_memory_advice;  // DatabaseOptions::out_of_memory_advice
   InterruptCounts interrupts;        // what pg_sleep watches; outlives the database's statements
   HeldRowsRegistry held_rows;        // what quanta_held_rows reads; likewise
+  std::unique_ptr<TaskHelpers> helpers;  // stopped before the database closes
   ~Handle() {
+    helpers.reset();
     if (database) duckdb_close(&database);
   }
 };
@@ -31,6 +35,7 @@ struct Connection::Handle {
   const std::string* out_of_memory_advice = nullptr;
   InterruptCounts* interrupts = nullptr;  // the database's
   HeldRowsRegistry* held_rows = nullptr;  // the database's
+  TaskHelpers* helpers = nullptr;         // the database's
   idx_t id = 0;                           // DuckDB's connection id, the key in `interrupts`
   ~Handle() {
     if (interrupts) interrupts->Forget(id);
@@ -55,18 +60,20 @@ Status TakeFailedResult(duckdb_result* result, const std::string* out_of_memory_
 
 /// Runs a pending statement until its result is ready and hands the result over in `result`,
 /// which the caller destroys; on failure `result` is left empty (safe to destroy) and the
-/// status says why. While DuckDB's own threads run the statement's last tasks, the caller
-/// sleeps in short, growing pauses: duckdb_execute_pending would poll the task queue without
-/// pause, which on a small machine takes a core from the very work it waits for. Call from
-/// the connection's thread.
+/// status says why. The caller's thread runs the statement's tasks, and counts its time on
+/// `claim` (may be null), which calls the helpers in for a long statement. While other threads
+/// run the statement's last tasks, the caller sleeps in short, growing pauses:
+/// duckdb_execute_pending would poll the task queue without pause, which on a small machine
+/// takes a core from the very work it waits for. Call from the connection's thread.
 Status ExecutePending(duckdb_pending_result pending, duckdb_result* result,
-                      const std::string* out_of_memory_advice);
+                      const std::string* out_of_memory_advice, LongStatementClaim* claim);
 
 /// Runs the statements of `sql` one after the other, as duckdb_query does, each through
-/// ExecutePending. On success `last` holds the last statement's result (the caller destroys
-/// it); on failure nothing is left to destroy and the status says why.
+/// ExecutePending with a claim on `helpers` (may be null). On success `last` holds the last
+/// statement's result (the caller destroys it); on failure nothing is left to destroy and the
+/// status says why.
 Status RunStatements(duckdb_connection connection, const std::string& sql, duckdb_result* last,
-                     const std::string* out_of_memory_advice);
+                     const std::string* out_of_memory_advice, TaskHelpers* helpers);
 
 /// kUnavailable for a statement DuckDB refused because it stopped the instance after a fatal
 /// error (`message` is DuckDB's): names the original cause and says to restart the node.

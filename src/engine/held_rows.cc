@@ -112,8 +112,8 @@ HeldRows::HeldRows(HeldRowsRegistry* registry, std::shared_ptr<const HeldChunks>
 HeldRows::~HeldRows() { registry_->Remove(id_); }
 
 Status HeldChunks::TakeResult(duckdb_connection connection, const std::string& sql,
-                              const std::string* out_of_memory_advice) {
-  QUANTA_RETURN_IF_ERROR(RunStatements(connection, sql, &result, out_of_memory_advice));
+                              const std::string* out_of_memory_advice, TaskHelpers* helpers) {
+  QUANTA_RETURN_IF_ERROR(RunStatements(connection, sql, &result, out_of_memory_advice, helpers));
   from_result = true;
   idx_t columns = duckdb_column_count(&result);
   for (idx_t i = 0; i < columns; ++i) {
@@ -134,7 +134,7 @@ Status HeldChunks::TakeResult(duckdb_connection connection, const std::string& s
 Result<std::unique_ptr<HeldRows>> Connection::Hold(std::string_view select_sql) {
   auto held = std::make_shared<HeldChunks>();
   QUANTA_RETURN_IF_ERROR(held->TakeResult(handle_->connection, std::string(select_sql),
-                                          handle_->out_of_memory_advice));
+                                          handle_->out_of_memory_advice, handle_->helpers));
   return std::unique_ptr<HeldRows>(new HeldRows(handle_->held_rows, std::move(held)));
 }
 
@@ -287,14 +287,14 @@ Result<std::unique_ptr<HeldRows>> RowChunks::Finish(const std::vector<std::strin
   auto casts = std::make_shared<HeldChunks>();
   QUANTA_RETURN_IF_ERROR(casts->TakeResult(
       h.connection->connection, fmt::format("SELECT {} FROM {}", cast_list, built_rows.source()),
-      h.connection->out_of_memory_advice));
+      h.connection->out_of_memory_advice, h.connection->helpers));
   auto held = std::make_shared<HeldChunks>();
   if (built->chunks.empty() || !SameChunking(*built, *casts)) {
     // No rows (whose columns need the cast's types all the same), or DuckDB gathered the
     // cast values into chunks of other sizes: read everything through the query.
     QUANTA_RETURN_IF_ERROR(held->TakeResult(
         h.connection->connection, fmt::format("SELECT {} FROM {}", full_list, built_rows.source()),
-        h.connection->out_of_memory_advice));
+        h.connection->out_of_memory_advice, h.connection->helpers));
     return std::unique_ptr<HeldRows>(new HeldRows(registry, std::move(held)));
   }
   // Each chunk: the built vectors, with the cast ones in place of the columns they replace.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/task_helpers.h"
 
 namespace quanta::engine {
 
@@ -30,7 +31,7 @@ struct HeldChunks {
 
   /// Runs `sql` on `connection` and takes its whole result: kept, with its chunks fetched.
   Status TakeResult(duckdb_connection connection, const std::string& sql,
-                    const std::string* out_of_memory_advice);
+                    const std::string* out_of_memory_advice, TaskHelpers* helpers);
 
   HeldChunks() = default;
   HeldChunks(const HeldChunks&) = delete;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/handles.h"
 
@@ -275,8 +276,10 @@ ResultChunk::~ResultChunk() {
 // ResultStream
 
 struct ResultStream::Handle {
+  explicit Handle(TaskHelpers* helpers) : claim(helpers) {}
   duckdb_result result;
   const std::string* out_of_memory_advice = nullptr;  // the database's
+  LongStatementClaim claim;                           // the statement runs on as the stream is read
   ~Handle() { duckdb_destroy_result(&result); }
 };
 
@@ -285,7 +288,9 @@ ResultStream::ResultStream(std::unique_ptr<Handle> handle, const std::vector<Val
 ResultStream::~ResultStream() = default;
 
 Result<std::unique_ptr<ResultChunk>> ResultStream::Next() {
+  auto started = std::chrono::steady_clock::now();
   duckdb_data_chunk chunk = duckdb_fetch_chunk(handle_->result);
+  handle_->claim.AddBusy(std::chrono::steady_clock::now() - started);
   if (!chunk) {
     // The end of the rows, or a failure while making them (an interrupt, a cast, memory).
     const char* error = duckdb_result_error(&handle_->result);
@@ -308,6 +313,7 @@ std::int64_t ResultStream::rows_changed() const {
 struct PreparedQuery::Handle {
   duckdb_prepared_statement statement = nullptr;
   const std::string* out_of_memory_advice = nullptr;  // the database's
+  TaskHelpers* helpers = nullptr;                     // the database's
   ~Handle() { duckdb_destroy_prepare(&statement); }
 };
 
@@ -318,6 +324,7 @@ Result<std::unique_ptr<PreparedQuery>> PreparedQuery::Prepare(Connection& connec
                                                               std::string_view sql) {
   auto handle = std::make_unique<Handle>();
   handle->out_of_memory_advice = connection.handle_->out_of_memory_advice;
+  handle->helpers = connection.handle_->helpers;
   std::string text(sql);
   if (duckdb_prepare(connection.handle_->connection, text.c_str(), &handle->statement) !=
       DuckDBSuccess) {
@@ -422,9 +429,10 @@ Result<std::unique_ptr<ResultStream>> PreparedQuery::Execute() {
     duckdb_destroy_pending(&pending);
     return status;
   }
-  auto handle = std::make_unique<ResultStream::Handle>();
+  auto handle = std::make_unique<ResultStream::Handle>(handle_->helpers);
   handle->out_of_memory_advice = handle_->out_of_memory_advice;
-  Status executed = ExecutePending(pending, &handle->result, handle_->out_of_memory_advice);
+  Status executed =
+      ExecutePending(pending, &handle->result, handle_->out_of_memory_advice, &handle->claim);
   duckdb_destroy_pending(&pending);
   QUANTA_RETURN_IF_ERROR(executed);
   // DuckDB binds a prepared statement again when a table it reads was replaced since, or when
