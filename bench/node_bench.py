@@ -328,40 +328,9 @@ def run_baseline(binary, work_dir, ndjson_path, columns, attempt, batch_paths=()
 # 1. Ingest
 
 
-def bench_ingest(args, work_dir, baseline_binary):
-    events = [click_event(i) for i in range(args.events)]
-    batches = [events[i:i + args.batch] for i in range(0, len(events), args.batch)]
-    bodies = [b"\n".join(batch) + b"\n" for batch in batches]
-    total_bytes = sum(len(body) for body in bodies)
-    ndjson_path = os.path.join(work_dir, "events.ndjson")
-    with open(ndjson_path, "wb") as out:
-        out.writelines(bodies)
-    batch_paths = []
-    for index, body in enumerate(bodies):
-        batch_paths.append(os.path.join(work_dir, f"batch-{index}.ndjson"))
-        with open(batch_paths[-1], "wb") as out:
-            out.write(body)
-
-    def baseline(paths):
-        runs = [run_baseline(baseline_binary, work_dir, ndjson_path, CLICK_COLUMNS, attempt, paths)
-                for attempt in range(args.baseline_runs)]
-        for run in runs:
-            if run["rows"] != args.events:
-                raise SystemExit(f"baseline loaded {run['rows']} rows, not {args.events}")
-        return runs
-
-    baseline_runs = baseline(())
-    baseline_seconds = statistics.median(run["seconds"] for run in baseline_runs)
-    # The node folds its log into the file once the log passes a size (docs/store.md), so a
-    # run may hold no checkpoint at all while the baseline's time holds its own: the load
-    # alone is the stricter comparison.
-    baseline_load_seconds = statistics.median(run["loadSeconds"] for run in baseline_runs)
-    # The floor under any ingest that makes each batch durable on its own, as the node must
-    # before it acknowledges: DuckDB's loader, one commit (and write-ahead log sync) per batch.
-    per_batch_runs = baseline(batch_paths)
-    per_batch_seconds = statistics.median(run["seconds"] for run in per_batch_runs)
-
-    node = Node(args.quanta, os.path.join(work_dir, "ingest-node"), args.threads)
+def ingest_once(args, work_dir, bodies, attempt):
+    """One timed run of the node: a fresh node and product take every batch of `bodies`."""
+    node = Node(args.quanta, os.path.join(work_dir, f"ingest-node-{attempt}"), args.threads)
     try:
         deploy(node, "clicks", product_files("clicks", CLICK_COLUMNS, "append"))
         next_batch = iter(range(len(bodies)))
@@ -404,10 +373,62 @@ def bench_ingest(args, work_dir, baseline_binary):
         if rows != args.events or sum(accepted) != args.events:
             raise SystemExit(f"the node holds {rows} rows and accepted {sum(accepted)}, "
                              f"not {args.events}")
-        peak_rss_kib = node.peak_rss_kib()
-        handler_seconds = ingest_handler_seconds(node, "bench/clicks")
+        return {"seconds": elapsed, "cpuSeconds": node_cpu, "peakRssKiB": node.peak_rss_kib(),
+                "handlerSeconds": ingest_handler_seconds(node, "bench/clicks"),
+                "commits": commits}
     finally:
         node.stop()
+
+
+
+def bench_ingest(args, work_dir, baseline_binary):
+    events = [click_event(i) for i in range(args.events)]
+    batches = [events[i:i + args.batch] for i in range(0, len(events), args.batch)]
+    bodies = [b"\n".join(batch) + b"\n" for batch in batches]
+    total_bytes = sum(len(body) for body in bodies)
+    ndjson_path = os.path.join(work_dir, "events.ndjson")
+    with open(ndjson_path, "wb") as out:
+        out.writelines(bodies)
+    batch_paths = []
+    for index, body in enumerate(bodies):
+        batch_paths.append(os.path.join(work_dir, f"batch-{index}.ndjson"))
+        with open(batch_paths[-1], "wb") as out:
+            out.write(body)
+
+    def check_baseline(runs):
+        for run in runs:
+            if run["rows"] != args.events:
+                raise SystemExit(f"baseline loaded {run['rows']} rows, not {args.events}")
+        return runs
+
+    # Ours and the baseline take turns, so that a change in the machine's load falls on both;
+    # each side's median counts.
+    baseline_runs, our_runs = [], []
+    for attempt in range(max(args.baseline_runs, args.ingest_runs)):
+        if attempt < args.baseline_runs:
+            baseline_runs.append(run_baseline(baseline_binary, work_dir, ndjson_path,
+                                              CLICK_COLUMNS, attempt))
+        if attempt < args.ingest_runs:
+            our_runs.append(ingest_once(args, work_dir, bodies, attempt))
+    check_baseline(baseline_runs)
+    baseline_seconds = statistics.median(run["seconds"] for run in baseline_runs)
+    # The node folds its log into the file once the log passes a size (docs/store.md), so a
+    # run may hold no checkpoint at all while the baseline's time holds its own: the load
+    # alone is the stricter comparison.
+    baseline_load_seconds = statistics.median(run["loadSeconds"] for run in baseline_runs)
+    # The floor under any ingest that makes each batch durable on its own, as the node must
+    # before it acknowledges: DuckDB's loader, one commit (and write-ahead log sync) per batch.
+    per_batch_runs = check_baseline([
+        run_baseline(baseline_binary, work_dir, ndjson_path, CLICK_COLUMNS, attempt, batch_paths)
+        for attempt in range(args.baseline_runs)])
+    per_batch_seconds = statistics.median(run["seconds"] for run in per_batch_runs)
+    # The run of median time stands for ours, with its CPU, memory and commits.
+    median_run = sorted(our_runs, key=lambda run: run["seconds"])[(len(our_runs) - 1) // 2]
+    elapsed = median_run["seconds"]
+    node_cpu = median_run["cpuSeconds"]
+    peak_rss_kib = median_run["peakRssKiB"]
+    handler_seconds = median_run["handlerSeconds"]
+    commits = median_run["commits"]
 
     ours = args.events / elapsed
     baseline = args.events / baseline_seconds
@@ -417,6 +438,7 @@ def bench_ingest(args, work_dir, baseline_binary):
         "senders": args.senders,
         "meanEventBytes": round(total_bytes / args.events, 1),
         "oursSeconds": round(elapsed, 3),
+        "oursRuns": [round(run["seconds"], 3) for run in our_runs],
         "oursEventsPerSecond": round(ours),
         "baselineSeconds": round(baseline_seconds, 3),
         "baselineRuns": [round(run["seconds"], 3) for run in baseline_runs],
@@ -594,6 +616,9 @@ def main():
     parser.add_argument("--senders", type=int, default=2, help="ingest: concurrent senders")
     parser.add_argument("--baseline-runs", type=int, default=3,
                         help="ingest: baseline loads, the median counts")
+    parser.add_argument("--ingest-runs", type=int,
+                        help="ingest: runs of the node, each on a fresh node, taking turns with "
+                        "the baseline's; the median counts (default 3, 1 with --quick)")
     parser.add_argument("--samples", type=int, help="freshness: samples (default 200)")
     parser.add_argument("--fresh-batch", type=int, default=10,
                         help="freshness: events per acknowledged batch")
@@ -610,8 +635,9 @@ def main():
                         "removed afterwards); must be a real disk for durability to cost")
     parser.add_argument("--json", help="also write the results to this file as JSON")
     args = parser.parse_args()
-    defaults = ({"events": 20000, "samples": 30, "versions": 50, "reads": 10} if args.quick else
-                {"events": 200000, "samples": 200, "versions": 500, "reads": 30})
+    defaults = ({"events": 20000, "samples": 30, "versions": 50, "reads": 10, "ingest_runs": 1}
+                if args.quick else
+                {"events": 200000, "samples": 200, "versions": 500, "reads": 30, "ingest_runs": 3})
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -636,10 +662,11 @@ def main():
             r = results["ingest"] = bench_ingest(args, work_dir, baseline_binary)
             print(f"ingest       {r['events']} events of {r['meanEventBytes']} B, batches of "
                   f"{r['batch']}, {r['senders']} senders")
+            runs = ", ".join(str(seconds) for seconds in r["oursRuns"])
             print(f"  ours       {r['oursEventsPerSecond']:>10} events/s  ({r['oursSeconds']} s, "
-                  f"node peak RSS {r['nodePeakRssMiB']} MiB; node busy in ingest "
-                  f"{r['nodeIngestSeconds']} s; {r['batches']} batches in {r['nodeCommits']} "
-                  f"commits)")
+                  f"median of {len(r['oursRuns'])} runs on fresh nodes: {runs} s; node peak RSS "
+                  f"{r['nodePeakRssMiB']} MiB; node busy in ingest {r['nodeIngestSeconds']} s; "
+                  f"{r['batches']} batches in {r['nodeCommits']} commits)")
             print(f"  baseline   {r['baselineEventsPerSecond']:>10} events/s  "
                   f"({r['baselineSeconds']} s, DuckDB read_ndjson + CHECKPOINT, median of "
                   f"{len(r['baselineRuns'])})")
