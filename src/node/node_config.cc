@@ -214,7 +214,11 @@ void ReadLimits(ConfigReader& reader, const std::string& pointer, const Json& li
 
 }  // namespace
 
-int NodeConfig::EffectiveThreads() const { return threads > 0 ? threads : Cores(); }
+// One more than the cores: every core can run a quick SQL statement on an event thread (the
+// SQL port lets all but one of the loop's threads do so) while one thread stays free for the
+// network. pgbench's SELECT 1 with 4 clients on 2 cores: 22000 TPS with 2 threads, 28900 with 3,
+// 21000 with 6.
+int NodeConfig::EffectiveThreads() const { return threads > 0 ? threads : Cores() + 1; }
 
 int NodeConfig::EffectiveBlockingThreads() const {
   return blocking_threads > 0 ? blocking_threads : std::max(8, 4 * Cores());

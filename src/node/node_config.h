@@ -70,7 +70,7 @@ struct Principal {
 struct NodeConfig {
   std::filesystem::path data_dir = "./quanta-data";
   ListenAddress listen;
-  int threads = 0;           ///< event loop threads; 0 means one per core
+  int threads = 0;           ///< event loop threads; 0 means one per core and one more
   int blocking_threads = 0;  ///< threads for queries and file work; 0 means 4 per core, at least 8
   ports::HttpLimits http_limits;
   /// http.auth: bearer: the HTTP API needs a principal's token (see HttpAuthenticator).
