@@ -136,13 +136,15 @@ constexpr std::pair<std::string_view, std::string_view> kPostgresFunctions[] = {
      "ELSE ((CAST($1 AS BIGINT) >> 49) + 1) // 2 || ' PB' END"},
     // The OID of a relation named as text, NULL when there is none; 'name'::regclass comes here
     // too (pg_dialect). Unquoted names fold to lower case; an unqualified one is looked up in
-    // the search path, pg_catalog and public.
+    // pg_catalog, then in the session's search path, in order: $2 is that list of schemas,
+    // which ReplacePostgresFunction supplies.
     {"to_regclass",
-     "(SELECT min(quanta_c.oid) FROM pg_catalog.pg_class quanta_c JOIN pg_catalog.pg_namespace "
+     "(SELECT quanta_c.oid FROM pg_catalog.pg_class quanta_c JOIN pg_catalog.pg_namespace "
      "quanta_n ON quanta_n.oid = quanta_c.relnamespace WHERE (CASE WHEN contains(CAST($1 AS "
      "VARCHAR), '\"') THEN replace(CAST($1 AS VARCHAR), '\"', '') ELSE lower(CAST($1 AS "
      "VARCHAR)) END) IN (quanta_n.nspname || '.' || quanta_c.relname, CASE WHEN "
-     "quanta_n.nspname IN ('pg_catalog', 'public') THEN quanta_c.relname END))"},
+     "list_contains($2, quanta_n.nspname) THEN quanta_c.relname END) ORDER BY "
+     "list_position($2, quanta_n.nspname) LIMIT 1)"},
     {"array_remove", "list_filter($1, lambda quanta_x: quanta_x IS DISTINCT FROM $2)"},
     {"pg_get_indexdef", "CAST(NULL AS VARCHAR)"},
     {"pg_get_constraintdef", "CAST(NULL AS VARCHAR)"},
@@ -655,10 +657,21 @@ class Rewriter {
     }
     for (const auto& [function, expression] : kPostgresFunctions) {
       if (function != name) continue;
-      Result<Json> parsed = Parse(fmt::format("SELECT {}", expression));
-      if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
-      Json replacement = (*parsed)["statements"][0]["node"]["select_list"][0];
       Json arguments = node.value("children", Json::array());
+      std::string select = fmt::format("SELECT {}", expression);
+      if (name == "to_regclass") {
+        // pg_catalog first, as PostgreSQL searches it first unless the path names it.
+        std::string schemas = "'pg_catalog'";
+        for (const std::string& schema : session_.search_path) {
+          schemas += ", " + engine::QuoteLiteral(schema);
+        }
+        select += fmt::format(", [{}]", schemas);
+      }
+      Result<Json> parsed = Parse(select);
+      if (!parsed.ok()) return Finding{parsed.status(), LocationOf(node)};
+      Json& list = (*parsed)["statements"][0]["node"]["select_list"];
+      Json replacement = list[0];
+      if (list.size() > 1 && arguments.size() == 1) arguments.push_back(list[1]);
       SubstituteArguments(replacement, arguments);
       replacement["alias"] = node.value("alias", std::string());
       node = std::move(replacement);

@@ -276,6 +276,13 @@ def test_psql_backslash_commands(node):
                      extra=["-A", "-t"])
     check("'schema.dataset'::regclass and to_regclass find a dataset's OID, NULL for none",
           code == 0 and out.split() == ["order_id", "customer_id", "t|t"], out)
+    code, out = psql(node, "SET search_path = customers, orders",
+                     "SELECT 'orders'::regclass = 'orders.orders'::regclass, "
+                     "to_regclass('Orders') = to_regclass('orders.orders')",
+                     "SET search_path = public", "SELECT to_regclass('orders') IS NULL",
+                     extra=["-A", "-t"])
+    check("an unqualified ::regclass or to_regclass looks in the session's search_path",
+          code == 0 and out.split() == ["SET", "t|t", "SET", "t"], out)
     code, out = psql(node, "SELECT 'orders.nope'::regclass")
     check("a ::regclass cast of a name that finds nothing is 42P01, as in PostgreSQL",
           "42P01" in out and 'relation "orders.nope" does not exist' in out and
