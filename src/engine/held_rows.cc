@@ -140,6 +140,29 @@ Result<std::unique_ptr<HeldRows>> Connection::Hold(std::string_view select_sql) 
 
 std::size_t Connection::HeldRowSets() const { return handle_->held_rows->size(); }
 
+namespace {
+
+// The type RowChunks builds a column of, and DuckDB's name of it.
+struct BuiltType {
+  duckdb_type id;
+  std::string_view name;
+};
+BuiltType BuiltTypeOf(AppendColumn column) {
+  switch (column) {
+    case AppendColumn::kInt64:
+      return {DUCKDB_TYPE_BIGINT, "BIGINT"};
+    case AppendColumn::kDouble:
+      return {DUCKDB_TYPE_DOUBLE, "DOUBLE"};
+    case AppendColumn::kBoolean:
+      return {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"};
+    case AppendColumn::kText:
+      break;
+  }
+  return {DUCKDB_TYPE_VARCHAR, "VARCHAR"};
+}
+
+}  // namespace
+
 struct RowChunks::Handle {
   Connection::Handle* connection = nullptr;
   std::vector<AppendColumn> columns;
@@ -181,11 +204,7 @@ std::unique_ptr<RowChunks> RowChunks::Create(Connection& connection, std::vector
   auto handle = std::make_unique<Handle>();
   handle->connection = connection.handle_.get();
   for (AppendColumn column : columns) {
-    duckdb_type type = DUCKDB_TYPE_VARCHAR;
-    if (column == AppendColumn::kInt64) type = DUCKDB_TYPE_BIGINT;
-    if (column == AppendColumn::kDouble) type = DUCKDB_TYPE_DOUBLE;
-    if (column == AppendColumn::kBoolean) type = DUCKDB_TYPE_BOOLEAN;
-    handle->held->types.push_back(duckdb_create_logical_type(type));
+    handle->held->types.push_back(duckdb_create_logical_type(BuiltTypeOf(column).id));
   }
   handle->held->names = std::move(names);
   handle->columns = std::move(columns);
@@ -234,21 +253,6 @@ void RowChunks::EndRow() {
 
 namespace {
 
-// DuckDB's name of the type RowChunks builds a column of.
-std::string_view BuiltTypeName(AppendColumn column) {
-  switch (column) {
-    case AppendColumn::kInt64:
-      return "BIGINT";
-    case AppendColumn::kDouble:
-      return "DOUBLE";
-    case AppendColumn::kBoolean:
-      return "BOOLEAN";
-    case AppendColumn::kText:
-      break;
-  }
-  return "VARCHAR";
-}
-
 // Whether the chunks of `a` and `b` hold the same rows each, so that the vectors of one can
 // stand beside those of the other.
 bool SameChunking(const HeldChunks& a, const HeldChunks& b) {
@@ -267,21 +271,24 @@ Result<std::unique_ptr<HeldRows>> RowChunks::Finish(const std::vector<std::strin
   Handle& h = *handle_;
   h.KeepChunk();
   HeldRowsRegistry* registry = h.connection->held_rows;
-  std::vector<std::size_t> cast;  // the columns that need one
+  // Column i's place among the cast columns, or kNotCast.
+  constexpr std::size_t kNotCast = SIZE_MAX;
+  std::vector<std::size_t> cast_of(h.columns.size(), kNotCast);
+  std::size_t casts_count = 0;
   std::string cast_list, full_list;
   for (std::size_t i = 0; i < h.columns.size(); ++i) {
     std::string name = QuoteIdentifier(h.held->names[i]);
-    if (i < types.size() && types[i] != BuiltTypeName(h.columns[i])) {
+    if (i < types.size() && types[i] != BuiltTypeOf(h.columns[i]).name) {
       std::string column = fmt::format("CAST({} AS {}) AS {}", name, types[i], name);
-      cast_list += (cast.empty() ? "" : ", ") + column;
+      cast_list += (casts_count == 0 ? "" : ", ") + column;
       full_list += (i ? ", " : "") + column;
-      cast.push_back(i);
+      cast_of[i] = casts_count++;
     } else {
       full_list += (i ? ", " : "") + name;
     }
   }
   std::shared_ptr<const HeldChunks> built = std::move(h.held);
-  if (cast.empty()) return std::unique_ptr<HeldRows>(new HeldRows(registry, built));
+  if (casts_count == 0) return std::unique_ptr<HeldRows>(new HeldRows(registry, built));
 
   HeldRows built_rows(registry, built);
   auto casts = std::make_shared<HeldChunks>();
@@ -299,18 +306,16 @@ Result<std::unique_ptr<HeldRows>> RowChunks::Finish(const std::vector<std::strin
   }
   // Each chunk: the built vectors, with the cast ones in place of the columns they replace.
   held->names = built->names;
-  std::vector<std::size_t> cast_of(h.columns.size(), SIZE_MAX);  // column -> its cast's index
-  for (std::size_t k = 0; k < cast.size(); ++k) cast_of[cast[k]] = k;
   for (std::size_t i = 0; i < h.columns.size(); ++i) {
     held->types.push_back(
-        cast_of[i] == SIZE_MAX
+        cast_of[i] == kNotCast
             ? duckdb_vector_get_column_type(duckdb_data_chunk_get_vector(built->chunks.front(), i))
             : duckdb_column_logical_type(&casts->result, cast_of[i]));
   }
   for (std::size_t c = 0; c < built->chunks.size(); ++c) {
     duckdb_data_chunk chunk = duckdb_create_data_chunk(held->types.data(), held->types.size());
     for (std::size_t i = 0; i < h.columns.size(); ++i) {
-      duckdb_vector from = cast_of[i] == SIZE_MAX
+      duckdb_vector from = cast_of[i] == kNotCast
                                ? duckdb_data_chunk_get_vector(built->chunks[c], i)
                                : duckdb_data_chunk_get_vector(casts->chunks[c], cast_of[i]);
       duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(chunk, i), from);
