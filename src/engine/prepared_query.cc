@@ -267,6 +267,10 @@ ResultChunk::ResultChunk(void* chunk, const std::vector<ValueType>& types)
   }
 }
 
+void ResultChunk::UseTypes(const std::vector<ValueType>& types) {
+  for (std::size_t c = 0; c < columns_.size(); ++c) columns_[c].type_ = &types[c];
+}
+
 ResultChunk::~ResultChunk() {
   auto chunk = static_cast<duckdb_data_chunk>(chunk_);
   duckdb_destroy_data_chunk(&chunk);

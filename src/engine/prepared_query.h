@@ -115,7 +115,10 @@ class ResultChunk {
 
  private:
   friend class ResultStream;
+  friend class KeyedRows;
   ResultChunk(void* chunk, const std::vector<ValueType>& types);
+  // Reads the columns as `types` (equal to the chunk's own), which must outlive the chunk.
+  void UseTypes(const std::vector<ValueType>& types);
   void* chunk_;  // duckdb_data_chunk
   std::size_t rows_;
   std::vector<ColumnView> columns_;

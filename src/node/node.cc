@@ -128,8 +128,12 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config,
   QUANTA_ASSIGN_OR_RETURN(node->database_, OpenNodeDatabase(node->data_dir(), node->config_.sql));
   QUANTA_ASSIGN_OR_RETURN(
       node->catalog_,
-      ProductCatalog::Open(node->data_dir(), nullptr, node->database_, left_out,
-                           store::CheckpointLogBytesFor(InstanceMemoryLimit(node->config_.sql))));
+      ProductCatalog::Open(
+          node->data_dir(), nullptr, node->database_, left_out,
+          store::CheckpointLogBytesFor(InstanceMemoryLimit(node->config_.sql)),
+          node->config_.sql.lookup_memory_bytes == 0
+              ? nullptr
+              : std::make_shared<engine::MemoryBudget>(node->config_.sql.lookup_memory_bytes)));
   node->catalog_->StartRetentionPass(std::chrono::minutes(10));
   node->drop_folders_ =
       std::make_unique<DropFolders>(node->data_dir(), *node->catalog_, &node->product_metrics_);

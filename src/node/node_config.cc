@@ -303,7 +303,7 @@ namespace {
 void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
   if (!reader.Mapping("/sql", sql,
                       {"enabled", "listen", "maxConnections", "idleTimeout", "statementTimeout",
-                       "memoryLimit", "spillLimit", "tls"})) {
+                       "memoryLimit", "spillLimit", "lookupMemory", "tls"})) {
     return;
   }
   if (sql.contains("tls")) {
@@ -370,6 +370,11 @@ void ReadSqlPort(ConfigReader& reader, const Json& sql, SqlPortConfig* config) {
         config->memory_limit = std::to_string(*size / (1024 * 1024)) + "MiB";
         config->memory_limit_bytes = *size / (1024 * 1024) * (1024 * 1024);
       }
+    }
+  }
+  if (sql.contains("lookupMemory")) {
+    if (auto size = reader.Size("/sql/lookupMemory", sql["lookupMemory"], 0)) {
+      config->lookup_memory_bytes = *size;
     }
   }
   if (sql.contains("spillLimit")) {

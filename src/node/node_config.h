@@ -29,6 +29,9 @@ Result<ListenAddress> ParseListenAddress(std::string_view text);
 inline constexpr std::uint64_t kMinimumMemoryLimit = 128ull * 1024 * 1024;
 
 /// The SQL port (PostgreSQL protocol).
+/// SqlPortConfig::lookup_memory_bytes unless node.yaml says otherwise.
+inline constexpr std::uint64_t kDefaultLookupMemory = 1024ull * 1024 * 1024;
+
 struct SqlPortConfig {
   bool enabled = true;
   ListenAddress listen{"127.0.0.1", 5433};
@@ -53,6 +56,10 @@ struct SqlPortConfig {
   /// disk the stores write to. Empty: OpenNodeDatabase's default (kDefaultSpillLimit, at
   /// most half the free space at start).
   std::string spill_limit;
+  /// How much memory the node may keep current rows of keyed datasets in, so that the SQL port
+  /// answers a point lookup by key without running a statement (store::ProductStore::
+  /// KeyedRowsOf); a dataset that does not fit is looked up in DuckDB. 0: none kept.
+  std::uint64_t lookup_memory_bytes = kDefaultLookupMemory;
 };
 
 /// Someone who signs in to the node's ports.

@@ -170,6 +170,19 @@ TEST(NodeConfigTest, MemoryAndSpillLimits) {
   EXPECT_NE(status.message().find("'lots' is not a size"), std::string::npos);
 }
 
+TEST(NodeConfigTest, LookupMemory) {
+  NodeConfig config;
+  EXPECT_EQ(config.sql.lookup_memory_bytes, 1024ull << 20);
+  ASSERT_OK(Apply("sql:\n  lookupMemory: 4GiB\n", &config));
+  EXPECT_EQ(config.sql.lookup_memory_bytes, 4096ull << 20);
+  ASSERT_OK(Apply("sql:\n  lookupMemory: 0\n", &config));
+  EXPECT_EQ(config.sql.lookup_memory_bytes, 0u);  // none kept
+  Status status = Apply("sql:\n  lookupMemory: plenty\n", &config);
+  ASSERT_EQ(status.code(), ErrorCode::kUsage);
+  EXPECT_NE(status.message().find("'plenty' is not a size"), std::string::npos)
+      << status.message();
+}
+
 TEST(NodeConfigTest, ProcessMemoryLimit) {
   NodeConfig config;
   EXPECT_FALSE(config.process_memory_limit.has_value());  // DefaultProcessMemoryLimit()

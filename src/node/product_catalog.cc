@@ -423,7 +423,7 @@ Result<std::vector<MajorIngest>> IngestToMajors(const ServedProduct& product, st
 Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(
     const fs::path& data_dir, std::shared_ptr<store::Clock> clock,
     std::shared_ptr<engine::Database> database, const std::map<std::string, std::string>& left_out,
-    std::uint64_t checkpoint_log_bytes) {
+    std::uint64_t checkpoint_log_bytes, std::shared_ptr<engine::MemoryBudget> keyed_rows_budget) {
   fs::path products_dir = data_dir / "products";
   std::error_code error;
   fs::create_directories(products_dir, error);
@@ -431,8 +431,9 @@ Result<std::unique_ptr<ProductCatalog>> ProductCatalog::Open(
     return Status::IoError("{}: cannot be created: {}", products_dir.string(), error.message());
   }
   if (!clock) clock = std::make_shared<store::SystemClock>();
-  std::unique_ptr<ProductCatalog> catalog(new ProductCatalog(
-      products_dir, std::move(clock), std::move(database), checkpoint_log_bytes));
+  std::unique_ptr<ProductCatalog> catalog(
+      new ProductCatalog(products_dir, std::move(clock), std::move(database), checkpoint_log_bytes,
+                         std::move(keyed_rows_budget)));
   for (const fs::directory_entry& domain : fs::directory_iterator(products_dir, error)) {
     if (!domain.is_directory()) continue;
     for (const fs::directory_entry& product : fs::directory_iterator(domain.path(), error)) {
@@ -527,6 +528,7 @@ Result<std::shared_ptr<DeployedProduct>> ProductCatalog::OpenMajor(const std::st
   store::StoreOptions options;
   options.open_check = store::OpenCheck::kQuick;
   options.checkpoint_wal_bytes = checkpoint_log_bytes_;
+  options.keyed_rows_budget = keyed_rows_budget_;
   options.clock = clock_;
   options.database = database_;
   QUANTA_ASSIGN_OR_RETURN(product->store,

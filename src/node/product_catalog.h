@@ -144,12 +144,14 @@ class ProductCatalog {
   /// Every store is attached to `database` (nullptr: each store opens a private instance).
   /// Products named in `left_out` (id -> why) are not opened: each is reported in
   /// load_errors() with its reason (the node leaves out a product that stopped its engine).
-  /// Stores checkpoint once their log passes `checkpoint_log_bytes` (store::StoreOptions).
+  /// Stores checkpoint once their log passes `checkpoint_log_bytes`, and keep rows for point
+  /// lookups in `keyed_rows_budget` (store::StoreOptions).
   static Result<std::unique_ptr<ProductCatalog>> Open(
       const std::filesystem::path& data_dir, std::shared_ptr<store::Clock> clock = nullptr,
       std::shared_ptr<engine::Database> database = nullptr,
       const std::map<std::string, std::string>& left_out = {},
-      std::uint64_t checkpoint_log_bytes = store::kSmallestCheckpointLogBytes);
+      std::uint64_t checkpoint_log_bytes = store::kSmallestCheckpointLogBytes,
+      std::shared_ptr<engine::MemoryBudget> keyed_rows_budget = nullptr);
 
   /// Deploys `files` as product `domain`/`name`. The folder is written to a staging place,
   /// linted as `quanta lint --default-policies` would, and refused when lint finds errors, when
@@ -209,11 +211,13 @@ class ProductCatalog {
 
  private:
   ProductCatalog(std::filesystem::path products_dir, std::shared_ptr<store::Clock> clock,
-                 std::shared_ptr<engine::Database> database, std::uint64_t checkpoint_log_bytes)
+                 std::shared_ptr<engine::Database> database, std::uint64_t checkpoint_log_bytes,
+                 std::shared_ptr<engine::MemoryBudget> keyed_rows_budget)
       : products_dir_(std::move(products_dir)),
         clock_(std::move(clock)),
         database_(std::move(database)),
-        checkpoint_log_bytes_(checkpoint_log_bytes) {}
+        checkpoint_log_bytes_(checkpoint_log_bytes),
+        keyed_rows_budget_(std::move(keyed_rows_budget)) {}
   void OpenProductFolder(const std::string& id, const std::filesystem::path& root);
   Result<std::shared_ptr<DeployedProduct>> OpenMajor(const std::string& id, std::int64_t major,
                                                      const std::filesystem::path& folder);
@@ -232,6 +236,7 @@ class ProductCatalog {
   const std::shared_ptr<store::Clock> clock_;
   const std::shared_ptr<engine::Database> database_;  // the node's instance, shared by stores
   const std::uint64_t checkpoint_log_bytes_;          // store::StoreOptions::checkpoint_wal_bytes
+  const std::shared_ptr<engine::MemoryBudget> keyed_rows_budget_;  // shared by the stores
   std::mutex deploy_mutex_;  // one deploy, undeploy or retirement at a time
   mutable std::shared_mutex mutex_;
   // id -> served majors, newest first.

@@ -764,14 +764,10 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
         "schema \"{}\" is ambiguous: products of {} domains have that name; name one of {}", schema,
         choices->second.size(), fmt::join(choices->second, ", "));
   }
-  const Dataset* found = nullptr;
-  bool schema_known = false;
-  for (const Dataset& dataset : datasets_) {
-    if (dataset.schema != schema_name) continue;
-    schema_known = true;
-    if (AsciiLower(dataset.layout->name) == table_name) found = &dataset;
-  }
+  const Dataset* found = FindDataset(schema_name, table_name);
   if (!found) {
+    bool schema_known = std::any_of(datasets_.begin(), datasets_.end(),
+                                    [&](const Dataset& d) { return d.schema == schema_name; });
     for (const DeniedDataset& denied : denied_) {
       if (denied.schema == schema_name && AsciiLower(denied.name) == table_name) {
         return denied.refusal;
@@ -798,6 +794,34 @@ Result<std::string> ProductTables::Resolve(std::string_view schema, std::string_
   QUANTA_ASSIGN_OR_RETURN(store::Snapshot snapshot,
                           found->product->store->SnapshotOf(found->layout->name, AsOfFor(time)));
   return governance::ReadableRowsSql(snapshot.qualified_sql, found->layout->columns, found->access);
+}
+
+const ProductTables::Dataset* ProductTables::FindDataset(std::string_view schema,
+                                                         std::string_view table) const {
+  std::string schema_name = AsciiLower(schema);
+  if (auto alias = schema_aliases_.find(schema_name); alias != schema_aliases_.end()) {
+    schema_name = alias->second;
+  }
+  for (const Dataset& dataset : datasets_) {
+    if (dataset.schema == schema_name && AsciiLower(dataset.layout->name) == AsciiLower(table)) {
+      return &dataset;
+    }
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const engine::KeyedRows> ProductTables::KeyedRowsOf(std::string_view schema,
+                                                                    std::string_view table) {
+  const Dataset* found = FindDataset(schema, table);
+  if (!found || found->dead_letters) return nullptr;
+  // Kept rows are the dataset's rows as they are: only for a reader the governance leaves
+  // them to whole (its readable SQL is the current rows' own).
+  Result<std::string> current = found->product->store->CurrentQualifiedSql(found->layout->name);
+  if (!current.ok() ||
+      governance::ReadableRowsSql(*current, found->layout->columns, found->access) != *current) {
+    return nullptr;
+  }
+  return found->product->store->KeyedRowsOf(found->layout->name);
 }
 
 Result<std::string> ProductTables::CatalogTable(std::string_view schema, std::string_view table) {

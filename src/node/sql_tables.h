@@ -66,6 +66,8 @@ class ProductTables : public query::TableResolver {
 
   Result<std::string> Resolve(std::string_view schema, std::string_view table,
                               const query::TableTime& time) override;
+  std::shared_ptr<const engine::KeyedRows> KeyedRowsOf(std::string_view schema,
+                                                       std::string_view table) override;
 
  private:
   struct Dataset {
@@ -100,6 +102,8 @@ class ProductTables : public query::TableResolver {
     std::uint32_t member = 0;
   };
 
+  // The dataset `schema`.`table` names (case aside, through schema_aliases_); nullptr for none.
+  const Dataset* FindDataset(std::string_view schema, std::string_view table) const;
   // Adds `name` with the datasets and dead letters of `product`, in the next block of OIDs.
   void AddSchema(const std::shared_ptr<DeployedProduct>& product, std::string name,
                  std::string description, const governance::Reader& reader);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -84,6 +86,72 @@ int PositionOfNamed(const query::SandboxedStatement& statement, std::string_view
 
 bool StartsWithWord(std::string_view message, std::string_view prefix) {
   return message.substr(0, prefix.size()) == prefix;
+}
+
+// `value` as a key of an integer key column of `type`, when DuckDB's cast to the column's type
+// would give exactly that value; nullopt when it would fail or the value lies outside the type,
+// which DuckDB must then answer.
+std::optional<engine::RowKey> IntegerKey(const engine::ValueType& type, std::int64_t value) {
+  std::int64_t low = std::numeric_limits<std::int64_t>::min();
+  std::int64_t high = std::numeric_limits<std::int64_t>::max();
+  switch (type.id) {
+    case engine::TypeId::kTinyint:
+      low = -128, high = 127;
+      break;
+    case engine::TypeId::kSmallint:
+      low = -32768, high = 32767;
+      break;
+    case engine::TypeId::kInteger:
+      low = std::numeric_limits<std::int32_t>::min();
+      high = std::numeric_limits<std::int32_t>::max();
+      break;
+    case engine::TypeId::kUtinyint:
+      low = 0, high = 255;
+      break;
+    case engine::TypeId::kUsmallint:
+      low = 0, high = 65535;
+      break;
+    case engine::TypeId::kUinteger:
+      low = 0, high = std::numeric_limits<std::uint32_t>::max();
+      break;
+    default:
+      break;
+  }
+  if (value < low || value > high) return std::nullopt;
+  return engine::RowKey(value);
+}
+
+// The key `text` (a text parameter or a string literal) stands for against a key column of
+// `type`. For an integer column only plain digits with an optional minus: DuckDB reads more
+// ("+1", " 1", "1e2"), which the statement itself then answers.
+std::optional<engine::RowKey> KeyFromText(const engine::ValueType& type, std::string_view text) {
+  if (type.id == engine::TypeId::kVarchar) return engine::RowKey(std::string(text));
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty() || text[0] == '+') {
+    return std::nullopt;
+  }
+  return IntegerKey(type, value);
+}
+
+// The key a binary parameter of PostgreSQL type `oid` stands for: integers as integers, text
+// and varchar as text; any other type runs as the statement.
+std::optional<engine::RowKey> KeyFromBinary(const engine::ValueType& type, std::uint32_t oid,
+                                            std::string_view bytes) {
+  bool integer = oid == pg_oid::kInt2 || oid == pg_oid::kInt4 || oid == pg_oid::kInt8;
+  bool text = oid == pg_oid::kText || oid == pg_oid::kVarchar;
+  if (integer == (type.id == engine::TypeId::kVarchar) || (!integer && !text)) {
+    return std::nullopt;
+  }
+  Result<PgValue> decoded = DecodePgValue(oid, 1, bytes);
+  if (!decoded.ok()) return std::nullopt;
+  if (const auto* value = std::get_if<std::int64_t>(&decoded->value)) {
+    return IntegerKey(type, *value);
+  }
+  if (const auto* value = std::get_if<std::string>(&decoded->value)) {
+    return engine::RowKey(*value);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -576,7 +644,7 @@ void PgSession::HandleBind(const PgBind& bind) {
   }
   // A portal's parameters are bound into its statement: the statement runs now, before the
   // next Bind can change them.
-  if (statement->kind == Statement::Kind::kQuery) {
+  if (statement->kind == Statement::Kind::kQuery && !AnswerFromKeptRows(portal, &bind)) {
     Status started = StartPortal(portal);
     if (!started.ok()) {
       SendStatementError(started);
@@ -880,7 +948,94 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
     statement->column_types.push_back(PgTypeOf(type));
   }
   statement->kind = Statement::Kind::kQuery;
+  if (statement->sandboxed.point_lookup) FindKeptRows(*statement, *resolver);
   return statement;
+}
+
+void PgSession::FindKeptRows(Statement& statement, query::TableResolver& resolver) {
+  const query::PointLookup& lookup = *statement.sandboxed.point_lookup;
+  const query::ResolvedTable& table = statement.sandboxed.tables.at(0);
+  std::shared_ptr<const engine::KeyedRows> rows = resolver.KeyedRowsOf(table.schema, table.table);
+  if (!rows) return;
+  // DuckDB matches names without case, as an unquoted identifier; a name the kept rows lack
+  // (a column the statement's table does not have) leaves the statement to fail in DuckDB.
+  auto column_named = [&](std::string_view name) -> std::optional<std::size_t> {
+    for (std::size_t c = 0; c < rows->names().size(); ++c) {
+      if (AsciiLower(rows->names()[c]) == AsciiLower(name)) return c;
+    }
+    return std::nullopt;
+  };
+  Statement::KeyedLookup keyed;
+  keyed.rows = rows;
+  if (lookup.columns.empty()) {
+    for (std::size_t c = 0; c < rows->names().size(); ++c) keyed.columns.push_back(c);
+  }
+  for (const std::string& name : lookup.columns) {
+    std::optional<std::size_t> column = column_named(name);
+    if (!column) return;
+    keyed.columns.push_back(*column);
+  }
+  // The result's columns must be the kept ones as they are, with no cast for the port between.
+  const std::vector<engine::ValueType>& types = statement.query->column_types();
+  if (types.size() != keyed.columns.size()) return;
+  for (std::size_t c = 0; c < types.size(); ++c) {
+    if (types[c].name != rows->types()[keyed.columns[c]].name) return;
+  }
+  if (column_named(lookup.key_column) != rows->key_column()) return;
+  const engine::ValueType& key_type = rows->types()[rows->key_column()];
+  if (lookup.parameter > 0) {
+    if (static_cast<std::size_t>(lookup.parameter) > statement.query->parameter_count()) return;
+    keyed.parameter = lookup.parameter - 1;
+  } else if (lookup.literal_is_text || key_type.id != engine::TypeId::kVarchar) {
+    // (An integer literal against a text key is compared as DuckDB casts it: not looked up.)
+    keyed.key = KeyFromText(key_type, lookup.literal);
+    if (!keyed.key) return;
+  } else {
+    return;
+  }
+  statement.keyed = std::move(keyed);
+}
+
+bool PgSession::AnswerFromKeptRows(Portal& portal, const PgBind* bind) {
+  const Statement& statement = *portal.statement;
+  // In a transaction block the statement reads the block's snapshot, which kept rows do not.
+  if (!statement.keyed || statement.kind != Statement::Kind::kQuery || in_transaction_ ||
+      implicit_block_) {
+    return false;
+  }
+  const Statement::KeyedLookup& lookup = *statement.keyed;
+  const engine::ValueType& key_type = lookup.rows->types()[lookup.rows->key_column()];
+  std::optional<engine::RowKey> key = lookup.key;
+  if (lookup.parameter >= 0) {
+    const std::size_t index = static_cast<std::size_t>(lookup.parameter);
+    if (!bind || index >= bind->parameters.size() || !bind->parameters[index]) return false;
+    const std::string& value = *bind->parameters[index];
+    if (bind->ParameterFormat(index) == 0) {
+      key = KeyFromText(key_type, value);
+    } else {
+      std::uint32_t oid =
+          index < statement.parameter_oids.size() ? statement.parameter_oids[index] : 0;
+      key = KeyFromBinary(key_type, oid, value);
+    }
+  }
+  if (!key) return false;
+  std::optional<engine::KeyedRows::Found> found = lookup.rows->Find(*key);
+  if (!found) return false;
+  if (found->chunk) {
+    // A text with a NUL character cannot be sent; the statement reports it as any other does.
+    for (std::size_t column : lookup.columns) {
+      const engine::ColumnView& values = found->chunk->Column(column);
+      if (values.type().id == engine::TypeId::kVarchar && !values.IsNull(found->row) &&
+          values.Text(found->row).find('\0') != std::string_view::npos) {
+        return false;
+      }
+    }
+  }
+  portal.started = true;
+  portal.keyed = true;
+  portal.keyed_chunk = std::move(found->chunk);
+  portal.keyed_row = found->row;
+  return true;
 }
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
@@ -1043,7 +1198,7 @@ bool PgSession::ContinueExecution() {
     EnterErrorState();
     if (simple) simple_statements_.clear();
   };
-  if (!portal.started) {
+  if (!portal.started && !AnswerFromKeptRows(portal, nullptr)) {
     Status started = StartPortal(portal);
     if (!started.ok()) {
       fail(started);
@@ -1070,7 +1225,13 @@ bool PgSession::ContinueExecution() {
       writer.CopyData(header + "\n");
     }
   }
-  while (true) {
+  if (portal.keyed && portal.keyed_chunk) {
+    SendDataRow(statement, *portal.keyed_chunk, portal.keyed_row, portal.result_formats,
+                &statement.keyed->columns);
+    portal.keyed_chunk.reset();
+    ++portal.rows_sent;
+  }
+  while (!portal.keyed) {
     if (!portal.chunk || portal.chunk_row >= portal.chunk->row_count()) {
       if (Status fetched = FetchChunk(portal); !fetched.ok()) {
         fail(fetched);
@@ -1133,12 +1294,13 @@ bool PgSession::ContinueExecution() {
 }
 
 void PgSession::SendDataRow(const Statement& statement, const engine::ResultChunk& chunk,
-                            std::size_t row, const std::vector<std::int16_t>& formats) {
+                            std::size_t row, const std::vector<std::int16_t>& formats,
+                            const std::vector<std::size_t>* chunk_columns) {
   PgBackendWriter writer(out_);
   const std::size_t columns = statement.column_types.size();
   writer.BeginDataRow(static_cast<std::int16_t>(columns));
   for (std::size_t c = 0; c < columns; ++c) {
-    const engine::ColumnView& column = chunk.Column(c);
+    const engine::ColumnView& column = chunk.Column(chunk_columns ? (*chunk_columns)[c] : c);
     if (column.IsNull(row)) {
       writer.AddNull();
       continue;

@@ -164,6 +164,14 @@ class PgSession {
     std::string name;                              ///< kSet, kShow, kReset, kDeallocate
     std::string value;                             ///< kSet: as SHOW is to answer it
     bool local = false;                            ///< kSet: SET LOCAL
+    /// kQuery: a point lookup (query::PointLookup) that kept rows answer when they can.
+    struct KeyedLookup {
+      std::shared_ptr<const engine::KeyedRows> rows;
+      std::vector<std::size_t> columns;   ///< the kept rows' column of each result column
+      int parameter = -1;                 ///< the key's parameter (from 0); -1: `key`
+      std::optional<engine::RowKey> key;  ///< a literal key
+    };
+    std::optional<KeyedLookup> keyed;
     std::string search_path;       ///< kQuery: the search_path its unqualified tables resolved on
     std::int16_t copy_format = 0;  ///< kCopy: 0 text, 2 csv, 1 binary
     PgCopyOptions copy;            ///< kCopy: how rows are written
@@ -183,6 +191,10 @@ class PgSession {
     std::int64_t rows_sent = 0;
     bool started = false;
     bool finished = false;
+    /// Answered from kept rows (AnswerFromKeptRows) instead of `stream`: its row, if any.
+    bool keyed = false;
+    std::shared_ptr<const engine::ResultChunk> keyed_chunk;
+    std::size_t keyed_row = 0;
     std::string copy_prefix;  ///< binary COPY's header, sent with the first row
     /// kFetch: the result formats Bind asked for (resolved against the cursor's columns when
     /// the FETCH runs), what it does, and the rows it has passed unseen so far.
@@ -254,6 +266,13 @@ class PgSession {
   // Sends rows of `portal`; false when it stopped because the output is full.
   bool ContinueExecution();
   Status StartPortal(Portal& portal);
+  // The lookup of `statement` from its table's kept rows, when it is a point lookup they hold.
+  void FindKeptRows(Statement& statement, query::TableResolver& resolver);
+  // Answers `portal`'s point lookup from kept rows, with the key of `bind`'s parameters (or the
+  // statement's literal): true when it did, and the portal need not run; false when the
+  // statement must run in DuckDB (no kept rows, rows not ready, a key that DuckDB would cast
+  // in a way the lookup cannot follow, inside a transaction block).
+  bool AnswerFromKeptRows(Portal& portal, const PgBind* bind);
   // The portal's next chunk (nullptr at the end), with the statement marked running meanwhile.
   Status FetchChunk(Portal& portal);
   void RunCommand(Portal& portal, bool describe_rows);
@@ -271,7 +290,8 @@ class PgSession {
   Result<bool> NextRow(Portal& portal);
   // One DataRow of `statement`'s result.
   void SendDataRow(const Statement& statement, const engine::ResultChunk& chunk, std::size_t row,
-                   const std::vector<std::int16_t>& formats);
+                   const std::vector<std::int16_t>& formats,
+                   const std::vector<std::size_t>* columns = nullptr);
   // True when, in a failed transaction block, `text` may still run (COMMIT, ROLLBACK); else
   // sends 25P02 and returns false.
   bool AllowedInFailedBlock(std::string_view text);

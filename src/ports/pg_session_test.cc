@@ -38,16 +38,35 @@ class FakeBackend : public PgBackend {
     class Items : public query::TableResolver {
      public:
       explicit Items(const std::string& sql) : sql_(sql) {}
+      Items(const std::string& sql, std::shared_ptr<const engine::KeyedRows> kept)
+          : sql_(sql), kept_(std::move(kept)) {}
       Result<std::string> Resolve(std::string_view schema, std::string_view table,
                                   const query::TableTime&) override {
         if (schema == "shop" && table == "items") return sql_;
         return Status::NotFound("relation \"{}.{}\" does not exist", schema, table);
       }
+      std::shared_ptr<const engine::KeyedRows> KeyedRowsOf(std::string_view schema,
+                                                           std::string_view table) override {
+        return schema == "shop" && table == "items" ? kept_ : nullptr;
+      }
 
      private:
       std::string sql_;
+      std::shared_ptr<const engine::KeyedRows> kept_;
     };
-    return std::make_unique<Items>(items_sql);
+    return std::make_unique<Items>(items_sql, kept_items);
+  }
+  // Kept rows of shop.items keyed by id, read from `select` (id, name, price).
+  std::shared_ptr<engine::KeyedRows> KeepItems(const std::string& select) {
+    auto connection = std::move(database_->Connect()).value();
+    auto query = std::move(engine::PreparedQuery::Prepare(*connection, select)).value();
+    auto rows = std::make_shared<engine::KeyedRows>(query->column_names(), query->column_types(), 0,
+                                                    /*replace=*/true);
+    auto stream = std::move(query->Execute()).value();
+    std::vector<std::unique_ptr<engine::ResultChunk>> chunks;
+    while (auto chunk = std::move(stream->Next()).value()) chunks.push_back(std::move(chunk));
+    EXPECT_OK(rows->Replace(std::move(chunks), 1, rows->LockForWrite()));
+    return rows;
   }
   Status Execute(const std::string& sql) {
     QUANTA_ASSIGN_OR_RETURN(auto connection, database_->Connect());
@@ -56,6 +75,8 @@ class FakeBackend : public PgBackend {
 
   /// What shop.items resolves to; a test changes it as a deploy would.
   std::string items_sql = "SELECT * FROM raw_items";
+  /// Its kept rows, if any.
+  std::shared_ptr<engine::KeyedRows> kept_items;
 
  private:
   std::unique_ptr<engine::Database> database_;
@@ -225,6 +246,57 @@ std::string CopiedText(const std::vector<Message>& messages) {
     if (message.type == 'd') text += message.body;
   }
   return text;
+}
+
+// A point lookup by key is answered from the dataset's kept rows when they hold the key's
+// row as the statement would read it; here they differ from the table on purpose (a price of
+// 9.99), so that each answer shows where it came from.
+TEST_F(PgSessionTest, APointLookupIsAnsweredFromKeptRows) {
+  backend_.kept_items = backend_.KeepItems(
+      "SELECT id, name, CASE WHEN id = 1 THEN 9.99 ELSE price END::DECIMAL(10,2) AS price "
+      "FROM raw_items");
+  const engine::KeyedRows& kept = *backend_.kept_items;
+  SignIn();
+  // Extended, a text parameter: the whole row, as the statement's columns.
+  std::vector<Message> messages =
+      Send(Parse("", "SELECT * FROM shop.items WHERE id = $1") + Bind("", "", {"1"}) +
+           Describe('P', "") + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12TDCZ");
+  EXPECT_EQ(messages[3].Column(0), "1");
+  EXPECT_EQ(messages[3].Column(1), "pen");
+  EXPECT_EQ(messages[3].Column(2), "9.99");
+  EXPECT_EQ(messages[4].body.substr(0, 8), "SELECT 1");
+  EXPECT_EQ(kept.lookups(), 1u);
+  // Simple, a literal, some columns in another order, the key written first; a missing key.
+  messages = Send(Query("SELECT price, i.name FROM shop.items AS i WHERE 1 = id"));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(messages[1].Column(0), "9.99");
+  EXPECT_EQ(messages[1].Column(1), "pen");
+  messages = Send(Query("SELECT name FROM shop.items WHERE id = '7'"));
+  ASSERT_EQ(Types(messages), "TCZ");
+  EXPECT_EQ(messages[1].body.substr(0, 8), "SELECT 0");
+  EXPECT_EQ(kept.lookups(), 3u);
+
+  // What the kept rows cannot answer as DuckDB would runs in DuckDB: a key DuckDB casts (" 1",
+  // "1e0"), one outside the column's type (an error), another clause, a transaction block.
+  messages = Send(Query("SELECT price FROM shop.items WHERE id = ' 1'"));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(messages[1].Column(0), "1.50");
+  messages = Send(Parse("", "SELECT price FROM shop.items WHERE id = $1") +
+                  Bind("", "", {"99999999999"}) + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "1EZ");
+  EXPECT_EQ(messages[1].Field('C'), "22003");
+  messages = Send(Query("SELECT price FROM shop.items WHERE id = 1 LIMIT 1"));
+  EXPECT_EQ(messages[1].Column(0), "1.50");
+  messages = Send(Query("BEGIN; SELECT price FROM shop.items WHERE id = 1; COMMIT"));
+  ASSERT_EQ(Types(messages), "CTDCCZ");
+  EXPECT_EQ(messages[2].Column(0), "1.50");
+  EXPECT_EQ(kept.lookups(), 3u);
+
+  // Rows given up (over their memory budget, say): the statement runs.
+  backend_.kept_items->GiveUp(backend_.kept_items->LockForWrite());
+  messages = Send(Query("SELECT price FROM shop.items WHERE id = 1"));
+  EXPECT_EQ(messages[1].Column(0), "1.50");
 }
 
 TEST_F(PgSessionTest, CopyEscapesTextAndQuotesCsvAsPostgreSQL) {

@@ -1098,6 +1098,12 @@ class LiteralSkeleton {
     for (const auto& [at, hole] : found) {
       statement.sql.replace(at, hole->marker.size(), hole->literal);
     }
+    if (PointLookup* lookup = statement.point_lookup ? &*statement.point_lookup : nullptr;
+        lookup && !lookup->literal_is_text) {
+      for (const Hole& hole : holes_) {
+        if (lookup->literal == hole.marker) lookup->literal = std::string(hole.literal);
+      }
+    }
     for (auto& [name, location] : statement.name_locations) location = OriginalOffset(location);
     return true;
   }
@@ -1183,6 +1189,105 @@ std::optional<LiteralSkeleton> SkeletonOf(std::string_view original) {
   return skeleton;
 }
 
+// The point lookup `statement` (one parsed statement, before its tables are replaced) is, if
+// it is one: see PointLookup.
+std::optional<PointLookup> PointLookupOf(const Json& statement) {
+  // A field of an object without copying it; null when absent.
+  auto field = [](const Json& object, const char* name) -> const Json& {
+    static const Json kNull;
+    if (!object.is_object()) return kNull;
+    auto found = object.find(name);
+    return found == object.end() ? kNull : *found;
+  };
+  const Json& node = field(statement, "node");
+  auto empty = [&](const char* name) {
+    const Json& found = field(node, name);
+    return found.is_null() || (found.is_array() && found.empty());
+  };
+  if (StringField(node, "type") != "SELECT_NODE" || !empty("modifiers") ||
+      !empty("group_expressions") || !empty("group_sets") || !empty("having") || !empty("sample") ||
+      !empty("qualify") || StringField(node, "aggregate_handling") != "STANDARD_HANDLING") {
+    return std::nullopt;
+  }
+  if (const Json& ctes = field(field(node, "cte_map"), "map");
+      !ctes.is_null() && (!ctes.is_array() || !ctes.empty())) {
+    return std::nullopt;
+  }
+  const Json& from = field(node, "from_table");
+  if (StringField(from, "type") != "BASE_TABLE" || !StringField(from, "catalog_name").empty() ||
+      !field(from, "at_clause").is_null() || !field(from, "sample").is_null() ||
+      !field(from, "column_name_alias").empty()) {
+    return std::nullopt;
+  }
+  // A column of the table: `name`, or qualified by the table's alias or, without one, its name.
+  std::string qualifier = AsciiLower(StringField(from, "alias"));
+  if (qualifier.empty()) qualifier = AsciiLower(StringField(from, "table_name"));
+  auto column_of = [&](const Json& expression) -> std::optional<std::string> {
+    if (StringField(expression, "class") != "COLUMN_REF") return std::nullopt;
+    const Json& parts = field(expression, "column_names");
+    if (!parts.is_array() || parts.empty() || parts.size() > 2) return std::nullopt;
+    for (const Json& part : parts) {
+      if (!part.is_string()) return std::nullopt;
+    }
+    if (parts.size() == 2 && AsciiLower(parts[0].get<std::string>()) != qualifier) {
+      return std::nullopt;
+    }
+    return parts.back().get<std::string>();
+  };
+  PointLookup lookup;
+  const Json& columns = field(node, "select_list");
+  if (!columns.is_array() || columns.empty()) return std::nullopt;
+  for (const Json& column : columns) {
+    if (StringField(column, "class") == "STAR" && columns.size() == 1) {
+      std::string relation = AsciiLower(StringField(column, "relation_name"));
+      if ((!relation.empty() && relation != qualifier) || field(column, "columns") == true ||
+          !field(column, "expr").is_null()) {
+        return std::nullopt;
+      }
+      for (const char* list :
+           {"exclude_list", "replace_list", "qualified_exclude_list", "rename_list"}) {
+        if (!field(column, list).empty()) return std::nullopt;
+      }
+      break;
+    }
+    std::optional<std::string> name = column_of(column);
+    if (!name) return std::nullopt;
+    lookup.columns.push_back(*name);
+  }
+  const Json& where = field(node, "where_clause");
+  if (StringField(where, "type") != "COMPARE_EQUAL") return std::nullopt;
+  const Json* key = &field(where, "left");
+  const Json* value = &field(where, "right");
+  if (!column_of(*key)) std::swap(key, value);
+  std::optional<std::string> key_column = column_of(*key);
+  if (!key_column) return std::nullopt;
+  lookup.key_column = *key_column;
+  if (StringField(*value, "class") == "PARAMETER") {
+    std::string identifier = StringField(*value, "identifier");
+    if (identifier.empty() || identifier.size() > 5 ||
+        !std::all_of(identifier.begin(), identifier.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      return std::nullopt;
+    }
+    lookup.parameter = std::stoi(identifier);
+    return lookup;
+  }
+  if (StringField(*value, "class") != "CONSTANT") return std::nullopt;
+  const Json& constant = field(*value, "value");
+  if (field(constant, "is_null") != false) return std::nullopt;
+  std::string type = StringField(field(constant, "type"), "id");
+  const Json& literal = field(constant, "value");
+  if ((type == "INTEGER" || type == "BIGINT") && literal.is_number_integer()) {
+    lookup.literal = std::to_string(literal.get<std::int64_t>());
+  } else if (type == "VARCHAR" && literal.is_string()) {
+    lookup.literal = literal.get<std::string>();
+    lookup.literal_is_text = true;
+  } else {
+    return std::nullopt;
+  }
+  return lookup;
+}
+
 // Sandboxes one statement (no semicolon); on a refusal `*refusal_offset` is where in `text` it
 // points (npos: nowhere).
 Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std::string_view text,
@@ -1248,12 +1353,17 @@ Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std:
     return refuse(Status::Internal("the SQL parser split one statement in {}", parsed.size()), 0);
   }
   NameColumnsAsPostgres(parsed[0]["node"], text);
+  std::optional<PointLookup> point_lookup = PointLookupOf(parsed[0]);
   if (std::optional<Finding> finding = rewriter.Visit(parsed)) {
     return refuse(finding->status, finding->location);
   }
   QUANTA_ASSIGN_OR_RETURN(std::string rewritten, rewriter.Deserialize(*tree));
+  if (rewriter.resolved().size() != 1 ||
+      rewriter.resolved()[0].time.kind != TableTime::Kind::kCurrent) {
+    point_lookup.reset();
+  }
   return SandboxedStatement{std::move(rewritten), std::move(rewriter.resolved()),
-                            std::move(rewriter.name_locations())};
+                            std::move(rewriter.name_locations()), std::move(point_lookup)};
 }
 
 }  // namespace

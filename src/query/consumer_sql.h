@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +11,7 @@
 
 #include "base/result.h"
 #include "engine/database.h"
+#include "engine/keyed_rows.h"
 
 namespace quanta::query {
 
@@ -35,6 +38,14 @@ class TableResolver {
   /// outside the dataset's history.
   virtual Result<std::string> Resolve(std::string_view schema, std::string_view table,
                                       const TableTime& time) = 0;
+  /// The current rows of `schema`.`table` kept by key, when this reader reads them exactly as
+  /// they are (no masks, no row filter); nullptr otherwise, and by default.
+  virtual std::shared_ptr<const engine::KeyedRows> KeyedRowsOf(std::string_view schema,
+                                                               std::string_view table) {
+    (void)schema;
+    (void)table;
+    return nullptr;
+  }
 };
 
 /// One table reference the sandbox replaced, with the resolver's answer for it.
@@ -43,6 +54,19 @@ struct ResolvedTable {
   std::string table;
   TableTime time;
   std::string sql;  ///< what the resolver answered
+};
+
+/// A statement that is a lookup by one column's value and nothing else:
+/// `SELECT <columns or *> FROM <dataset> [AS alias] WHERE <column> = <$n or literal>`, with no
+/// other clause, no time travel, no expression in the select list. A server may answer it from
+/// the dataset's current rows kept by key (engine::KeyedRows) instead of running it, when it
+/// finds the key and the types it would give exactly as the statement would.
+struct PointLookup {
+  std::vector<std::string> columns;  ///< the select list's column names, in order; empty for *
+  std::string key_column;
+  int parameter = 0;             ///< the key's $n (from 1); 0 when the key is a literal
+  std::string literal;           ///< an integer literal's digits, or a string literal's text
+  bool literal_is_text = false;  ///< the literal was a string ('42')
 };
 
 /// One consumer statement that passed the sandbox.
@@ -56,6 +80,8 @@ struct SandboxedStatement {
   /// name (an unknown column) can point at it: "column:name", "table:alias", "function:name",
   /// names in lower case, in the order of the parse tree.
   std::vector<std::pair<std::string, std::size_t>> name_locations;
+  /// When the statement is a point lookup of its one table (tables[0]).
+  std::optional<PointLookup> point_lookup;
 };
 
 /// Whether `resolver` answers as before for every table `statement` reads. Then sandboxing

@@ -213,6 +213,16 @@ ProductStore::ProductStore(std::filesystem::path path, StoreLayout layout, Store
     : path_(std::move(path)), layout_(std::move(layout)), options_(std::move(options)) {}
 
 ProductStore::~ProductStore() {
+  {
+    std::lock_guard lock(keyed_mutex_);
+    closing_ = true;
+  }
+  if (keyed_builder_.joinable()) keyed_builder_.join();
+  for (auto& [name, entry] : keyed_) {
+    if (!entry.rows) continue;
+    entry.rows->GiveUp(entry.rows->LockForWrite());  // sessions may still hold them
+    options_.keyed_rows_budget->Give(entry.taken);
+  }
   writer_.reset();
   reader_.reset();
   if (attached_) {
@@ -1091,6 +1101,136 @@ Result<StoreStatus> ProductStore::ReadStatus() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Keyed rows
+
+std::shared_ptr<const engine::KeyedRows> ProductStore::KeyedRowsOf(std::string_view name) {
+  if (!options_.keyed_rows_budget) return nullptr;
+  Result<const DatasetLayout*> dataset = FindDataset(name);
+  if (!dataset.ok() || (*dataset)->lookup_column.empty()) return nullptr;
+  std::lock_guard lock(keyed_mutex_);
+  if (auto found = keyed_.find(name); found != keyed_.end()) return found->second.rows;
+  if (closing_) return nullptr;
+  KeyedEntry& entry = keyed_[std::string(name)];
+  entry.dataset = *dataset;
+  // The columns' types as results give them: prepared, not run.
+  std::unique_ptr<engine::PreparedQuery> probe;
+  {
+    std::lock_guard reader(reader_mutex_);
+    Result<std::unique_ptr<engine::PreparedQuery>> prepared = engine::PreparedQuery::Prepare(
+        *reader_, fmt::format("SELECT {} FROM {}", ColumnList(**dataset),
+                              HistoryTable((*dataset)->name, catalog_)));
+    if (!prepared.ok()) return nullptr;
+    probe = std::move(prepared).value();
+  }
+  const std::vector<engine::ValueType>& types = probe->column_types();
+  std::size_t key = 0;
+  while (key < (*dataset)->columns.size() &&
+         (*dataset)->columns[key].name != (*dataset)->lookup_column) {
+    ++key;
+  }
+  if (key == types.size() || !engine::KeyedRows::CanKey(types[key]) ||
+      !engine::KeyedRows::CanHold(types)) {
+    return nullptr;
+  }
+  entry.rows = std::make_shared<engine::KeyedRows>(probe->column_names(), types, key,
+                                                   (*dataset)->mode == WriteMode::kUpsert);
+  QueueKeyedBuild(entry.dataset->name);
+  return entry.rows;
+}
+
+void ProductStore::QueueKeyedBuild(const std::string& dataset) {
+  if (closing_) return;
+  if (std::find(keyed_pending_.begin(), keyed_pending_.end(), dataset) == keyed_pending_.end()) {
+    keyed_pending_.push_back(dataset);
+  }
+  if (keyed_building_) return;
+  if (keyed_builder_.joinable()) keyed_builder_.join();  // done with its last dataset
+  keyed_building_ = true;
+  keyed_builder_ = std::thread([this] { BuildKeyedRows(); });
+}
+
+void ProductStore::BuildKeyedRows() {
+  while (true) {
+    KeyedEntry* entry = nullptr;
+    {
+      std::lock_guard lock(keyed_mutex_);
+      if (keyed_pending_.empty() || closing_) {
+        keyed_building_ = false;
+        return;
+      }
+      entry = &keyed_.at(keyed_pending_.front());
+      keyed_pending_.erase(keyed_pending_.begin());
+    }
+    BuildKeyedRowsOf(*entry);
+  }
+}
+
+void ProductStore::BuildKeyedRowsOf(KeyedEntry& entry) {
+  // Holding the writer, no commit runs: the rows read are those of the head version.
+  std::unique_lock writer(writer_mutex_);
+  std::uint64_t room = 0;
+  {
+    // A rebuild's rows take the place of those held now.
+    std::lock_guard lock(keyed_mutex_);
+    const engine::MemoryBudget& budget = *options_.keyed_rows_budget;
+    room = budget.limit() - std::min(budget.limit(), budget.taken() - entry.taken);
+  }
+  std::unique_ptr<engine::PreparedQuery> query;
+  Result<std::vector<std::unique_ptr<engine::ResultChunk>>> chunks = ReadKeyedChunks(
+      *entry.dataset, fmt::format("{} IS NULL", QuoteIdentifier(kToVersionColumn)), room, &query);
+  std::lock_guard lock(keyed_mutex_);
+  auto rows = entry.rows->LockForWrite();
+  if (!chunks.ok() || !entry.rows->Replace(std::move(chunks).value(), Head().version, rows).ok()) {
+    entry.rows->GiveUp(rows);
+  }
+  rows.unlock();
+  SettleKeyedBytes(entry);
+}
+
+bool ProductStore::SettleKeyedBytes(KeyedEntry& entry) {
+  engine::MemoryBudget& budget = *options_.keyed_rows_budget;
+  const std::uint64_t now = entry.rows->bytes();
+  if (now <= entry.taken) {
+    budget.Give(entry.taken - now);
+    entry.taken = now;
+    return true;
+  }
+  if (budget.TryTake(now - entry.taken)) {
+    entry.taken = now;
+    return true;
+  }
+  entry.rows->GiveUp(entry.rows->LockForWrite());
+  budget.Give(entry.taken);
+  entry.taken = 0;
+  return false;
+}
+
+Result<std::vector<std::unique_ptr<engine::ResultChunk>>> ProductStore::ReadKeyedChunks(
+    const DatasetLayout& dataset, std::string_view where, std::uint64_t most_bytes,
+    std::unique_ptr<engine::PreparedQuery>* query) {
+  QUANTA_ASSIGN_OR_RETURN(
+      *query, engine::PreparedQuery::Prepare(
+                  *writer_, fmt::format("SELECT {} FROM {} WHERE {}", ColumnList(dataset),
+                                        HistoryTable(dataset.name, catalog_), where)));
+  QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::ResultStream> stream, (*query)->Execute());
+  std::vector<std::unique_ptr<engine::ResultChunk>> chunks;
+  std::uint64_t bytes = 0;
+  while (true) {
+    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::ResultChunk> chunk, stream->Next());
+    if (!chunk) break;
+    bytes += engine::KeyedRows::ChunkBytes(*chunk);
+    if (bytes > most_bytes) {
+      return Status::TooLarge("the current rows of {} take more than {} bytes", dataset.name,
+                              most_bytes);
+    }
+    chunks.push_back(std::move(chunk));
+    std::lock_guard lock(keyed_mutex_);
+    if (closing_) return Status(ErrorCode::kUnavailable, "the store is closing");
+  }
+  return chunks;
+}
+
+// ---------------------------------------------------------------------------------------------
 // BatchWriter
 
 BatchWriter::BatchWriter(ProductStore* store, std::unique_lock<std::mutex> lock,
@@ -1262,11 +1402,59 @@ Result<CommitInfo> BatchWriter::Commit() {
     Finish(/*rollback=*/true);
     return result;
   }
+  // The rows this version makes current, for each dataset's keyed rows: read in the batch's
+  // transaction, applied under their write lock, which is held across the COMMIT so that a
+  // lookup never answers an older state than a statement started after it sees.
+  struct KeyedChange {
+    std::shared_ptr<engine::KeyedRows> rows;
+    std::unique_ptr<engine::PreparedQuery> query;  // the chunks' columns point into it
+    Result<std::vector<std::unique_ptr<engine::ResultChunk>>> chunks = Status::Internal("unread");
+    std::unique_lock<std::shared_mutex> lock;
+  };
+  std::vector<KeyedChange> keyed;
+  std::vector<const DatasetLayout*> keyed_datasets;
+  {
+    std::lock_guard lock(store_->keyed_mutex_);
+    for (auto& [name, entry] : store_->keyed_) {
+      if (entry.rows && entry.rows->ready()) {
+        keyed.push_back({entry.rows, nullptr, Status::Internal("unread"), {}});
+        keyed_datasets.push_back(entry.dataset);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < keyed.size(); ++i) {
+    keyed[i].chunks = store_->ReadKeyedChunks(
+        *keyed_datasets[i],
+        fmt::format("{} = {}", QuoteIdentifier(kFromVersionColumn), result->version),
+        std::numeric_limits<std::uint64_t>::max(), &keyed[i].query);
+  }
+  for (KeyedChange& change : keyed) change.lock = change.rows->LockForWrite();
   Status committed = store_->writer_->Execute("COMMIT");
+  for (KeyedChange& change : keyed) {
+    if (committed.ok() &&
+        (!change.chunks.ok() ||
+         !change.rows->Apply(std::move(change.chunks).value(), result->version, change.lock)
+              .ok())) {
+      change.rows->GiveUp(change.lock);
+    }
+    change.lock.unlock();
+  }
   if (!committed.ok()) {
     Finish(/*rollback=*/true);
     return store_->Annotate(
         Status(committed.code(), "the batch was not committed: " + committed.message()));
+  }
+  if (!keyed.empty()) {
+    std::lock_guard lock(store_->keyed_mutex_);
+    for (auto& [name, entry] : store_->keyed_) {
+      if (!entry.rows || !entry.rows->ready() || !store_->SettleKeyedBytes(entry)) continue;
+      // A chunk stays while any of its rows is current, and a small commit's chunk takes the
+      // room of 2048 rows: rebuilt into full chunks once they could hold twice the current
+      // rows and two chunks more.
+      if (entry.rows->capacity_rows() > 2 * entry.rows->current_rows() + 4096) {
+        store_->QueueKeyedBuild(name);
+      }
+    }
   }
   for (const PortCommit& port : result->ports) {
     for (const OffsetRange& range : port.offsets) {

@@ -9,10 +9,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
 #include "engine/database.h"
+#include "engine/keyed_rows.h"
 #include "store/clock.h"
 #include "store/commit_info.h"
 #include "store/dataset_versions.h"
@@ -72,6 +74,9 @@ struct StoreOptions {
   std::uint64_t checkpoint_wal_bytes = kSmallestCheckpointLogBytes;
   OpenCheck open_check = OpenCheck::kFull;
   UpsertMethod upsert_method = UpsertMethod::kUpdateInsert;
+  /// The memory KeyedRowsOf may hold current rows in, shared with the other stores of a node;
+  /// nullptr: none (KeyedRowsOf answers nullptr).
+  std::shared_ptr<engine::MemoryBudget> keyed_rows_budget;
 };
 
 /// A record an input port could not use, kept with the reason (DESIGN.md promise 2).
@@ -274,6 +279,16 @@ class ProductStore {
   /// whole result: for tests and small datasets.
   Result<engine::QueryResult> ReadDataset(std::string_view dataset, const AsOf& as_of,
                                           std::string_view order_by = "");
+  /// The current rows of `dataset` in memory, found by its lookup column, for answering point
+  /// lookups without a statement (engine::KeyedRows); nullptr when the dataset has no lookup
+  /// column or a column type KeyedRows cannot hold, or the store has no keyed_rows_budget. The
+  /// first call starts building them on a thread of the store's, which holds the writer while it
+  /// reads them (a batch waits that long); until they are built Find answers nullopt. Every
+  /// commit then applies its rows to them before it returns. They are given up for good (Find
+  /// answers nullopt) when they would take more than the budget has left, when the key turns
+  /// out not to be unique, or when reading a commit's rows fails; and when the store closes.
+  std::shared_ptr<const engine::KeyedRows> KeyedRowsOf(std::string_view dataset);
+
   /// Runs ChangesBetween's SQL.
   Result<engine::QueryResult> ReadChanges(std::string_view dataset, std::int64_t after_version,
                                           std::int64_t up_to_version);
@@ -313,6 +328,28 @@ class ProductStore {
   Status Annotate(const Status& status) const;
   void Advance(const CommitInfo& info);
 
+  // Keyed rows (KeyedRowsOf). An entry per dataset asked for; `rows` is nullptr for a dataset
+  // that cannot have them.
+  struct KeyedEntry {
+    const DatasetLayout* dataset = nullptr;
+    std::shared_ptr<engine::KeyedRows> rows;
+    std::uint64_t taken = 0;  // from the budget
+  };
+  // Builds the rows of the datasets waiting in keyed_pending_ until none is left.
+  void BuildKeyedRows();
+  // Reads the current rows of `entry`'s dataset, holding the writer, and makes them its rows.
+  void BuildKeyedRowsOf(KeyedEntry& entry);
+  // Queues `dataset` for BuildKeyedRows, starting its thread when none runs. Needs keyed_mutex_.
+  void QueueKeyedBuild(const std::string& dataset);
+  // Takes from or gives back to the budget what `entry`'s rows hold now; gives them up (and
+  // false) when the budget cannot cover them. Needs keyed_mutex_.
+  bool SettleKeyedBytes(KeyedEntry& entry);
+  // The chunks of the rows of `dataset` that `where` (SQL) picks, read on the writer; fails
+  // when they would take more than `most_bytes`.
+  Result<std::vector<std::unique_ptr<engine::ResultChunk>>> ReadKeyedChunks(
+      const DatasetLayout& dataset, std::string_view where, std::uint64_t most_bytes,
+      std::unique_ptr<engine::PreparedQuery>* query);
+
   std::filesystem::path path_;
   StoreLayout layout_;
   StoreOptions options_;
@@ -334,6 +371,13 @@ class ProductStore {
   std::map<std::string, DatasetState> datasets_;  // guarded by head_mutex_
 
   bool registered_ = false;
+
+  std::mutex keyed_mutex_;
+  std::map<std::string, KeyedEntry, std::less<>> keyed_;  // guarded by keyed_mutex_
+  std::vector<std::string> keyed_pending_;                // guarded by keyed_mutex_
+  bool keyed_building_ = false;                           // guarded by keyed_mutex_
+  bool closing_ = false;                                  // guarded by keyed_mutex_
+  std::thread keyed_builder_;
 
   mutable std::mutex stopped_engine_mutex_;
   mutable std::optional<std::string> stopped_engine_;  // guarded by stopped_engine_mutex_

@@ -974,5 +974,86 @@ TEST_F(ProductStoreTest, AnInvalidLayoutIsRefusedBeforeTouchingTheFile) {
   EXPECT_THAT(refused.status().message(), HasSubstr("MONEY"));
 }
 
+// Waits (up to 10 s) until the store's thread has built `rows` or given them up.
+void WaitForBuild(const engine::KeyedRows& rows) {
+  for (int i = 0; i < 1000 && !rows.ready() && !rows.given_up(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// The status of order `id` in the kept rows; "none" when none has the key, "unready" without.
+std::string KeptStatus(const engine::KeyedRows& rows, const std::string& id) {
+  std::optional<engine::KeyedRows::Found> found = rows.Find(engine::RowKey(id));
+  if (!found) return "unready";
+  if (!found->chunk) return "none";
+  return std::string(found->chunk->Column(1).Text(found->row));
+}
+
+TEST_F(ProductStoreTest, KeptRowsFollowEveryCommitOfAKeyedDataset) {
+  StoreOptions options = Options();
+  auto budget = std::make_shared<engine::MemoryBudget>(64 << 20);
+  options.keyed_rows_budget = budget;
+  ASSERT_OK_AND_ASSIGN(auto store, ProductStore::Open(StorePath(), OrdersLayout(), options));
+  ASSERT_OK(CommitBatch(*store, "('o1', 'new', 10.00), ('o2', 'new', 20.00)"));
+  EXPECT_EQ(store->KeyedRowsOf("events"), nullptr);  // no lookup column
+  EXPECT_EQ(store->KeyedRowsOf("nothing"), nullptr);
+  std::shared_ptr<const engine::KeyedRows> rows = store->KeyedRowsOf("orders");
+  ASSERT_NE(rows, nullptr);
+  EXPECT_EQ(store->KeyedRowsOf("orders"), rows);  // built once
+  WaitForBuild(*rows);
+  ASSERT_TRUE(rows->ready());
+  EXPECT_EQ(rows->version(), 1);
+  EXPECT_EQ(KeptStatus(*rows, "o1"), "new");
+  EXPECT_GT(budget->taken(), 0u);
+
+  // A commit applies its rows before it returns; one that fails changes nothing.
+  ASSERT_OK(CommitBatch(*store, "('o1', 'paid', 10.00), ('o3', 'new', 5.00)"));
+  EXPECT_EQ(rows->version(), 2);
+  EXPECT_EQ(KeptStatus(*rows, "o1"), "paid");
+  EXPECT_EQ(KeptStatus(*rows, "o2"), "new");
+  EXPECT_EQ(KeptStatus(*rows, "o3"), "new");
+  EXPECT_FALSE(CommitBatch(*store, "(NULL, 'lost', 1.00)").ok());
+  EXPECT_EQ(rows->version(), 2);
+  EXPECT_EQ(rows->current_rows(), 3u);
+
+  // Small commits leave small chunks; once they could hold far more than the current rows,
+  // the store rebuilds them into full ones.
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_OK(CommitBatch(*store, fmt::format("('p{}', 'new', 1.00)", i)));
+  }
+  for (int i = 0; i < 1000 && rows->capacity_rows() > 2048; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(rows->capacity_rows(), 2048u);
+  EXPECT_EQ(rows->version(), 6);
+  EXPECT_EQ(KeptStatus(*rows, "p3"), "new");
+  EXPECT_EQ(KeptStatus(*rows, "o1"), "paid");
+
+  // Closing the store gives them up: a session still holding them runs its statements.
+  store.reset();
+  EXPECT_EQ(KeptStatus(*rows, "o1"), "unready");
+  EXPECT_EQ(budget->taken(), 0u);
+}
+
+TEST_F(ProductStoreTest, KeptRowsThatDoNotFitTheBudgetAreGivenUp) {
+  StoreOptions options = Options();
+  options.keyed_rows_budget = std::make_shared<engine::MemoryBudget>(16 * 1024);
+  ASSERT_OK_AND_ASSIGN(auto store, ProductStore::Open(StorePath(), OrdersLayout(), options));
+  ASSERT_OK(CommitBatch(*store, "('o1', 'new', 10.00)"));
+  std::shared_ptr<const engine::KeyedRows> rows = store->KeyedRowsOf("orders");
+  ASSERT_NE(rows, nullptr);
+  WaitForBuild(*rows);
+  EXPECT_TRUE(rows->given_up());
+  EXPECT_EQ(KeptStatus(*rows, "o1"), "unready");
+  EXPECT_EQ(options.keyed_rows_budget->taken(), 0u);
+  // Commits go on as before.
+  ASSERT_OK(CommitBatch(*store, "('o1', 'paid', 10.00)"));
+  EXPECT_THAT(Orders(*store), ElementsAre("o1|paid|10.00"));
+  // Without a budget there are none.
+  store.reset();
+  ASSERT_OK_AND_ASSIGN(store, OpenStore());
+  EXPECT_EQ(store->KeyedRowsOf("orders"), nullptr);
+}
+
 }  // namespace
 }  // namespace quanta::store

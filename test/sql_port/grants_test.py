@@ -203,6 +203,23 @@ def test_sql(node):
     rows, error = query(privacy, "SELECT count(*) FROM orders.orders")
     check("privacy without orders-reader gets 42501 for orders.orders, naming the role",
           rows is None and error[0] == "42501" and "orders-reader" in error[1], f"{rows} {error}")
+    # A point lookup by key may be answered from the dataset's rows kept in memory, which hold
+    # every column in clear: only a reader who reads them so is answered from them. privacy's
+    # lookups start keeping them; analyst's lookup of the same row stays masked after that.
+    for _ in range(20):
+        rows, error = query(privacy, "SELECT email FROM demographics.customers "
+                            "WHERE customer_id = 'c-1'")
+    check("privacy's point lookup reads the row in clear",
+          rows == [("jane.roe@example.com",)], f"{rows} {error}")
+    masked = node.connect("analyst")
+    rows, error = query(masked, "SELECT email, gender FROM demographics.customers "
+                        "WHERE customer_id = 'c-1'")
+    check("analyst's point lookup of the same row stays masked", rows == [("***", "***")],
+          f"{rows} {error}")
+    rows, error = query(masked, "SELECT * FROM demographics.customers WHERE customer_id = 'c-1'")
+    check("analyst's SELECT * lookup stays masked", error is None and "jane" not in str(rows)
+          and not leaks(rows), f"{rows} {error}")
+    masked.close()
     rows, error = query(privacy, "SELECT c.email FROM demographics.customers c "
                         "WHERE c.customer_id IN (SELECT customer_id FROM orders.orders)")
     check("a subquery does not reach a dataset the principal may not read",
