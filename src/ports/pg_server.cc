@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 
 namespace quanta::ports {
 namespace net = boost::asio;
@@ -25,8 +26,12 @@ class PgConnection;
 // A session run this short is expected to be as short next time (PgServerOptions::inline_runs).
 constexpr std::chrono::microseconds kQuickRun{500};
 
-// How often a running statement's client is looked at for a hang-up (PgConnection::ArmPeerCheck).
+// How often a running statement's client is looked at for a hang-up (PgConnection::Watch).
 constexpr std::chrono::seconds kPeerCheckInterval{1};
+// How often the watchdog looks at the runs going on, and how often when none is: the
+// granularity of the statement timeout.
+constexpr std::chrono::milliseconds kWatchWhileRunning{10};
+constexpr std::chrono::milliseconds kWatchWhileIdle{100};
 
 class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
  public:
@@ -61,7 +66,10 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
 
   void Start() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
+    watchdog_ = std::thread([this] { WatchRuns(); });
   }
+
+  ~Impl() { StopWatchdog(); }
 
   Status LoadTls() {
     if (options_.tls_certificate_file.empty() || options_.tls_key_file.empty()) {
@@ -104,6 +112,20 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   }
 
   void Stop(std::chrono::milliseconds drain_timeout);
+  // One thread watches every connection's run (PgConnection::Watch): a timer armed and
+  // cancelled per run cost each round trip two timer operations and two more handlers, each
+  // of which could wake another event thread.
+  void WatchRuns();
+  void StopWatchdog() {
+    {
+      std::lock_guard lock(watch_mutex_);
+      watch_stop_ = true;
+    }
+    watch_wake_.notify_all();
+    // Stop (which ~PgServer calls) joins it, so the last reference to the server is never dropped
+    // on it.
+    if (watchdog_.joinable()) watchdog_.join();
+  }
 
   void Accept();
   void Unregister(std::int32_t process_id);
@@ -125,7 +147,13 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, cancels_{0}, hangups_{0};
-  std::atomic<int> inline_runs_{0};  // sessions running on event threads now
+  std::atomic<int> inline_runs_{0};   // sessions running on event threads now
+  std::atomic<int> watched_runs_{0};  // runs PgConnection::Watch looks at now
+
+  std::thread watchdog_;
+  std::mutex watch_mutex_;
+  std::condition_variable watch_wake_;
+  bool watch_stop_ = false;  // guarded by watch_mutex_
 
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -149,13 +177,40 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
       : server_(std::move(server)),
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
-        statement_timer_(server_->loop_.get_executor()),
-        peer_check_timer_(server_->loop_.get_executor()),
         process_id_(options.process_id),
         secret_key_(options.secret_key),
         session_(server_->backend_, std::move(options)) {}
 
   std::int32_t secret_key() const { return secret_key_; }
+
+  // On the watchdog's thread, every few milliseconds while a run goes on: cancels its statement
+  // once it has run past the statement timeout, and, every second of it, looks at whether the
+  // client hung up. PostgreSQL's statement_timeout and client_connection_check_interval (always
+  // on): a client that hung up (psql killed, a driver's socket closed) gets its statement
+  // cancelled rather than left to hold a worker and its memory for an answer nobody reads.
+  void Watch(std::chrono::steady_clock::time_point now) {
+    const std::int64_t started_ns = run_started_ns_.load();
+    if (started_ns == 0) return;
+    const auto started =
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(started_ns));
+    if (const std::uint64_t run = runs_.load(); run != watched_run_) {
+      watched_run_ = run;
+      timed_out_ = false;
+      next_peer_check_ = started + kPeerCheckInterval;
+    }
+    const std::chrono::milliseconds timeout = session_.statement_timeout();
+    if (!timed_out_ && timeout.count() > 0 && now - started >= timeout) {
+      timed_out_ = true;
+      session_.CancelForTimeout();
+    }
+    if (now >= next_peer_check_) {
+      next_peer_check_ = now + kPeerCheckInterval;
+      if (PeerHungUp()) {
+        if (!peer_gone_.exchange(true)) ++server_->hangups_;
+        session_.Cancel();  // and each later statement of the run, a second apart
+      }
+    }
+  }
   PgSession& session() { return session_; }
 
   void Start() {
@@ -228,30 +283,30 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void Work() {
     if (closed_) return;
     working_ = true;
-    std::uint64_t run = ++runs_;
-    if (session_.statement_timeout().count() > 0 && session_.ready()) {
-      statement_timer_.expires_after(session_.statement_timeout());
-      // Off the strand, which an inline run holds; `run` keeps a late expiry of an earlier
-      // run from cancelling this one.
-      statement_timer_.async_wait([self = shared_from_this(), run](error_code error) {
-        if (!error && self->working_ && self->runs_ == run) self->session_.CancelForTimeout();
-      });
+    ++runs_;
+    if (session_.ready()) {
+      // The watchdog's to look at from now on (Watch).
+      watched_ = true;
+      ++server_->watched_runs_;
+      run_started_ns_ =
+          std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
     }
-    if (session_.ready()) ArmPeerCheck(run);
     // A session whose last run was quick runs again on this event thread when one of the
     // server's inline turns is free: the answer then leaves without two thread hops, which
     // are most of a short statement's cost. Everything else goes to the worker pool.
     if (last_run_quick_ && server_->TakeInlineTurn()) {
-      RunSession();
+      RunSession(/*on_strand=*/true);
       server_->ReturnInlineTurn();
     } else {
-      net::post(server_->pool_, [self = shared_from_this()] { self->RunSession(); });
+      net::post(server_->pool_, [self = shared_from_this()] { self->RunSession(false); });
     }
   }
 
   // On a worker or, inline, on the strand; while working_ keeps the strand's own handlers off
   // the session and the socket.
-  void RunSession() {
+  void RunSession(bool on_strand) {
     auto started = std::chrono::steady_clock::now();
     std::string out;
     PgSession::Step step;
@@ -268,6 +323,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     }
     last_run_quick_ = session_.ready() && std::chrono::steady_clock::now() - started <= kQuickRun;
     if (step != PgSession::Step::kClose) WriteFromWorker(out);
+    if (on_strand) return AfterWork(step, std::move(out));
     net::post(socket_.get_executor(),
               [self = shared_from_this(), step, out = std::move(out)]() mutable {
                 self->AfterWork(step, std::move(out));
@@ -289,25 +345,6 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     out.erase(0, sent);
   }
 
-  // PostgreSQL's client_connection_check_interval, always on: while a run goes on, its client
-  // is looked at every second, and when it has hung up (psql killed, a driver's socket closed)
-  // the running statement is cancelled, rather than left to hold a worker and its memory
-  // until the statement timeout for an answer nobody reads. Off the strand, as the statement
-  // timer, since an inline run holds it; the timer's own mutex orders its re-arming here
-  // against the strand's cancel.
-  void ArmPeerCheck(std::uint64_t run) {
-    std::lock_guard lock(peer_check_mutex_);
-    peer_check_timer_.expires_after(kPeerCheckInterval);
-    peer_check_timer_.async_wait([self = shared_from_this(), run](error_code error) {
-      if (error || !self->working_ || self->runs_ != run) return;
-      if (self->PeerHungUp()) {
-        if (!self->peer_gone_.exchange(true)) ++self->server_->hangups_;
-        self->session_.Cancel();  // and each later statement of the run, a second apart
-      }
-      self->ArmPeerCheck(run);
-    });
-  }
-
   // True when the client closed its end or the connection failed. POLLRDHUP sees a hang-up
   // even behind bytes the client sent and the session has not read yet (a pipeline).
   bool PeerHungUp() const {
@@ -316,15 +353,13 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     return (watched.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
   }
 
-  void CancelPeerCheck() {
-    std::lock_guard lock(peer_check_mutex_);
-    peer_check_timer_.cancel();
-  }
-
   void AfterWork(PgSession::Step step, std::string out) {
     working_ = false;
-    statement_timer_.cancel();
-    CancelPeerCheck();
+    if (watched_) {
+      watched_ = false;
+      run_started_ns_ = 0;
+      --server_->watched_runs_;
+    }
     // A client that hung up gets no answer: its statement was cancelled for it.
     if (peer_gone_) return Close();
     if (step == PgSession::Step::kClose && session_.cancel_request()) {
@@ -397,8 +432,6 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     if (closed_) return;
     closed_ = true;
     idle_timer_.cancel();
-    statement_timer_.cancel();
-    CancelPeerCheck();
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -409,10 +442,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   tcp::socket socket_;
   std::optional<net::ssl::stream<tcp::socket&>> tls_;
   net::steady_timer idle_timer_;
-  net::steady_timer statement_timer_;
-  std::mutex peer_check_mutex_;
-  net::steady_timer peer_check_timer_;  // guarded by peer_check_mutex_
-  int socket_fd_ = -1;                  // for the hang-up check, which runs off the strand
+  int socket_fd_ = -1;  // for the hang-up check, which runs off the strand
   std::atomic<bool> peer_gone_{false};
   const std::int32_t process_id_;
   const std::int32_t secret_key_;
@@ -420,8 +450,16 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   std::array<char, 16 * 1024> read_buffer_;
   std::string writing_;
   std::atomic<bool> working_{false};
-  std::atomic<std::uint64_t> runs_{0};  // Work() calls, for the statement timer
-  bool last_run_quick_ = false;         // written by a run, read by the next Work()
+  std::atomic<std::uint64_t> runs_{0};  // Work() calls, for Watch
+  // When the run Watch looks at began (steady clock, ns); 0 while there is none.
+  std::atomic<std::int64_t> run_started_ns_{0};
+  bool watched_ = false;  // this run counts in watched_runs_; on the strand
+  // The watchdog's own: the run it last looked at, whether it cancelled it for its timeout,
+  // and when to look at its client next.
+  std::uint64_t watched_run_ = 0;
+  bool timed_out_ = false;
+  std::chrono::steady_clock::time_point next_peer_check_;
+  bool last_run_quick_ = false;  // written by a run, read by the next Work()
   bool closed_ = false;
   bool shutting_down_ = false;
   bool idle_timer_armed_for_startup_ = false;
@@ -460,6 +498,29 @@ void PgServer::Impl::Accept() {
         connection->Start();
         self->Accept();
       });
+}
+
+void PgServer::Impl::WatchRuns() {
+  std::vector<std::shared_ptr<PgConnection>> running;
+  while (true) {
+    {
+      std::unique_lock lock(watch_mutex_);
+      watch_wake_.wait_for(lock, watched_runs_.load() > 0 ? kWatchWhileRunning : kWatchWhileIdle,
+                           [&] { return watch_stop_; });
+      if (watch_stop_) return;
+    }
+    if (watched_runs_.load() == 0) continue;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, registered] : connections_) {
+        if (auto connection = registered.connection.lock())
+          running.push_back(std::move(connection));
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& connection : running) connection->Watch(now);
+    running.clear();  // (a connection closed meanwhile may end here, off its strand)
+  }
 }
 
 void PgServer::Impl::Unregister(std::int32_t process_id) {
@@ -506,6 +567,7 @@ void PgServer::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   std::unique_lock lock(mutex_);
   changed_.wait_for(lock, drain_timeout, [&] { return connections_.empty(); });
   lock.unlock();
+  StopWatchdog();
   pool_.join();
 }
 

@@ -949,6 +949,17 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::PrepareQuery(
   }
   statement->kind = Statement::Kind::kQuery;
   if (statement->sandboxed.point_lookup) FindKeptRows(*statement, *resolver);
+  if (statement->sandboxed.constant && statement->query->parameter_count() == 0) {
+    // Literals give the same row every time: DuckDB makes it once. A result of any other
+    // shape (there is none) would run each time.
+    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::ResultStream> stream,
+                            statement->query->Execute());
+    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::ResultChunk> row, stream->Next());
+    QUANTA_ASSIGN_OR_RETURN(std::unique_ptr<engine::ResultChunk> end, stream->Next());
+    if (row && row->row_count() == 1 && !end && !ColumnWithNulCharacter(*row, 0)) {
+      statement->constant_row = std::move(row);
+    }
+  }
   return statement;
 }
 
@@ -998,6 +1009,13 @@ void PgSession::FindKeptRows(Statement& statement, query::TableResolver& resolve
 
 bool PgSession::AnswerFromKeptRows(Portal& portal, const PgBind* bind) {
   const Statement& statement = *portal.statement;
+  if (statement.constant_row && statement.kind == Statement::Kind::kQuery) {
+    portal.started = true;
+    portal.keyed = true;
+    portal.keyed_chunk = statement.constant_row;
+    portal.keyed_row = 0;
+    return true;
+  }
   // In a transaction block the statement reads the block's snapshot, which kept rows do not.
   if (!statement.keyed || statement.kind != Statement::Kind::kQuery || in_transaction_ ||
       implicit_block_) {
@@ -1035,6 +1053,7 @@ bool PgSession::AnswerFromKeptRows(Portal& portal, const PgBind* bind) {
   portal.keyed = true;
   portal.keyed_chunk = std::move(found->chunk);
   portal.keyed_row = found->row;
+  portal.keyed_columns = &lookup.columns;
   return true;
 }
 
@@ -1227,7 +1246,7 @@ bool PgSession::ContinueExecution() {
   }
   if (portal.keyed && portal.keyed_chunk) {
     SendDataRow(statement, *portal.keyed_chunk, portal.keyed_row, portal.result_formats,
-                &statement.keyed->columns);
+                portal.keyed_columns);
     portal.keyed_chunk.reset();
     ++portal.rows_sent;
   }

@@ -172,6 +172,9 @@ class PgSession {
       std::optional<engine::RowKey> key;  ///< a literal key
     };
     std::optional<KeyedLookup> keyed;
+    /// kQuery of literals only (query::SandboxedStatement::constant): its one row, made by
+    /// DuckDB when the statement was prepared and sent again at each run.
+    std::shared_ptr<const engine::ResultChunk> constant_row;
     std::string search_path;       ///< kQuery: the search_path its unqualified tables resolved on
     std::int16_t copy_format = 0;  ///< kCopy: 0 text, 2 csv, 1 binary
     PgCopyOptions copy;            ///< kCopy: how rows are written
@@ -191,10 +194,12 @@ class PgSession {
     std::int64_t rows_sent = 0;
     bool started = false;
     bool finished = false;
-    /// Answered from kept rows (AnswerFromKeptRows) instead of `stream`: its row, if any.
+    /// Answered without running (AnswerFromKeptRows) instead of from `stream`: its row, if any,
+    /// with the chunk's column of each result column (nullptr: the same).
     bool keyed = false;
     std::shared_ptr<const engine::ResultChunk> keyed_chunk;
     std::size_t keyed_row = 0;
+    const std::vector<std::size_t>* keyed_columns = nullptr;
     std::string copy_prefix;  ///< binary COPY's header, sent with the first row
     /// kFetch: the result formats Bind asked for (resolved against the cursor's columns when
     /// the FETCH runs), what it does, and the rows it has passed unseen so far.
@@ -269,9 +274,10 @@ class PgSession {
   // The lookup of `statement` from its table's kept rows, when it is a point lookup they hold.
   void FindKeptRows(Statement& statement, query::TableResolver& resolver);
   // Answers `portal`'s point lookup from kept rows, with the key of `bind`'s parameters (or the
-  // statement's literal): true when it did, and the portal need not run; false when the
-  // statement must run in DuckDB (no kept rows, rows not ready, a key that DuckDB would cast
-  // in a way the lookup cannot follow, inside a transaction block).
+  // statement's literal), or a statement of literals with its row: true when it did, and the
+  // portal need not run; false when the statement must run in DuckDB (no kept rows, rows not
+  // ready, a key that DuckDB would cast in a way the lookup cannot follow, inside a
+  // transaction block).
   bool AnswerFromKeptRows(Portal& portal, const PgBind* bind);
   // The portal's next chunk (nullptr at the end), with the statement marked running meanwhile.
   Status FetchChunk(Portal& portal);

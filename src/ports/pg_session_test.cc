@@ -299,6 +299,35 @@ TEST_F(PgSessionTest, APointLookupIsAnsweredFromKeptRows) {
   EXPECT_EQ(messages[1].Column(0), "1.50");
 }
 
+// A SELECT of literals gives the same row every time; it is made once and sent again, in
+// every protocol and format, while anything that is computed runs each time.
+TEST_F(PgSessionTest, ASelectOfLiteralsAnswersItsRowEachTime) {
+  SignIn();
+  for (int run = 0; run < 2; ++run) {
+    std::vector<Message> messages = Send(Query("SELECT 1 AS one, 'x' AS two, NULL AS three"));
+    ASSERT_EQ(Types(messages), "TDCZ");
+    EXPECT_EQ(messages[1].Column(0), "1");
+    EXPECT_EQ(messages[1].Column(1), "x");
+    EXPECT_EQ(messages[1].Column(2), "NULL");
+    messages = Send(Parse("one", "SELECT 1") + Bind("", "one", {}) + Execute("", 0) + Sync());
+    ASSERT_EQ(Types(messages), "12DCZ");
+    EXPECT_EQ(messages[2].Column(0), "1");
+    EXPECT_EQ(messages[3].body.substr(0, 8), "SELECT 1");
+    Send(Typed('C', "S" + CString("one")) + Sync());  // Close, so that the next run parses it again
+  }
+  // A binary result: int4 1.
+  std::string bind =
+      Typed('B', CString("") + CString("") + Int16(0) + Int16(0) + Int16(1) + Int16(1));
+  std::vector<Message> messages = Send(Parse("", "SELECT 1") + bind + Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12DCZ");
+  EXPECT_EQ(messages[2].body.substr(2), Int32(4) + Int32(1));
+  // Computed values are not literals: two runs of random() differ.
+  messages = Send(Query("SELECT random()"));
+  std::vector<Message> again = Send(Query("SELECT random()"));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_NE(messages[1].Column(0), again[1].Column(0));
+}
+
 TEST_F(PgSessionTest, CopyEscapesTextAndQuotesCsvAsPostgreSQL) {
   SignIn();
   const std::string values =

@@ -1288,6 +1288,34 @@ std::optional<PointLookup> PointLookupOf(const Json& statement) {
   return lookup;
 }
 
+// Whether `statement` (one parsed statement) selects literals only: see
+// SandboxedStatement::constant.
+bool IsConstantSelect(const Json& statement) {
+  auto found = statement.find("node");
+  if (found == statement.end() || !found->is_object()) return false;
+  const Json& node = *found;
+  for (const char* clause : {"modifiers", "group_expressions", "group_sets"}) {
+    auto list = node.find(clause);
+    if (list == node.end() || !list->is_array() || !list->empty()) return false;
+  }
+  for (const char* clause : {"where_clause", "having", "sample", "qualify"}) {
+    auto value = node.find(clause);
+    if (value != node.end() && !value->is_null()) return false;
+  }
+  auto from = node.find("from_table");
+  auto columns = node.find("select_list");
+  auto ctes = node.find("cte_map");
+  if (StringField(node, "type") != "SELECT_NODE" || from == node.end() ||
+      StringField(*from, "type") != "EMPTY" || columns == node.end() || !columns->is_array() ||
+      columns->empty() || StringField(node, "aggregate_handling") != "STANDARD_HANDLING" ||
+      (ctes != node.end() && ctes->is_object() && ctes->contains("map") &&
+       !(*ctes)["map"].empty())) {
+    return false;
+  }
+  return std::all_of(columns->begin(), columns->end(),
+                     [](const Json& column) { return StringField(column, "class") == "CONSTANT"; });
+}
+
 // Sandboxes one statement (no semicolon); on a refusal `*refusal_offset` is where in `text` it
 // points (npos: nowhere).
 Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std::string_view text,
@@ -1354,6 +1382,7 @@ Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std:
   }
   NameColumnsAsPostgres(parsed[0]["node"], text);
   std::optional<PointLookup> point_lookup = PointLookupOf(parsed[0]);
+  const bool constant = IsConstantSelect(parsed[0]);
   if (std::optional<Finding> finding = rewriter.Visit(parsed)) {
     return refuse(finding->status, finding->location);
   }
@@ -1363,7 +1392,8 @@ Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std:
     point_lookup.reset();
   }
   return SandboxedStatement{std::move(rewritten), std::move(rewriter.resolved()),
-                            std::move(rewriter.name_locations()), std::move(point_lookup)};
+                            std::move(rewriter.name_locations()), std::move(point_lookup),
+                            constant && rewriter.resolved().empty()};
 }
 
 }  // namespace

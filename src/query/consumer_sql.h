@@ -82,6 +82,9 @@ struct SandboxedStatement {
   std::vector<std::pair<std::string, std::size_t>> name_locations;
   /// When the statement is a point lookup of its one table (tables[0]).
   std::optional<PointLookup> point_lookup;
+  /// The statement is a SELECT of literals only (`SELECT 1`, `SELECT 'a' AS b, NULL`), without
+  /// FROM or any other clause: its one row is the same every time it runs.
+  bool constant = false;
 };
 
 /// Whether `resolver` answers as before for every table `statement` reads. Then sandboxing
