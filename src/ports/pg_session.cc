@@ -521,6 +521,8 @@ void PgSession::RunNextSimpleStatement() {
   int position = 0;
   const std::string key = StatementKey(text, {});
   Result<std::shared_ptr<Statement>> statement = CachedStatement(key);
+  Portal answered;
+  if (!*statement) statement = PointLookupLike(text, &answered);
   if (!*statement) {
     statement = Prepare(text, {}, &position);
     if (!statement.ok()) {
@@ -530,9 +532,10 @@ void PgSession::RunNextSimpleStatement() {
       return;
     }
     CacheStatement(key, *statement);
+    KeepPointLookup(text, *statement);
   }
   Portal& portal = portals_[kSimplePortal];
-  portal = Portal{};
+  portal = std::move(answered);
   portal.statement = *statement;
   const Statement& prepared = **statement;
   if (prepared.query) {
@@ -1059,10 +1062,11 @@ bool PgSession::AnswerFromKeptRows(Portal& portal, const PgBind* bind) {
 
 Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
     const std::string& name, std::shared_ptr<Statement> statement) {
-  // Same answers for the same tables: the sandbox would give the same SQL again.
-  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  // Same answers for the same tables: the sandbox would give the same SQL again. (A statement
+  // without tables needs no resolver, which costs a look at every product.)
   if (statement->search_path == ShowValue("search_path") &&
-      query::ResolvesAsBefore(statement->sandboxed, *resolver)) {
+      (statement->sandboxed.tables.empty() ||
+       query::ResolvesAsBefore(statement->sandboxed, *backend_.ResolverFor(user_)))) {
     return statement;
   }
   // A new Statement, so that portals still reading the old one keep their prepared query.
@@ -1096,10 +1100,67 @@ std::string PgSession::StatementKey(std::string_view text,
 std::shared_ptr<PgSession::Statement> PgSession::CachedStatement(const std::string& key) {
   auto found = statement_cache_.find(key);
   if (found == statement_cache_.end()) return nullptr;
-  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
-  if (query::ResolvesAsBefore(found->second->sandboxed, *resolver)) return found->second;
+  if (found->second->sandboxed.tables.empty() ||
+      query::ResolvesAsBefore(found->second->sandboxed, *backend_.ResolverFor(user_))) {
+    return found->second;
+  }
   statement_cache_.erase(found);
   return nullptr;
+}
+
+void PgSession::KeepPointLookup(std::string_view text,
+                                const std::shared_ptr<Statement>& statement) {
+  if (statement->kind != Statement::Kind::kQuery || !statement->keyed || !statement->keyed->key ||
+      !statement->sandboxed.point_lookup ||
+      statement->sandboxed.point_lookup->skeleton_literal < 0) {
+    return;
+  }
+  std::optional<query::StatementSkeleton> skeleton =
+      query::SkeletonOfStatement(NormalizePostgresDialect(text));
+  if (!skeleton) return;
+  if (point_lookups_.size() >= kStatementCacheEntries) point_lookups_.clear();
+  point_lookups_[skeleton->text] = statement;
+}
+
+std::shared_ptr<PgSession::Statement> PgSession::PointLookupLike(std::string_view text,
+                                                                 Portal* portal) {
+  if (point_lookups_.empty()) return nullptr;
+  std::optional<query::StatementSkeleton> skeleton =
+      query::SkeletonOfStatement(NormalizePostgresDialect(text));
+  if (!skeleton) return nullptr;
+  auto found = point_lookups_.find(skeleton->text);
+  if (found == point_lookups_.end()) return nullptr;
+  const Statement& like = *found->second;
+  // The texts differ only in integer literals, and the kept one's only literal is its key: the
+  // sandbox would answer this one alike, with this key, while its tables resolve as they did.
+  const std::size_t literal =
+      static_cast<std::size_t>(like.sandboxed.point_lookup->skeleton_literal);
+  if (literal >= skeleton->literals.size() || like.search_path != ShowValue("search_path")) {
+    return nullptr;
+  }
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  if (!query::ResolvesAsBefore(like.sandboxed, *resolver)) {
+    point_lookups_.erase(found);
+    return nullptr;
+  }
+  const engine::KeyedRows& rows = *like.keyed->rows;
+  std::optional<engine::RowKey> key =
+      KeyFromText(rows.types()[rows.key_column()], skeleton->literals[literal]);
+  if (!key) return nullptr;
+  auto statement = std::make_shared<Statement>();
+  statement->text = std::string(text);
+  statement->kind = Statement::Kind::kQuery;
+  statement->query = like.query;
+  statement->column_types = like.column_types;
+  statement->search_path = like.search_path;
+  statement->keyed = like.keyed;
+  statement->keyed->key = std::move(key);
+  // Its query holds the other literal: the statement exists only answered from kept rows.
+  Portal attempt;
+  attempt.statement = statement;
+  if (!AnswerFromKeptRows(attempt, nullptr)) return nullptr;
+  *portal = std::move(attempt);
+  return statement;
 }
 
 void PgSession::CacheStatement(const std::string& key,

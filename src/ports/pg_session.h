@@ -156,14 +156,16 @@ class PgSession {
     /// kDeclare: the connection `query` is prepared on and its cursor runs on (declared before
     /// `query`, which must not outlive it).
     std::unique_ptr<engine::Connection> own_connection;
-    std::unique_ptr<engine::PreparedQuery> query;  ///< kQuery, kCopy and kDeclare
-    query::SandboxedStatement sandboxed;           ///< what `query` was prepared from
-    bool bound = false;                            ///< a Bind has used it
-    std::vector<PgType> column_types;              ///< how each result column is sent
-    std::vector<std::uint32_t> parameter_oids;     ///< as Parse gave them, else inferred
-    std::string name;                              ///< kSet, kShow, kReset, kDeallocate
-    std::string value;                             ///< kSet: as SHOW is to answer it
-    bool local = false;                            ///< kSet: SET LOCAL
+    /// kQuery, kCopy and kDeclare. Shared by the point lookups made like another (PointLookupLike),
+    /// which only describe their columns with it and are answered from kept rows.
+    std::shared_ptr<engine::PreparedQuery> query;
+    query::SandboxedStatement sandboxed;        ///< what `query` was prepared from
+    bool bound = false;                         ///< a Bind has used it
+    std::vector<PgType> column_types;           ///< how each result column is sent
+    std::vector<std::uint32_t> parameter_oids;  ///< as Parse gave them, else inferred
+    std::string name;                           ///< kSet, kShow, kReset, kDeallocate
+    std::string value;                          ///< kSet: as SHOW is to answer it
+    bool local = false;                         ///< kSet: SET LOCAL
     /// kQuery: a point lookup (query::PointLookup) that kept rows answer when they can.
     struct KeyedLookup {
       std::shared_ptr<const engine::KeyedRows> rows;
@@ -264,6 +266,14 @@ class PgSession {
   std::shared_ptr<Statement> CachedStatement(const std::string& key);
   // Keeps a SELECT or COPY for the next time its key comes.
   void CacheStatement(const std::string& key, const std::shared_ptr<Statement>& statement);
+  // A simple query's point lookup with an integer literal key (`WHERE id = 42`) is kept by the
+  // text with its integer literals as markers (query::SkeletonOfStatement), so that the same
+  // lookup of another id skips sandboxing and preparing: PointLookupLike makes it from the kept
+  // one and answers it from kept rows in `portal`; nullptr when it cannot (no such statement
+  // kept, its tables resolve otherwise now, the rows cannot answer), and the text is then
+  // prepared as any other.
+  void KeepPointLookup(std::string_view text, const std::shared_ptr<Statement>& statement);
+  std::shared_ptr<Statement> PointLookupLike(std::string_view text, Portal* portal);
   // Few: each holds a DuckDB prepared statement, and a node has many sessions.
   static constexpr std::size_t kStatementCacheEntries = 16;
   // Runs the next statement of a simple query.
@@ -379,6 +389,8 @@ class PgSession {
   bool simple_query_failed_ = false;
   bool simple_query_syntax_checked_ = false;  // see DropStatementsBeforeSyntaxError
   std::unordered_map<std::string, std::shared_ptr<Statement>> statement_cache_;  // by key
+  // Point lookups by skeleton text (KeepPointLookup); at most kStatementCacheEntries.
+  std::unordered_map<std::string, std::shared_ptr<Statement>> point_lookups_;
   bool simple_query_active_ = false;
   std::optional<ActiveExecution> active_;
   // Open cursors by name; declared after everything their statements use.

@@ -268,14 +268,23 @@ TEST_F(PgSessionTest, APointLookupIsAnsweredFromKeptRows) {
   EXPECT_EQ(messages[4].body.substr(0, 8), "SELECT 1");
   EXPECT_EQ(kept.lookups(), 1u);
   // Simple, a literal, some columns in another order, the key written first; a missing key.
+  messages = Send(Query("SELECT price, i.name FROM shop.items AS i WHERE 2 = id"));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(messages[1].Column(0), "3.25");
+  EXPECT_EQ(messages[1].Column(1), "ink");
+  // The same text with another id is made from that one, without preparing it again.
   messages = Send(Query("SELECT price, i.name FROM shop.items AS i WHERE 1 = id"));
   ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(messages[0].body.substr(2, 6), std::string("price") + '\0');  // after the count
   EXPECT_EQ(messages[1].Column(0), "9.99");
   EXPECT_EQ(messages[1].Column(1), "pen");
+  messages = Send(Query("SELECT price, i.name FROM shop.items AS i WHERE 8 = id"));
+  ASSERT_EQ(Types(messages), "TCZ");
+  EXPECT_EQ(messages[1].body.substr(0, 8), "SELECT 0");
   messages = Send(Query("SELECT name FROM shop.items WHERE id = '7'"));
   ASSERT_EQ(Types(messages), "TCZ");
   EXPECT_EQ(messages[1].body.substr(0, 8), "SELECT 0");
-  EXPECT_EQ(kept.lookups(), 3u);
+  EXPECT_EQ(kept.lookups(), 5u);
 
   // What the kept rows cannot answer as DuckDB would runs in DuckDB: a key DuckDB casts (" 1",
   // "1e0"), one outside the column's type (an error), another clause, a transaction block.
@@ -291,12 +300,16 @@ TEST_F(PgSessionTest, APointLookupIsAnsweredFromKeptRows) {
   messages = Send(Query("BEGIN; SELECT price FROM shop.items WHERE id = 1; COMMIT"));
   ASSERT_EQ(Types(messages), "CTDCCZ");
   EXPECT_EQ(messages[2].Column(0), "1.50");
-  EXPECT_EQ(kept.lookups(), 3u);
+  EXPECT_EQ(kept.lookups(), 5u);
 
-  // Rows given up (over their memory budget, say): the statement runs.
+  // Rows given up (over their memory budget, say): the statement runs, a text made like a kept
+  // one too.
   backend_.kept_items->GiveUp(backend_.kept_items->LockForWrite());
   messages = Send(Query("SELECT price FROM shop.items WHERE id = 1"));
   EXPECT_EQ(messages[1].Column(0), "1.50");
+  messages = Send(Query("SELECT price, i.name FROM shop.items AS i WHERE 3 = id"));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(messages[1].Column(1), "pad");
 }
 
 // A SELECT of literals gives the same row every time; it is made once and sent again, in

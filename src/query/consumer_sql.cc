@@ -1100,8 +1100,11 @@ class LiteralSkeleton {
     }
     if (PointLookup* lookup = statement.point_lookup ? &*statement.point_lookup : nullptr;
         lookup && !lookup->literal_is_text) {
-      for (const Hole& hole : holes_) {
-        if (lookup->literal == hole.marker) lookup->literal = std::string(hole.literal);
+      for (std::size_t i = 0; i < holes_.size(); ++i) {
+        if (lookup->literal == holes_[i].marker) {
+          lookup->literal = std::string(holes_[i].literal);
+          lookup->skeleton_literal = static_cast<int>(i);
+        }
       }
     }
     for (auto& [name, location] : statement.name_locations) location = OriginalOffset(location);
@@ -1110,6 +1113,7 @@ class LiteralSkeleton {
 
  private:
   friend std::optional<LiteralSkeleton> SkeletonOf(std::string_view original);
+  friend std::optional<StatementSkeleton> query::SkeletonOfStatement(std::string_view statement);
   struct Hole {
     std::size_t at;            // where the marker starts in `text`
     std::string marker;        // ten digits
@@ -1397,6 +1401,16 @@ Result<SandboxedStatement> SandboxStatement(engine::Connection& connection, std:
 }
 
 }  // namespace
+
+std::optional<StatementSkeleton> SkeletonOfStatement(std::string_view statement) {
+  std::optional<LiteralSkeleton> skeleton = SkeletonOf(statement);
+  if (!skeleton) return std::nullopt;
+  StatementSkeleton out{std::move(skeleton->text), {}};
+  for (const LiteralSkeleton::Hole& hole : skeleton->holes_) {
+    out.literals.emplace_back(hole.literal);
+  }
+  return out;
+}
 
 Result<std::vector<SandboxedStatement>> SandboxConsumerSql(engine::Connection& connection,
                                                            std::string_view sql,

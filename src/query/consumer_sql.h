@@ -67,6 +67,9 @@ struct PointLookup {
   int parameter = 0;             ///< the key's $n (from 1); 0 when the key is a literal
   std::string literal;           ///< an integer literal's digits, or a string literal's text
   bool literal_is_text = false;  ///< the literal was a string ('42')
+  /// For an integer literal: which of the statement's StatementSkeleton literals it is; -1
+  /// when it is none of them.
+  int skeleton_literal = -1;
 };
 
 /// One consumer statement that passed the sandbox.
@@ -156,6 +159,16 @@ struct SqlPiece {
 /// The statements of `sql`, split at semicolons outside quotes, dollar quotes and comments;
 /// blank statements (white space and comments only) are left out.
 std::vector<SqlPiece> SplitSql(std::string_view sql);
+
+/// A statement with each small integer literal (digits alone, up to 9 of them) replaced by a
+/// marker, as the sandbox's caches key it, and those literals in order: statements that differ
+/// only in them have the same `text` (a lookup by id sent with a new id each time). nullopt
+/// when it has none, or holds what the sandbox reads as written (a backslash, `=>`).
+struct StatementSkeleton {
+  std::string text;
+  std::vector<std::string> literals;
+};
+std::optional<StatementSkeleton> SkeletonOfStatement(std::string_view statement);
 
 /// The leading keyword of `statement` in upper case ("SELECT", "INSERT", "WITH"), skipping
 /// white space, comments and opening parentheses; empty when there is none.
