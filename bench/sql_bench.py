@@ -214,8 +214,11 @@ def status_kib(pid, field):
 class Node:
     """A `quanta node` with the SQL port on free loopback ports and its own data directory."""
 
-    def __init__(self, binary, work_dir, max_connections):
+    def __init__(self, binary, work_dir, max_connections, rows):
         config = os.path.join(work_dir, "node.yaml")
+        # Room to keep the sales rows for point lookups (about 110 bytes a row, docs/sql-port.md),
+        # beyond the default 1GiB that the full 10 million rows outgrow.
+        lookup_mib = max(1024, rows * 160 // (1024 * 1024))
         with open(config, "w") as out:
             out.write(textwrap.dedent(f"""\
                 dataDir: node-data
@@ -223,6 +226,7 @@ class Node:
                 sql:
                   listen: "127.0.0.1:0"
                   maxConnections: {max_connections}
+                  lookupMemory: {lookup_mib}MiB
                 principals:
                   - name: {USER}
                     trust: true
@@ -876,7 +880,7 @@ def main():
     node = postgres = None
     try:
         baseline_binary, args.reader = build_tools(work_dir)
-        node = Node(binary, work_dir, args.max_connections)
+        node = Node(binary, work_dir, args.max_connections, args.rows)
         postgres = Postgres(work_dir)
         results["data"] = load(args, work_dir, node, postgres, baseline_binary)
         print_section(results, "data")
