@@ -1007,7 +1007,7 @@ void PgSession::FindKeptRows(Statement& statement, query::TableResolver& resolve
   } else {
     return;
   }
-  statement.keyed = std::move(keyed);
+  statement.keyed = std::make_shared<const Statement::KeyedLookup>(std::move(keyed));
 }
 
 bool PgSession::AnswerFromKeptRows(Portal& portal, const PgBind* bind) {
@@ -1056,7 +1056,7 @@ bool PgSession::AnswerFromKeptRows(Portal& portal, const PgBind* bind) {
   portal.keyed = true;
   portal.keyed_chunk = std::move(found->chunk);
   portal.keyed_row = found->row;
-  portal.keyed_columns = &lookup.columns;
+  portal.keyed_lookup = statement.keyed;
   return true;
 }
 
@@ -1064,9 +1064,18 @@ Result<std::shared_ptr<PgSession::Statement>> PgSession::Refresh(
     const std::string& name, std::shared_ptr<Statement> statement) {
   // Same answers for the same tables: the sandbox would give the same SQL again. (A statement
   // without tables needs no resolver, which costs a look at every product.)
+  if (statement->search_path == ShowValue("search_path") && statement->sandboxed.tables.empty()) {
+    return statement;
+  }
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
   if (statement->search_path == ShowValue("search_path") &&
-      (statement->sandboxed.tables.empty() ||
-       query::ResolvesAsBefore(statement->sandboxed, *backend_.ResolverFor(user_)))) {
+      query::ResolvesAsBefore(statement->sandboxed, *resolver)) {
+    // Kept rows given up go with the store that kept them (a redeploy reopens it): its
+    // successor's, if it keeps any, answer from now on.
+    if (statement->keyed && statement->keyed->rows->given_up()) {
+      statement->keyed.reset();
+      FindKeptRows(*statement, *resolver);
+    }
     return statement;
   }
   // A new Statement, so that portals still reading the old one keep their prepared query.
@@ -1100,8 +1109,14 @@ std::string PgSession::StatementKey(std::string_view text,
 std::shared_ptr<PgSession::Statement> PgSession::CachedStatement(const std::string& key) {
   auto found = statement_cache_.find(key);
   if (found == statement_cache_.end()) return nullptr;
-  if (found->second->sandboxed.tables.empty() ||
-      query::ResolvesAsBefore(found->second->sandboxed, *backend_.ResolverFor(user_))) {
+  if (found->second->sandboxed.tables.empty()) return found->second;
+  std::unique_ptr<query::TableResolver> resolver = backend_.ResolverFor(user_);
+  if (query::ResolvesAsBefore(found->second->sandboxed, *resolver)) {
+    Statement& statement = *found->second;
+    if (statement.keyed && statement.keyed->rows->given_up()) {  // as in Refresh
+      statement.keyed.reset();
+      FindKeptRows(statement, *resolver);
+    }
     return found->second;
   }
   statement_cache_.erase(found);
@@ -1153,8 +1168,9 @@ std::shared_ptr<PgSession::Statement> PgSession::PointLookupLike(std::string_vie
   statement->query = like.query;
   statement->column_types = like.column_types;
   statement->search_path = like.search_path;
-  statement->keyed = like.keyed;
-  statement->keyed->key = std::move(key);
+  auto keyed = std::make_shared<Statement::KeyedLookup>(*like.keyed);
+  keyed->key = std::move(key);
+  statement->keyed = std::move(keyed);
   // Its query holds the other literal: the statement exists only answered from kept rows.
   Portal attempt;
   attempt.statement = statement;
@@ -1307,7 +1323,7 @@ bool PgSession::ContinueExecution() {
   }
   if (portal.keyed && portal.keyed_chunk) {
     SendDataRow(statement, *portal.keyed_chunk, portal.keyed_row, portal.result_formats,
-                portal.keyed_columns);
+                portal.keyed_lookup ? &portal.keyed_lookup->columns : nullptr);
     portal.keyed_chunk.reset();
     ++portal.rows_sent;
   }

@@ -173,7 +173,9 @@ class PgSession {
       int parameter = -1;                 ///< the key's parameter (from 0); -1: `key`
       std::optional<engine::RowKey> key;  ///< a literal key
     };
-    std::optional<KeyedLookup> keyed;
+    /// Shared with the portals it answers, so that a Bind that finds new kept rows for the
+    /// statement leaves a portal bound earlier as it was.
+    std::shared_ptr<const KeyedLookup> keyed;
     /// kQuery of literals only (query::SandboxedStatement::constant): its one row, made by
     /// DuckDB when the statement was prepared and sent again at each run.
     std::shared_ptr<const engine::ResultChunk> constant_row;
@@ -201,7 +203,7 @@ class PgSession {
     bool keyed = false;
     std::shared_ptr<const engine::ResultChunk> keyed_chunk;
     std::size_t keyed_row = 0;
-    const std::vector<std::size_t>* keyed_columns = nullptr;
+    std::shared_ptr<const Statement::KeyedLookup> keyed_lookup;  ///< its columns; null: the same
     std::string copy_prefix;  ///< binary COPY's header, sent with the first row
     /// kFetch: the result formats Bind asked for (resolved against the cursor's columns when
     /// the FETCH runs), what it does, and the rows it has passed unseen so far.

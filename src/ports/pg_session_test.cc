@@ -310,6 +310,16 @@ TEST_F(PgSessionTest, APointLookupIsAnsweredFromKeptRows) {
   messages = Send(Query("SELECT price, i.name FROM shop.items AS i WHERE 3 = id"));
   ASSERT_EQ(Types(messages), "TDCZ");
   EXPECT_EQ(messages[1].Column(1), "pad");
+  // Rows kept anew (a redeploy reopened the product's store): statements kept find them.
+  backend_.kept_items =
+      backend_.KeepItems("SELECT id, name, 7.77::DECIMAL(10,2) AS price FROM raw_items");
+  messages = Send(Query("SELECT price FROM shop.items WHERE id = 1"));
+  ASSERT_EQ(Types(messages), "TDCZ");
+  EXPECT_EQ(messages[1].Column(0), "7.77");
+  messages = Send(Parse("", "SELECT price FROM shop.items WHERE id = $1") + Bind("", "", {"2"}) +
+                  Execute("", 0) + Sync());
+  ASSERT_EQ(Types(messages), "12DCZ");
+  EXPECT_EQ(messages[2].Column(0), "7.77");
 }
 
 // A SELECT of literals gives the same row every time; it is made once and sent again, in
