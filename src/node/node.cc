@@ -165,10 +165,10 @@ Result<std::unique_ptr<Node>> Node::Open(NodeConfig config,
     sql.idle_timeout = node->config_.sql.idle_timeout;
     sql.statement_timeout = node->config_.sql.statement_timeout;
     sql.worker_threads = node->config_.EffectiveBlockingThreads();
-    sql.inline_runs = node->config_.EffectiveThreads() - 1;
+    sql.inline_runs = true;
     sql.tls_certificate_file = node->config_.sql.tls_certificate.string();
     sql.tls_key_file = node->config_.sql.tls_key.string();
-    QUANTA_ASSIGN_OR_RETURN(node->sql_server_, ports::PgServer::Listen(node->server_->event_loop(),
+    QUANTA_ASSIGN_OR_RETURN(node->sql_server_, ports::PgServer::Listen(node->server_->event_loops(),
                                                                        sql, *node->sql_backend_));
   }
   return node;

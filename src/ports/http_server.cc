@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ports/body_channel.h"
+#include "ports/event_loops.h"
 #include "ports/http_error.h"
 #include "ports/http_fields.h"
 #include "ports/http_target.h"
@@ -97,8 +98,8 @@ class HttpServer::Impl {
  public:
   explicit Impl(HttpServerOptions options)
       : options_(std::move(options)),
-        io_context_(std::max(options_.event_threads, 1)),
-        acceptor_(net::make_strand(io_context_)),
+        loops_(options_.event_threads),
+        acceptor_(net::make_strand(loops_.First().context())),
         accept_retry_timer_(acceptor_.get_executor()) {}
 
   ~Impl() { Stop(std::chrono::milliseconds(0)); }
@@ -129,11 +130,8 @@ class HttpServer::Impl {
     if (started_) return Status::Usage("the HTTP server is already started");
     started_ = true;
     blocking_pool_.emplace(static_cast<std::size_t>(std::max(options_.blocking_threads, 1)));
-    work_guard_.emplace(io_context_.get_executor());
+    loops_.Start();
     net::post(acceptor_.get_executor(), [this] { Accept(); });
-    for (int i = 0; i < std::max(options_.event_threads, 1); ++i) {
-      threads_.emplace_back([this] { RunEventLoop(); });
-    }
     return Status::Ok();
   }
 
@@ -160,7 +158,7 @@ class HttpServer::Impl {
   const HttpRouter& router() const { return router_; }
   bool draining() const { return draining_.load(); }
   net::thread_pool& blocking_pool() { return *blocking_pool_; }
-  net::io_context& event_loop() { return io_context_; }
+  EventLoops& event_loops() { return loops_; }
   void Observe(const HttpExchange& exchange) {
     if (observer_) observer_(exchange);
   }
@@ -173,19 +171,6 @@ class HttpServer::Impl {
   std::uint16_t port_ = 0;
 
  private:
-  void RunEventLoop() {
-    for (;;) {
-      try {
-        io_context_.run();
-        return;
-      } catch (const std::exception& error) {
-        // A handler threw past its connection: a bug, but one connection's bug must not stop
-        // the server. Report it and keep the loop running.
-        std::fprintf(stderr, "quanta http: internal error in the event loop: %s\n", error.what());
-      }
-    }
-  }
-
   void Accept();
   // Calls `action` on the strand of every live connection.
   void ForEachConnection(const std::function<void(const std::shared_ptr<Connection>&)>& action);
@@ -210,12 +195,10 @@ class HttpServer::Impl {
   bool stopped_ = false;
   std::mutex stop_mutex_;
 
-  net::io_context io_context_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_guard_;
+  EventLoops loops_;
   tcp::acceptor acceptor_;
   net::steady_timer accept_retry_timer_;
   std::optional<net::thread_pool> blocking_pool_;
-  std::vector<std::thread> threads_;
 };
 
 // One client connection: reads requests one after the other (keep-alive), routes them, runs
@@ -774,35 +757,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 void HttpServer::Impl::Accept() {
-  acceptor_.async_accept(
-      net::make_strand(io_context_), [this](const error_code& error, tcp::socket socket) {
-        if (error) {
-          if (error == net::error::operation_aborted || !acceptor_.is_open()) return;
-          // Out of file descriptors or similar: wait a moment instead of spinning.
-          accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-          accept_retry_timer_.async_wait([this](const error_code& wait_error) {
-            if (!wait_error && acceptor_.is_open()) Accept();
-          });
-          return;
-        }
-        if (draining_.load()) {
-          error_code ignored;
-          socket.close(ignored);
-          return;
-        }
-        bool counted = open_connections_.load() < options_.limits.max_connections;
-        (counted ? accepted_connections_ : rejected_connections_)++;
-        if (counted) open_connections_++;
-        std::shared_ptr<Connection> connection;
-        {
-          std::lock_guard lock(registry_mutex_);
-          std::uint64_t id = next_connection_id_++;
-          connection = std::make_shared<Connection>(*this, std::move(socket), id, counted);
-          connections_[id] = connection;
-        }
-        net::dispatch(connection->executor(), [connection] { connection->Start(); });
-        Accept();
+  auto strand = net::make_strand(loops_.Next().context());  // the next connection's loop
+  acceptor_.async_accept(strand, [this](const error_code& error, tcp::socket socket) {
+    if (error) {
+      if (error == net::error::operation_aborted || !acceptor_.is_open()) return;
+      // Out of file descriptors or similar: wait a moment instead of spinning.
+      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_timer_.async_wait([this](const error_code& wait_error) {
+        if (!wait_error && acceptor_.is_open()) Accept();
       });
+      return;
+    }
+    if (draining_.load()) {
+      error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    bool counted = open_connections_.load() < options_.limits.max_connections;
+    (counted ? accepted_connections_ : rejected_connections_)++;
+    if (counted) open_connections_++;
+    std::shared_ptr<Connection> connection;
+    {
+      std::lock_guard lock(registry_mutex_);
+      std::uint64_t id = next_connection_id_++;
+      connection = std::make_shared<Connection>(*this, std::move(socket), id, counted);
+      connections_[id] = connection;
+    }
+    net::dispatch(connection->executor(), [connection] { connection->Start(); });
+    Accept();
+  });
 }
 
 void HttpServer::Impl::Unregister(std::uint64_t id, bool counted) {
@@ -855,10 +838,7 @@ DrainOutcome HttpServer::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   // while the event loop still runs, so that what they post back finds it alive.
   blocking_pool_->join();
   WaitForNoConnections(Clock::now() + std::chrono::seconds(5));
-  work_guard_.reset();
-  io_context_.stop();
-  for (std::thread& thread : threads_) thread.join();
-  threads_.clear();
+  loops_.Stop();
   return outcome;
 }
 
@@ -896,6 +876,6 @@ std::string HttpServer::url() const { return impl_->Url(); }
 
 HttpServerStats HttpServer::stats() const { return impl_->Stats(); }
 
-net::io_context& HttpServer::event_loop() { return impl_->event_loop(); }
+EventLoops& HttpServer::event_loops() { return impl_->event_loops(); }
 
 }  // namespace quanta::ports

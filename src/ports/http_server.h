@@ -10,17 +10,15 @@
 #include "ports/http_limits.h"
 #include "ports/http_router.h"
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace quanta::ports {
+
+class EventLoops;
 
 /// How to run an HttpServer.
 struct HttpServerOptions {
   std::string address = "127.0.0.1";  ///< an IPv4 or IPv6 address to listen on
   std::uint16_t port = 0;             ///< 0 picks a free port; see HttpServer::port()
-  int event_threads = 1;              ///< threads running the one event loop
+  int event_threads = 1;              ///< event loop threads, one io_context each (EventLoops)
   int blocking_threads = 4;           ///< threads of the pool for blocking handlers and streams
   HttpLimits limits;
 };
@@ -50,7 +48,8 @@ struct DrainOutcome {
   std::uint64_t forced_connections = 0;  ///< connections cut at the deadline
 };
 
-/// An HTTP/1.1 server (Boost.Beast) on one Boost.Asio event loop run by a pool of threads.
+/// An HTTP/1.1 server (Boost.Beast) on the node's event loops (EventLoops: an io_context per
+/// thread), each connection on one of them.
 /// Handlers marked kBlocking and streamed bodies run on a separate blocking pool, so the event
 /// loop never waits. Every limit of HttpLimits is enforced with a JSON error; a bad or hostile
 /// client never stops the server serving the others.
@@ -94,9 +93,9 @@ class HttpServer {
   /// "http://127.0.0.1:7070" ("http://[::1]:7070" for IPv6).
   std::string url() const;
   HttpServerStats stats() const;
-  /// The event loop, for other ports that share it (the SQL port). It runs from Start until
-  /// Stop; anything posted to it must be finished before Stop.
-  boost::asio::io_context& event_loop();
+  /// The event loops, for other ports that share them (the SQL port). They run from Start
+  /// until Stop; anything posted to them must be finished before Stop.
+  EventLoops& event_loops();
 
  private:
   class Impl;

@@ -16,6 +16,8 @@
 #include <random>
 #include <thread>
 
+#include "ports/event_loops.h"
+
 namespace quanta::ports {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -35,11 +37,11 @@ constexpr std::chrono::milliseconds kWatchWhileIdle{100};
 
 class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
  public:
-  Impl(net::io_context& loop, PgServerOptions options, PgBackend& backend)
-      : loop_(loop),
+  Impl(EventLoops& loops, PgServerOptions options, PgBackend& backend)
+      : loops_(loops),
         options_(std::move(options)),
         backend_(backend),
-        acceptor_(net::make_strand(loop)),
+        acceptor_(net::make_strand(loops.First().context())),
         pool_(static_cast<std::size_t>(std::max(options_.worker_threads, 1))),
         random_(std::random_device{}()) {}
 
@@ -129,15 +131,9 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
 
   void Accept();
   void Unregister(std::int32_t process_id);
-  bool TakeInlineTurn() {
-    if (inline_runs_.fetch_add(1) < options_.inline_runs) return true;
-    inline_runs_.fetch_sub(1);
-    return false;
-  }
-  void ReturnInlineTurn() { inline_runs_.fetch_sub(1); }
   void CancelBackend(std::int32_t process_id, std::int32_t secret_key);
 
-  net::io_context& loop_;
+  EventLoops& loops_;
   const PgServerOptions options_;
   PgBackend& backend_;
   tcp::acceptor acceptor_;
@@ -147,7 +143,6 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, cancels_{0}, hangups_{0};
-  std::atomic<int> inline_runs_{0};   // sessions running on event threads now
   std::atomic<int> watched_runs_{0};  // runs PgConnection::Watch looks at now
 
   std::thread watchdog_;
@@ -169,12 +164,16 @@ class PgServer::Impl : public std::enable_shared_from_this<PgServer::Impl> {
   bool stopped_ = false;
 };
 
-// One client: reads its bytes, runs its session on the worker pool, writes what it answers.
-// All socket work happens on the connection's strand; the session runs on one worker at a time.
+// One client: reads its bytes, runs its session on the worker pool or inline, writes what it
+// answers. Its handlers run on its event loop's thread (or on the loop's rescuer while an
+// inline run holds that thread: then only handlers that see working_ and leave); the session
+// runs on one thread at a time.
 class PgConnection : public std::enable_shared_from_this<PgConnection> {
  public:
-  PgConnection(std::shared_ptr<PgServer::Impl> server, tcp::socket socket, PgSessionOptions options)
+  PgConnection(std::shared_ptr<PgServer::Impl> server, EventLoops::Loop& loop, tcp::socket socket,
+               PgSessionOptions options)
       : server_(std::move(server)),
+        loop_(loop),
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         process_id_(options.process_id),
@@ -225,7 +224,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   // From any thread: ends the connection (the server is stopping).
   void Shutdown() {
-    if (working_) session_.Cancel();  // now, even a run that holds the strand (inline)
+    if (working_) session_.Cancel();  // now, even a run that holds the loop (inline)
     net::post(socket_.get_executor(), [self = shared_from_this()] {
       self->shutting_down_ = true;
       if (self->working_) {
@@ -293,22 +292,29 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
                                         std::chrono::steady_clock::now().time_since_epoch())
                                         .count());
     }
-    // A session whose last run was quick runs again on this event thread when one of the
-    // server's inline turns is free: the answer then leaves without two thread hops, which
-    // are most of a short statement's cost. Everything else goes to the worker pool.
-    if (last_run_quick_ && server_->TakeInlineTurn()) {
-      RunSession(/*on_strand=*/true);
-      server_->ReturnInlineTurn();
-    } else {
-      net::post(server_->pool_, [self = shared_from_this()] { self->RunSession(false); });
+    // A session whose last run was quick runs again on this event thread, which it holds
+    // meanwhile (a run that turns out long has the loop's other connections served by a
+    // helper): the answer then leaves without two thread hops, which are most of a short
+    // statement's cost. Everything else goes to the worker pool.
+    if (server_->options_.inline_runs && last_run_quick_ && loop_.Hold()) {
+      std::string out;
+      PgSession::Step step = RunSession(out);
+      loop_.Release();  // the loop is this thread's alone again: the socket is ours
+      return AfterWork(step, std::move(out));
     }
+    net::post(server_->pool_, [self = shared_from_this()] {
+      std::string out;
+      PgSession::Step step = self->RunSession(out);
+      net::post(self->socket_.get_executor(), [self, step, out = std::move(out)]() mutable {
+        self->AfterWork(step, std::move(out));
+      });
+    });
   }
 
-  // On a worker or, inline, on the strand; while working_ keeps the strand's own handlers off
-  // the session and the socket.
-  void RunSession(bool on_strand) {
+  // On a worker or, inline, on the loop; while working_ keeps the connection's own handlers off
+  // the session and the socket. Leaves what the socket did not take now in `out`.
+  PgSession::Step RunSession(std::string& out) {
     auto started = std::chrono::steady_clock::now();
-    std::string out;
     PgSession::Step step;
     try {
       step = session_.Run(&out);
@@ -323,16 +329,12 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     }
     last_run_quick_ = session_.ready() && std::chrono::steady_clock::now() - started <= kQuickRun;
     if (step != PgSession::Step::kClose) WriteFromWorker(out);
-    if (on_strand) return AfterWork(step, std::move(out));
-    net::post(socket_.get_executor(),
-              [self = shared_from_this(), step, out = std::move(out)]() mutable {
-                self->AfterWork(step, std::move(out));
-              });
+    return step;
   }
 
-  // On the worker, while working_ keeps the strand's handlers off the socket: sends what the
-  // socket takes now and leaves the rest in `out` for the strand. The answer leaves without
-  // waiting for the strand's thread to wake, which is most of a short statement's latency.
+  // On the worker, while working_ keeps the connection's handlers off the socket: sends what
+  // the socket takes now and leaves the rest in `out` for the loop. The answer leaves without
+  // waiting for the loop's thread to wake, which is most of a short statement's latency.
   void WriteFromWorker(std::string& out) {
     if (tls_ || out.empty()) return;
     std::size_t sent = 0;
@@ -439,10 +441,11 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   }
 
   std::shared_ptr<PgServer::Impl> server_;
+  EventLoops::Loop& loop_;
   tcp::socket socket_;
   std::optional<net::ssl::stream<tcp::socket&>> tls_;
   net::steady_timer idle_timer_;
-  int socket_fd_ = -1;  // for the hang-up check, which runs off the strand
+  int socket_fd_ = -1;  // for the hang-up check, which runs on the watchdog
   std::atomic<bool> peer_gone_{false};
   const std::int32_t process_id_;
   const std::int32_t secret_key_;
@@ -453,7 +456,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   std::atomic<std::uint64_t> runs_{0};  // Work() calls, for Watch
   // When the run Watch looks at began (steady clock, ns); 0 while there is none.
   std::atomic<std::int64_t> run_started_ns_{0};
-  bool watched_ = false;  // this run counts in watched_runs_; on the strand
+  bool watched_ = false;  // this run counts in watched_runs_; on the loop
   // The watchdog's own: the run it last looked at, whether it cancelled it for its timeout,
   // and when to look at its client next.
   std::uint64_t watched_run_ = 0;
@@ -461,13 +464,14 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   std::chrono::steady_clock::time_point next_peer_check_;
   bool last_run_quick_ = false;  // written by a run, read by the next Work()
   bool closed_ = false;
-  bool shutting_down_ = false;
+  std::atomic<bool> shutting_down_{false};  // set by Shutdown's handler, maybe on the rescuer
   bool idle_timer_armed_for_startup_ = false;
 };
 
 void PgServer::Impl::Accept() {
+  EventLoops::Loop& loop = loops_.Next();
   acceptor_.async_accept(
-      net::make_strand(loop_), [self = shared_from_this()](error_code error, tcp::socket socket) {
+      loop.context(), [self = shared_from_this(), &loop](error_code error, tcp::socket socket) {
         if (error) {
           if (error == net::error::operation_aborted || self->stopping_) return;
           return self->Accept();  // a failed accept (too many files) must not stop the port
@@ -487,7 +491,7 @@ void PgServer::Impl::Accept() {
           if (!options.too_many_clients) ++self->sessions_;
           options.process_id = self->next_process_id_++;
           options.secret_key = static_cast<std::int32_t>(self->random_());
-          connection = std::make_shared<PgConnection>(self, std::move(socket), options);
+          connection = std::make_shared<PgConnection>(self, loop, std::move(socket), options);
           self->connections_[options.process_id] = {connection, !options.too_many_clients};
         }
         if (options.too_many_clients) {
@@ -519,7 +523,7 @@ void PgServer::Impl::WatchRuns() {
     }
     const auto now = std::chrono::steady_clock::now();
     for (const auto& connection : running) connection->Watch(now);
-    running.clear();  // (a connection closed meanwhile may end here, off its strand)
+    running.clear();  // (a connection closed meanwhile may end here, off its loop)
   }
 }
 
@@ -574,9 +578,9 @@ void PgServer::Impl::Stop(std::chrono::milliseconds drain_timeout) {
 PgServer::PgServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PgServer::~PgServer() { Stop(std::chrono::milliseconds(0)); }
 
-Result<std::unique_ptr<PgServer>> PgServer::Listen(net::io_context& event_loop,
-                                                   PgServerOptions options, PgBackend& backend) {
-  auto impl = std::make_shared<Impl>(event_loop, std::move(options), backend);
+Result<std::unique_ptr<PgServer>> PgServer::Listen(EventLoops& event_loops, PgServerOptions options,
+                                                   PgBackend& backend) {
+  auto impl = std::make_shared<Impl>(event_loops, std::move(options), backend);
   QUANTA_RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<PgServer>(new PgServer(std::move(impl)));
 }

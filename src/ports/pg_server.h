@@ -9,12 +9,9 @@
 #include "ports/pg_message.h"
 #include "ports/pg_session.h"
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace quanta::ports {
 
+class EventLoops;
 class PgConnection;
 
 /// How to run the SQL port.
@@ -25,11 +22,11 @@ struct PgServerOptions {
   int max_connections = 100;
   /// Threads that run statements (DuckDB does the heavy lifting with its own threads).
   int worker_threads = 4;
-  /// How many sessions may run at once on the event loop's own threads instead of a worker:
-  /// a session whose last run took at most half a millisecond runs its next one on the thread
-  /// that read it, sparing two thread hops. Keep it below the loop's thread count, so that a
-  /// run that turns out long still leaves a thread for everything else. 0: always a worker.
-  int inline_runs = 0;
+  /// Whether a session whose last run took at most half a millisecond runs its next one on
+  /// the event loop thread that read it, sparing two thread hops. The run holds its loop
+  /// (EventLoops::Loop::Hold): one that turns out long has the loop's other connections served
+  /// by a helper thread after EventLoops::kRescueAfter. false: always a worker.
+  bool inline_runs = false;
   /// A client that has not finished signing in by then is disconnected.
   std::chrono::milliseconds startup_timeout{60'000};
   /// A signed-in client that sends nothing for this long is disconnected (57P05); 0: never.
@@ -52,21 +49,21 @@ struct PgServerStats {
   std::uint64_t client_hangups = 0;  ///< clients that hung up while a statement of theirs ran
 };
 
-/// The SQL output port: PostgreSQL's frontend/backend protocol v3 over TCP, on an event loop
-/// shared with the node's other ports. Each connection is a PgSession; its statements run on
-/// the server's worker pool, or on the event loop when they are expected to be quick
-/// (PgServerOptions::inline_runs), and its output is written as it is produced, so a slow
-/// client holds only a bounded buffer. CancelRequest
+/// The SQL output port: PostgreSQL's frontend/backend protocol v3 over TCP, on the event loops
+/// shared with the node's other ports, each connection on one of them. Each connection is a
+/// PgSession; its statements run on the server's worker pool, or on its event loop's thread
+/// when they are expected to be quick (PgServerOptions::inline_runs), and its output is
+/// written as it is produced, so a slow client holds only a bounded buffer. CancelRequest
 /// cancels the statement of the session it names.
 ///
-/// Lifecycle: Listen -> Start -> Stop (before the event loop stops).
+/// Lifecycle: Listen -> Start -> Stop (before the event loops stop).
 class PgServer {
  public:
-  /// Binds options.address:options.port on `event_loop`, which must outlive the server. Fails
-  /// (kUsage) for an address that is not an IP, (kIoError) when the port cannot be bound or
-  /// the TLS certificate or key cannot be read, naming the file.
-  static Result<std::unique_ptr<PgServer>> Listen(boost::asio::io_context& event_loop,
-                                                  PgServerOptions options, PgBackend& backend);
+  /// Binds options.address:options.port on `event_loops`, which must outlive the server.
+  /// Fails (kUsage) for an address that is not an IP, (kIoError) when the port cannot be bound
+  /// or the TLS certificate or key cannot be read, naming the file.
+  static Result<std::unique_ptr<PgServer>> Listen(EventLoops& event_loops, PgServerOptions options,
+                                                  PgBackend& backend);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
