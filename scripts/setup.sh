@@ -48,11 +48,23 @@ fi
 # Paths are hashed relative to the clone, so that a clone in another folder finds the same objects.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 jobs="$(nproc)"
+# The standards' JSON Schemas: QUANTA_STANDARDS_DIR, else ../shared/standards (CMake's default),
+# else, for a clone of a local checkout (git clone /work/main /tmp/x), the folder beside that
+# checkout.
+standards=()
+if [[ -n "${QUANTA_STANDARDS_DIR:-}" ]]; then
+  standards=("-DQUANTA_STANDARDS_DIR=$QUANTA_STANDARDS_DIR")
+elif [[ ! -d ../shared/standards ]]; then
+  origin="$(git config --get remote.origin.url 2>/dev/null || true)"
+  if [[ -n "$origin" && -d "$origin/../shared/standards" ]]; then
+    standards=("-DQUANTA_STANDARDS_DIR=$(cd "$origin/../shared/standards" && pwd)")
+  fi
+fi
 configure_and_build() {  # build dir, extra cmake args...
   local dir="$1"; shift
   if [[ ! -f "$dir/build.ninja" ]]; then
     cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER_LAUNCHER=ccache \
-      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "${standards[@]}" "$@" >/dev/null
   fi
   cmake --build "$dir" --parallel "$jobs"
 }
