@@ -95,11 +95,8 @@ EventLoops::EventLoops(int threads) {
     loops_.push_back(std::unique_ptr<Loop>(new Loop()));
 }
 
-EventLoops::~EventLoops() {
-  Stop();
-  // Handlers still queued (connections that did not drain) are destroyed with their loop.
-  for (auto& loop : loops_) loop.reset();
-}
+// Handlers still queued (connections that did not drain) are destroyed with their loop.
+EventLoops::~EventLoops() { Stop(); }
 
 EventLoops::Loop& EventLoops::Next() { return *loops_[next_.fetch_add(1) % loops_.size()]; }
 

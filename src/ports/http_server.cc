@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
